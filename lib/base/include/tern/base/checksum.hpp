@@ -1,0 +1,74 @@
+/**
+ * @file
+ * Internet checksum (RFC 1071) over contiguous and scattered data, and the
+ * incremental update of RFC 1624. All values are in host order: a checksum
+ * returned here is stored to the wire with store_be16().
+ */
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace tern {
+
+/**
+ * One's complement sum accumulator that may be fed in pieces of any length,
+ * including odd lengths (the byte parity carries over to the next piece, as
+ * when a payload spans several mbuf segments).
+ */
+class ChecksumAccumulator {
+ public:
+  /** Add @p len bytes at @p data. */
+  void add(const void* data, size_t len) noexcept;
+  void add(std::span<const uint8_t> bytes) noexcept { add(bytes.data(), bytes.size()); }
+  /** Add a 16-bit word given in host order (aligned to an even offset). */
+  void add_u16(uint16_t v) noexcept { sum_ += odd_ ? swap16(v) : v; }
+  /** Add a 32-bit word given in host order (aligned to an even offset). */
+  void add_u32(uint32_t v) noexcept {
+    add_u16(static_cast<uint16_t>(v >> 16));
+    add_u16(static_cast<uint16_t>(v));
+  }
+  /** The folded 16-bit one's complement sum (not inverted). */
+  uint16_t sum16() const noexcept;
+  /** The checksum to put on the wire: ~sum16(). */
+  uint16_t finish() const noexcept { return static_cast<uint16_t>(~sum16()); }
+
+ private:
+  static uint16_t swap16(uint16_t v) noexcept { return static_cast<uint16_t>((v << 8) | (v >> 8)); }
+  uint64_t sum_ = 0;  // sum of 16-bit words in host-order big-endian interpretation
+  bool odd_ = false;  // an odd number of bytes has been added so far
+};
+
+/** The Internet checksum (RFC 1071) of @p bytes, ready to store. */
+uint16_t internet_checksum(std::span<const uint8_t> bytes) noexcept;
+
+/** True when @p bytes, which include their checksum field, sum to 0xffff. */
+inline bool checksum_valid(std::span<const uint8_t> bytes) noexcept {
+  ChecksumAccumulator acc;
+  acc.add(bytes);
+  return acc.sum16() == 0xffff;
+}
+
+/**
+ * RFC 1624 eqn. 3: the new checksum after one 16-bit field of the covered
+ * data changes from @p old_field to @p new_field: HC' = ~(~HC + ~m + m').
+ */
+uint16_t checksum_update16(uint16_t old_checksum, uint16_t old_field, uint16_t new_field) noexcept;
+
+/** As checksum_update16() for a 32-bit field (e.g. an IPv4 address). */
+uint16_t checksum_update32(uint16_t old_checksum, uint32_t old_field, uint32_t new_field) noexcept;
+
+/**
+ * Add the IPv4 pseudo-header (RFC 768, RFC 9293 §3.1) to @p acc:
+ * source, destination, protocol and the transport length.
+ */
+inline void add_ipv4_pseudo_header(ChecksumAccumulator& acc, uint32_t src, uint32_t dst, uint8_t proto,
+                                   uint16_t l4_len) noexcept {
+  acc.add_u32(src);
+  acc.add_u32(dst);
+  acc.add_u16(proto);
+  acc.add_u16(l4_len);
+}
+
+}  // namespace tern

@@ -1,0 +1,260 @@
+#include "tern/buf/packet.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace tern {
+
+BufStats& buf_stats() noexcept {
+  static thread_local BufStats stats;
+  return stats;
+}
+
+namespace {
+
+void count_copy(size_t bytes) {
+  BufStats& s = buf_stats();
+  ++s.copies;
+  s.copied_bytes += bytes;
+}
+
+// Move the packet-level metadata of a head mbuf onto the segment that
+// becomes the new head when the old head is dropped.
+void move_head_meta(const rte_mbuf* from, rte_mbuf* to) {
+  to->port = from->port;
+  to->ol_flags = from->ol_flags;
+  to->packet_type = from->packet_type;
+  to->hash = from->hash;
+  to->tx_offload = from->tx_offload;
+  to->vlan_tci = from->vlan_tci;
+  to->pkt_len = from->pkt_len - from->data_len;
+  to->nb_segs = static_cast<uint16_t>(from->nb_segs - 1);
+}
+
+// Segment holding byte @p offset of the chain, with @p seg_off its offset inside.
+const rte_mbuf* seek(const rte_mbuf* m, uint32_t offset, uint32_t& seg_off) {
+  while (m != nullptr && offset >= m->data_len) {
+    offset -= m->data_len;
+    m = m->next;
+  }
+  seg_off = offset;
+  return m;
+}
+
+}  // namespace
+
+Packet Packet::alloc(rte_mempool* pool) noexcept {
+  rte_mbuf* m = rte_pktmbuf_alloc(pool);
+  if (m == nullptr) ++buf_stats().alloc_failures;
+  return Packet(m);
+}
+
+Packet Packet::copy_from(rte_mempool* pool, std::span<const uint8_t> bytes) noexcept {
+  Packet p = alloc(pool);
+  if (!p) return p;
+  size_t off = 0;
+  while (off < bytes.size()) {
+    rte_mbuf* last = rte_pktmbuf_lastseg(p.m_);
+    uint16_t room = rte_pktmbuf_tailroom(last);
+    if (room == 0) {
+      room = static_cast<uint16_t>(rte_pktmbuf_data_room_size(pool));
+    }
+    uint16_t n = static_cast<uint16_t>(std::min<size_t>(room, bytes.size() - off));
+    uint8_t* dst = p.append(n, pool);
+    if (dst == nullptr) return Packet();
+    std::memcpy(dst, bytes.data() + off, n);
+    off += n;
+  }
+  count_copy(bytes.size());
+  return p;
+}
+
+uint8_t* Packet::prepend(uint16_t n) noexcept {
+  return reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m_, n));
+}
+
+bool Packet::trim_front(uint32_t n) noexcept {
+  if (n > m_->pkt_len) return false;
+  while (m_->next != nullptr && n >= m_->data_len) {
+    rte_mbuf* old = m_;
+    rte_mbuf* next = old->next;
+    n -= old->data_len;
+    move_head_meta(old, next);
+    old->next = nullptr;
+    old->nb_segs = 1;
+    rte_pktmbuf_free_seg(old);
+    m_ = next;
+  }
+  if (n > 0) {
+    m_->data_off = static_cast<uint16_t>(m_->data_off + n);
+    m_->data_len = static_cast<uint16_t>(m_->data_len - n);
+    m_->pkt_len -= n;
+  }
+  return true;
+}
+
+bool Packet::trim_back(uint32_t n) noexcept {
+  if (n > m_->pkt_len) return false;
+  uint32_t new_len = m_->pkt_len - n;
+  uint32_t before = 0;
+  uint16_t segs = 1;
+  rte_mbuf* s = m_;
+  while (before + s->data_len < new_len) {
+    before += s->data_len;
+    s = s->next;
+    ++segs;
+  }
+  s->data_len = static_cast<uint16_t>(new_len - before);
+  if (s->next != nullptr) {
+    rte_pktmbuf_free(s->next);
+    s->next = nullptr;
+  }
+  m_->pkt_len = new_len;
+  m_->nb_segs = segs;
+  return true;
+}
+
+uint8_t* Packet::append(uint16_t n, rte_mempool* pool) noexcept {
+  rte_mbuf* last = rte_pktmbuf_lastseg(m_);
+  if (rte_pktmbuf_tailroom(last) >= n) {
+    uint8_t* p = rte_pktmbuf_mtod_offset(last, uint8_t*, last->data_len);
+    last->data_len = static_cast<uint16_t>(last->data_len + n);
+    m_->pkt_len += n;
+    return p;
+  }
+  if (pool == nullptr) return nullptr;
+  rte_mbuf* seg = rte_pktmbuf_alloc(pool);
+  if (seg == nullptr) {
+    ++buf_stats().alloc_failures;
+    return nullptr;
+  }
+  seg->data_off = 0;  // a continuation segment needs no headroom
+  if (rte_pktmbuf_tailroom(seg) < n || m_->nb_segs == UINT16_MAX) {
+    rte_pktmbuf_free(seg);
+    return nullptr;
+  }
+  seg->data_len = n;
+  last->next = seg;
+  m_->nb_segs = static_cast<uint16_t>(m_->nb_segs + 1);
+  m_->pkt_len += n;
+  return rte_pktmbuf_mtod(seg, uint8_t*);
+}
+
+bool Packet::chain(Packet&& tail) noexcept {
+  if (!tail) return true;
+  if (rte_pktmbuf_chain(m_, tail.m_) != 0) return false;
+  tail.m_ = nullptr;
+  return true;
+}
+
+size_t Packet::copy_out(uint32_t offset, std::span<uint8_t> out) const noexcept {
+  uint32_t seg_off = 0;
+  const rte_mbuf* s = seek(m_, offset, seg_off);
+  size_t done = 0;
+  while (s != nullptr && done < out.size()) {
+    size_t n = std::min<size_t>(s->data_len - seg_off, out.size() - done);
+    std::memcpy(out.data() + done, rte_pktmbuf_mtod_offset(s, const uint8_t*, seg_off), n);
+    done += n;
+    seg_off = 0;
+    s = s->next;
+  }
+  count_copy(done);
+  return done;
+}
+
+bool Packet::copy_in(uint32_t offset, std::span<const uint8_t> in) noexcept {
+  if (uint64_t{offset} + in.size() > m_->pkt_len) return false;
+  uint32_t seg_off = 0;
+  rte_mbuf* s = const_cast<rte_mbuf*>(seek(m_, offset, seg_off));
+  size_t done = 0;
+  while (done < in.size()) {
+    size_t n = std::min<size_t>(s->data_len - seg_off, in.size() - done);
+    std::memcpy(rte_pktmbuf_mtod_offset(s, uint8_t*, seg_off), in.data() + done, n);
+    done += n;
+    seg_off = 0;
+    s = s->next;
+  }
+  count_copy(done);
+  return true;
+}
+
+const uint8_t* Packet::read(uint32_t offset, uint32_t len, uint8_t* scratch) const noexcept {
+  if (uint64_t{offset} + len > m_->pkt_len) return nullptr;
+  uint32_t seg_off = 0;
+  const rte_mbuf* s = seek(m_, offset, seg_off);
+  if (s != nullptr && seg_off + len <= s->data_len) {
+    return rte_pktmbuf_mtod_offset(s, const uint8_t*, seg_off);
+  }
+  copy_out(offset, {scratch, len});
+  return scratch;
+}
+
+uint8_t* Packet::pull_up(uint32_t len) noexcept {
+  if (len > m_->pkt_len) return nullptr;
+  if (len <= m_->data_len) return data();
+  uint32_t need = len - m_->data_len;
+  if (rte_pktmbuf_tailroom(m_) < need) return nullptr;
+  uint8_t* dst = rte_pktmbuf_mtod_offset(m_, uint8_t*, m_->data_len);
+  uint32_t moved = 0;
+  while (moved < need) {
+    rte_mbuf* s = m_->next;
+    uint32_t n = std::min<uint32_t>(s->data_len, need - moved);
+    std::memcpy(dst + moved, rte_pktmbuf_mtod(s, const uint8_t*), n);
+    moved += n;
+    s->data_off = static_cast<uint16_t>(s->data_off + n);
+    s->data_len = static_cast<uint16_t>(s->data_len - n);
+    if (s->data_len == 0) {
+      m_->next = s->next;
+      m_->nb_segs = static_cast<uint16_t>(m_->nb_segs - 1);
+      s->next = nullptr;
+      s->nb_segs = 1;
+      rte_pktmbuf_free_seg(s);
+    }
+  }
+  m_->data_len = static_cast<uint16_t>(m_->data_len + need);
+  count_copy(need);
+  return data();
+}
+
+bool Packet::linearize() noexcept {
+  if (m_->nb_segs == 1) return true;
+  uint32_t len = m_->pkt_len;
+  if (rte_pktmbuf_linearize(m_) != 0) return false;
+  ++buf_stats().linearizations;
+  count_copy(len);
+  return true;
+}
+
+Packet Packet::share(rte_mempool* clone_pool) const noexcept {
+  rte_mbuf* c = rte_pktmbuf_clone(m_, clone_pool);
+  if (c == nullptr) ++buf_stats().alloc_failures;
+  return Packet(c);
+}
+
+Packet Packet::clone_copy(rte_mempool* pool) const noexcept {
+  rte_mbuf* c = rte_pktmbuf_copy(m_, pool, 0, UINT32_MAX);
+  if (c == nullptr) {
+    ++buf_stats().alloc_failures;
+  } else {
+    count_copy(m_->pkt_len);
+  }
+  return Packet(c);
+}
+
+RxCsum Packet::rx_ip_csum() const noexcept {
+  switch (m_->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) {
+    case RTE_MBUF_F_RX_IP_CKSUM_GOOD: return RxCsum::good;
+    case RTE_MBUF_F_RX_IP_CKSUM_BAD: return RxCsum::bad;
+    default: return RxCsum::unknown;
+  }
+}
+
+RxCsum Packet::rx_l4_csum() const noexcept {
+  switch (m_->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
+    case RTE_MBUF_F_RX_L4_CKSUM_GOOD: return RxCsum::good;
+    case RTE_MBUF_F_RX_L4_CKSUM_BAD: return RxCsum::bad;
+    default: return RxCsum::unknown;
+  }
+}
+
+}  // namespace tern
