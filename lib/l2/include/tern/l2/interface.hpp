@@ -1,0 +1,97 @@
+/**
+ * @file
+ * Interface: one port as one core sees it (its RX/TX queue pair, MAC, IPv4
+ * address, neighbour table). Receive: Core::poll() hands each frame to
+ * input(), which answers ARP itself and returns IPv4 datagrams (Ethernet
+ * header trimmed) for lib/l3. Transmit: lib/l3 calls send_ipv4() with a
+ * datagram and its next hop; the neighbour table resolves the MAC, the
+ * Ethernet header goes into headroom, and the frame joins the TxQueue.
+ */
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "tern/buf/packet.hpp"
+#include "tern/l2/neighbour.hpp"
+#include "tern/l2/stats.hpp"
+#include "tern/port/port.hpp"
+#include "tern/port/tx_queue.hpp"
+#include "tern/wire/addr.hpp"
+#include "tern/wire/ethernet.hpp"
+
+namespace tern::l2 {
+
+/** Static description of an interface. */
+struct InterfaceParams {
+  uint16_t index = 0;         ///< position in the core's interface list
+  std::string name;           ///< for logs and counters
+  wire::Ipv4Prefix address;   ///< our address and its connected prefix
+  NeighbourParams neighbour;
+  bool gratuitous_arp = true; ///< announce our address at start
+};
+
+class Interface final : private NeighbourSink {
+ public:
+  /**
+   * @param tx the egress batch of this core's queue on the port (outlives this)
+   * @param pool where ARP frames and fallback header mbufs come from
+   */
+  Interface(const InterfaceParams& params, TxQueue& tx, rte_mempool* pool);
+  Interface(const Interface&) = delete;
+  Interface& operator=(const Interface&) = delete;
+
+  /**
+   * Receive one frame (takes ownership). ARP is handled here.
+   * @return the IPv4 datagram (data at the IPv4 header) for lib/l3, or an
+   *         empty Packet when the frame was consumed or dropped (counted).
+   */
+  Packet input(Packet&& frame, uint64_t now);
+  /**
+   * Transmit an IPv4 datagram (data at the IPv4 header) to @p next_hop on
+   * this link; a limited or directed broadcast goes to ff:ff:ff:ff:ff:ff.
+   */
+  void send_ipv4(Packet&& dgram, wire::Ipv4Addr next_hop, uint64_t now);
+  /** Neighbour timers; call about every 100 ms. */
+  void tick(uint64_t now) { neigh_.tick(now); }
+  /** Send a gratuitous ARP announcing our address (RFC 5227 §3 announcement). */
+  void announce(uint64_t now);
+  /** Queue a finished frame for transmit (takes ownership). */
+  void transmit_frame(Packet&& frame);
+
+  uint16_t index() const noexcept { return p_.index; }
+  const std::string& name() const noexcept { return p_.name; }
+  const wire::MacAddr& mac() const noexcept { return mac_; }
+  wire::Ipv4Addr address() const noexcept { return p_.address.addr; }
+  const wire::Ipv4Prefix& prefix() const noexcept { return p_.address; }
+  uint16_t mtu() const noexcept { return caps_.mtu; }
+  const PortCaps& caps() const noexcept { return caps_; }
+  /** True for our own address. */
+  bool is_local(wire::Ipv4Addr a) const noexcept { return a == p_.address.addr; }
+  /** True for 255.255.255.255 and our subnet's directed broadcast. */
+  bool is_broadcast(wire::Ipv4Addr a) const noexcept;
+  const L2Stats& stats() const noexcept { return stats_; }
+  const NeighbourTable& neighbours() const noexcept { return neigh_; }
+  NeighbourTable& neighbours() noexcept { return neigh_; }
+  rte_mempool* pool() const noexcept { return pool_; }
+  TxQueue& tx() noexcept { return tx_; }
+
+ private:
+  void arp_input(Packet&& frame, size_t eth_len, uint64_t now);
+  void arp_reply_in_place(Packet&& frame, const wire::MacAddr& to_mac, wire::Ipv4Addr to_ip);
+  void send_arp(uint16_t op, const wire::MacAddr& eth_dst, const wire::MacAddr& tha, wire::Ipv4Addr tpa);
+  void emit(Packet&& payload, const wire::MacAddr& dst, uint16_t ethertype);
+  // NeighbourSink
+  void neigh_request(wire::Ipv4Addr target, const wire::MacAddr* unicast, uint64_t now) override;
+  void neigh_transmit(Packet&& dgram, const wire::MacAddr& dst) override;
+
+  InterfaceParams p_;
+  TxQueue& tx_;
+  rte_mempool* pool_;
+  PortCaps caps_;
+  wire::MacAddr mac_;
+  L2Stats stats_;
+  NeighbourTable neigh_;
+};
+
+}  // namespace tern::l2

@@ -1,0 +1,111 @@
+/**
+ * @file
+ * The neighbour (ARP) table of one interface on one core, RFC 826 with the
+ * host-requirements behaviour of RFC 1122 §2.3.2: entries are incomplete
+ * (request sent, packets queued), reachable (recently confirmed) or stale
+ * (usable, re-confirmed by a unicast probe on use). Bounded in entries and
+ * in queued packets per entry; fixed storage, no allocation after
+ * construction. Time is passed in (fake clocks in tests).
+ */
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "tern/buf/packet.hpp"
+#include "tern/l2/stats.hpp"
+#include "tern/wire/addr.hpp"
+
+namespace tern::l2 {
+
+/** Limits and timers of a neighbour table. */
+struct NeighbourParams {
+  uint32_t table_size = 1024;      ///< max entries
+  uint32_t queue_len = 16;         ///< max packets queued per unresolved entry
+  uint64_t reachable_ns = 30'000'000'000;  ///< reachable -> stale after this long unconfirmed
+  uint64_t stale_ns = 600'000'000'000;     ///< stale entries unused this long are removed
+  uint64_t retry_ns = 1'000'000'000;       ///< interval between requests/probes
+  uint32_t retries = 3;            ///< requests before giving up
+};
+
+enum class NeighState : uint8_t { free, incomplete, reachable, stale };
+
+/** One entry, as seen by callers of find(). */
+struct NeighEntry {
+  wire::Ipv4Addr ip;
+  wire::MacAddr mac{};
+  NeighState state = NeighState::free;
+  uint8_t probes = 0;         ///< requests sent in the current resolution/probe
+  uint32_t qslot = 0;         ///< index of this entry's packet queue
+  uint32_t qlen = 0;          ///< packets queued (incomplete only)
+  uint64_t confirmed_ns = 0;  ///< last time the mapping was confirmed
+  uint64_t next_probe_ns = 0;
+  uint64_t used_ns = 0;       ///< last time a packet was sent through it
+};
+
+/** What the table asks its interface to do. */
+class NeighbourSink {
+ public:
+  virtual ~NeighbourSink() = default;
+  /** Send an ARP request for @p target: broadcast when @p unicast is null, else to that MAC. */
+  virtual void neigh_request(wire::Ipv4Addr target, const wire::MacAddr* unicast, uint64_t now) = 0;
+  /** Transmit an IPv4 datagram to the resolved @p dst. */
+  virtual void neigh_transmit(Packet&& dgram, const wire::MacAddr& dst) = 0;
+};
+
+class NeighbourTable {
+ public:
+  NeighbourTable(const NeighbourParams& params, NeighbourSink& sink, L2Stats& stats);
+  NeighbourTable(const NeighbourTable&) = delete;
+  NeighbourTable& operator=(const NeighbourTable&) = delete;
+
+  /**
+   * Send @p dgram to @p ip: at once when the MAC is known, else queue it and
+   * resolve. Every path either transmits, queues or drops with a count.
+   */
+  void send(wire::Ipv4Addr ip, Packet&& dgram, uint64_t now);
+  /**
+   * Record @p ip is at @p mac (an ARP packet said so). Updates an existing
+   * entry (RFC 826 merge); creates one only when @p create (we were the
+   * target). Flushes packets queued for it.
+   * @return true if an entry was updated or created.
+   */
+  bool learn(wire::Ipv4Addr ip, const wire::MacAddr& mac, bool create, uint64_t now);
+  /** Timers: retries, reachable->stale, failure and garbage collection. */
+  void tick(uint64_t now);
+  /** The entry for @p ip, or null. */
+  const NeighEntry* find(wire::Ipv4Addr ip) const noexcept;
+  /** Entries in use. */
+  size_t size() const noexcept { return used_; }
+  /** Call @p f(const NeighEntry&) on each entry in use. */
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const auto& e : slots_) {
+      if (e.state != NeighState::free) f(e);
+    }
+  }
+
+ private:
+  size_t home(wire::Ipv4Addr ip) const noexcept;
+  NeighEntry* lookup(wire::Ipv4Addr ip) noexcept;
+  NeighEntry* create(wire::Ipv4Addr ip, uint64_t now);
+  bool evict_one();
+  void remove(wire::Ipv4Addr ip);
+  void enqueue(NeighEntry& e, Packet&& dgram);
+  void flush_queue(NeighEntry& e);
+  void drop_queue(NeighEntry& e, L2Drop why);
+  void probe(NeighEntry& e, bool broadcast, uint64_t now);
+  void tick_entry(NeighEntry& e, uint64_t now);
+
+  NeighbourParams p_;
+  NeighbourSink& sink_;
+  L2Stats& stats_;
+  std::vector<NeighEntry> slots_;        // open addressing, linear probing
+  size_t mask_;
+  size_t used_ = 0;
+  std::vector<Packet> queues_;           // table_size * queue_len
+  std::vector<uint32_t> free_qslots_;
+  std::vector<wire::Ipv4Addr> doomed_;   // scratch for tick()
+};
+
+}  // namespace tern::l2

@@ -1,0 +1,170 @@
+/**
+ * @file
+ * ICMP input (from Ipv4::deliver) and output (through Ipv4::output).
+ */
+#include "tern/l3/icmp.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "tern/base/byteorder.hpp"
+#include "tern/base/checksum.hpp"
+#include "tern/wire/icmp.hpp"
+#include "tern/wire/ipv4.hpp"
+
+namespace tern::l3 {
+
+namespace {
+constexpr uint32_t kMaxQuote = 576 - 20 - 8;  // RFC 1812 §4.3.2.3: the error fits in 576 bytes
+
+bool is_error_type(uint8_t t) {
+  return t == wire::icmp_type::dest_unreachable || t == wire::icmp_type::source_quench ||
+         t == wire::icmp_type::redirect || t == wire::icmp_type::time_exceeded ||
+         t == wire::icmp_type::parameter_problem;
+}
+
+bool checksum_ok(const Packet& p) {
+  ChecksumAccumulator acc;
+  p.for_each_segment([&](std::span<const uint8_t> s) { acc.add(s); });
+  return acc.sum16() == 0xffff;
+}
+}  // namespace
+
+Icmp::Icmp(const IcmpParams& params, Ipv4& ip) : p_(params), ip_(ip), tokens_(params.error_burst) {
+  ip_.set_handler(wire::ip_proto::icmp, this);
+  ip_.set_icmp(this);
+}
+
+Icmp::~Icmp() {
+  ip_.set_handler(wire::ip_proto::icmp, nullptr);
+  ip_.set_icmp(nullptr);
+}
+
+L4Verdict Icmp::input(Packet& payload, const Ipv4Meta& meta, uint64_t now) {
+  L3Stats& st = ip_.stats();
+  ++st.icmp_in;
+  Packet msg = std::move(payload);
+  if (msg.length() < wire::kIcmpHeaderLen || (msg.head_length() < wire::kIcmpHeaderLen &&
+                                              msg.pull_up(wire::kIcmpHeaderLen) == nullptr)) {
+    st.drop(L3Drop::icmp_malformed);
+    return L4Verdict::consumed;
+  }
+  if (!meta.l4_csum_good && !checksum_ok(msg)) {
+    st.drop(L3Drop::icmp_malformed);
+    return L4Verdict::consumed;
+  }
+  const uint8_t* h = msg.data();
+  uint8_t type = h[0];
+  uint8_t code = h[1];
+  if (type == wire::icmp_type::echo_request) {
+    ++st.icmp_echo_requests;
+    // RFC 1122 §3.2.2.6: an echo to a broadcast address MAY be silently discarded.
+    if (p_.echo && !meta.broadcast) echo_reply(msg, meta, now);
+  } else if (type == wire::icmp_type::echo_reply) {
+    ++st.icmp_echo_replies;
+  } else if (is_error_type(type)) {
+    ++st.icmp_errors_in;
+    error_input(msg, meta, type, code, load_be32(h + 4), now);
+  }
+  return L4Verdict::consumed;
+}
+
+// RFC 792 "Echo or Echo Reply": same data back, type 0; the request mbuf is
+// reused, the checksum updated incrementally (RFC 1624).
+void Icmp::echo_reply(Packet& msg, const Ipv4Meta& meta, uint64_t now) {
+  uint8_t* h = msg.data();
+  uint16_t old_word = load_be16(h);
+  h[0] = wire::icmp_type::echo_reply;
+  store_be16(h + 2, checksum_update16(load_be16(h + 2), old_word, load_be16(h)));
+  msg.clear_offloads();
+  OutputParams out;
+  out.src = meta.dst;
+  out.dst = meta.src;
+  out.proto = wire::ip_proto::icmp;
+  out.tos = meta.tos;
+  if (ip_.output(std::move(msg), out, now)) ++ip_.stats().icmp_out;
+}
+
+void Icmp::error_input(const Packet& msg, const Ipv4Meta& meta, uint8_t type, uint8_t code, uint32_t rest,
+                       uint64_t now) {
+  uint8_t scratch[wire::kIcmpHeaderLen + 60 + 8];
+  uint32_t avail = std::min<uint32_t>(msg.length(), sizeof(scratch));
+  const uint8_t* p = msg.read(0, avail, scratch);
+  auto quoted = wire::Ipv4View::parse_quoted({p + wire::kIcmpHeaderLen, avail - wire::kIcmpHeaderLen});
+  if (!quoted || quoted->payload().size() < 8) {
+    ip_.stats().drop(L3Drop::icmp_malformed);
+    return;
+  }
+  IcmpError err;
+  err.type = type;
+  err.code = code;
+  err.reporter = meta.src;
+  err.src = quoted->src();
+  err.dst = quoted->dst();
+  err.proto = quoted->protocol();
+  err.quoted_l4 = quoted->payload();
+  if (type == wire::icmp_type::dest_unreachable && code == wire::icmp_code::frag_needed) {
+    err.next_hop_mtu = static_cast<uint16_t>(rest & 0xffff);  // RFC 1191 §4
+    if (err.next_hop_mtu >= 68) ip_.update_pmtu(err.dst, err.next_hop_mtu, now);
+  }
+  if (L4Handler* h = ip_.handler(err.proto); h != nullptr && h != this) h->icmp_error(err, now);
+}
+
+bool Icmp::take_token(uint64_t now) {
+  if (last_refill_ns_ != 0 && now > last_refill_ns_) {
+    tokens_ += static_cast<double>(now - last_refill_ns_) * 1e-9 * p_.error_rate;
+    tokens_ = std::min<double>(tokens_, p_.error_burst);
+  }
+  last_refill_ns_ = now;
+  if (tokens_ < 1.0) return false;
+  tokens_ -= 1.0;
+  return true;
+}
+
+void Icmp::send_error(const Packet& original, uint8_t type, uint8_t code, uint16_t mtu, uint64_t now) {
+  L3Stats& st = ip_.stats();
+  uint8_t scratch[60 + 8];
+  uint32_t avail = std::min<uint32_t>(original.length(), sizeof(scratch));
+  const uint8_t* p = original.read(0, avail, scratch);
+  auto v = wire::Ipv4View::parse_quoted({p, avail});
+  if (!v) return;
+  // RFC 1122 §3.2.2: never about an ICMP error, a broadcast/multicast,
+  // a non-first fragment, or a source that is not a unicast host.
+  wire::Ipv4Addr src = v->src();
+  if (v->protocol() == wire::ip_proto::icmp &&
+      (v->payload().empty() || is_error_type(v->payload()[0]))) return;
+  if (!ip_.is_local(v->dst()) && v->dst() != wire::Ipv4Addr{}) {
+    bool bcast = v->dst().is_broadcast() || v->dst().is_multicast();
+    for (auto* i : ip_.interfaces()) bcast = bcast || i->is_broadcast(v->dst());
+    if (bcast) return;
+  }
+  if (v->fragment_offset() != 0 || src.is_unspecified() || src.is_broadcast() || src.is_multicast() ||
+      src.is_loopback()) return;
+  if (!take_token(now)) {
+    st.drop(L3Drop::icmp_rate_limited);
+    return;
+  }
+  uint32_t quote = std::min<uint32_t>(original.length(), kMaxQuote);
+  Packet e = Packet::alloc(ip_.pool());
+  uint8_t* h = e ? e.append(static_cast<uint16_t>(wire::kIcmpHeaderLen + quote)) : nullptr;
+  if (h == nullptr) {
+    st.drop(L3Drop::no_mbuf);
+    return;
+  }
+  h[0] = type;
+  h[1] = code;
+  store_be16(h + 2, 0);
+  store_be32(h + 4, mtu);  // unused (0) except next-hop MTU for frag needed
+  original.copy_out(0, {h + wire::kIcmpHeaderLen, quote});
+  store_be16(h + 2, internet_checksum({h, wire::kIcmpHeaderLen + quote}));
+  OutputParams out;
+  out.src = ip_.is_local(v->dst()) ? v->dst() : wire::Ipv4Addr{};
+  out.dst = src;
+  out.proto = wire::ip_proto::icmp;
+  if (ip_.output(std::move(e), out, now)) {
+    ++st.icmp_out;
+    ++st.icmp_errors_out;
+  }
+}
+
+}  // namespace tern::l3

@@ -1,0 +1,162 @@
+/**
+ * @file
+ * IPv4 for one core. Receive: l2::Interface::input() returns a datagram,
+ * Core::poll() passes it to Ipv4::input(), which validates it once
+ * (RFC 791, RFC 1122 §3.2.1), reassembles fragments, and hands the payload
+ * to the transport registered for its protocol (UDP, TCP, ICMP). Transmit:
+ * a transport calls output() with its segment; the IPv4 header goes into
+ * headroom, the route table picks the interface and next hop, datagrams
+ * above the path MTU are fragmented, and l2 resolves and sends.
+ */
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "tern/base/result.hpp"
+#include "tern/buf/packet.hpp"
+#include "tern/l2/interface.hpp"
+#include "tern/l3/reassembly.hpp"
+#include "tern/l3/route.hpp"
+#include "tern/l3/stats.hpp"
+#include "tern/wire/addr.hpp"
+
+namespace tern::l3 {
+
+/** Facts about a received datagram, passed to transports with its payload. */
+struct Ipv4Meta {
+  wire::Ipv4Addr src, dst;
+  uint8_t proto = 0;
+  uint8_t ttl = 0;
+  uint8_t tos = 0;
+  uint8_t header_len = 20;
+  uint16_t iface = 0;
+  bool broadcast = false;       ///< sent to a broadcast address
+  bool l4_csum_good = false;    ///< the NIC verified the transport checksum
+};
+
+/** An ICMP error about a datagram we sent, delivered to its transport. */
+struct IcmpError {
+  uint8_t type = 0, code = 0;
+  uint16_t next_hop_mtu = 0;            ///< for fragmentation needed (RFC 1191)
+  wire::Ipv4Addr reporter;              ///< who sent the ICMP error
+  wire::Ipv4Addr src, dst;              ///< of the quoted datagram (src is us)
+  uint8_t proto = 0;
+  std::span<const uint8_t> quoted_l4;   ///< at least 8 bytes of the quoted transport header
+};
+
+/** What a transport did with a datagram given to it. */
+enum class L4Verdict {
+  consumed,          ///< taken (queued, answered or dropped and counted by the transport)
+  port_unreachable,  ///< nobody listens: the caller sends ICMP port unreachable and frees it
+};
+
+/** A transport protocol registered with Ipv4. */
+class L4Handler {
+ public:
+  virtual ~L4Handler() = default;
+  /**
+   * A datagram's payload (data at the transport header). Take ownership by
+   * moving from @p payload, or leave it and return port_unreachable.
+   */
+  virtual L4Verdict input(Packet& payload, const Ipv4Meta& meta, uint64_t now) = 0;
+  /** An ICMP error about something this transport sent (RFC 1122 §3.2.2). */
+  virtual void icmp_error(const IcmpError& err, uint64_t now) { (void)err, (void)now; }
+};
+
+/** Where a datagram to some destination would go. */
+struct PathInfo {
+  l2::Interface* iface = nullptr;
+  wire::Ipv4Addr src;        ///< our address on that interface
+  wire::Ipv4Addr next_hop;
+  uint16_t mtu = 0;          ///< min(interface MTU, learned path MTU)
+};
+
+/** How to send one datagram. */
+struct OutputParams {
+  wire::Ipv4Addr src;        ///< 0.0.0.0: the outgoing interface's address
+  wire::Ipv4Addr dst;
+  uint8_t proto = 0;
+  uint8_t ttl = 0;           ///< 0: the configured default
+  uint8_t tos = 0;
+  bool dont_fragment = false;
+};
+
+struct Ipv4Params {
+  uint8_t default_ttl = 64;
+  ReassemblyParams reassembly;
+  uint64_t pmtu_expiry_ns = 600'000'000'000;  ///< RFC 1191 §6.3: learned PMTU ages out after 10 minutes
+};
+
+class Icmp;
+
+class Ipv4 {
+ public:
+  /**
+   * @param ifaces this core's interfaces, indexed by Interface::index() (they outlive this)
+   * @param pool for fragments and header mbufs
+   */
+  Ipv4(const Ipv4Params& params, std::vector<l2::Interface*> ifaces, RouteTable routes, rte_mempool* pool);
+  Ipv4(const Ipv4&) = delete;
+  Ipv4& operator=(const Ipv4&) = delete;
+
+  /** Register the transport for @p proto (null to remove). */
+  void set_handler(uint8_t proto, L4Handler* h) noexcept { handlers_[proto] = h; }
+  L4Handler* handler(uint8_t proto) const noexcept { return handlers_[proto]; }
+  /** ICMP, used to report errors about received datagrams. */
+  void set_icmp(Icmp* icmp) noexcept { icmp_ = icmp; }
+
+  /** A received datagram (data at the IPv4 header) from @p iface. */
+  void input(Packet&& dgram, l2::Interface& iface, uint64_t now);
+  /**
+   * Send @p l4 (data at the transport header) per @p params. Takes ownership
+   * in every case. Errors: no_route, bad_length (over 65535), would_block
+   * (DF and too big; the caller should lower its segment size), no_memory.
+   */
+  Status output(Packet&& l4, const OutputParams& params, uint64_t now);
+  /** Route, source address and path MTU toward @p dst. */
+  Result<PathInfo> path(wire::Ipv4Addr dst) const noexcept;
+  /** Record a smaller path MTU toward @p dst (RFC 1191 §6.3; never below 68). */
+  void update_pmtu(wire::Ipv4Addr dst, uint16_t mtu, uint64_t now) noexcept;
+  /** True when @p a is one of our addresses. */
+  bool is_local(wire::Ipv4Addr a) const noexcept;
+  /** Reassembly timeouts and PMTU ageing. */
+  void tick(uint64_t now);
+
+  const L3Stats& stats() const noexcept { return stats_; }
+  L3Stats& stats() noexcept { return stats_; }
+  const RouteTable& routes() const noexcept { return routes_; }
+  RouteTable& routes() noexcept { return routes_; }
+  const std::vector<l2::Interface*>& interfaces() const noexcept { return ifaces_; }
+  rte_mempool* pool() const noexcept { return pool_; }
+  const Reassembler& reassembler() const noexcept { return reasm_; }
+
+ private:
+  struct PmtuEntry {
+    uint32_t dst = 0;
+    uint16_t mtu = 0;
+    uint64_t expires_ns = 0;
+  };
+  bool validate(Packet& dgram, l2::Interface& iface);
+  void deliver(Packet&& dgram, l2::Interface& iface, uint64_t now);
+  void finish_header(Packet& dgram, const PortCaps& caps);
+  Status fragment(Packet&& dgram, const PathInfo& path, uint64_t now);
+  void software_l4_checksum(Packet& dgram);
+  uint16_t pmtu_lookup(wire::Ipv4Addr dst) const noexcept;
+
+  Ipv4Params p_;
+  std::vector<l2::Interface*> ifaces_;
+  RouteTable routes_;
+  rte_mempool* pool_;
+  L3Stats stats_;
+  Reassembler reasm_;
+  std::array<L4Handler*, 256> handlers_{};
+  Icmp* icmp_ = nullptr;
+  uint16_t next_id_ = 1;
+  uint64_t now_ = 0;
+  std::array<PmtuEntry, 64> pmtu_{};
+};
+
+}  // namespace tern::l3

@@ -1,0 +1,347 @@
+/**
+ * @file
+ * IPv4 input and output. Datagrams arrive from l2::Interface::input() via
+ * Core::poll() and leave to transports through the handler table; outgoing
+ * transport segments get their header here and leave through
+ * l2::Interface::send_ipv4().
+ */
+#include "tern/l3/ipv4.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "tern/base/byteorder.hpp"
+#include "tern/base/checksum.hpp"
+#include "tern/l3/icmp.hpp"
+#include "tern/wire/icmp.hpp"
+#include "tern/wire/ipv4.hpp"
+
+namespace tern::l3 {
+
+using wire::Ipv4Addr;
+
+std::string_view to_string(L3Drop d) noexcept {
+  switch (d) {
+    case L3Drop::truncated: return "truncated";
+    case L3Drop::bad_version: return "bad_version";
+    case L3Drop::bad_header: return "bad_header";
+    case L3Drop::bad_length: return "bad_length";
+    case L3Drop::bad_option: return "bad_option";
+    case L3Drop::bad_checksum: return "bad_checksum";
+    case L3Drop::ttl_zero: return "ttl_zero";
+    case L3Drop::bad_source: return "bad_source";
+    case L3Drop::not_for_us: return "not_for_us";
+    case L3Drop::unknown_protocol: return "unknown_protocol";
+    case L3Drop::bad_fragment: return "bad_fragment";
+    case L3Drop::duplicate_fragment: return "duplicate_fragment";
+    case L3Drop::reassembly_timeout: return "reassembly_timeout";
+    case L3Drop::reassembly_memory: return "reassembly_memory";
+    case L3Drop::no_route: return "no_route";
+    case L3Drop::too_big_df: return "too_big_df";
+    case L3Drop::no_mbuf: return "no_mbuf";
+    case L3Drop::icmp_malformed: return "icmp_malformed";
+    case L3Drop::icmp_rate_limited: return "icmp_rate_limited";
+    case L3Drop::count_: break;
+  }
+  return "unknown";
+}
+
+Ipv4::Ipv4(const Ipv4Params& params, std::vector<l2::Interface*> ifaces, RouteTable routes, rte_mempool* pool)
+    : p_(params), ifaces_(std::move(ifaces)), routes_(std::move(routes)), pool_(pool), reasm_(params.reassembly, stats_) {
+  if (p_.default_ttl == 0) p_.default_ttl = 64;  // RFC 1122 §3.2.1.7: never send TTL 0
+}
+
+bool Ipv4::is_local(Ipv4Addr a) const noexcept {
+  for (const auto* i : ifaces_) {
+    if (i->is_local(a)) return true;
+  }
+  return false;
+}
+
+namespace {
+L3Drop drop_for(Errc e) {
+  switch (e) {
+    case Errc::truncated: return L3Drop::truncated;
+    case Errc::bad_version: return L3Drop::bad_version;
+    case Errc::bad_header: return L3Drop::bad_header;
+    case Errc::bad_option: return L3Drop::bad_option;
+    default: return L3Drop::bad_length;
+  }
+}
+}  // namespace
+
+// RFC 1122 §3.2.1 and RFC 791 §3.1: validate once; later stages trust the header.
+bool Ipv4::validate(Packet& dgram, l2::Interface& iface) {
+  (void)iface;
+  if (dgram.segments() > 1 && !dgram.linearize()) {
+    stats_.drop(L3Drop::bad_length);
+    return false;
+  }
+  auto v = wire::Ipv4View::parse(dgram.head());
+  if (!v) {
+    stats_.drop(drop_for(v.error().code));
+    return false;
+  }
+  RxCsum hw = dgram.rx_ip_csum();
+  // RFC 1122 §3.2.1.2: a host MUST verify the header checksum (here or in the NIC).
+  if (hw == RxCsum::bad || (hw == RxCsum::unknown && !v->checksum_ok())) {
+    stats_.drop(L3Drop::bad_checksum);
+    return false;
+  }
+  if (v->ttl() == 0) {  // RFC 791 §3.2 "Time to Live": zero means destroy
+    stats_.drop(L3Drop::ttl_zero);
+    return false;
+  }
+  Ipv4Addr src = v->src();
+  if (src.is_broadcast() || src.is_multicast()) {  // RFC 1122 §3.2.1.3 (c)/(d)
+    stats_.drop(L3Drop::bad_source);
+    return false;
+  }
+  dgram.truncate(v->total_length());  // drop Ethernet padding
+  return true;
+}
+
+void Ipv4::input(Packet&& dgram, l2::Interface& iface, uint64_t now) {
+  now_ = now;
+  ++stats_.rx_datagrams;
+  if (!validate(dgram, iface)) return;
+  auto v = wire::Ipv4View::parse(dgram.head());
+  Ipv4Addr dst = v->dst();
+  bool bcast = false;
+  if (!is_local(dst)) {
+    bcast = iface.is_broadcast(dst);
+    if (!bcast) {  // RFC 1122 §3.3.4.2 (hosts do not forward)
+      stats_.drop(L3Drop::not_for_us);
+      return;
+    }
+  }
+  if (v->is_fragment()) {
+    dgram = reasm_.add(std::move(dgram), *v, now);
+    if (!dgram) return;
+  }
+  deliver(std::move(dgram), iface, now);
+}
+
+void Ipv4::deliver(Packet&& dgram, l2::Interface& iface, uint64_t now) {
+  // The header is in the head segment (validated, or rebuilt by reassembly).
+  auto v = wire::Ipv4View::parse_quoted(dgram.head());
+  if (!v) {
+    stats_.drop(L3Drop::bad_header);
+    return;
+  }
+  Ipv4Meta m;
+  m.src = v->src();
+  m.dst = v->dst();
+  m.proto = v->protocol();
+  m.ttl = v->ttl();
+  m.tos = v->tos();
+  m.header_len = static_cast<uint8_t>(v->header_length());
+  m.iface = iface.index();
+  m.broadcast = !is_local(m.dst);
+  m.l4_csum_good = dgram.segments() == 1 && dgram.rx_l4_csum() == RxCsum::good;
+  L4Handler* h = handlers_[m.proto];
+  if (h == nullptr) {
+    stats_.drop(L3Drop::unknown_protocol);
+    // RFC 1122 §3.2.2.1: SHOULD send protocol unreachable.
+    if (icmp_ != nullptr) icmp_->send_error(dgram, wire::icmp_type::dest_unreachable,
+                                            wire::icmp_code::protocol_unreachable, 0, now);
+    return;
+  }
+  ++stats_.rx_delivered;
+  dgram.trim_front(m.header_len);
+  if (h->input(dgram, m, now) == L4Verdict::port_unreachable && dgram) {
+    dgram.prepend(m.header_len);  // the header bytes are still in the headroom
+    if (icmp_ != nullptr) {
+      ++stats_.icmp_unreach_out;
+      icmp_->send_error(dgram, wire::icmp_type::dest_unreachable, wire::icmp_code::port_unreachable, 0, now);
+    }
+  }
+}
+
+Result<PathInfo> Ipv4::path(Ipv4Addr dst) const noexcept {
+  PathInfo p;
+  if (dst.is_broadcast()) {
+    if (ifaces_.empty()) return make_error(Errc::no_route, "no interface for a limited broadcast");
+    p.iface = ifaces_[0];
+    p.next_hop = dst;
+  } else {
+    const Route* r = routes_.lookup(dst);
+    if (r == nullptr || r->iface >= ifaces_.size()) return make_error(Errc::no_route, "no route to destination");
+    p.iface = ifaces_[r->iface];
+    p.next_hop = r->connected() ? dst : r->gateway;
+  }
+  p.src = p.iface->address();
+  p.mtu = std::min(p.iface->mtu(), pmtu_lookup(dst));
+  return p;
+}
+
+uint16_t Ipv4::pmtu_lookup(Ipv4Addr dst) const noexcept {
+  const PmtuEntry& e = pmtu_[(dst.v * 0x9e3779b1u) >> 26];
+  if (e.dst == dst.v && e.mtu != 0 && now_ < e.expires_ns) return e.mtu;
+  return UINT16_MAX;
+}
+
+void Ipv4::update_pmtu(Ipv4Addr dst, uint16_t mtu, uint64_t now) noexcept {
+  // RFC 1191 §6.3: never raise it from an ICMP message; 68 is the IPv4 minimum (RFC 791).
+  mtu = std::max<uint16_t>(mtu, 68);
+  PmtuEntry& e = pmtu_[(dst.v * 0x9e3779b1u) >> 26];
+  uint16_t cur = (e.dst == dst.v && now < e.expires_ns) ? e.mtu : UINT16_MAX;
+  if (mtu >= cur) return;
+  e = PmtuEntry{dst.v, mtu, now + p_.pmtu_expiry_ns};
+  ++stats_.pmtu_updates;
+}
+
+void Ipv4::finish_header(Packet& dgram, const PortCaps& caps) {
+  uint8_t* h = dgram.data();
+  dgram.mbuf()->l3_len = static_cast<uint16_t>((h[0] & 0x0f) * 4);
+  uint64_t l4_flags = dgram.ol_flags() & RTE_MBUF_F_TX_L4_MASK;
+  if (caps.tx_ipv4_csum) {
+    store_be16(h + 10, 0);
+    dgram.add_tx_flags(RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM);
+  } else {
+    store_be16(h + 10, 0);
+    store_be16(h + 10, internet_checksum({h, dgram.mbuf()->l3_len}));
+    if (l4_flags != 0) dgram.add_tx_flags(RTE_MBUF_F_TX_IPV4);
+  }
+}
+
+// Complete a transport checksum that was left to the NIC (pseudo-header sum
+// in the field): needed when the datagram is fragmented.
+void Ipv4::software_l4_checksum(Packet& dgram) {
+  uint64_t l4 = dgram.ol_flags() & RTE_MBUF_F_TX_L4_MASK;
+  if (l4 == 0) return;
+  const uint8_t* h = dgram.data();
+  uint32_t hlen = (h[0] & 0x0f) * 4u;
+  uint8_t proto = h[9];
+  uint32_t field = hlen + (proto == wire::ip_proto::udp ? 6 : 16);
+  uint32_t l4_len = dgram.length() - hlen;
+  ChecksumAccumulator acc;
+  add_ipv4_pseudo_header(acc, load_be32(h + 12), load_be32(h + 16), proto, static_cast<uint16_t>(l4_len));
+  const uint8_t zero[2] = {0, 0};
+  dgram.copy_in(field, zero);
+  uint32_t pos = 0;
+  dgram.for_each_segment([&](std::span<const uint8_t> seg) {
+    uint32_t start = pos >= hlen ? 0 : std::min<uint32_t>(hlen - pos, static_cast<uint32_t>(seg.size()));
+    acc.add(seg.subspan(start));
+    pos += static_cast<uint32_t>(seg.size());
+  });
+  uint16_t c = acc.finish();
+  if (c == 0 && proto == wire::ip_proto::udp) c = 0xffff;  // RFC 768: 0 means "no checksum"
+  uint8_t cb[2];
+  store_be16(cb, c);
+  dgram.copy_in(field, cb);
+  dgram.mbuf()->ol_flags &= ~RTE_MBUF_F_TX_L4_MASK;
+}
+
+Status Ipv4::fragment(Packet&& dgram, const PathInfo& path, uint64_t now) {
+  software_l4_checksum(dgram);
+  uint8_t hdr[60];
+  const uint32_t hlen = (dgram.data()[0] & 0x0f) * 4u;  // we just wrote it into the head segment
+  std::memcpy(hdr, dgram.data(), hlen);
+  const uint32_t payload = dgram.length() - hlen;
+  const uint32_t chunk = (path.mtu - hlen) & ~7u;  // RFC 791 §3.2: 8-byte units
+  const uint16_t data_room = rte_pktmbuf_data_room_size(pool_);
+  uint32_t count = 0;
+  for (uint32_t off = 0; off < payload; off += chunk) {
+    uint32_t n = std::min(chunk, payload - off);
+    Packet f = Packet::alloc(pool_);
+    uint8_t* h = f ? f.append(static_cast<uint16_t>(hlen)) : nullptr;
+    if (h == nullptr) {
+      stats_.drop(L3Drop::no_mbuf);
+      return make_error(Errc::no_memory, "mbuf pool exhausted while fragmenting");
+    }
+    std::memcpy(h, hdr, hlen);
+    store_be16(h + 2, static_cast<uint16_t>(hlen + n));
+    bool more = off + n < payload;
+    store_be16(h + 6, static_cast<uint16_t>((more ? 0x2000 : 0) | (off / 8)));
+    // Copy the piece (fragmentation is a slow path; counted in buf_stats).
+    for (uint32_t done = 0; done < n;) {
+      uint16_t room = rte_pktmbuf_tailroom(rte_pktmbuf_lastseg(f.mbuf()));
+      if (room == 0) room = data_room;
+      uint16_t step = static_cast<uint16_t>(std::min<uint32_t>(room, n - done));
+      uint8_t* d = f.append(step, pool_);
+      if (d == nullptr) {
+        stats_.drop(L3Drop::no_mbuf);
+        return make_error(Errc::no_memory, "mbuf pool exhausted while fragmenting");
+      }
+      dgram.copy_out(hlen + off + done, {d, step});
+      done += step;
+    }
+    finish_header(f, path.iface->caps());
+    ++count;
+    path.iface->send_ipv4(std::move(f), path.next_hop, now);
+  }
+  ++stats_.fragmented;
+  stats_.fragments_created += count;
+  stats_.tx_datagrams += count;
+  return {};
+}
+
+Status Ipv4::output(Packet&& l4, const OutputParams& params, uint64_t now) {
+  now_ = now;
+  auto path_r = path(params.dst);
+  if (!path_r) {
+    stats_.drop(L3Drop::no_route);
+    return path_r.error();
+  }
+  const PathInfo& pi = *path_r;
+  if (is_local(params.dst)) {
+    stats_.drop(L3Drop::no_route);
+    return make_error(Errc::unsupported, "sending to our own address (no loopback interface)");
+  }
+  const uint32_t total = l4.length() + wire::kIpv4MinHeaderLen;
+  if (total > 65535) {
+    stats_.drop(L3Drop::bad_length);
+    return make_error(Errc::bad_length, "datagram longer than 65535 bytes");
+  }
+  l4.mbuf()->ol_flags &= RTE_MBUF_F_TX_OFFLOAD_MASK;  // no RX flags leak into TX
+  uint8_t* h = l4.prepend(wire::kIpv4MinHeaderLen);
+  if (h == nullptr) {
+    Packet head = Packet::alloc(pool_);
+    if (!head || head.append(wire::kIpv4MinHeaderLen) == nullptr) {
+      stats_.drop(L3Drop::no_mbuf);
+      return make_error(Errc::no_memory, "no mbuf for the IPv4 header");
+    }
+    head.mbuf()->ol_flags = l4.ol_flags();
+    head.mbuf()->l4_len = l4.mbuf()->l4_len;
+    if (!head.chain(std::move(l4))) {
+      stats_.drop(L3Drop::no_mbuf);
+      return make_error(Errc::no_memory, "mbuf chain too long");
+    }
+    l4 = std::move(head);
+    h = l4.data();
+  }
+  wire::Ipv4Header ih{};
+  ih.tos = params.tos;
+  ih.total_length = static_cast<uint16_t>(total);
+  ih.id = next_id_++;
+  ih.df = params.dont_fragment;
+  ih.ttl = params.ttl != 0 ? params.ttl : p_.default_ttl;
+  ih.protocol = params.proto;
+  ih.src = params.src.v != 0 ? params.src : pi.src;
+  ih.dst = params.dst;
+  ih.emit({h, wire::kIpv4MinHeaderLen}, false);
+  if (total > pi.mtu) {
+    if (params.dont_fragment) {
+      stats_.drop(L3Drop::too_big_df);
+      return make_error(Errc::would_block, "datagram exceeds the path MTU and DF is set");
+    }
+    return fragment(std::move(l4), pi, now);
+  }
+  finish_header(l4, pi.iface->caps());
+  ++stats_.tx_datagrams;
+  pi.iface->send_ipv4(std::move(l4), pi.next_hop, now);
+  return {};
+}
+
+void Ipv4::tick(uint64_t now) {
+  now_ = now;
+  reasm_.expire(now, [&](Packet&& first) {
+    // RFC 1122 §3.3.2: time exceeded (code 1) when fragment zero arrived.
+    if (icmp_ != nullptr) {
+      icmp_->send_error(first, wire::icmp_type::time_exceeded, wire::icmp_code::reassembly_exceeded, 0, now);
+    }
+  });
+}
+
+}  // namespace tern::l3

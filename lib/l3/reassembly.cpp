@@ -1,0 +1,269 @@
+/**
+ * @file
+ * IPv4 reassembly. Fragments arrive from Ipv4::input(); a complete datagram
+ * goes back to it. See reassembly.hpp for the overlap policy.
+ */
+#include "tern/l3/reassembly.hpp"
+
+#include <cstring>
+
+#include "tern/base/byteorder.hpp"
+#include "tern/base/checksum.hpp"
+
+namespace tern::l3 {
+
+Reassembler::Reassembler(const ReassemblyParams& params, L3Stats& stats) : p_(params), stats_(stats) {
+  if (p_.max_datagrams == 0) p_.max_datagrams = 1;
+  if (p_.max_fragments == 0) p_.max_fragments = 1;
+  slots_.resize(p_.max_datagrams);
+  nodes_.resize(p_.max_fragments);
+  free_nodes_.reserve(p_.max_fragments);
+  for (uint32_t i = p_.max_fragments; i-- > 0;) free_nodes_.push_back(i);
+}
+
+Reassembler::~Reassembler() {
+  for (auto& s : slots_) {
+    if (s.in_use) release(s, L3Drop::reassembly_timeout);
+  }
+}
+
+uint64_t Reassembler::truesize(const Packet& p) {
+  uint64_t n = 0;
+  for (const rte_mbuf* m = p.mbuf(); m != nullptr; m = m->next) n += m->buf_len;
+  return n;
+}
+
+uint32_t Reassembler::alloc_node() {
+  if (free_nodes_.empty()) return kNil;
+  uint32_t n = free_nodes_.back();
+  free_nodes_.pop_back();
+  return n;
+}
+
+void Reassembler::free_node(uint32_t n) {
+  Node& node = nodes_[n];
+  bytes_ -= truesize(node.payload);
+  node.payload.reset();
+  node.next = kNil;
+  free_nodes_.push_back(n);
+}
+
+void Reassembler::release(Slot& s, L3Drop why) {
+  uint32_t dropped = 0;
+  for (uint32_t n = s.head; n != kNil;) {
+    uint32_t next = nodes_[n].next;
+    free_node(n);
+    ++dropped;
+    n = next;
+  }
+  stats_.drop(why, dropped);
+  s = Slot{};
+  --active_;
+}
+
+void Reassembler::evict_oldest(const Slot* keep) {
+  Slot* oldest = nullptr;
+  for (auto& s : slots_) {
+    if (s.in_use && &s != keep && (oldest == nullptr || s.first_ns < oldest->first_ns)) oldest = &s;
+  }
+  if (oldest != nullptr) {
+    ++stats_.reassembly_evicted;
+    release(*oldest, L3Drop::reassembly_memory);
+  }
+}
+
+Reassembler::Slot* Reassembler::find_or_create(const wire::Ipv4View& ip, uint64_t now) {
+  Slot* free_slot = nullptr;
+  // RFC 791 §3.2: fragments belong together when source, destination,
+  // protocol and identification are equal.
+  for (auto& s : slots_) {
+    if (s.in_use) {
+      if (s.src == ip.src().v && s.dst == ip.dst().v && s.id == ip.id() && s.proto == ip.protocol()) return &s;
+    } else if (free_slot == nullptr) {
+      free_slot = &s;
+    }
+  }
+  if (free_slot == nullptr) {
+    evict_oldest(nullptr);
+    for (auto& s : slots_) {
+      if (!s.in_use) {
+        free_slot = &s;
+        break;
+      }
+    }
+  }
+  Slot& s = *free_slot;
+  s = Slot{};
+  s.in_use = true;
+  s.src = ip.src().v;
+  s.dst = ip.dst().v;
+  s.id = ip.id();
+  s.proto = ip.protocol();
+  s.first_ns = now;
+  ++active_;
+  return &s;
+}
+
+// Insert [off, end) keeping the list sorted and free of overlaps: held data wins.
+Reassembler::Insert Reassembler::insert(Slot& s, Packet&& payload, uint32_t off, uint32_t end) {
+  uint32_t prev = kNil;
+  uint32_t cur = s.head;
+  while (cur != kNil && nodes_[cur].end <= off) {
+    prev = cur;
+    cur = nodes_[cur].next;
+  }
+  // cur is the first held fragment ending after off.
+  if (cur != kNil && nodes_[cur].off <= off) {
+    if (nodes_[cur].end >= end) return Insert::duplicate;
+    uint32_t cut = nodes_[cur].end - off;
+    payload.trim_front(cut);
+    off += cut;
+    prev = cur;
+    cur = nodes_[cur].next;
+  }
+  // Held fragments inside [off, end) are covered by the new one: replace them.
+  while (cur != kNil && nodes_[cur].end <= end) {
+    uint32_t next = nodes_[cur].next;
+    free_node(cur);
+    --s.nfrags;
+    cur = next;
+  }
+  if (cur != kNil && nodes_[cur].off < end) {
+    payload.trim_back(end - nodes_[cur].off);
+    end = nodes_[cur].off;
+  }
+  if (off >= end) return Insert::duplicate;
+  uint32_t n = alloc_node();
+  if (n == kNil) {
+    if (prev == kNil) s.head = cur; else nodes_[prev].next = cur;
+    return Insert::no_room;
+  }
+  bytes_ += truesize(payload);
+  nodes_[n].payload = std::move(payload);
+  nodes_[n].off = off;
+  nodes_[n].end = end;
+  nodes_[n].next = cur;
+  if (prev == kNil) s.head = n; else nodes_[prev].next = n;
+  ++s.nfrags;
+  return Insert::added;
+}
+
+uint32_t Reassembler::max_end(const Slot& s) const {
+  uint32_t end = 0;
+  for (uint32_t n = s.head; n != kNil; n = nodes_[n].next) end = nodes_[n].end;
+  return end;
+}
+
+bool Reassembler::complete(const Slot& s) const {
+  if (!s.have_last || s.header_len == 0) return false;
+  uint32_t expect = 0;
+  for (uint32_t n = s.head; n != kNil; n = nodes_[n].next) {
+    if (nodes_[n].off != expect) return false;
+    expect = nodes_[n].end;
+  }
+  return expect == s.total;
+}
+
+Packet Reassembler::assemble(Slot& s) {
+  Packet out;
+  for (uint32_t n = s.head; n != kNil;) {
+    uint32_t next = nodes_[n].next;
+    Packet piece = std::move(nodes_[n].payload);
+    bytes_ -= truesize(piece);
+    nodes_[n].next = kNil;
+    free_nodes_.push_back(n);
+    if (!out) {
+      out = std::move(piece);
+    } else if (!out.chain(std::move(piece))) {
+      out.reset();  // too many segments: give up on this datagram
+      stats_.drop(L3Drop::bad_fragment);
+    }
+    n = next;
+  }
+  s.head = kNil;
+  if (out) {
+    uint8_t* h = out.prepend(s.header_len);
+    if (h == nullptr) {
+      out.reset();
+      stats_.drop(L3Drop::no_mbuf);
+    } else {
+      std::memcpy(h, s.header, s.header_len);
+      store_be16(h + 2, static_cast<uint16_t>(s.header_len + s.total));
+      store_be16(h + 6, 0);   // no MF, offset 0
+      store_be16(h + 10, 0);
+      store_be16(h + 10, internet_checksum({h, s.header_len}));
+      ++stats_.reassembled;
+    }
+  }
+  s = Slot{};
+  --active_;
+  return out;
+}
+
+Packet Reassembler::take_first(Slot& s) {
+  if (s.head == kNil || nodes_[s.head].off != 0 || s.header_len == 0) return {};
+  Node& n = nodes_[s.head];
+  Packet p = n.payload.share(n.payload.mbuf()->pool);
+  if (!p) return {};
+  uint8_t* h = p.prepend(s.header_len);
+  if (h == nullptr) {
+    // Indirect mbufs have no headroom of their own: put the header in front.
+    Packet head = Packet::alloc(n.payload.mbuf()->pool);
+    if (!head || head.append(s.header_len) == nullptr || !head.chain(std::move(p))) return {};
+    p = std::move(head);
+    h = p.data();
+  }
+  std::memcpy(h, s.header, s.header_len);
+  return p;
+}
+
+Packet Reassembler::add(Packet&& frag, const wire::Ipv4View& ip, uint64_t now) {
+  ++stats_.rx_fragments;
+  const uint32_t hlen = ip.header_length();
+  const uint32_t off = ip.fragment_offset();
+  const uint32_t len = ip.total_length() - hlen;
+  const uint32_t end = off + len;
+  // RFC 791 §3.1: every fragment but the last carries a multiple of 8 bytes.
+  if ((ip.more_fragments() && (len == 0 || len % 8 != 0)) || end > 65535 - hlen) {
+    stats_.drop(L3Drop::bad_fragment);
+    return {};
+  }
+  Slot* s = find_or_create(ip, now);
+  if (!ip.more_fragments()) {
+    if ((s->have_last && s->total != end) || (s->head != kNil && end < max_end(*s))) {
+      release(*s, L3Drop::bad_fragment);  // contradicting last fragment
+      stats_.drop(L3Drop::bad_fragment);
+      return {};
+    }
+    s->have_last = true;
+    s->total = end;
+  } else if (s->have_last && end > s->total) {
+    release(*s, L3Drop::bad_fragment);
+    stats_.drop(L3Drop::bad_fragment);
+    return {};
+  }
+  if (off == 0 && s->header_len == 0) {
+    std::memcpy(s->header, frag.data(), hlen);
+    s->header_len = static_cast<uint8_t>(hlen);
+  }
+  frag.trim_front(hlen);
+  while (bytes_ + truesize(frag) > p_.max_bytes && active_ > 1) {
+    uint32_t before = active_;
+    evict_oldest(s);
+    if (active_ == before) break;
+  }
+  if (bytes_ + truesize(frag) > p_.max_bytes) {
+    stats_.drop(L3Drop::reassembly_memory);
+    if (s->head == kNil) release(*s, L3Drop::reassembly_memory);
+    return {};
+  }
+  if (Insert r = insert(*s, std::move(frag), off, end); r != Insert::added) {
+    stats_.drop(r == Insert::duplicate ? L3Drop::duplicate_fragment : L3Drop::reassembly_memory);
+    if (s->head == kNil) release(*s, L3Drop::bad_fragment);
+    return {};
+  }
+  if (!complete(*s)) return {};
+  return assemble(*s);
+}
+
+}  // namespace tern::l3

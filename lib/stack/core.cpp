@@ -1,0 +1,151 @@
+/**
+ * @file
+ * The per-core poll loop. Frames come from each port's RX queue of this
+ * core; they go up through l2::Interface::input() and l3::Ipv4::input() to
+ * the transports; replies and application sends come back down into the
+ * interfaces' TxQueues, flushed once per turn.
+ */
+#include "tern/stack/core.hpp"
+
+#include <rte_prefetch.h>
+
+#include <algorithm>
+
+#include "tern/base/clock.hpp"
+
+namespace tern {
+
+Core::Core(CoreParams params) : p_(std::move(params)), wheel_(kNsPerMs, 1024, 0) {
+  std::vector<l2::Interface*> raw;
+  for (size_t i = 0; i < p_.interfaces.size(); ++i) {
+    CoreInterface& ci = p_.interfaces[i];
+    ci.params.index = static_cast<uint16_t>(i);
+    tx_.push_back(std::make_unique<TxQueue>(*ci.port, ci.queue));
+    ifaces_.push_back(std::make_unique<l2::Interface>(ci.params, *tx_.back(), p_.pool));
+    raw.push_back(ifaces_.back().get());
+    // The connected route of each interface (RFC 1122 §3.3.1.1: on-link prefix).
+    (void)p_.routes.add(l3::Route{ci.params.address, wire::Ipv4Addr{}, static_cast<uint16_t>(i)});
+  }
+  ipv4_ = std::make_unique<l3::Ipv4>(p_.ipv4, std::move(raw), p_.routes, p_.pool);
+  icmp_ = std::make_unique<l3::Icmp>(p_.icmp, *ipv4_);
+  udp_ = std::make_unique<udp::Udp>(p_.udp, *ipv4_);
+  housekeeping_timer_.fn = &Core::housekeeping;
+  housekeeping_timer_.ctx = this;
+}
+
+Core::~Core() {
+  wheel_.cancel(housekeeping_timer_);
+  // Transports and IPv4 free what they hold before the TX queues flush and go.
+  udp_.reset();
+  icmp_.reset();
+  ipv4_.reset();
+  ifaces_.clear();
+  tx_.clear();
+}
+
+void Core::start(uint64_t now) {
+  wheel_.advance(now);
+  for (auto& i : ifaces_) {
+    if (p_.interfaces[i->index()].params.gratuitous_arp) i->announce(now);
+  }
+  wheel_.arm(housekeeping_timer_, now + p_.housekeeping_ns);
+  for (auto& t : tx_) t->flush();
+}
+
+void Core::housekeeping(Timer& t, uint64_t now) {
+  auto* self = static_cast<Core*>(t.ctx);
+  for (auto& i : self->ifaces_) i->tick(now);
+  self->ipv4_->tick(now);
+  self->wheel_.arm(t, now + self->p_.housekeeping_ns);
+}
+
+uint32_t Core::poll(uint64_t now) {
+  ++stats_.polls;
+  udp_->set_now(now);
+  uint32_t total = 0;
+  rte_mbuf* pkts[64];
+  const uint16_t burst = std::min<uint16_t>(p_.rx_burst, 64);
+  for (size_t i = 0; i < ifaces_.size(); ++i) {
+    CoreInterface& ci = p_.interfaces[i];
+    uint16_t n = ci.port->rx_burst(ci.queue, pkts, burst);
+    for (uint16_t j = 0; j < n; ++j) {
+      if (j + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[j + 1], void*));
+      Packet dgram = ifaces_[i]->input(Packet(pkts[j]), now);
+      if (dgram) ipv4_->input(std::move(dgram), *ifaces_[i], now);
+    }
+    total += n;
+  }
+  if (total > 0) {
+    ++stats_.busy_polls;
+    stats_.rx_packets += total;
+    stats_.last_rx_ns = now;
+  }
+  wheel_.advance(now);
+  udp_->dispatch_events();
+  if (on_poll_) on_poll_(*this, now);
+  for (size_t i = 0; i < ifaces_.size(); ++i) {
+    p_.interfaces[i].port->poll(p_.interfaces[i].queue, now);
+    tx_[i]->flush();
+  }
+  return total;
+}
+
+namespace {
+template <typename Stats, typename Enum>
+void write_drops(JsonWriter& w, const Stats& s) {
+  w.key("drops").begin_object();
+  for (size_t d = 0; d < static_cast<size_t>(Enum::count_); ++d) {
+    w.kv(to_string(static_cast<Enum>(d)), s.drops[d]);
+  }
+  w.end_object();
+}
+}  // namespace
+
+void Core::write_json(JsonWriter& w) const {
+  w.begin_object();
+  w.kv("core", p_.index).kv("polls", stats_.polls).kv("busy_polls", stats_.busy_polls).kv("rx", stats_.rx_packets);
+  w.key("buf").begin_object();
+  w.kv("copies", stats_.buf.copies).kv("copied_bytes", stats_.buf.copied_bytes);
+  w.kv("linearizations", stats_.buf.linearizations).kv("alloc_failures", stats_.buf.alloc_failures);
+  w.end_object();
+  w.key("interfaces").begin_array();
+  for (size_t i = 0; i < ifaces_.size(); ++i) {
+    const l2::L2Stats& s = ifaces_[i]->stats();
+    const TxQueueStats& t = tx_[i]->stats();
+    w.begin_object();
+    w.kv("name", ifaces_[i]->name()).kv("rx", s.rx_frames).kv("tx", t.packets).kv("tx_bytes", t.bytes);
+    w.kv("tx_dropped", t.dropped).kv("rx_ipv4", s.rx_ipv4).kv("rx_arp", s.rx_arp);
+    w.key("arp").begin_object();
+    w.kv("requests_in", s.arp_requests_in).kv("replies_in", s.arp_replies_in);
+    w.kv("requests_out", s.arp_requests_out).kv("replies_out", s.arp_replies_out);
+    w.kv("gratuitous_out", s.arp_gratuitous_out).kv("conflicts", s.arp_conflicts);
+    w.kv("neighbours", static_cast<uint64_t>(ifaces_[i]->neighbours().size()));
+    w.kv("resolved", s.neigh_resolved).kv("failed", s.neigh_failed).kv("queued", s.neigh_queued);
+    w.end_object();
+    write_drops<l2::L2Stats, l2::L2Drop>(w, s);
+    w.end_object();
+  }
+  w.end_array();
+  const l3::L3Stats& l3s = ipv4_->stats();
+  w.key("ipv4").begin_object();
+  w.kv("rx", l3s.rx_datagrams).kv("delivered", l3s.rx_delivered).kv("tx", l3s.tx_datagrams);
+  w.kv("rx_fragments", l3s.rx_fragments).kv("reassembled", l3s.reassembled);
+  w.kv("fragmented", l3s.fragmented).kv("fragments_created", l3s.fragments_created);
+  w.kv("reassembly_evicted", l3s.reassembly_evicted).kv("pmtu_updates", l3s.pmtu_updates);
+  write_drops<l3::L3Stats, l3::L3Drop>(w, l3s);
+  w.end_object();
+  w.key("icmp").begin_object();
+  w.kv("in", l3s.icmp_in).kv("out", l3s.icmp_out).kv("echo_requests", l3s.icmp_echo_requests);
+  w.kv("echo_replies", l3s.icmp_echo_replies).kv("errors_in", l3s.icmp_errors_in);
+  w.kv("errors_out", l3s.icmp_errors_out).kv("unreachable_out", l3s.icmp_unreach_out);
+  w.end_object();
+  const udp::UdpStats& us = udp_->stats();
+  w.key("udp").begin_object();
+  w.kv("rx", us.rx_datagrams).kv("rx_bytes", us.rx_bytes).kv("tx", us.tx_datagrams).kv("tx_bytes", us.tx_bytes);
+  w.kv("tx_errors", us.tx_errors).kv("icmp_errors", us.icmp_errors);
+  write_drops<udp::UdpStats, udp::UdpDrop>(w, us);
+  w.end_object();
+  w.end_object();
+}
+
+}  // namespace tern

@@ -1,0 +1,100 @@
+/**
+ * @file
+ * Core: the per-lcore stack instance. It owns this core's queue on every
+ * port, its interfaces (ARP tables), IPv4 (routes, reassembly), ICMP, UDP,
+ * its timer wheel and counters. poll() is one turn of the loop:
+ * RX burst -> l2 -> l3 -> transports, timers, application events, TX flush.
+ * Nothing here is shared with another core.
+ */
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "tern/base/json.hpp"
+#include "tern/base/timer_wheel.hpp"
+#include "tern/buf/packet.hpp"
+#include "tern/l2/interface.hpp"
+#include "tern/l3/icmp.hpp"
+#include "tern/l3/ipv4.hpp"
+#include "tern/port/port.hpp"
+#include "tern/port/tx_queue.hpp"
+#include "tern/udp/udp.hpp"
+
+namespace tern {
+
+/** One interface of a core: the port, this core's queue on it, and its L2 parameters. */
+struct CoreInterface {
+  Port* port = nullptr;
+  uint16_t queue = 0;
+  l2::InterfaceParams params;
+};
+
+/** Everything a Core needs; built by Stack (or by a test). */
+struct CoreParams {
+  uint16_t index = 0;               ///< core number (0..n-1)
+  rte_mempool* pool = nullptr;      ///< this core's mbuf pool
+  std::vector<CoreInterface> interfaces;
+  l3::RouteTable routes;            ///< connected routes are added from the interfaces
+  l3::Ipv4Params ipv4;
+  l3::IcmpParams icmp;
+  udp::UdpParams udp;
+  uint64_t housekeeping_ns = 100'000'000;  ///< ARP/reassembly timers period
+  uint16_t rx_burst = 32;
+};
+
+/** Per-core loop counters. */
+struct CoreStats {
+  uint64_t polls = 0;
+  uint64_t busy_polls = 0;  ///< polls that received something
+  uint64_t rx_packets = 0;
+  uint64_t last_rx_ns = 0;  ///< time of the last received frame
+  BufStats buf;             ///< copies/linearizations on this core (snapshot)
+};
+
+class Core {
+ public:
+  explicit Core(CoreParams params);
+  ~Core();
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
+
+  /** Send gratuitous ARPs; call once before the first poll(). */
+  void start(uint64_t now);
+  /** One turn of the loop at time @p now. @return frames received. */
+  uint32_t poll(uint64_t now);
+  /** Optional hook run at the end of every poll() (application work, client load). */
+  void set_on_poll(std::function<void(Core&, uint64_t)> fn) { on_poll_ = std::move(fn); }
+
+  uint16_t index() const noexcept { return p_.index; }
+  rte_mempool* pool() const noexcept { return p_.pool; }
+  l3::Ipv4& ipv4() noexcept { return *ipv4_; }
+  l3::Icmp& icmp() noexcept { return *icmp_; }
+  udp::Udp& udp() noexcept { return *udp_; }
+  TimerWheel& timers() noexcept { return wheel_; }
+  size_t interface_count() const noexcept { return ifaces_.size(); }
+  l2::Interface& interface(size_t i) noexcept { return *ifaces_[i]; }
+  const CoreStats& stats() const noexcept { return stats_; }
+  /** Copy this thread's buffer counters into stats() (call on the core's own thread). */
+  void snapshot_buf_stats() noexcept { stats_.buf = buf_stats(); }
+  /** Write this core's counters as a JSON object. */
+  void write_json(JsonWriter& w) const;
+
+ private:
+  static void housekeeping(Timer& t, uint64_t now);
+
+  CoreParams p_;
+  std::vector<std::unique_ptr<TxQueue>> tx_;
+  std::vector<std::unique_ptr<l2::Interface>> ifaces_;
+  std::unique_ptr<l3::Ipv4> ipv4_;
+  std::unique_ptr<l3::Icmp> icmp_;
+  std::unique_ptr<udp::Udp> udp_;
+  TimerWheel wheel_;
+  Timer housekeeping_timer_;
+  CoreStats stats_;
+  std::function<void(Core&, uint64_t)> on_poll_;
+};
+
+}  // namespace tern

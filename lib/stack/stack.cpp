@@ -1,0 +1,215 @@
+#include "tern/stack/stack.hpp"
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_launch.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+#include "tern/base/clock.hpp"
+#include "tern/base/log.hpp"
+
+namespace tern {
+
+namespace {
+
+bool has_flag(const std::vector<std::string>& args, std::initializer_list<const char*> names) {
+  for (const auto& a : args) {
+    for (const char* n : names) {
+      size_t len = std::strlen(n);
+      if (a.compare(0, len, n) == 0 && (a.size() == len || a[len] == '=')) return true;
+    }
+  }
+  return false;
+}
+
+std::vector<std::string> eal_argv(const config::StackConfig& cfg, const std::vector<std::string>& extra) {
+  std::vector<std::string> user = cfg.eal_args;
+  user.insert(user.end(), extra.begin(), extra.end());
+  std::vector<std::string> argv = {"tern"};
+  if (!has_flag(user, {"--no-huge", "--huge-dir", "--in-memory"})) argv.push_back("--no-huge");
+  if (!has_flag(user, {"-m", "--socket-mem"})) {
+    argv.push_back("-m");
+    argv.push_back("512");
+  }
+  if (!has_flag(user, {"--file-prefix"})) argv.push_back("--file-prefix=tern-" + std::to_string(getpid()));
+  if (!has_flag(user, {"-a", "--allow", "-b", "--block", "--no-pci"})) argv.push_back("--no-pci");
+  if (!has_flag(user, {"--no-telemetry", "--telemetry"})) argv.push_back("--no-telemetry");
+  if (!has_flag(user, {"-l", "-c", "--lcores"})) {
+    argv.push_back("-l");
+    argv.push_back(cfg.lcores);
+  }
+  if (!has_flag(user, {"--log-level"})) argv.push_back("--log-level=lib.eal:warning");
+  argv.insert(argv.end(), user.begin(), user.end());
+  return argv;
+}
+
+std::atomic<bool> g_eal_started{false};
+
+}  // namespace
+
+std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::vector<std::string>& eal_args,
+                                     PortFactory factory, std::string& error) {
+  if (auto bad = config::validate(cfg)) {
+    error = bad->message;
+    return nullptr;
+  }
+  LogLevel lvl;
+  if (parse_log_level(cfg.log_level, lvl)) set_log_level(lvl);
+  if (g_eal_started.exchange(true)) {
+    error = "EAL is already running in this process: create one Stack per process";
+    return nullptr;
+  }
+  std::vector<std::string> args = eal_argv(cfg, eal_args);
+  std::vector<char*> argv;
+  std::string joined;
+  for (auto& a : args) {
+    argv.push_back(a.data());
+    joined += a + " ";
+  }
+  TERN_LOG_DEBUG("EAL arguments: %s", joined.c_str());
+  if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
+    error = std::string("DPDK EAL initialisation failed (") + rte_strerror(rte_errno) + ") with arguments: " +
+            joined + "- check the lcore list and the EAL arguments after --";
+    return nullptr;
+  }
+  std::unique_ptr<Stack> s(new Stack());
+  unsigned lc;
+  RTE_LCORE_FOREACH(lc) s->lcores_.push_back(lc);
+  // The main lcore runs core 0.
+  auto main_it = std::find(s->lcores_.begin(), s->lcores_.end(), rte_get_main_lcore());
+  if (main_it != s->lcores_.end()) std::iter_swap(s->lcores_.begin(), main_it);
+  const uint16_t ncores = static_cast<uint16_t>(s->lcores_.size());
+
+  for (uint16_t c = 0; c < ncores; ++c) {
+    std::string name = "tern_pool_" + std::to_string(c);
+    rte_mempool* mp = rte_pktmbuf_pool_create(name.c_str(), cfg.mempool.mbufs, cfg.mempool.cache, 0,
+                                              static_cast<uint16_t>(cfg.mempool.data_room + RTE_PKTMBUF_HEADROOM),
+                                              static_cast<int>(rte_lcore_to_socket_id(s->lcores_[c])));
+    if (mp == nullptr) {
+      error = "cannot create mbuf pool " + name + " of " + std::to_string(cfg.mempool.mbufs) + " mbufs (" +
+              rte_strerror(rte_errno) + "): lower mempool.mbufs or raise EAL memory (-m)";
+      return nullptr;
+    }
+    s->pools_.push_back(mp);
+  }
+  PortSetup setup;
+  setup.queues = ncores;
+  setup.pools = s->pools_;
+  for (const auto& pc : cfg.ports) {
+    std::string perr;
+    std::unique_ptr<Port> p = factory(pc, setup, perr);
+    if (!p) {
+      error = "port '" + pc.name + "' (" + pc.devargs + "): " + perr;
+      return nullptr;
+    }
+    s->ports_.push_back(std::move(p));
+    s->port_names_.push_back(pc.name);
+  }
+  for (uint16_t c = 0; c < ncores; ++c) {
+    CoreParams cp;
+    cp.index = c;
+    cp.pool = s->pools_[c];
+    for (size_t i = 0; i < cfg.ports.size(); ++i) {
+      CoreInterface ci;
+      ci.port = s->ports_[i].get();
+      ci.queue = c;
+      ci.params.name = cfg.ports[i].name;
+      ci.params.address = cfg.ports[i].address;
+      ci.params.gratuitous_arp = cfg.arp.gratuitous && c == 0;
+      ci.params.neighbour.table_size = cfg.arp.table_size;
+      ci.params.neighbour.queue_len = cfg.arp.queue_len;
+      ci.params.neighbour.reachable_ns = uint64_t{cfg.arp.reachable_ms} * kNsPerMs;
+      ci.params.neighbour.stale_ns = uint64_t{cfg.arp.stale_ms} * kNsPerMs;
+      ci.params.neighbour.retry_ns = uint64_t{cfg.arp.retry_ms} * kNsPerMs;
+      ci.params.neighbour.retries = cfg.arp.retries;
+      cp.interfaces.push_back(ci);
+    }
+    for (const auto& r : cfg.routes) {
+      auto idx = config::port_for_route(cfg, r);
+      if (idx) (void)cp.routes.add(l3::Route{r.prefix, r.gateway, static_cast<uint16_t>(*idx)});
+    }
+    cp.ipv4.default_ttl = cfg.ipv4.default_ttl;
+    cp.ipv4.reassembly.timeout_ns = uint64_t{cfg.ipv4.reassembly_timeout_ms} * kNsPerMs;
+    cp.ipv4.reassembly.max_bytes = cfg.ipv4.reassembly_max_bytes;
+    cp.ipv4.reassembly.max_datagrams = cfg.ipv4.reassembly_max_datagrams;
+    cp.icmp.echo = cfg.icmp.echo;
+    cp.icmp.error_rate = cfg.icmp.error_rate;
+    cp.icmp.error_burst = cfg.icmp.error_burst;
+    cp.udp.rx_queue_len = cfg.udp.rx_queue_len;
+    s->cores_.push_back(std::make_unique<Core>(std::move(cp)));
+  }
+  return s;
+}
+
+Stack::~Stack() {
+  shutdown();
+  rte_eal_cleanup();
+}
+
+int Stack::lcore_main(void* arg) {
+  auto* pair = static_cast<std::pair<Stack*, Core*>*>(arg);
+  Stack* s = pair->first;
+  Core* c = pair->second;
+  c->start(monotonic_ns());
+  while (!s->stop_->load(std::memory_order_relaxed)) c->poll(monotonic_ns());
+  // Drain: one more turn flushes what the last callbacks queued.
+  c->poll(monotonic_ns());
+  c->snapshot_buf_stats();
+  return 0;
+}
+
+void Stack::run(const std::atomic<bool>& stop) {
+  stop_ = &stop;
+  std::vector<std::pair<Stack*, Core*>> args;
+  args.reserve(cores_.size());
+  for (auto& c : cores_) args.emplace_back(this, c.get());
+  for (size_t i = 1; i < cores_.size(); ++i) {
+    if (rte_eal_remote_launch(&Stack::lcore_main, &args[i], lcores_[i]) != 0) {
+      TERN_LOG_ERROR("cannot launch core %zu on lcore %u", i, lcores_[i]);
+    }
+  }
+  lcore_main(&args[0]);
+  rte_eal_mp_wait_lcore();
+}
+
+unsigned Stack::mbufs_in_use() const {
+  unsigned n = 0;
+  for (auto* p : pools_) n += rte_mempool_in_use_count(p);
+  return n;
+}
+
+unsigned Stack::shutdown() {
+  cores_.clear();
+  ports_.clear();  // closing a device returns its RX ring mbufs
+  return mbufs_in_use();
+}
+
+std::string Stack::stats_json() const {
+  JsonWriter w;
+  w.begin_object();
+  w.key("cores").begin_array();
+  for (const auto& c : cores_) c->write_json(w);
+  w.end_array();
+  w.key("ports").begin_array();
+  for (size_t i = 0; i < ports_.size(); ++i) {
+    PortStats ps = ports_[i]->stats();
+    LinkStatus ls = ports_[i]->link();
+    w.begin_object();
+    w.kv("name", port_names_[i]).kv("link_up", ls.up).kv("speed_mbps", uint64_t{ls.speed_mbps});
+    w.kv("rx_packets", ps.rx_packets).kv("tx_packets", ps.tx_packets).kv("rx_bytes", ps.rx_bytes);
+    w.kv("tx_bytes", ps.tx_bytes).kv("rx_dropped", ps.rx_dropped).kv("tx_dropped", ps.tx_dropped);
+    w.kv("rx_errors", ps.rx_errors).kv("tx_errors", ps.tx_errors);
+    w.end_object();
+  }
+  w.end_array();
+  w.kv("mbufs_in_use", mbufs_in_use());
+  w.end_object();
+  return w.str();
+}
+
+}  // namespace tern

@@ -1,0 +1,166 @@
+/**
+ * @file
+ * UDP (RFC 768) for one core, with a zero-copy socket API. Receive:
+ * Ipv4::deliver() hands the datagram (data at the UDP header) to
+ * Udp::input(), which checks it, trims the header and queues the payload
+ * mbufs on the bound socket; Core::poll() then runs the readable callbacks.
+ * Transmit: Socket::send() prepends the UDP header into the payload's
+ * headroom, fills or offloads the checksum, and calls Ipv4::output().
+ */
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "tern/base/result.hpp"
+#include "tern/buf/packet.hpp"
+#include "tern/l3/ipv4.hpp"
+#include "tern/wire/addr.hpp"
+
+namespace tern::udp {
+
+/** An IPv4 address and UDP port. */
+struct Endpoint {
+  wire::Ipv4Addr addr;
+  uint16_t port = 0;
+  friend bool operator==(const Endpoint&, const Endpoint&) = default;
+};
+
+/** A received datagram: the payload mbufs (headers trimmed) and its addresses. */
+struct Datagram {
+  Packet payload;
+  Endpoint from;
+  Endpoint to;
+};
+
+/** An ICMP error reported for something the socket sent (e.g. port unreachable: "connection refused"). */
+struct SocketError {
+  uint8_t icmp_type = 0;
+  uint8_t icmp_code = 0;
+  Endpoint remote;  ///< destination of the datagram that failed
+};
+
+enum class UdpDrop : uint8_t {
+  truncated,     ///< shorter than a UDP header
+  bad_length,    ///< length field below 8 or beyond the datagram
+  bad_checksum,  ///< checksum mismatch (RFC 768)
+  no_socket,     ///< no socket on the port (ICMP port unreachable sent)
+  queue_full,    ///< socket receive queue full
+  count_
+};
+std::string_view to_string(UdpDrop d) noexcept;
+
+struct UdpStats {
+  uint64_t rx_datagrams = 0, rx_bytes = 0;
+  uint64_t tx_datagrams = 0, tx_bytes = 0;
+  uint64_t tx_errors = 0;
+  uint64_t icmp_errors = 0;  ///< ICMP errors matched to a socket
+  std::array<uint64_t, static_cast<size_t>(UdpDrop::count_)> drops{};
+  void drop(UdpDrop d) noexcept { ++drops[static_cast<size_t>(d)]; }
+  uint64_t dropped(UdpDrop d) const noexcept { return drops[static_cast<size_t>(d)]; }
+};
+
+struct UdpParams {
+  uint32_t rx_queue_len = 1024;  ///< datagrams queued per socket before drops
+};
+
+class Udp;
+
+/** A bound UDP socket. Owned by its Udp; valid until Udp::close(). Used only on its core. */
+class Socket {
+ public:
+  using Callback = std::function<void(Socket&)>;
+
+  uint16_t port() const noexcept { return port_; }
+  /** Datagrams waiting. */
+  size_t queued() const noexcept { return qlen_; }
+  /**
+   * Take the oldest datagram (zero copy: the payload is the received mbuf chain).
+   * @return false when the queue is empty.
+   */
+  bool recv(Datagram& out) noexcept;
+  /**
+   * Copy the oldest datagram's payload into @p out (truncating if it is
+   * longer, as recvfrom does) and free it. Errors: would_block when empty.
+   * @return the datagram's full length.
+   */
+  Result<size_t> recv_copy(std::span<uint8_t> out, Endpoint* from = nullptr) noexcept;
+  /**
+   * Send @p payload (data at the payload; headroom is used for headers) to
+   * @p to. Takes ownership in every case. Errors: invalid_argument (port 0),
+   * no_route, bad_length (over 65507 bytes), no_memory.
+   */
+  Status send(const Endpoint& to, Packet&& payload) noexcept;
+  /** Copy @p data into fresh mbufs and send it (counted as a copy). */
+  Status send_copy(const Endpoint& to, std::span<const uint8_t> data) noexcept;
+  /** Run @p cb from the core's poll loop when datagrams or errors arrive. */
+  void on_readable(Callback cb) { cb_ = std::move(cb); }
+  /** The last ICMP error reported for this socket, cleared on read. */
+  std::optional<SocketError> take_error() noexcept { return std::exchange(error_, std::nullopt); }
+  /** Datagrams dropped because the queue was full. */
+  uint64_t rx_dropped() const noexcept { return rx_dropped_; }
+
+ private:
+  friend class Udp;
+  Socket(Udp& udp, uint16_t port, uint32_t capacity);
+  bool enqueue(Datagram&& d) noexcept;
+
+  Udp& udp_;
+  uint16_t port_;
+  std::vector<Datagram> ring_;
+  uint32_t head_ = 0, qlen_ = 0;
+  uint64_t rx_dropped_ = 0;
+  bool pending_event_ = false;
+  std::optional<SocketError> error_;
+  Callback cb_;
+};
+
+class Udp final : public l3::L4Handler {
+ public:
+  /** Registers itself with @p ip for protocol 17. */
+  Udp(const UdpParams& params, l3::Ipv4& ip);
+  ~Udp() override;
+  Udp(const Udp&) = delete;
+  Udp& operator=(const Udp&) = delete;
+
+  /**
+   * Bind a socket to @p port (0 picks a free ephemeral port, 49152-65535).
+   * Errors: exists (port in use), no_memory (no ephemeral port left).
+   */
+  Result<Socket*> bind(uint16_t port);
+  /** Close @p s: queued datagrams are freed, the port is released. */
+  void close(Socket* s);
+  /** Run callbacks of sockets that became readable since the last call. */
+  void dispatch_events();
+  /** The core's current time (set by Core::poll before input). */
+  void set_now(uint64_t now) noexcept { now_ = now; }
+
+  l3::L4Verdict input(Packet& payload, const l3::Ipv4Meta& meta, uint64_t now) override;
+  void icmp_error(const l3::IcmpError& err, uint64_t now) override;
+
+  const UdpStats& stats() const noexcept { return stats_; }
+  size_t sockets() const noexcept { return owned_.size(); }
+
+ private:
+  friend class Socket;
+  Status output(uint16_t src_port, const Endpoint& to, Packet&& payload) noexcept;
+  bool checksum_ok(const Packet& dgram, const l3::Ipv4Meta& meta) const noexcept;
+
+  UdpParams p_;
+  l3::Ipv4& ip_;
+  UdpStats stats_;
+  std::vector<Socket*> by_port_;  // 65536 entries: O(1) demux
+  std::unordered_map<uint16_t, std::unique_ptr<Socket>> owned_;
+  std::vector<Socket*> ready_;
+  uint16_t next_ephemeral_ = 49152;
+  uint64_t now_ = 0;
+};
+
+}  // namespace tern::udp

@@ -1,0 +1,233 @@
+/**
+ * @file
+ * UDP input (from Ipv4::deliver) and output (to Ipv4::output).
+ */
+#include "tern/udp/udp.hpp"
+
+#include <algorithm>
+
+#include "tern/base/byteorder.hpp"
+#include "tern/base/checksum.hpp"
+#include "tern/wire/ipv4.hpp"
+#include "tern/wire/udp.hpp"
+
+namespace tern::udp {
+
+std::string_view to_string(UdpDrop d) noexcept {
+  switch (d) {
+    case UdpDrop::truncated: return "truncated";
+    case UdpDrop::bad_length: return "bad_length";
+    case UdpDrop::bad_checksum: return "bad_checksum";
+    case UdpDrop::no_socket: return "no_socket";
+    case UdpDrop::queue_full: return "queue_full";
+    case UdpDrop::count_: break;
+  }
+  return "unknown";
+}
+
+// --- Socket ------------------------------------------------------------------
+
+Socket::Socket(Udp& udp, uint16_t port, uint32_t capacity) : udp_(udp), port_(port), ring_(std::max(capacity, 1u)) {}
+
+bool Socket::enqueue(Datagram&& d) noexcept {
+  if (qlen_ == ring_.size()) {
+    ++rx_dropped_;
+    return false;
+  }
+  ring_[(head_ + qlen_) % ring_.size()] = std::move(d);
+  ++qlen_;
+  return true;
+}
+
+bool Socket::recv(Datagram& out) noexcept {
+  if (qlen_ == 0) return false;
+  out = std::move(ring_[head_]);
+  head_ = static_cast<uint32_t>((head_ + 1) % ring_.size());
+  --qlen_;
+  return true;
+}
+
+Result<size_t> Socket::recv_copy(std::span<uint8_t> out, Endpoint* from) noexcept {
+  Datagram d;
+  if (!recv(d)) return make_error(Errc::would_block, "no datagram queued");
+  size_t len = d.payload.length();
+  d.payload.copy_out(0, out.first(std::min(out.size(), len)));
+  if (from != nullptr) *from = d.from;
+  return len;
+}
+
+Status Socket::send(const Endpoint& to, Packet&& payload) noexcept { return udp_.output(port_, to, std::move(payload)); }
+
+Status Socket::send_copy(const Endpoint& to, std::span<const uint8_t> data) noexcept {
+  Packet p = Packet::copy_from(udp_.ip_.pool(), data);
+  if (!p) return make_error(Errc::no_memory, "mbuf pool exhausted");
+  return send(to, std::move(p));
+}
+
+// --- Udp ---------------------------------------------------------------------
+
+Udp::Udp(const UdpParams& params, l3::Ipv4& ip) : p_(params), ip_(ip), by_port_(65536, nullptr) {
+  ready_.reserve(1024);
+  ip_.set_handler(wire::ip_proto::udp, this);
+}
+
+Udp::~Udp() { ip_.set_handler(wire::ip_proto::udp, nullptr); }
+
+Result<Socket*> Udp::bind(uint16_t port) {
+  if (port == 0) {
+    for (uint32_t tries = 0; tries < 16384; ++tries) {
+      uint16_t cand = next_ephemeral_;
+      next_ephemeral_ = next_ephemeral_ == 65535 ? 49152 : static_cast<uint16_t>(next_ephemeral_ + 1);
+      if (by_port_[cand] == nullptr) {
+        port = cand;
+        break;
+      }
+    }
+    if (port == 0) return make_error(Errc::no_memory, "no free ephemeral UDP port");
+  }
+  if (by_port_[port] != nullptr) return make_error(Errc::exists, "UDP port already bound");
+  auto s = std::unique_ptr<Socket>(new Socket(*this, port, p_.rx_queue_len));
+  Socket* raw = s.get();
+  owned_.emplace(port, std::move(s));
+  by_port_[port] = raw;
+  return raw;
+}
+
+void Udp::close(Socket* s) {
+  if (s == nullptr) return;
+  by_port_[s->port()] = nullptr;
+  ready_.erase(std::remove(ready_.begin(), ready_.end(), s), ready_.end());
+  owned_.erase(s->port());
+}
+
+void Udp::dispatch_events() {
+  // Callbacks may close sockets or make others ready: work on a snapshot.
+  for (size_t i = 0; i < ready_.size(); ++i) {
+    Socket* s = ready_[i];
+    s->pending_event_ = false;
+    if (s->cb_) s->cb_(*s);
+  }
+  ready_.clear();
+}
+
+bool Udp::checksum_ok(const Packet& dgram, const l3::Ipv4Meta& meta) const noexcept {
+  ChecksumAccumulator acc;
+  add_ipv4_pseudo_header(acc, meta.src.v, meta.dst.v, wire::ip_proto::udp, static_cast<uint16_t>(dgram.length()));
+  dgram.for_each_segment([&](std::span<const uint8_t> s) { acc.add(s); });
+  return acc.sum16() == 0xffff;
+}
+
+l3::L4Verdict Udp::input(Packet& dgram, const l3::Ipv4Meta& meta, uint64_t now) {
+  now_ = now;
+  uint8_t scratch[wire::kUdpHeaderLen];
+  const uint8_t* h = dgram.read(0, wire::kUdpHeaderLen, scratch);
+  if (h == nullptr) {
+    stats_.drop(UdpDrop::truncated);
+    return l3::L4Verdict::consumed;
+  }
+  const uint16_t sport = load_be16(h);
+  const uint16_t dport = load_be16(h + 2);
+  const uint16_t len = load_be16(h + 4);
+  const uint16_t csum = load_be16(h + 6);
+  if (len < wire::kUdpHeaderLen || len > dgram.length()) {  // RFC 768 "Length"
+    stats_.drop(UdpDrop::bad_length);
+    return l3::L4Verdict::consumed;
+  }
+  dgram.truncate(len);
+  // RFC 768: an all-zero checksum means the sender computed none.
+  if (csum != 0 && !meta.l4_csum_good && !checksum_ok(dgram, meta)) {
+    stats_.drop(UdpDrop::bad_checksum);
+    return l3::L4Verdict::consumed;
+  }
+  Socket* s = by_port_[dport];
+  if (s == nullptr) {
+    stats_.drop(UdpDrop::no_socket);
+    // RFC 1122 §4.1.3.1: SHOULD send port unreachable, but not for broadcasts.
+    return meta.broadcast ? l3::L4Verdict::consumed : l3::L4Verdict::port_unreachable;
+  }
+  ++stats_.rx_datagrams;
+  stats_.rx_bytes += len - wire::kUdpHeaderLen;
+  dgram.trim_front(wire::kUdpHeaderLen);
+  Datagram d{std::move(dgram), Endpoint{meta.src, sport}, Endpoint{meta.dst, dport}};
+  if (!s->enqueue(std::move(d))) {
+    stats_.drop(UdpDrop::queue_full);
+    return l3::L4Verdict::consumed;
+  }
+  if (!s->pending_event_) {
+    s->pending_event_ = true;
+    ready_.push_back(s);
+  }
+  return l3::L4Verdict::consumed;
+}
+
+void Udp::icmp_error(const l3::IcmpError& err, uint64_t) {
+  uint16_t sport = load_be16(err.quoted_l4.data());
+  uint16_t dport = load_be16(err.quoted_l4.data() + 2);
+  Socket* s = by_port_[sport];
+  if (s == nullptr) return;
+  ++stats_.icmp_errors;
+  s->error_ = SocketError{err.type, err.code, Endpoint{err.dst, dport}};
+  if (!s->pending_event_) {
+    s->pending_event_ = true;
+    ready_.push_back(s);
+  }
+}
+
+Status Udp::output(uint16_t src_port, const Endpoint& to, Packet&& payload) noexcept {
+  if (to.port == 0) {
+    ++stats_.tx_errors;
+    return make_error(Errc::invalid_argument, "destination port 0");
+  }
+  const uint32_t len = payload.length() + wire::kUdpHeaderLen;
+  if (len > 65535 - wire::kIpv4MinHeaderLen) {
+    ++stats_.tx_errors;
+    return make_error(Errc::bad_length, "UDP payload above 65507 bytes");
+  }
+  auto path = ip_.path(to.addr);
+  if (!path) {
+    ++stats_.tx_errors;
+    return path.error();
+  }
+  payload.clear_offloads();
+  uint8_t* h = payload.prepend(wire::kUdpHeaderLen);
+  if (h == nullptr) {
+    Packet head = Packet::alloc(ip_.pool());
+    if (!head || head.append(wire::kUdpHeaderLen) == nullptr || !head.chain(std::move(payload))) {
+      ++stats_.tx_errors;
+      return make_error(Errc::no_memory, "no mbuf for the UDP header");
+    }
+    payload = std::move(head);
+    h = payload.data();
+  }
+  store_be16(h, src_port);
+  store_be16(h + 2, to.port);
+  store_be16(h + 4, static_cast<uint16_t>(len));
+  ChecksumAccumulator acc;
+  add_ipv4_pseudo_header(acc, path->src.v, to.addr.v, wire::ip_proto::udp, static_cast<uint16_t>(len));
+  const PortCaps& caps = path->iface->caps();
+  if (caps.tx_udp_csum && len + wire::kIpv4MinHeaderLen <= path->mtu) {
+    // Offload: the field holds the pseudo-header sum, the NIC adds the rest.
+    store_be16(h + 6, acc.sum16());
+    payload.set_tx_lengths(0, 0, static_cast<uint8_t>(wire::kUdpHeaderLen));
+    payload.add_tx_flags(RTE_MBUF_F_TX_UDP_CKSUM);
+  } else {
+    store_be16(h + 6, 0);
+    payload.for_each_segment([&](std::span<const uint8_t> s) { acc.add(s); });
+    uint16_t c = acc.finish();
+    store_be16(h + 6, c == 0 ? 0xffff : c);  // RFC 768: transmit a computed 0 as all ones
+  }
+  l3::OutputParams out;
+  out.src = path->src;
+  out.dst = to.addr;
+  out.proto = wire::ip_proto::udp;
+  Status st = ip_.output(std::move(payload), out, now_);
+  if (!st) {
+    ++stats_.tx_errors;
+    return st;
+  }
+  ++stats_.tx_datagrams;
+  stats_.tx_bytes += len - wire::kUdpHeaderLen;
+  return {};
+}
+
+}  // namespace tern::udp
