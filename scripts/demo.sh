@@ -30,7 +30,8 @@ in_ns() { ip netns exec "$NS" "$@"; }
 say "creating network namespace $NS and starting tern-echo on net_tap ($IF) inside it"
 ip netns add "$NS"
 in_ns ip link set lo up
-in_ns build/apps/echo/tern-echo --config config/echo-tap.yaml >"$OUT/json" 2>"$OUT/log" &
+# ip netns exec (not the in_ns function) so that $! is tern-echo itself
+ip netns exec "$NS" build/apps/echo/tern-echo --config config/echo-tap.yaml >"$OUT/json" 2>"$OUT/log" &
 PID=$!
 for _ in $(seq 1 100); do
   grep -q "tern-echo: ready" "$OUT/log" 2>/dev/null && break
