@@ -68,6 +68,7 @@ Status Socket::send_copy(const Endpoint& to, std::span<const uint8_t> data) noex
 
 Udp::Udp(const UdpParams& params, l3::Ipv4& ip) : p_(params), ip_(ip), by_port_(65536, nullptr) {
   ready_.reserve(1024);
+  dispatching_.reserve(1024);
   ip_.set_handler(wire::ip_proto::udp, this);
 }
 
@@ -97,17 +98,21 @@ void Udp::close(Socket* s) {
   if (s == nullptr) return;
   by_port_[s->port()] = nullptr;
   ready_.erase(std::remove(ready_.begin(), ready_.end(), s), ready_.end());
+  std::replace(dispatching_.begin(), dispatching_.end(), s, static_cast<Socket*>(nullptr));
   owned_.erase(s->port());
 }
 
 void Udp::dispatch_events() {
-  // Callbacks may close sockets or make others ready: work on a snapshot.
-  for (size_t i = 0; i < ready_.size(); ++i) {
-    Socket* s = ready_[i];
+  // Callbacks may close sockets (close() nulls them here) or make sockets
+  // ready again (they go to ready_ for the next turn): work on a snapshot.
+  std::swap(ready_, dispatching_);
+  for (size_t i = 0; i < dispatching_.size(); ++i) {
+    Socket* s = dispatching_[i];
+    if (s == nullptr) continue;
     s->pending_event_ = false;
     if (s->cb_) s->cb_(*s);
   }
-  ready_.clear();
+  dispatching_.clear();
 }
 
 bool Udp::checksum_ok(const Packet& dgram, const l3::Ipv4Meta& meta) const noexcept {

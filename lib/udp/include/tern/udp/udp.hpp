@@ -158,7 +158,8 @@ class Udp final : public l3::L4Handler {
   UdpStats stats_;
   std::vector<Socket*> by_port_;  // 65536 entries: O(1) demux
   std::unordered_map<uint16_t, std::unique_ptr<Socket>> owned_;
-  std::vector<Socket*> ready_;
+  std::vector<Socket*> ready_;        // sockets with news since the last dispatch
+  std::vector<Socket*> dispatching_;  // the snapshot dispatch_events() walks
   uint16_t next_ephemeral_ = 49152;
   uint64_t now_ = 0;
 };
