@@ -97,6 +97,12 @@ bool apply_overrides(const Options& o, tern::config::StackConfig& cfg, std::stri
     std::erase_if(cfg.routes, [](const auto& x) { return x.prefix.len == 0; });
     cfg.routes.push_back(r);
   }
+  for (const auto& p : cfg.ports) {
+    if (p.address.len == 0 && p.address.addr.is_unspecified()) {
+      err = "port '" + p.name + "' has no address: give --ip A.B.C.D/N (e.g. 198.18.0.2/24) or ip: in the config";
+      return false;
+    }
+  }
   if (o.udp_port >= 0) cfg.echo.udp_port = static_cast<uint16_t>(o.udp_port);
   if (o.tcp_port >= 0) cfg.echo.tcp_port = static_cast<uint16_t>(o.tcp_port);
   if (!o.lcores.empty()) cfg.lcores = o.lcores;

@@ -70,6 +70,18 @@ L3Drop drop_for(Errc e) {
 }
 }  // namespace
 
+// RFC 1122 §3.2.1.3: a datagram's source must name one host. Silently
+// discard: 0.0.0.0 ("this host", only for initialisation, which we do not
+// serve) (a), limited and subnet-directed broadcasts (c)/(d), multicast,
+// loopback 127/8 (g), and our own addresses (a martian: someone spoofs us).
+bool Ipv4::source_valid(Ipv4Addr src) const noexcept {
+  if (src.is_unspecified() || src.is_broadcast() || src.is_multicast() || src.is_loopback()) return false;
+  for (const auto* i : ifaces_) {
+    if (i->is_local(src) || i->is_broadcast(src)) return false;
+  }
+  return true;
+}
+
 // RFC 1122 §3.2.1 and RFC 791 §3.1: validate once; later stages trust the header.
 bool Ipv4::validate(Packet& dgram, l2::Interface& iface) {
   (void)iface;
@@ -92,8 +104,7 @@ bool Ipv4::validate(Packet& dgram, l2::Interface& iface) {
     stats_.drop(L3Drop::ttl_zero);
     return false;
   }
-  Ipv4Addr src = v->src();
-  if (src.is_broadcast() || src.is_multicast()) {  // RFC 1122 §3.2.1.3 (c)/(d)
+  if (!source_valid(v->src())) {
     stats_.drop(L3Drop::bad_source);
     return false;
   }

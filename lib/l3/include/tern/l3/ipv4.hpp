@@ -140,6 +140,7 @@ class Ipv4 {
     uint64_t expires_ns = 0;
   };
   bool validate(Packet& dgram, l2::Interface& iface);
+  bool source_valid(wire::Ipv4Addr src) const noexcept;
   void deliver(Packet&& dgram, l2::Interface& iface, uint64_t now);
   void finish_header(Packet& dgram, const PortCaps& caps);
   Status fragment(Packet&& dgram, const PathInfo& path, uint64_t now);

@@ -18,7 +18,7 @@ enum class L3Drop : uint8_t {
   bad_option,         ///< malformed IPv4 option
   bad_checksum,       ///< header checksum wrong
   ttl_zero,           ///< TTL 0 (RFC 791 §3.2: must be destroyed)
-  bad_source,         ///< source broadcast/multicast (RFC 1122 §3.2.1.3)
+  bad_source,         ///< source not one host: 0, broadcast, multicast, loopback, ours (RFC 1122 §3.2.1.3)
   not_for_us,         ///< destination is not ours (we are a host, no forwarding)
   unknown_protocol,   ///< no transport handler
   bad_fragment,       ///< inconsistent fragment (length, offset, oversize)

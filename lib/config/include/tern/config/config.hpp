@@ -1,0 +1,201 @@
+/**
+ * @file
+ * Stack configuration: YAML (yaml-cpp) into typed, validated structs.
+ *
+ * load_file() / load_string() parse a YAML document, reject unknown keys and
+ * bad values with a message that names the file, line, column and key path,
+ * then run validate() for the cross-field rules. Nothing here throws: every
+ * failure, including YAML syntax errors, comes back as a ConfigError.
+ * The key reference is docs/config.md. Not for the data path (allocates).
+ */
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "tern/wire/addr.hpp"
+
+namespace tern::config {
+
+/**
+ * Fault injection on one port (testing aid), applied by the port layer.
+ * Probabilities are per packet in [0, 1]. All zero (the default) is off.
+ */
+struct FaultConfig {
+  uint64_t seed = 1;      ///< PRNG seed, any value; the same seed replays the same faults
+  double loss = 0;        ///< probability a packet is dropped, [0, 1]
+  double duplicate = 0;   ///< probability a packet is sent twice, [0, 1]
+  double reorder = 0;     ///< probability a packet is held back behind the next one, [0, 1]
+  double corrupt = 0;     ///< probability one byte of a packet is flipped, [0, 1]
+  uint32_t delay_us = 0;  ///< extra delay added to every packet, 0..1000000 us
+
+  /** True when any fault is configured (any probability or the delay is non-zero). */
+  bool enabled() const noexcept;
+
+  friend bool operator==(const FaultConfig&, const FaultConfig&) = default;
+};
+
+/** One DPDK port with its IPv4 interface address. */
+struct PortConfig {
+  std::string name;                  ///< unique label, [A-Za-z0-9_.-]{1,32}; routes refer to it
+  std::string devargs;               ///< DPDK device: a vdev string ("net_tap0,iface=tern0") or a PCI address
+  wire::Ipv4Prefix address;          ///< YAML key `ip`: interface address and connected prefix, "A.B.C.D/N"
+  std::optional<wire::MacAddr> mac;  ///< unicast MAC to use; unset = the device's own address
+  uint16_t mtu = 1500;               ///< IP MTU in bytes, 68..9000
+  uint16_t rx_desc = 1024;           ///< RX ring size, power of two in 64..4096
+  uint16_t tx_desc = 1024;           ///< TX ring size, power of two in 64..4096
+  std::string capture;               ///< pcap path to record RX and TX; empty = off
+  FaultConfig fault;                 ///< fault injection; off by default
+
+  friend bool operator==(const PortConfig&, const PortConfig&) = default;
+};
+
+/** A static route. Connected prefixes come from the ports and need no route. */
+struct RouteConfig {
+  wire::Ipv4Prefix prefix;  ///< destination prefix, host bits clear ("0.0.0.0/0" is the default route)
+  wire::Ipv4Addr gateway;   ///< next hop; must lie inside a port's connected prefix
+  std::string port;         ///< empty: pick the port whose connected prefix holds the gateway
+
+  friend bool operator==(const RouteConfig&, const RouteConfig&) = default;
+};
+
+/** ARP (RFC 826) neighbour cache. */
+struct ArpConfig {
+  uint32_t table_size = 1024;     ///< maximum cache entries, 16..1048576
+  uint32_t queue_len = 16;        ///< packets held per unresolved address, 1..1024
+  uint32_t reachable_ms = 30000;  ///< an entry is trusted this long after it was confirmed, 100..86400000
+  uint32_t stale_ms = 600000;     ///< an unconfirmed entry is removed after this long, reachable_ms..86400000
+  uint32_t retry_ms = 1000;       ///< interval between ARP requests for one address, 10..60000
+  uint32_t retries = 3;           ///< ARP requests sent before an address is declared unreachable, 1..100
+  bool gratuitous = true;         ///< announce each port address with a gratuitous ARP at start
+
+  friend bool operator==(const ArpConfig&, const ArpConfig&) = default;
+};
+
+/** IPv4 (RFC 791). */
+struct Ipv4Config {
+  uint8_t default_ttl = 64;                  ///< TTL of locally originated datagrams, 1..255
+  uint32_t reassembly_timeout_ms = 30000;    ///< drop an incomplete datagram after this long, 100..120000
+  uint32_t reassembly_max_bytes = 4u << 20;  ///< fragment bytes held for reassembly, 65535..1073741824
+  uint32_t reassembly_max_datagrams = 256;   ///< datagrams reassembled at once, 1..65536
+
+  friend bool operator==(const Ipv4Config&, const Ipv4Config&) = default;
+};
+
+/** ICMP (RFC 792). */
+struct IcmpConfig {
+  bool echo = true;           ///< answer echo requests (ping)
+  uint32_t error_rate = 100;  ///< ICMP error messages sent per second (token bucket rate), 1..1000000
+  uint32_t error_burst = 50;  ///< token bucket depth, 1..1000000
+
+  friend bool operator==(const IcmpConfig&, const IcmpConfig&) = default;
+};
+
+/** UDP (RFC 768). */
+struct UdpConfig {
+  uint32_t rx_queue_len = 1024;  ///< datagrams queued per socket before drops, 1..65536
+
+  friend bool operator==(const UdpConfig&, const UdpConfig&) = default;
+};
+
+/** The DPDK packet mbuf pools: one per lcore, each of this size. */
+struct MempoolConfig {
+  uint32_t mbufs = 16383;  ///< mbufs in each lcore's pool (2^n - 1 is most memory-efficient), 1023..16777215
+  uint32_t cache = 256;    ///< mbufs cached per lcore, 0..512
+  uint16_t data_room = 2048;  ///< packet bytes per mbuf, after the RTE_PKTMBUF_HEADROOM (128), 1024..65407
+
+  friend bool operator==(const MempoolConfig&, const MempoolConfig&) = default;
+};
+
+/** The echo application's listening ports. */
+struct EchoConfig {
+  uint16_t udp_port = 7;  ///< UDP echo (RFC 862) port, 1..65535; 0 disables
+  uint16_t tcp_port = 7;  ///< TCP echo (RFC 862) port, 1..65535; 0 disables
+
+  friend bool operator==(const EchoConfig&, const EchoConfig&) = default;
+};
+
+/** The whole configuration. Default-constructed it has no ports and so is not valid. */
+struct StackConfig {
+  std::vector<PortConfig> ports;      ///< at least one; names unique
+  std::vector<RouteConfig> routes;    ///< static routes
+  std::string lcores = "0";           ///< DPDK lcore list: "0", "0-1", "0,2", "0-3,6"
+  std::vector<std::string> eal_args;  ///< YAML key `eal`: extra EAL arguments, passed as given
+  std::string log_level = "info";     ///< error, warn, info or debug
+  MempoolConfig mempool;
+  ArpConfig arp;
+  Ipv4Config ipv4;
+  IcmpConfig icmp;
+  UdpConfig udp;
+  EchoConfig echo;
+
+  friend bool operator==(const StackConfig&, const StackConfig&) = default;
+};
+
+/**
+ * Why a configuration was rejected.
+ *
+ * `message` reads "FILE:LINE:COL: KEY.PATH: what was wrong; accepted: ...".
+ * The position is left out when there is none (validate() on a config built
+ * in code, or a file that cannot be read), and the key path when the problem
+ * is not about one key (a YAML syntax error).
+ */
+struct ConfigError {
+  std::string message;  ///< the full, human-readable message
+  std::string path;     ///< key path such as "ports[0].fault.loss"; empty if none
+  int line = 0;         ///< 1-based line of the offending key or value; 0 if unknown
+  int column = 0;       ///< 1-based column; 0 if unknown
+};
+
+/**
+ * Read and load the YAML file at @p path (see load_string()). Positions in
+ * errors name @p path. Does not throw.
+ */
+std::variant<StackConfig, ConfigError> load_file(const std::string& path);
+
+/**
+ * Load a configuration from YAML text.
+ *
+ * Missing keys take the defaults above, except the required `ports` and, in
+ * each port, `name`, `devargs` and `ip`, and in each route `prefix` and
+ * `gateway`. Unknown and duplicate keys are errors. On success the result
+ * has also passed validate(). Does not throw.
+ *
+ * @param yaml the document (exactly one YAML document).
+ * @param name what to call the input in error messages.
+ * @return the configuration, or the first problem found.
+ */
+std::variant<StackConfig, ConfigError> load_string(std::string_view yaml, std::string_view name = "<string>");
+
+/**
+ * Check every value range and the cross-field rules: at least one port,
+ * unique port names, addresses and MACs, non-overlapping connected prefixes,
+ * each route's port known and its gateway on a port's connected prefix,
+ * frames that fit one mbuf, pools large enough for the rings. load_file() and load_string() call this;
+ * call it yourself after changing a config in code.
+ *
+ * @return std::nullopt when @p cfg is usable, else the first problem (without
+ *         a file position).
+ */
+std::optional<ConfigError> validate(const StackConfig& cfg);
+
+/**
+ * The effective configuration as YAML (every key, defaults included), for
+ * `--print-config`. load_string(to_yaml(c)) gives back c for a valid c.
+ */
+std::string to_yaml(const StackConfig& cfg);
+
+/**
+ * The index in cfg.ports of the port a route leaves by: the named port, or,
+ * when RouteConfig::port is empty, the port whose connected prefix holds the
+ * gateway (longest prefix first). std::nullopt when there is none (validate()
+ * rejects such a config).
+ */
+std::optional<size_t> port_for_route(const StackConfig& cfg, const RouteConfig& route);
+
+}  // namespace tern::config

@@ -1,0 +1,865 @@
+// Unit tests for tern::config: defaults, a full file, every rejection rule
+// (with key path and position), unknown keys at each level, the shipped
+// example configs and the to_yaml() round trip.
+#include "tern/config/config.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <initializer_list>
+#include <limits>
+#include <optional>
+#include <string>
+
+namespace tern::config {
+namespace {
+
+using wire::Ipv4Addr;
+using wire::Ipv4Prefix;
+using wire::MacAddr;
+
+/** Join lines with '\n' so that line N of the document is element N-1. */
+std::string Doc(std::initializer_list<const char*> lines) {
+  std::string s;
+  for (const char* l : lines) {
+    s += l;
+    s += '\n';
+  }
+  return s;
+}
+
+Ipv4Prefix Prefix(const char* text) { return *Ipv4Prefix::parse(text); }
+Ipv4Addr Addr(const char* text) { return *Ipv4Addr::parse(text); }
+
+StackConfig LoadOk(const std::string& yaml) {
+  auto r = load_string(yaml, "t.yaml");
+  if (auto* e = std::get_if<ConfigError>(&r)) {
+    ADD_FAILURE() << "unexpected error: " << e->message << "\n--- input:\n" << yaml;
+    return {};
+  }
+  return std::get<StackConfig>(r);
+}
+
+ConfigError LoadErr(const std::string& yaml) {
+  auto r = load_string(yaml, "t.yaml");
+  if (std::holds_alternative<StackConfig>(r)) {
+    ADD_FAILURE() << "accepted, expected an error\n--- input:\n" << yaml;
+    return {};
+  }
+  return std::get<ConfigError>(r);
+}
+
+/**
+ * The input is rejected with a message "t.yaml:LINE:COL: PATH: ...; accepted: ..."
+ * that also contains @p what.
+ */
+void ExpectRejected(const std::string& yaml, const std::string& path, int line, const std::string& what) {
+  SCOPED_TRACE("input:\n" + yaml);
+  const ConfigError e = LoadErr(yaml);
+  EXPECT_EQ(e.path, path) << e.message;
+  EXPECT_EQ(e.line, line) << e.message;
+  EXPECT_GT(e.column, 0) << e.message;
+  const std::string prefix = "t.yaml:" + std::to_string(line) + ":" + std::to_string(e.column) + ": " +
+                             (path.empty() ? std::string() : path + ": ");
+  EXPECT_EQ(e.message.rfind(prefix, 0), 0u)
+      << "message does not start with '" << prefix << "': " << e.message;
+  EXPECT_NE(e.message.find(what), std::string::npos) << "'" << what << "' not in: " << e.message;
+  EXPECT_NE(e.message.find("; accepted: "), std::string::npos) << e.message;
+}
+
+// A valid document with one port; line 4 is the port's ip, line 5 is free for extra port keys.
+std::string OnePort(const char* port_extra = "", const char* top_extra = "") {
+  std::string s = Doc({
+      "ports:",                  // 1
+      "  - name: p0",            // 2
+      "    devargs: net_null0",  // 3
+      "    ip: 10.0.0.2/24",     // 4
+  });
+  if (*port_extra) s += std::string(port_extra) + "\n";  // 5
+  s += top_extra;
+  if (*top_extra) s += "\n";
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+// Defaults
+
+TEST(ConfigDefaults, StructsHoldTheDocumentedDefaults) {
+  const StackConfig c;
+  EXPECT_TRUE(c.ports.empty());
+  EXPECT_TRUE(c.routes.empty());
+  EXPECT_EQ(c.lcores, "0");
+  EXPECT_TRUE(c.eal_args.empty());
+  EXPECT_EQ(c.log_level, "info");
+  EXPECT_EQ(c.mempool.mbufs, 16383u);
+  EXPECT_EQ(c.mempool.cache, 256u);
+  EXPECT_EQ(c.mempool.data_room, 2048u);
+  EXPECT_EQ(c.arp.table_size, 1024u);
+  EXPECT_EQ(c.arp.queue_len, 16u);
+  EXPECT_EQ(c.arp.reachable_ms, 30000u);
+  EXPECT_EQ(c.arp.stale_ms, 600000u);
+  EXPECT_EQ(c.arp.retry_ms, 1000u);
+  EXPECT_EQ(c.arp.retries, 3u);
+  EXPECT_TRUE(c.arp.gratuitous);
+  EXPECT_EQ(c.ipv4.default_ttl, 64);
+  EXPECT_EQ(c.ipv4.reassembly_timeout_ms, 30000u);
+  EXPECT_EQ(c.ipv4.reassembly_max_bytes, 4u << 20);
+  EXPECT_EQ(c.ipv4.reassembly_max_datagrams, 256u);
+  EXPECT_TRUE(c.icmp.echo);
+  EXPECT_EQ(c.icmp.error_rate, 100u);
+  EXPECT_EQ(c.icmp.error_burst, 50u);
+  EXPECT_EQ(c.udp.rx_queue_len, 1024u);
+  EXPECT_EQ(c.echo.udp_port, 7);
+  EXPECT_EQ(c.echo.tcp_port, 7);
+
+  const PortConfig p;
+  EXPECT_EQ(p.mtu, 1500);
+  EXPECT_EQ(p.rx_desc, 1024);
+  EXPECT_EQ(p.tx_desc, 1024);
+  EXPECT_FALSE(p.mac.has_value());
+  EXPECT_TRUE(p.capture.empty());
+  EXPECT_EQ(p.fault.seed, 1u);
+  EXPECT_FALSE(p.fault.enabled());
+}
+
+TEST(ConfigDefaults, MinimalFileTakesDefaultsForEverythingElse) {
+  const StackConfig c = LoadOk(OnePort());
+  StackConfig want;
+  PortConfig p;
+  p.name = "p0";
+  p.devargs = "net_null0";
+  p.address = Prefix("10.0.0.2/24");
+  want.ports.push_back(p);
+  EXPECT_EQ(c, want);
+}
+
+TEST(ConfigDefaults, EmptySectionsMeanDefaults) {
+  const StackConfig c =
+      LoadOk(OnePort("    fault:", "arp:\nipv4:\nicmp:\nudp:\necho:\nmempool:\nroutes:\neal:"));
+  EXPECT_EQ(c.arp, ArpConfig{});
+  EXPECT_EQ(c.ipv4, Ipv4Config{});
+  EXPECT_EQ(c.echo, EchoConfig{});
+  EXPECT_EQ(c.mempool, MempoolConfig{});
+  EXPECT_TRUE(c.routes.empty());
+  EXPECT_TRUE(c.eal_args.empty());
+  EXPECT_EQ(c.ports.at(0).fault, FaultConfig{});
+}
+
+TEST(FaultConfig, EnabledWhenAnyFaultIsSet) {
+  FaultConfig f;
+  EXPECT_FALSE(f.enabled());
+  f.seed = 99;
+  EXPECT_FALSE(f.enabled()) << "a seed alone injects nothing";
+  for (double FaultConfig::*m :
+       {&FaultConfig::loss, &FaultConfig::duplicate, &FaultConfig::reorder, &FaultConfig::corrupt}) {
+    FaultConfig g;
+    g.*m = 0.5;
+    EXPECT_TRUE(g.enabled());
+  }
+  FaultConfig d;
+  d.delay_us = 10;
+  EXPECT_TRUE(d.enabled());
+}
+
+// ---------------------------------------------------------------------------
+// A full file
+
+const char* const kFull = R"(# every key, none at its default
+log_level: debug
+lcores: "0-1,3"
+eal: ["--no-pci", "--no-huge", "-m", "512"]
+mempool:
+  mbufs: 32767
+  cache: 128
+  data_room: 9216
+ports:
+  - name: wan
+    devargs: "net_tap0,iface=tern0"
+    ip: 198.18.0.2/24
+    mac: "02:00:00:00:00:02"
+    mtu: 9000
+    rx_desc: 512
+    tx_desc: 2048
+    capture: /tmp/wan.pcap
+    fault:
+      seed: 42
+      loss: 0.01
+      duplicate: 0.02
+      reorder: 0.5
+      corrupt: 1
+      delay_us: 250
+  - name: lan
+    devargs: 0000:03:00.0
+    ip: 10.1.0.1/16
+    mtu: 1400
+routes:
+  - prefix: 0.0.0.0/0
+    gateway: 198.18.0.1
+  - prefix: 172.16.0.0/12
+    gateway: 10.1.2.3
+    port: lan
+arp:
+  table_size: 4096
+  queue_len: 8
+  reachable_ms: 20000
+  stale_ms: 300000
+  retry_ms: 500
+  retries: 5
+  gratuitous: false
+ipv4:
+  default_ttl: 128
+  reassembly_timeout_ms: 15000
+  reassembly_max_bytes: 1048576
+  reassembly_max_datagrams: 64
+icmp:
+  echo: no
+  error_rate: 10
+  error_burst: 5
+udp:
+  rx_queue_len: 256
+echo:
+  udp_port: 0
+  tcp_port: 7777
+)";
+
+TEST(ConfigLoad, FullFileSetsEveryField) {
+  const StackConfig c = LoadOk(kFull);
+  EXPECT_EQ(c.log_level, "debug");
+  EXPECT_EQ(c.lcores, "0-1,3");
+  EXPECT_EQ(c.eal_args, (std::vector<std::string>{"--no-pci", "--no-huge", "-m", "512"}));
+  EXPECT_EQ(c.mempool, (MempoolConfig{32767, 128, 9216}));
+
+  ASSERT_EQ(c.ports.size(), 2u);
+  const PortConfig& w = c.ports[0];
+  EXPECT_EQ(w.name, "wan");
+  EXPECT_EQ(w.devargs, "net_tap0,iface=tern0");
+  EXPECT_EQ(w.address, Prefix("198.18.0.2/24"));
+  EXPECT_EQ(w.address.addr, Ipv4Addr::from_octets(198, 18, 0, 2)) << "the host bits are kept";
+  ASSERT_TRUE(w.mac.has_value());
+  EXPECT_EQ(*w.mac, (MacAddr{{0x02, 0, 0, 0, 0, 0x02}}));
+  EXPECT_EQ(w.mtu, 9000);
+  EXPECT_EQ(w.rx_desc, 512);
+  EXPECT_EQ(w.tx_desc, 2048);
+  EXPECT_EQ(w.capture, "/tmp/wan.pcap");
+  EXPECT_EQ(w.fault.seed, 42u);
+  EXPECT_DOUBLE_EQ(w.fault.loss, 0.01);
+  EXPECT_DOUBLE_EQ(w.fault.duplicate, 0.02);
+  EXPECT_DOUBLE_EQ(w.fault.reorder, 0.5);
+  EXPECT_DOUBLE_EQ(w.fault.corrupt, 1.0);
+  EXPECT_EQ(w.fault.delay_us, 250u);
+  EXPECT_TRUE(w.fault.enabled());
+  const PortConfig& l = c.ports[1];
+  EXPECT_EQ(l.name, "lan");
+  EXPECT_EQ(l.devargs, "0000:03:00.0");
+  EXPECT_EQ(l.address, Prefix("10.1.0.1/16"));
+  EXPECT_FALSE(l.mac.has_value());
+  EXPECT_EQ(l.mtu, 1400);
+  EXPECT_EQ(l.fault, FaultConfig{});
+
+  ASSERT_EQ(c.routes.size(), 2u);
+  EXPECT_EQ(c.routes[0], (RouteConfig{Prefix("0.0.0.0/0"), Addr("198.18.0.1"), ""}));
+  EXPECT_EQ(c.routes[1], (RouteConfig{Prefix("172.16.0.0/12"), Addr("10.1.2.3"), "lan"}));
+
+  EXPECT_EQ(c.arp, (ArpConfig{4096, 8, 20000, 300000, 500, 5, false}));
+  EXPECT_EQ(c.ipv4, (Ipv4Config{128, 15000, 1048576, 64}));
+  EXPECT_EQ(c.icmp, (IcmpConfig{false, 10, 5}));
+  EXPECT_EQ(c.udp.rx_queue_len, 256u);
+  EXPECT_EQ(c.echo, (EchoConfig{0, 7777}));
+}
+
+TEST(ConfigLoad, AcceptsBoundaryValues) {
+  const StackConfig c =
+      LoadOk(OnePort("    mtu: 68\n    rx_desc: 64\n    tx_desc: 4096\n"
+                     "    fault: {loss: 0, corrupt: 1.0, seed: 18446744073709551615}",
+                     "ipv4: {default_ttl: 255}\necho: {udp_port: 65535, tcp_port: 0}"));
+  EXPECT_EQ(c.ports[0].mtu, 68);
+  EXPECT_EQ(c.ports[0].rx_desc, 64);
+  EXPECT_EQ(c.ports[0].tx_desc, 4096);
+  EXPECT_EQ(c.ports[0].fault.seed, 18446744073709551615u);
+  EXPECT_EQ(c.ipv4.default_ttl, 255);
+  EXPECT_EQ(c.echo.udp_port, 65535);
+  EXPECT_EQ(c.echo.tcp_port, 0);
+  const StackConfig j =
+      LoadOk(OnePort("    mtu: 9000", "mempool: {data_room: 9014}\nipv4: {default_ttl: 1}"));
+  EXPECT_EQ(j.ipv4.default_ttl, 1);
+  EXPECT_EQ(j.mempool.data_room, 9014);
+  EXPECT_EQ(LoadOk(OnePort("", "mempool: {data_room: 65407}")).mempool.data_room, 65407);
+}
+
+TEST(ConfigLoad, AcceptsLcoreListForms) {
+  for (const char* l : {"0", "3", "0-1", "0,1", "0-3,6,8-9", "127"}) {
+    EXPECT_EQ(LoadOk(OnePort("", (std::string("lcores: \"") + l + "\"").c_str())).lcores, l);
+  }
+  EXPECT_EQ(LoadOk(OnePort("", "lcores: 2")).lcores, "2") << "a plain integer is a one-lcore list";
+}
+
+TEST(ConfigLoad, RouteWithoutPortPicksThePortHoldingTheGateway) {
+  const StackConfig c = LoadOk(kFull);
+  EXPECT_EQ(port_for_route(c, c.routes[0]), std::optional<size_t>(0));
+  EXPECT_EQ(port_for_route(c, c.routes[1]), std::optional<size_t>(1));
+  RouteConfig r{Prefix("1.0.0.0/8"), Addr("10.1.9.9"), ""};
+  EXPECT_EQ(port_for_route(c, r), std::optional<size_t>(1));
+  r.gateway = Addr("192.0.2.1");
+  EXPECT_EQ(port_for_route(c, r), std::nullopt);
+  r.port = "nope";
+  EXPECT_EQ(port_for_route(c, r), std::nullopt);
+}
+
+// ---------------------------------------------------------------------------
+// Unknown and duplicate keys
+
+struct UnknownKeyCase {
+  const char* yaml;
+  const char* path;
+  int line;
+  const char* accepted;  // part of the accepted key list for that level
+};
+
+class ConfigUnknownKey : public ::testing::TestWithParam<UnknownKeyCase> {};
+
+TEST_P(ConfigUnknownKey, IsRejectedWithPositionAndAcceptedKeys) {
+  const auto& p = GetParam();
+  ExpectRejected(p.yaml, p.path, p.line, "unknown key");
+  const ConfigError e = LoadErr(p.yaml);
+  EXPECT_NE(e.message.find(p.accepted), std::string::npos) << e.message;
+}
+
+const std::string kUnknownTop = OnePort("", "verbose: true");
+const std::string kUnknownMempool = OnePort("", "mempool:\n  mbufs: 2047\n  buffers: 10");
+const std::string kUnknownPort = OnePort("    speed: 10");
+const std::string kUnknownFault = OnePort("    fault:\n      loss: 0.1\n      jitter: 3");
+const std::string kUnknownRoute =
+    OnePort("", "routes:\n  - prefix: 0.0.0.0/0\n    gateway: 10.0.0.1\n    metric: 1");
+const std::string kUnknownArp = OnePort("", "arp: {timeout: 1}");
+const std::string kUnknownIpv4 = OnePort("", "ipv4:\n  ttl: 3");
+const std::string kUnknownIcmp = OnePort("", "icmp:\n  rate: 3");
+const std::string kUnknownUdp = OnePort("", "udp:\n  queue: 3");
+const std::string kUnknownEcho = OnePort("", "echo:\n  port: 7");
+
+INSTANTIATE_TEST_SUITE_P(
+    EachLevel, ConfigUnknownKey,
+    ::testing::Values(
+        UnknownKeyCase{kUnknownTop.c_str(), "verbose", 5, "log_level, lcores, eal, mempool, ports, routes"},
+        UnknownKeyCase{kUnknownMempool.c_str(), "mempool.buffers", 7, "mbufs, cache, data_room"},
+        UnknownKeyCase{kUnknownPort.c_str(), "ports[0].speed", 5,
+                       "name, devargs, ip, mac, mtu, rx_desc, tx_desc, capture, fault"},
+        UnknownKeyCase{kUnknownFault.c_str(), "ports[0].fault.jitter", 7,
+                       "seed, loss, duplicate, reorder, corrupt, delay_us"},
+        UnknownKeyCase{kUnknownRoute.c_str(), "routes[0].metric", 8, "prefix, gateway, port"},
+        UnknownKeyCase{kUnknownArp.c_str(), "arp.timeout", 5,
+                       "table_size, queue_len, reachable_ms, stale_ms, retry_ms, retries, gratuitous"},
+        UnknownKeyCase{kUnknownIpv4.c_str(), "ipv4.ttl", 6,
+                       "default_ttl, reassembly_timeout_ms, reassembly_max_bytes, reassembly_max_datagrams"},
+        UnknownKeyCase{kUnknownIcmp.c_str(), "icmp.rate", 6, "echo, error_rate, error_burst"},
+        UnknownKeyCase{kUnknownUdp.c_str(), "udp.queue", 6, "rx_queue_len"},
+        UnknownKeyCase{kUnknownEcho.c_str(), "echo.port", 6, "udp_port, tcp_port"}));
+
+TEST(ConfigUnknownKeyHint, SuggestsTheClosestKey) {
+  const ConfigError e = LoadErr(OnePort("    mttu: 1400"));
+  EXPECT_NE(e.message.find("did you mean 'mtu'?"), std::string::npos) << e.message;
+  EXPECT_EQ(e.line, 5);
+  EXPECT_EQ(e.column, 5);
+}
+
+TEST(ConfigDuplicateKey, IsRejected) {
+  ExpectRejected(OnePort("    mtu: 1400\n    mtu: 1500"), "ports[0].mtu", 6,
+                 "duplicate key 'mtu' (first at line 5)");
+  ExpectRejected(OnePort("", "echo: {udp_port: 7}\necho: {tcp_port: 7}"), "echo", 6, "duplicate key");
+}
+
+// ---------------------------------------------------------------------------
+// Bad values, one rule at a time
+
+TEST(ConfigReject, WrongTypes) {
+  ExpectRejected(OnePort("    mtu: abc"), "ports[0].mtu", 5, "'abc' is not an integer");
+  ExpectRejected(OnePort("    mtu: 1500.5"), "ports[0].mtu", 5, "is not an integer");
+  ExpectRejected(OnePort("    mtu: [1500]"), "ports[0].mtu", 5, "expected an integer, got a list");
+  ExpectRejected(OnePort("    mtu:"), "ports[0].mtu", 5, "expected an integer, got no value");
+  ExpectRejected(Doc({"ports:", "  - name: [a]", "    devargs: x", "    ip: 10.0.0.2/24"}), "ports[0].name",
+                 2, "expected a string, got a list");
+  ExpectRejected(OnePort("    fault: 0.5"), "ports[0].fault", 5, "expected a map, got '0.5'");
+  ExpectRejected(OnePort("    fault: {loss: high}"), "ports[0].fault.loss", 5, "'high' is not a number");
+  ExpectRejected(OnePort("", "icmp: {echo: maybe}"), "icmp.echo", 5, "'maybe' is not a boolean");
+  ExpectRejected(OnePort("", "eal: --no-pci"), "eal", 5, "expected a list");
+  ExpectRejected(OnePort("", "eal: [[a]]"), "eal[0]", 5, "expected a string, got a list");
+  ExpectRejected(Doc({"ports: {name: p0}"}), "ports", 1, "expected a list, got a map");
+  ExpectRejected(Doc({"ports:", "  - p0"}), "ports[0]", 2, "expected a map, got 'p0'");
+  ExpectRejected(OnePort("", "arp: [1, 2]"), "arp", 5, "expected a map, got a list");
+}
+
+TEST(ConfigReject, MtuOutsideRange) {
+  ExpectRejected(OnePort("    mtu: 67"), "ports[0].mtu", 5,
+                 "67 is out of range; accepted: an integer 68..9000");
+  ExpectRejected(OnePort("    mtu: 9001"), "ports[0].mtu", 5, "9001 is out of range");
+  ExpectRejected(OnePort("    mtu: 70000"), "ports[0].mtu", 5, "70000 is out of range");
+  ExpectRejected(OnePort("    mtu: -1"), "ports[0].mtu", 5, "-1 is out of range");
+  ExpectRejected(OnePort("    mtu: 99999999999999999999999"), "ports[0].mtu", 5, "out of range");
+}
+
+TEST(ConfigReject, DescriptorsNotPowerOfTwoIn64To4096) {
+  ExpectRejected(OnePort("    rx_desc: 1000"), "ports[0].rx_desc", 5,
+                 "1000 is not a power of two; accepted: a power of two in 64..4096");
+  ExpectRejected(OnePort("    rx_desc: 32"), "ports[0].rx_desc", 5, "32 is out of range");
+  ExpectRejected(OnePort("    tx_desc: 8192"), "ports[0].tx_desc", 5, "8192 is out of range");
+  ExpectRejected(OnePort("    tx_desc: 0"), "ports[0].tx_desc", 5, "0 is out of range");
+}
+
+TEST(ConfigReject, L4PortsOutside0To65535) {
+  ExpectRejected(OnePort("", "echo:\n  udp_port: 65536"), "echo.udp_port", 6,
+                 "65536 is out of range; accepted: 0 (disabled) or an integer 1..65535");
+  ExpectRejected(OnePort("", "echo:\n  tcp_port: -7"), "echo.tcp_port", 6, "-7 is out of range");
+}
+
+TEST(ConfigReject, TtlOutside1To255) {
+  ExpectRejected(OnePort("", "ipv4:\n  default_ttl: 0"), "ipv4.default_ttl", 6, "0 is out of range");
+  ExpectRejected(OnePort("", "ipv4:\n  default_ttl: 256"), "ipv4.default_ttl", 6,
+                 "256 is out of range; accepted: an integer 1..255");
+}
+
+TEST(ConfigReject, ProbabilityOutside0To1) {
+  ExpectRejected(OnePort("    fault:\n      loss: 1.5"), "ports[0].fault.loss", 6,
+                 "1.5 is outside [0, 1]; accepted: a probability 0..1");
+  ExpectRejected(OnePort("    fault:\n      duplicate: -0.1"), "ports[0].fault.duplicate", 6,
+                 "outside [0, 1]");
+  ExpectRejected(OnePort("    fault:\n      reorder: 2"), "ports[0].fault.reorder", 6, "outside [0, 1]");
+  ExpectRejected(OnePort("    fault:\n      corrupt: nan"), "ports[0].fault.corrupt", 6, "is not a number");
+  ExpectRejected(OnePort("    fault:\n      corrupt: inf"), "ports[0].fault.corrupt", 6, "is not a number");
+  ExpectRejected(OnePort("    fault:\n      delay_us: 2000000"), "ports[0].fault.delay_us", 6,
+                 "out of range");
+  ExpectRejected(OnePort("    fault:\n      seed: -1"), "ports[0].fault.seed", 6, "out of range");
+}
+
+TEST(ConfigReject, UnparsableAddresses) {
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 10.0.0.256/24"}), "ports[0].ip", 4,
+                 "'10.0.0.256/24' is not an IPv4 prefix");
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 10.0.0.2"}), "ports[0].ip", 4,
+                 "is not an IPv4 prefix");
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 10.0.0.2/33"}), "ports[0].ip", 4,
+                 "is not an IPv4 prefix");
+  ExpectRejected(OnePort("    mac: 02:00:00:00:00"), "ports[0].mac", 5, "is not a MAC address");
+  ExpectRejected(OnePort("    mac: 02-00-00-00-00-02"), "ports[0].mac", 5, "is not a MAC address");
+  ExpectRejected(OnePort("", "routes:\n  - prefix: 10.0.0/8\n    gateway: 10.0.0.1"), "routes[0].prefix", 6,
+                 "is not an IPv4 prefix");
+  ExpectRejected(
+      OnePort("", "routes:\n  - prefix: 0.0.0.0/0\n    gateway: 10.0.0.1/24"), "routes[0].gateway", 7,
+      "is not an IPv4 address (ipv4: trailing characters after address); accepted: an IPv4 address");
+}
+
+TEST(ConfigReject, UnusablePortAddresses) {
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 10.0.0.0/24"}), "ports[0].ip", 4,
+                 "is the network address");
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 10.0.0.255/24"}), "ports[0].ip", 4,
+                 "is the broadcast address");
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 10.0.0.2/0"}), "ports[0].ip", 4,
+                 "prefix length /0 is not usable");
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 224.0.0.1/24"}), "ports[0].ip", 4,
+                 "not a unicast host address");
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 127.0.0.1/8"}), "ports[0].ip", 4,
+                 "not a unicast host address");
+  EXPECT_EQ(
+      LoadOk(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 10.0.0.0/31"})).ports[0].address.len,
+      31)
+      << "RFC 3021 /31 has no network or broadcast address";
+  ExpectRejected(OnePort("    mac: 01:00:5e:00:00:01"), "ports[0].mac", 5, "is not a unicast MAC");
+  ExpectRejected(OnePort("    mac: \"00:00:00:00:00:00\""), "ports[0].mac", 5, "is not a unicast MAC");
+}
+
+TEST(ConfigReject, LogLevelNotKnown) {
+  ExpectRejected(OnePort("", "log_level: verbose"), "log_level", 5,
+                 "'verbose' is not a log level; accepted: error, warn, info or debug");
+  ExpectRejected(OnePort("", "log_level: INFO"), "log_level", 5, "not a log level");
+}
+
+TEST(ConfigReject, BadLcoreLists) {
+  ExpectRejected(OnePort("", "lcores: abc"), "lcores", 5, "is not an lcore list");
+  ExpectRejected(OnePort("", "lcores: \"1-0\""), "lcores", 5, "descending");
+  ExpectRejected(OnePort("", "lcores: \"0,0\""), "lcores", 5, "listed twice");
+  ExpectRejected(OnePort("", "lcores: \"128\""), "lcores", 5, "above 127");
+  ExpectRejected(OnePort("", "lcores: \"0,\""), "lcores", 5, "is not an lcore list");
+  ExpectRejected(OnePort("", "lcores: \"\""), "lcores", 5, "empty lcore list");
+}
+
+TEST(ConfigReject, EalArgumentsThatSetLcores) {
+  ExpectRejected(OnePort("", "eal:\n  - --no-pci\n  - -l\n  - \"1\""), "eal[1]", 7,
+                 "set the top-level `lcores`");
+  ExpectRejected(OnePort("", "eal: [\"--lcores=0-1\"]"), "eal[0]", 5, "selects lcores");
+  ExpectRejected(OnePort("", "eal: [\"-c0x3\"]"), "eal[0]", 5, "selects lcores");
+  ExpectRejected(OnePort("", "eal: [\"\"]"), "eal[0]", 5, "empty argument");
+}
+
+TEST(ConfigReject, BadPortNamesAndDevargs) {
+  ExpectRejected(Doc({"ports:", "  - name: \"my port\"", "    devargs: x", "    ip: 10.0.0.2/24"}),
+                 "ports[0].name", 2, "is not a valid port name");
+  ExpectRejected(Doc({"ports:", "  - name: \"\"", "    devargs: x", "    ip: 10.0.0.2/24"}), "ports[0].name",
+                 2, "is not a valid port name");
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: \"\"", "    ip: 10.0.0.2/24"}),
+                 "ports[0].devargs", 3, "is not a DPDK device string");
+}
+
+TEST(ConfigReject, MissingRequiredKeys) {
+  ExpectRejected(Doc({"ports:", "  - devargs: x", "    ip: 10.0.0.2/24"}), "ports[0].name", 2,
+                 "missing required key 'name'");
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    ip: 10.0.0.2/24"}), "ports[0].devargs", 2,
+                 "missing required key 'devargs'");
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x"}), "ports[0].ip", 2,
+                 "missing required key 'ip'");
+  ExpectRejected(Doc({"ports:", "  -"}), "ports[0]", 2, "empty port entry");
+  ExpectRejected(OnePort("", "routes:\n  - gateway: 10.0.0.1"), "routes[0].prefix", 6,
+                 "missing required key 'prefix'");
+  ExpectRejected(OnePort("", "routes:\n  - prefix: 0.0.0.0/0"), "routes[0].gateway", 6,
+                 "missing required key 'gateway'");
+}
+
+TEST(ConfigReject, DuplicatePortName) {
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: a", "    ip: 10.0.0.2/24", "  - name: p0",
+                      "    devargs: b", "    ip: 10.0.1.2/24"}),
+                 "ports[1].name", 5, "duplicate port name 'p0' (also ports[0])");
+}
+
+TEST(ConfigReject, DuplicateAddressOverlappingPrefixesAndDuplicateMac) {
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: a", "    ip: 10.0.0.2/24", "  - name: p1",
+                      "    devargs: b", "    ip: 10.0.0.2/24"}),
+                 "ports[1].ip", 7, "address 10.0.0.2 is also ports[0].ip");
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: a", "    ip: 10.0.0.2/16", "  - name: p1",
+                      "    devargs: b", "    ip: 10.0.5.2/24"}),
+                 "ports[1].ip", 7, "overlaps ports[0].ip 10.0.0.2/16");
+  ExpectRejected(
+      Doc({"ports:", "  - name: p0", "    devargs: a", "    ip: 10.0.0.2/24", "    mac: 02:00:00:00:00:01",
+           "  - name: p1", "    devargs: b", "    ip: 10.0.1.2/24", "    mac: 02:00:00:00:00:01"}),
+      "ports[1].mac", 9, "is also ports[0].mac");
+}
+
+TEST(ConfigReject, RouteNamingUnknownPort) {
+  ExpectRejected(OnePort("", "routes:\n  - prefix: 0.0.0.0/0\n    gateway: 10.0.0.1\n    port: eth9"),
+                 "routes[0].port", 8, "unknown port 'eth9'; accepted: one of the configured ports (p0)");
+}
+
+TEST(ConfigReject, GatewayOutsideEveryConnectedPrefix) {
+  ExpectRejected(
+      OnePort("", "routes:\n  - prefix: 0.0.0.0/0\n    gateway: 192.0.2.1"), "routes[0].gateway", 7,
+      "192.0.2.1 is not inside any port's connected prefix, so it is unreachable; accepted: an address "
+      "inside a port's connected prefix (p0: 10.0.0.2/24)");
+  // With a port named, the gateway must be on that port.
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: a", "    ip: 10.0.0.2/24", "  - name: p1",
+                      "    devargs: b", "    ip: 10.0.1.2/24", "routes:", "  - prefix: 0.0.0.0/0",
+                      "    gateway: 10.0.0.1", "    port: p1"}),
+                 "routes[0].gateway", 10, "is not inside the connected prefix 10.0.1.2/24 of port 'p1'");
+  ExpectRejected(OnePort("", "routes:\n  - prefix: 0.0.0.0/0\n    gateway: 10.0.0.2"), "routes[0].gateway", 7,
+                 "the stack's own address");
+  ExpectRejected(OnePort("", "routes:\n  - prefix: 0.0.0.0/0\n    gateway: 10.0.0.255"), "routes[0].gateway",
+                 7, "network or broadcast address");
+}
+
+TEST(ConfigReject, RoutePrefixWithHostBitsOrTwice) {
+  ExpectRejected(OnePort("", "routes:\n  - prefix: 172.16.0.1/12\n    gateway: 10.0.0.1"), "routes[0].prefix",
+                 6, "has host bits set; accepted: the network address of the prefix, here 172.16.0.0/12");
+  ExpectRejected(OnePort("",
+                         "routes:\n  - prefix: 0.0.0.0/0\n    gateway: 10.0.0.1\n  - prefix: 0.0.0.0/0\n"
+                         "    gateway: 10.0.0.3"),
+                 "routes[1].prefix", 8, "duplicate route to 0.0.0.0/0 (also routes[0])");
+}
+
+TEST(ConfigReject, NoPortsAtAll) {
+  ExpectRejected("", "ports", 1, "no ports are configured");
+  ExpectRejected("# nothing but a comment\n", "ports", 1, "no ports are configured");
+  ExpectRejected("log_level: debug\nports: []\n", "ports", 2, "no ports are configured");
+  ExpectRejected("log_level: debug\nports:\n", "ports", 2, "no ports are configured");
+  ExpectRejected("log_level: debug\n", "ports", 1, "no ports are configured");
+}
+
+TEST(ConfigReject, MempoolTooSmallForTheConfiguration) {
+  ExpectRejected(OnePort("", "mempool:\n  mbufs: 2047"), "mempool.mbufs", 6,
+                 "2047 mbufs per lcore cannot fill the rings");
+  ExpectRejected(OnePort("", "mempool:\n  mbufs: 2047"), "mempool.mbufs", 6, "accepted: at least 2304");
+  ExpectRejected(OnePort("", "mempool:\n  mbufs: 2559\n  cache: 512\nlcores: \"0-3\""), "mempool.mbufs", 6,
+                 "at least 2560");
+  EXPECT_EQ(LoadOk(OnePort("", "mempool:\n  mbufs: 2304")).mempool.mbufs, 2304u) << "exactly enough";
+  ExpectRejected(Doc({"ports:", "  - {name: a, devargs: a, ip: 10.0.0.2/24, rx_desc: 4096, tx_desc: 4096}",
+                      "  - {name: b, devargs: b, ip: 10.0.1.2/24, rx_desc: 4096, tx_desc: 4096}"}),
+                 "mempool.mbufs", 1, "16383 mbufs (the default) per lcore cannot fill the rings");
+  ExpectRejected(OnePort("", "mempool:\n  mbufs: 1023\n  cache: 700"), "mempool.cache", 7,
+                 "700 is out of range");
+  ExpectRejected(
+      OnePort("    mtu: 9000"), "ports[0].mtu", 5,
+      "mtu 9000 does not fit one mbuf: a frame needs 14 Ethernet header + 9000 = 9014 bytes, "
+      "mempool.data_room is 2048 (the default); accepted: at most 2034, or raise mempool.data_room to "
+      "at least 9014");
+  ExpectRejected(OnePort("    mtu: 9000", "mempool:\n  data_room: 4096"), "ports[0].mtu", 5,
+                 "mempool.data_room is 4096; accepted: at most 4082");
+  ExpectRejected(OnePort("", "mempool:\n  data_room: 512"), "mempool.data_room", 6, "512 is out of range");
+  ExpectRejected(OnePort("", "mempool:\n  data_room: 65408"), "mempool.data_room", 6,
+                 "65408 is out of range; accepted: an integer 1024..65407");
+}
+
+TEST(ConfigReject, OtherSectionRanges) {
+  ExpectRejected(OnePort("", "arp:\n  table_size: 0"), "arp.table_size", 6, "out of range");
+  ExpectRejected(OnePort("", "arp:\n  queue_len: 0"), "arp.queue_len", 6, "out of range");
+  ExpectRejected(OnePort("", "arp:\n  retries: 0"), "arp.retries", 6, "out of range");
+  ExpectRejected(OnePort("", "arp:\n  retry_ms: 5"), "arp.retry_ms", 6, "out of range");
+  ExpectRejected(OnePort("", "arp:\n  reachable_ms: 60000\n  stale_ms: 1000"), "arp.stale_ms", 7,
+                 "1000 is below arp.reachable_ms 60000");
+  ExpectRejected(OnePort("", "arp:\n  gratuitous: 1"), "arp.gratuitous", 6, "is not a boolean");
+  ExpectRejected(OnePort("", "ipv4:\n  reassembly_timeout_ms: 0"), "ipv4.reassembly_timeout_ms", 6,
+                 "out of range");
+  ExpectRejected(OnePort("", "ipv4:\n  reassembly_max_bytes: 1000"), "ipv4.reassembly_max_bytes", 6,
+                 "out of range");
+  ExpectRejected(OnePort("", "ipv4:\n  reassembly_max_datagrams: 0"), "ipv4.reassembly_max_datagrams", 6,
+                 "out of range");
+  ExpectRejected(OnePort("", "icmp:\n  error_rate: 0"), "icmp.error_rate", 6, "out of range");
+  ExpectRejected(OnePort("", "icmp:\n  error_burst: 0"), "icmp.error_burst", 6, "out of range");
+  ExpectRejected(OnePort("", "udp:\n  rx_queue_len: 0"), "udp.rx_queue_len", 6, "out of range");
+}
+
+TEST(ConfigReject, YamlSyntaxErrorReportsPosition) {
+  const ConfigError e = LoadErr(OnePort("    mtu: [1500", ""));
+  EXPECT_GT(e.line, 0) << e.message;
+  EXPECT_EQ(e.message.rfind("t.yaml:" + std::to_string(e.line) + ":", 0), 0u) << e.message;
+  EXPECT_NE(e.message.find("YAML syntax error"), std::string::npos) << e.message;
+  EXPECT_NE(e.message.find("accepted: "), std::string::npos) << e.message;
+
+  const ConfigError tab = LoadErr("ports:\n  - name: p0\n\t devargs: x\n");
+  EXPECT_NE(tab.message.find("YAML syntax error"), std::string::npos) << tab.message;
+  EXPECT_GT(tab.line, 0);
+}
+
+TEST(ConfigReject, DocumentShape) {
+  ExpectRejected(OnePort() + "---\nlog_level: info\n", "", 5, "more than one YAML document");
+  ExpectRejected(OnePort() + "...\n---\n", "", 6, "more than one YAML document");
+  const ConfigError list = LoadErr("- a\n- b\n");
+  EXPECT_EQ(list.line, 1);
+  EXPECT_NE(list.message.find("the document must be a map of top-level keys"), std::string::npos)
+      << list.message;
+  ExpectRejected(OnePort("", "? [a, b]\n: 1"), "", 5, "a key must be a plain name");
+}
+
+TEST(ConfigReject, StrayCommaIsASyntaxErrorNotAHang) {
+  // yaml-cpp 0.7's LoadAll() loops forever on these (jbeder/yaml-cpp#1040).
+  ExpectRejected(",\n", "", 1, "YAML syntax error");
+  ExpectRejected("# comment\n,#\n" + OnePort(), "", 2, "YAML syntax error");
+  ExpectRejected(OnePort() + ",\n", "", 5, "YAML syntax error");
+}
+
+TEST(ConfigReject, ColumnPointsAtTheValue) {
+  const ConfigError e = LoadErr(OnePort("    mtu:   67"));
+  EXPECT_EQ(e.line, 5);
+  EXPECT_EQ(e.column, 12);
+}
+
+// ---------------------------------------------------------------------------
+// validate() on configs built in code
+
+StackConfig GoodConfig() {
+  StackConfig c;
+  PortConfig p;
+  p.name = "p0";
+  p.devargs = "net_null0";
+  p.address = Prefix("10.0.0.2/24");
+  c.ports.push_back(p);
+  c.routes.push_back(RouteConfig{Prefix("0.0.0.0/0"), Addr("10.0.0.1"), ""});
+  return c;
+}
+
+TEST(ConfigValidate, AcceptsAGoodConfig) {
+  const auto e = validate(GoodConfig());
+  EXPECT_FALSE(e.has_value()) << e->message;
+}
+
+TEST(ConfigValidate, DefaultConfigHasNoPorts) {
+  const auto e = validate(StackConfig{});
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->path, "ports");
+  EXPECT_EQ(e->line, 0);
+  EXPECT_EQ(e->message.rfind("ports: no ports are configured", 0), 0u) << e->message;
+}
+
+TEST(ConfigValidate, ChecksRangesOfValuesSetInCode) {
+  StackConfig c = GoodConfig();
+  c.ports[0].mtu = 10;
+  auto e = validate(c);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->message,
+            "ports[0].mtu: 10 is out of range; accepted: an integer 68..9000 (bytes of IP packet, RFC "
+            "791 minimum 68)");
+
+  c = GoodConfig();
+  c.ports[0].fault.loss = std::numeric_limits<double>::quiet_NaN();
+  e = validate(c);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->path, "ports[0].fault.loss");
+
+  c = GoodConfig();
+  c.log_level = "loud";
+  ASSERT_TRUE(validate(c).has_value());
+  EXPECT_EQ(validate(c)->path, "log_level");
+
+  c = GoodConfig();
+  c.routes[0].port = "p9";
+  ASSERT_TRUE(validate(c).has_value());
+  EXPECT_EQ(validate(c)->path, "routes[0].port");
+
+  c = GoodConfig();
+  c.ports[0].address.len = 40;
+  ASSERT_TRUE(validate(c).has_value());
+  EXPECT_EQ(validate(c)->path, "ports[0].ip");
+
+  c = GoodConfig();
+  c.ipv4.default_ttl = 0;
+  ASSERT_TRUE(validate(c).has_value());
+  EXPECT_EQ(validate(c)->path, "ipv4.default_ttl");
+}
+
+// ---------------------------------------------------------------------------
+// Files
+
+TEST(ConfigFile, EchoTapExampleLoads) {
+  auto r = load_file("config/echo-tap.yaml");
+  ASSERT_TRUE(std::holds_alternative<StackConfig>(r)) << std::get<ConfigError>(r).message;
+  const StackConfig& c = std::get<StackConfig>(r);
+  ASSERT_EQ(c.ports.size(), 1u);
+  EXPECT_EQ(c.ports[0].name, "tap0");
+  EXPECT_EQ(c.ports[0].devargs, "net_tap0,iface=tern0");
+  EXPECT_EQ(c.ports[0].address, Prefix("198.18.0.2/24"));
+  ASSERT_EQ(c.routes.size(), 1u);
+  EXPECT_EQ(c.routes[0].prefix, Prefix("0.0.0.0/0"));
+  EXPECT_EQ(c.routes[0].gateway, Addr("198.18.0.1"));
+  EXPECT_EQ(port_for_route(c, c.routes[0]), std::optional<size_t>(0));
+  EXPECT_EQ(c.lcores, "0");
+  EXPECT_EQ(c.echo.udp_port, 7);
+  EXPECT_EQ(c.echo.tcp_port, 7);
+}
+
+TEST(ConfigFile, EchoPcapExampleLoads) {
+  auto r = load_file("config/echo-pcap.yaml");
+  ASSERT_TRUE(std::holds_alternative<StackConfig>(r)) << std::get<ConfigError>(r).message;
+  const StackConfig& c = std::get<StackConfig>(r);
+  ASSERT_EQ(c.ports.size(), 1u);
+  EXPECT_EQ(c.ports[0].devargs, "net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap");
+  EXPECT_EQ(c.ports[0].address, Prefix("198.18.0.2/24"));
+  ASSERT_TRUE(c.ports[0].mac.has_value());
+  EXPECT_EQ(c.ports[0].mac->to_string(), "02:00:00:00:00:02");
+}
+
+TEST(ConfigFile, MissingFileNamesThePath) {
+  auto r = load_file("config/does-not-exist.yaml");
+  ASSERT_TRUE(std::holds_alternative<ConfigError>(r));
+  const std::string& m = std::get<ConfigError>(r).message;
+  EXPECT_EQ(m.rfind("config/does-not-exist.yaml: cannot open the file: No such file or directory", 0), 0u)
+      << m;
+}
+
+TEST(ConfigFile, ErrorsNameTheFileLineAndColumn) {
+  char path[] = "/tmp/tern-config-test-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  {
+    std::ofstream f(path);
+    f << OnePort("    fault:\n      loss: 3");
+  }
+  auto r = load_file(path);
+  std::remove(path);
+  ASSERT_TRUE(std::holds_alternative<ConfigError>(r));
+  EXPECT_EQ(std::get<ConfigError>(r).message,
+            std::string(path) +
+                ":6:13: ports[0].fault.loss: 3 is outside [0, 1]; accepted: a probability 0..1 "
+                "(e.g. 0.01 for 1%)");
+}
+
+// ---------------------------------------------------------------------------
+// to_yaml
+
+void ExpectRoundTrip(const StackConfig& c) {
+  const std::string text = to_yaml(c);
+  auto r = load_string(text, "to_yaml");
+  ASSERT_TRUE(std::holds_alternative<StackConfig>(r)) << std::get<ConfigError>(r).message << "\n" << text;
+  EXPECT_EQ(std::get<StackConfig>(r), c) << text;
+  EXPECT_EQ(to_yaml(std::get<StackConfig>(r)), text) << "printing is stable";
+}
+
+TEST(ConfigToYaml, RoundTripsTheFullFile) { ExpectRoundTrip(LoadOk(kFull)); }
+
+TEST(ConfigToYaml, RoundTripsTheMinimalFileAndTheExamples) {
+  ExpectRoundTrip(LoadOk(OnePort()));
+  for (const char* f : {"config/echo-tap.yaml", "config/echo-pcap.yaml"}) {
+    auto r = load_file(f);
+    ASSERT_TRUE(std::holds_alternative<StackConfig>(r)) << f;
+    ExpectRoundTrip(std::get<StackConfig>(r));
+  }
+}
+
+TEST(ConfigToYaml, RoundTripsAwkwardValues) {
+  StackConfig c = GoodConfig();
+  c.ports[0].fault.loss = 0.1;
+  c.ports[0].fault.duplicate = 1.0 / 3.0;
+  c.ports[0].fault.reorder = 1e-9;
+  c.ports[0].fault.corrupt = 1;
+  c.ports[0].fault.seed = std::numeric_limits<uint64_t>::max();
+  c.ports[0].capture = "/tmp/with space: and # hash.pcap";
+  c.ports[0].devargs = "net_pcap0,rx_pcap=\"x\".pcap,tx_pcap=a.pcap";
+  c.ports[0].mac = MacAddr{{0x10, 0x20, 0x30, 0x40, 0x50, 0x55}};  // all digits: sexagesimal in YAML 1.1
+  c.eal_args = {"--no-pci", "--vdev=net_null0", "-m", "256", "yes", "~", "#x"};
+  c.routes[0].port = "p0";
+  c.ipv4.default_ttl = 200;
+  c.log_level = "warn";
+  c.lcores = "1";
+  const auto e = validate(c);
+  ASSERT_FALSE(e.has_value()) << e->message;
+  ExpectRoundTrip(c);
+}
+
+TEST(ConfigToYaml, PrintsEveryKeyIncludingDefaults) {
+  const std::string y = to_yaml(LoadOk(OnePort()));
+  for (const char* key : {"log_level:",
+                          "lcores:",
+                          "eal:",
+                          "mempool:",
+                          "mbufs:",
+                          "cache:",
+                          "data_room:",
+                          "ports:",
+                          "name:",
+                          "devargs:",
+                          "ip:",
+                          "mtu:",
+                          "rx_desc:",
+                          "tx_desc:",
+                          "capture:",
+                          "fault:",
+                          "seed:",
+                          "loss:",
+                          "duplicate:",
+                          "reorder:",
+                          "corrupt:",
+                          "delay_us:",
+                          "routes:",
+                          "arp:",
+                          "table_size:",
+                          "queue_len:",
+                          "reachable_ms:",
+                          "stale_ms:",
+                          "retry_ms:",
+                          "retries:",
+                          "gratuitous:",
+                          "ipv4:",
+                          "default_ttl:",
+                          "reassembly_timeout_ms:",
+                          "reassembly_max_bytes:",
+                          "reassembly_max_datagrams:",
+                          "icmp:",
+                          "echo:",
+                          "error_rate:",
+                          "error_burst:",
+                          "udp:",
+                          "rx_queue_len:",
+                          "udp_port:",
+                          "tcp_port:"}) {
+    EXPECT_NE(y.find(key), std::string::npos) << key << " missing from:\n" << y;
+  }
+  EXPECT_NE(y.find("default_ttl: 64"), std::string::npos) << y;
+  EXPECT_EQ(y.find("mac:"), std::string::npos) << "an unset MAC is left out:\n" << y;
+}
+
+}  // namespace
+}  // namespace tern::config
