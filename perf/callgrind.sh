@@ -13,7 +13,7 @@ trap 'rm -rf "$out"' EXIT
 count() {  # BURSTS -> instructions collected inside Core::poll
   valgrind --tool=callgrind --callgrind-out-file="$out/cg.$1" --toggle-collect='tern::Core::poll(*' \
     "$build/perf/tern-echo-path-count" "$1" "$payload" >/dev/null 2>"$out/log.$1" || { cat "$out/log.$1"; exit 1; }
-  callgrind_annotate "$out/cg.$1" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",","",$1); print $1; exit}'
+  callgrind_annotate "$out/cg.$1" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",","",$1); if (!done) print $1; done=1}'
 }
 a=$(count 200)
 b=$(count 400)
