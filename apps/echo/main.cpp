@@ -1,13 +1,12 @@
 // tern-echo: a UDP echo server (RFC 862) on tern. Thin by design: options in,
 // lib/ calls out. Every core binds the echo port; each received datagram is
 // sent back in the very mbufs it arrived in (zero copy).
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "port_factory.hpp"
 #include "tern/base/clock.hpp"
@@ -99,7 +98,8 @@ bool apply_overrides(const Options& o, tern::config::StackConfig& cfg, std::stri
   }
   for (const auto& p : cfg.ports) {
     if (p.address.len == 0 && p.address.addr.is_unspecified()) {
-      err = "port '" + p.name + "' has no address: give --ip A.B.C.D/N (e.g. 198.18.0.2/24) or ip: in the config";
+      err = "port '" + p.name +
+            "' has no address: give --ip A.B.C.D/N (e.g. 198.18.0.2/24) or ip: in the config";
       return false;
     }
   }
@@ -144,21 +144,26 @@ int main(int argc, char** argv) {
       "tern-echo: UDP echo server (RFC 862) on the tern userspace stack.\n"
       "DPDK EAL arguments may follow a lone '--'; defaults include --no-huge and a unique --file-prefix.\n"
       "At exit (SIGINT/SIGTERM, --duration or --exit-idle-ms) it prints one JSON line of counters."};
-  app.add_option("--config", o.config_file, "YAML configuration file (see docs/config.md); options below override it");
+  app.add_option("--config", o.config_file,
+                 "YAML configuration file (see docs/config.md); options below override it");
   app.add_option("--dev", o.devs,
                  "DPDK devargs of a port, repeatable: e.g. net_tap0,iface=tern0 or "
                  "net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap (replaces the config's ports, in order)");
   app.add_option("--ip", o.ip, "address and prefix of the first port, A.B.C.D/N (e.g. 198.18.0.2/24)");
   app.add_option("--mac", o.mac, "Ethernet address of the first port (default: the device's)");
   app.add_option("--gateway", o.gateway, "default gateway A.B.C.D (must be inside a port's prefix)");
-  app.add_option("--udp-port", o.udp_port, "UDP echo port, 0 disables (default 7)")->check(CLI::Range(0, 65535));
+  app.add_option("--udp-port", o.udp_port, "UDP echo port, 0 disables (default 7)")
+      ->check(CLI::Range(0, 65535));
   app.add_option("--tcp-port", o.tcp_port,
                  "TCP echo port (default 7); accepted and validated now, served once the TCP engine lands")
       ->check(CLI::Range(0, 65535));
-  app.add_option("--lcores", o.lcores, "DPDK lcore list to run on, one stack per lcore: 0 or 0-1 or 0,1 (default 0)");
-  app.add_option("--capture", o.capture, "write every frame received and sent on the first port to this pcap file");
+  app.add_option("--lcores", o.lcores,
+                 "DPDK lcore list to run on, one stack per lcore: 0 or 0-1 or 0,1 (default 0)");
+  app.add_option("--capture", o.capture,
+                 "write every frame received and sent on the first port to this pcap file");
   app.add_option("--log-level", o.log_level, "error, warn, info or debug");
-  app.add_option("--duration", o.duration_s, "stop after this many seconds (default: run until SIGINT/SIGTERM)");
+  app.add_option("--duration", o.duration_s,
+                 "stop after this many seconds (default: run until SIGINT/SIGTERM)");
   app.add_option("--exit-idle-ms", o.idle_exit_ms,
                  "stop once nothing has been received for this many ms (for pcap replays)");
   app.add_flag("--print-config", o.print_config, "print the effective configuration as YAML and exit");
@@ -212,9 +217,10 @@ int main(int argc, char** argv) {
     const auto& pc = cfg.ports[i];
     const auto& mac = stack->port(i).caps().mac;
     char macs[32];
-    std::snprintf(macs, sizeof(macs), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-    std::cerr << "tern-echo: port " << pc.name << " (" << pc.devargs << ") " << pc.address.to_string() << " mac "
-              << macs << "\n";
+    std::snprintf(macs, sizeof(macs), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+                  mac[5]);
+    std::cerr << "tern-echo: port " << pc.name << " (" << pc.devargs << ") " << pc.address.to_string()
+              << " mac " << macs << "\n";
   }
   std::cerr << "tern-echo: ready: udp echo on port " << cfg.echo.udp_port << ", " << stack->core_count()
             << " core(s)\n";

@@ -1,11 +1,12 @@
 // A UDP echo server embedding tern (docs/embedding.md). Build against an
 // installed tern:  c++ -std=c++20 embed_udp_echo.cpp $(pkg-config --cflags --libs libtern)
 // Run as root:     ./a.out net_tap0,iface=tern0 198.18.0.2/24 [seconds]
+#include <unistd.h>
+
 #include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <unistd.h>
 
 #include "tern/drivers/dpdk_port.hpp"
 #include "tern/stack/stack.hpp"
@@ -21,8 +22,11 @@ int main(int argc, char** argv) {
   port.address = *tern::wire::Ipv4Prefix::parse(argv[2]);
   cfg.ports.push_back(port);
   auto open = [](const tern::config::PortConfig& pc, const tern::PortSetup& s, std::string& err) {
-    tern::drivers::DpdkPortOptions o{.name = pc.name, .devargs = pc.devargs, .rx_queues = s.queues,
-                                     .tx_queues = s.queues, .rx_pools = s.pools};
+    tern::drivers::DpdkPortOptions o{.name = pc.name,
+                                     .devargs = pc.devargs,
+                                     .rx_queues = s.queues,
+                                     .tx_queues = s.queues,
+                                     .rx_pools = s.pools};
     return std::unique_ptr<tern::Port>(tern::drivers::DpdkPort::open(o, err));
   };
   std::string err;

@@ -15,7 +15,9 @@ const char* const kNames[] = {"error", "warn", "info", "debug"};
 
 LogLevel log_level() noexcept { return static_cast<LogLevel>(g_level.load(std::memory_order_relaxed)); }
 
-void set_log_level(LogLevel level) noexcept { g_level.store(static_cast<int>(level), std::memory_order_relaxed); }
+void set_log_level(LogLevel level) noexcept {
+  g_level.store(static_cast<int>(level), std::memory_order_relaxed);
+}
 
 bool parse_log_level(std::string_view name, LogLevel& out) noexcept {
   for (int i = 0; i < 4; ++i) {
@@ -38,21 +40,36 @@ void log_write(LogLevel level, const char* fmt, ...) noexcept {
 
 std::string_view to_string(Errc e) noexcept {
   switch (e) {
-    case Errc::truncated: return "truncated";
-    case Errc::bad_length: return "bad_length";
-    case Errc::bad_version: return "bad_version";
-    case Errc::bad_header: return "bad_header";
-    case Errc::bad_option: return "bad_option";
-    case Errc::bad_checksum: return "bad_checksum";
-    case Errc::bad_value: return "bad_value";
-    case Errc::unsupported: return "unsupported";
-    case Errc::not_found: return "not_found";
-    case Errc::exists: return "exists";
-    case Errc::no_memory: return "no_memory";
-    case Errc::no_route: return "no_route";
-    case Errc::would_block: return "would_block";
-    case Errc::invalid_argument: return "invalid_argument";
-    case Errc::io: return "io";
+    case Errc::truncated:
+      return "truncated";
+    case Errc::bad_length:
+      return "bad_length";
+    case Errc::bad_version:
+      return "bad_version";
+    case Errc::bad_header:
+      return "bad_header";
+    case Errc::bad_option:
+      return "bad_option";
+    case Errc::bad_checksum:
+      return "bad_checksum";
+    case Errc::bad_value:
+      return "bad_value";
+    case Errc::unsupported:
+      return "unsupported";
+    case Errc::not_found:
+      return "not_found";
+    case Errc::exists:
+      return "exists";
+    case Errc::no_memory:
+      return "no_memory";
+    case Errc::no_route:
+      return "no_route";
+    case Errc::would_block:
+      return "would_block";
+    case Errc::invalid_argument:
+      return "invalid_argument";
+    case Errc::io:
+      return "io";
   }
   return "unknown";
 }

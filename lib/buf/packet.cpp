@@ -243,17 +243,23 @@ Packet Packet::clone_copy(rte_mempool* pool) const noexcept {
 
 RxCsum Packet::rx_ip_csum() const noexcept {
   switch (m_->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) {
-    case RTE_MBUF_F_RX_IP_CKSUM_GOOD: return RxCsum::good;
-    case RTE_MBUF_F_RX_IP_CKSUM_BAD: return RxCsum::bad;
-    default: return RxCsum::unknown;
+    case RTE_MBUF_F_RX_IP_CKSUM_GOOD:
+      return RxCsum::good;
+    case RTE_MBUF_F_RX_IP_CKSUM_BAD:
+      return RxCsum::bad;
+    default:
+      return RxCsum::unknown;
   }
 }
 
 RxCsum Packet::rx_l4_csum() const noexcept {
   switch (m_->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
-    case RTE_MBUF_F_RX_L4_CKSUM_GOOD: return RxCsum::good;
-    case RTE_MBUF_F_RX_L4_CKSUM_BAD: return RxCsum::bad;
-    default: return RxCsum::unknown;
+    case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
+      return RxCsum::good;
+    case RTE_MBUF_F_RX_L4_CKSUM_BAD:
+      return RxCsum::bad;
+    default:
+      return RxCsum::unknown;
   }
 }
 

@@ -17,19 +17,32 @@ using wire::MacAddr;
 
 std::string_view to_string(L2Drop d) noexcept {
   switch (d) {
-    case L2Drop::truncated: return "truncated";
-    case L2Drop::not_for_us: return "not_for_us";
-    case L2Drop::multicast: return "multicast";
-    case L2Drop::vlan: return "vlan";
-    case L2Drop::unknown_ethertype: return "unknown_ethertype";
-    case L2Drop::arp_malformed: return "arp_malformed";
-    case L2Drop::arp_unsupported: return "arp_unsupported";
-    case L2Drop::arp_bad_sender: return "arp_bad_sender";
-    case L2Drop::neigh_table_full: return "neigh_table_full";
-    case L2Drop::neigh_queue_full: return "neigh_queue_full";
-    case L2Drop::neigh_unresolved: return "neigh_unresolved";
-    case L2Drop::no_mbuf: return "no_mbuf";
-    case L2Drop::count_: break;
+    case L2Drop::truncated:
+      return "truncated";
+    case L2Drop::not_for_us:
+      return "not_for_us";
+    case L2Drop::multicast:
+      return "multicast";
+    case L2Drop::vlan:
+      return "vlan";
+    case L2Drop::unknown_ethertype:
+      return "unknown_ethertype";
+    case L2Drop::arp_malformed:
+      return "arp_malformed";
+    case L2Drop::arp_unsupported:
+      return "arp_unsupported";
+    case L2Drop::arp_bad_sender:
+      return "arp_bad_sender";
+    case L2Drop::neigh_table_full:
+      return "neigh_table_full";
+    case L2Drop::neigh_queue_full:
+      return "neigh_queue_full";
+    case L2Drop::neigh_unresolved:
+      return "neigh_unresolved";
+    case L2Drop::no_mbuf:
+      return "no_mbuf";
+    case L2Drop::count_:
+      break;
   }
   return "unknown";
 }
@@ -140,7 +153,9 @@ void Interface::neigh_request(Ipv4Addr target, const MacAddr* unicast, uint64_t)
   send_arp(wire::arp_op::request, unicast != nullptr ? *unicast : MacAddr::broadcast(), MacAddr{}, target);
 }
 
-void Interface::neigh_transmit(Packet&& dgram, const MacAddr& dst) { emit(std::move(dgram), dst, wire::ethertype::ipv4); }
+void Interface::neigh_transmit(Packet&& dgram, const MacAddr& dst) {
+  emit(std::move(dgram), dst, wire::ethertype::ipv4);
+}
 
 void Interface::send_ipv4(Packet&& dgram, Ipv4Addr next_hop, uint64_t now) {
   if (is_broadcast(next_hop)) {

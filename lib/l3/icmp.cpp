@@ -44,8 +44,8 @@ L4Verdict Icmp::input(Packet& payload, const Ipv4Meta& meta, uint64_t now) {
   L3Stats& st = ip_.stats();
   ++st.icmp_in;
   Packet msg = std::move(payload);
-  if (msg.length() < wire::kIcmpHeaderLen || (msg.head_length() < wire::kIcmpHeaderLen &&
-                                              msg.pull_up(wire::kIcmpHeaderLen) == nullptr)) {
+  if (msg.length() < wire::kIcmpHeaderLen ||
+      (msg.head_length() < wire::kIcmpHeaderLen && msg.pull_up(wire::kIcmpHeaderLen) == nullptr)) {
     st.drop(L3Drop::icmp_malformed);
     return L4Verdict::consumed;
   }
@@ -131,15 +131,16 @@ void Icmp::send_error(const Packet& original, uint8_t type, uint8_t code, uint16
   // RFC 1122 §3.2.2: never about an ICMP error, a broadcast/multicast,
   // a non-first fragment, or a source that is not a unicast host.
   wire::Ipv4Addr src = v->src();
-  if (v->protocol() == wire::ip_proto::icmp &&
-      (v->payload().empty() || is_error_type(v->payload()[0]))) return;
+  if (v->protocol() == wire::ip_proto::icmp && (v->payload().empty() || is_error_type(v->payload()[0])))
+    return;
   if (!ip_.is_local(v->dst()) && v->dst() != wire::Ipv4Addr{}) {
     bool bcast = v->dst().is_broadcast() || v->dst().is_multicast();
     for (auto* i : ip_.interfaces()) bcast = bcast || i->is_broadcast(v->dst());
     if (bcast) return;
   }
   if (v->fragment_offset() != 0 || src.is_unspecified() || src.is_broadcast() || src.is_multicast() ||
-      src.is_loopback()) return;
+      src.is_loopback())
+    return;
   if (!take_token(now)) {
     st.drop(L3Drop::icmp_rate_limited);
     return;

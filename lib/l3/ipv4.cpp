@@ -22,32 +22,56 @@ using wire::Ipv4Addr;
 
 std::string_view to_string(L3Drop d) noexcept {
   switch (d) {
-    case L3Drop::truncated: return "truncated";
-    case L3Drop::bad_version: return "bad_version";
-    case L3Drop::bad_header: return "bad_header";
-    case L3Drop::bad_length: return "bad_length";
-    case L3Drop::bad_option: return "bad_option";
-    case L3Drop::bad_checksum: return "bad_checksum";
-    case L3Drop::ttl_zero: return "ttl_zero";
-    case L3Drop::bad_source: return "bad_source";
-    case L3Drop::not_for_us: return "not_for_us";
-    case L3Drop::unknown_protocol: return "unknown_protocol";
-    case L3Drop::bad_fragment: return "bad_fragment";
-    case L3Drop::duplicate_fragment: return "duplicate_fragment";
-    case L3Drop::reassembly_timeout: return "reassembly_timeout";
-    case L3Drop::reassembly_memory: return "reassembly_memory";
-    case L3Drop::no_route: return "no_route";
-    case L3Drop::too_big_df: return "too_big_df";
-    case L3Drop::no_mbuf: return "no_mbuf";
-    case L3Drop::icmp_malformed: return "icmp_malformed";
-    case L3Drop::icmp_rate_limited: return "icmp_rate_limited";
-    case L3Drop::count_: break;
+    case L3Drop::truncated:
+      return "truncated";
+    case L3Drop::bad_version:
+      return "bad_version";
+    case L3Drop::bad_header:
+      return "bad_header";
+    case L3Drop::bad_length:
+      return "bad_length";
+    case L3Drop::bad_option:
+      return "bad_option";
+    case L3Drop::bad_checksum:
+      return "bad_checksum";
+    case L3Drop::ttl_zero:
+      return "ttl_zero";
+    case L3Drop::bad_source:
+      return "bad_source";
+    case L3Drop::not_for_us:
+      return "not_for_us";
+    case L3Drop::unknown_protocol:
+      return "unknown_protocol";
+    case L3Drop::bad_fragment:
+      return "bad_fragment";
+    case L3Drop::duplicate_fragment:
+      return "duplicate_fragment";
+    case L3Drop::reassembly_timeout:
+      return "reassembly_timeout";
+    case L3Drop::reassembly_memory:
+      return "reassembly_memory";
+    case L3Drop::no_route:
+      return "no_route";
+    case L3Drop::too_big_df:
+      return "too_big_df";
+    case L3Drop::no_mbuf:
+      return "no_mbuf";
+    case L3Drop::icmp_malformed:
+      return "icmp_malformed";
+    case L3Drop::icmp_rate_limited:
+      return "icmp_rate_limited";
+    case L3Drop::count_:
+      break;
   }
   return "unknown";
 }
 
 Ipv4::Ipv4(const Ipv4Params& params, std::vector<l2::Interface*> ifaces, RouteTable routes, rte_mempool* pool)
-    : p_(params), ifaces_(std::move(ifaces)), routes_(std::move(routes)), pool_(pool), reasm_(params.reassembly, stats_) {
+    : p_(params),
+      ifaces_(std::move(ifaces)),
+      routes_(std::move(routes)),
+      pool_(pool),
+      reasm_(params.reassembly, stats_) {
   if (p_.default_ttl == 0) p_.default_ttl = 64;  // RFC 1122 §3.2.1.7: never send TTL 0
 }
 
@@ -61,11 +85,16 @@ bool Ipv4::is_local(Ipv4Addr a) const noexcept {
 namespace {
 L3Drop drop_for(Errc e) {
   switch (e) {
-    case Errc::truncated: return L3Drop::truncated;
-    case Errc::bad_version: return L3Drop::bad_version;
-    case Errc::bad_header: return L3Drop::bad_header;
-    case Errc::bad_option: return L3Drop::bad_option;
-    default: return L3Drop::bad_length;
+    case Errc::truncated:
+      return L3Drop::truncated;
+    case Errc::bad_version:
+      return L3Drop::bad_version;
+    case Errc::bad_header:
+      return L3Drop::bad_header;
+    case Errc::bad_option:
+      return L3Drop::bad_option;
+    default:
+      return L3Drop::bad_length;
   }
 }
 }  // namespace
@@ -154,8 +183,9 @@ void Ipv4::deliver(Packet&& dgram, l2::Interface& iface, uint64_t now) {
   if (h == nullptr) {
     stats_.drop(L3Drop::unknown_protocol);
     // RFC 1122 §3.2.2.1: SHOULD send protocol unreachable.
-    if (icmp_ != nullptr) icmp_->send_error(dgram, wire::icmp_type::dest_unreachable,
-                                            wire::icmp_code::protocol_unreachable, 0, now);
+    if (icmp_ != nullptr)
+      icmp_->send_error(dgram, wire::icmp_type::dest_unreachable, wire::icmp_code::protocol_unreachable, 0,
+                        now);
     return;
   }
   ++stats_.rx_delivered;
@@ -177,7 +207,8 @@ Result<PathInfo> Ipv4::path(Ipv4Addr dst) const noexcept {
     p.next_hop = dst;
   } else {
     const Route* r = routes_.lookup(dst);
-    if (r == nullptr || r->iface >= ifaces_.size()) return make_error(Errc::no_route, "no route to destination");
+    if (r == nullptr || r->iface >= ifaces_.size())
+      return make_error(Errc::no_route, "no route to destination");
     p.iface = ifaces_[r->iface];
     p.next_hop = r->connected() ? dst : r->gateway;
   }

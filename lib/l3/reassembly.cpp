@@ -78,7 +78,8 @@ Reassembler::Slot* Reassembler::find_or_create(const wire::Ipv4View& ip, uint64_
   // protocol and identification are equal.
   for (auto& s : slots_) {
     if (s.in_use) {
-      if (s.src == ip.src().v && s.dst == ip.dst().v && s.id == ip.id() && s.proto == ip.protocol()) return &s;
+      if (s.src == ip.src().v && s.dst == ip.dst().v && s.id == ip.id() && s.proto == ip.protocol())
+        return &s;
     } else if (free_slot == nullptr) {
       free_slot = &s;
     }
@@ -135,7 +136,10 @@ Reassembler::Insert Reassembler::insert(Slot& s, Packet&& payload, uint32_t off,
   if (off >= end) return Insert::duplicate;
   uint32_t n = alloc_node();
   if (n == kNil) {
-    if (prev == kNil) s.head = cur; else nodes_[prev].next = cur;
+    if (prev == kNil)
+      s.head = cur;
+    else
+      nodes_[prev].next = cur;
     return Insert::no_room;
   }
   bytes_ += truesize(payload);
@@ -143,7 +147,10 @@ Reassembler::Insert Reassembler::insert(Slot& s, Packet&& payload, uint32_t off,
   nodes_[n].off = off;
   nodes_[n].end = end;
   nodes_[n].next = cur;
-  if (prev == kNil) s.head = n; else nodes_[prev].next = n;
+  if (prev == kNil)
+    s.head = n;
+  else
+    nodes_[prev].next = n;
   ++s.nfrags;
   return Insert::added;
 }
@@ -189,7 +196,7 @@ Packet Reassembler::assemble(Slot& s) {
     } else {
       std::memcpy(h, s.header, s.header_len);
       store_be16(h + 2, static_cast<uint16_t>(s.header_len + s.total));
-      store_be16(h + 6, 0);   // no MF, offset 0
+      store_be16(h + 6, 0);  // no MF, offset 0
       store_be16(h + 10, 0);
       store_be16(h + 10, internet_checksum({h, s.header_len}));
       ++stats_.reassembled;

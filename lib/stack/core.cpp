@@ -103,7 +103,10 @@ void write_drops(JsonWriter& w, const Stats& s) {
 
 void Core::write_json(JsonWriter& w) const {
   w.begin_object();
-  w.kv("core", p_.index).kv("polls", stats_.polls).kv("busy_polls", stats_.busy_polls).kv("rx", stats_.rx_packets);
+  w.kv("core", p_.index)
+      .kv("polls", stats_.polls)
+      .kv("busy_polls", stats_.busy_polls)
+      .kv("rx", stats_.rx_packets);
   w.key("buf").begin_object();
   w.kv("copies", stats_.buf.copies).kv("copied_bytes", stats_.buf.copied_bytes);
   w.kv("linearizations", stats_.buf.linearizations).kv("alloc_failures", stats_.buf.alloc_failures);
@@ -141,7 +144,10 @@ void Core::write_json(JsonWriter& w) const {
   w.end_object();
   const udp::UdpStats& us = udp_->stats();
   w.key("udp").begin_object();
-  w.kv("rx", us.rx_datagrams).kv("rx_bytes", us.rx_bytes).kv("tx", us.tx_datagrams).kv("tx_bytes", us.tx_bytes);
+  w.kv("rx", us.rx_datagrams)
+      .kv("rx_bytes", us.rx_bytes)
+      .kv("tx", us.tx_datagrams)
+      .kv("tx_bytes", us.tx_bytes);
   w.kv("tx_errors", us.tx_errors).kv("icmp_errors", us.icmp_errors);
   write_drops<udp::UdpStats, udp::UdpDrop>(w, us);
   w.end_object();

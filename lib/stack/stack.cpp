@@ -2,8 +2,8 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
-#include <rte_lcore.h>
 #include <rte_launch.h>
+#include <rte_lcore.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -73,8 +73,8 @@ std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::
   }
   TERN_LOG_DEBUG("EAL arguments: %s", joined.c_str());
   if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
-    error = std::string("DPDK EAL initialisation failed (") + rte_strerror(rte_errno) + ") with arguments: " +
-            joined + "- check the lcore list and the EAL arguments after --";
+    error = std::string("DPDK EAL initialisation failed (") + rte_strerror(rte_errno) +
+            ") with arguments: " + joined + "- check the lcore list and the EAL arguments after --";
     return nullptr;
   }
   std::unique_ptr<Stack> s(new Stack());
@@ -87,9 +87,10 @@ std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::
 
   for (uint16_t c = 0; c < ncores; ++c) {
     std::string name = "tern_pool_" + std::to_string(c);
-    rte_mempool* mp = rte_pktmbuf_pool_create(name.c_str(), cfg.mempool.mbufs, cfg.mempool.cache, 0,
-                                              static_cast<uint16_t>(cfg.mempool.data_room + RTE_PKTMBUF_HEADROOM),
-                                              static_cast<int>(rte_lcore_to_socket_id(s->lcores_[c])));
+    rte_mempool* mp =
+        rte_pktmbuf_pool_create(name.c_str(), cfg.mempool.mbufs, cfg.mempool.cache, 0,
+                                static_cast<uint16_t>(cfg.mempool.data_room + RTE_PKTMBUF_HEADROOM),
+                                static_cast<int>(rte_lcore_to_socket_id(s->lcores_[c])));
     if (mp == nullptr) {
       error = "cannot create mbuf pool " + name + " of " + std::to_string(cfg.mempool.mbufs) + " mbufs (" +
               rte_strerror(rte_errno) + "): lower mempool.mbufs or raise EAL memory (-m)";

@@ -15,19 +15,26 @@ namespace tern::udp {
 
 std::string_view to_string(UdpDrop d) noexcept {
   switch (d) {
-    case UdpDrop::truncated: return "truncated";
-    case UdpDrop::bad_length: return "bad_length";
-    case UdpDrop::bad_checksum: return "bad_checksum";
-    case UdpDrop::no_socket: return "no_socket";
-    case UdpDrop::queue_full: return "queue_full";
-    case UdpDrop::count_: break;
+    case UdpDrop::truncated:
+      return "truncated";
+    case UdpDrop::bad_length:
+      return "bad_length";
+    case UdpDrop::bad_checksum:
+      return "bad_checksum";
+    case UdpDrop::no_socket:
+      return "no_socket";
+    case UdpDrop::queue_full:
+      return "queue_full";
+    case UdpDrop::count_:
+      break;
   }
   return "unknown";
 }
 
 // --- Socket ------------------------------------------------------------------
 
-Socket::Socket(Udp& udp, uint16_t port, uint32_t capacity) : udp_(udp), port_(port), ring_(std::max(capacity, 1u)) {}
+Socket::Socket(Udp& udp, uint16_t port, uint32_t capacity)
+    : udp_(udp), port_(port), ring_(std::max(capacity, 1u)) {}
 
 bool Socket::enqueue(Datagram&& d) noexcept {
   if (qlen_ == ring_.size()) {
@@ -56,7 +63,9 @@ Result<size_t> Socket::recv_copy(std::span<uint8_t> out, Endpoint* from) noexcep
   return len;
 }
 
-Status Socket::send(const Endpoint& to, Packet&& payload) noexcept { return udp_.output(port_, to, std::move(payload)); }
+Status Socket::send(const Endpoint& to, Packet&& payload) noexcept {
+  return udp_.output(port_, to, std::move(payload));
+}
 
 Status Socket::send_copy(const Endpoint& to, std::span<const uint8_t> data) noexcept {
   Packet p = Packet::copy_from(udp_.ip_.pool(), data);
@@ -117,7 +126,8 @@ void Udp::dispatch_events() {
 
 bool Udp::checksum_ok(const Packet& dgram, const l3::Ipv4Meta& meta) const noexcept {
   ChecksumAccumulator acc;
-  add_ipv4_pseudo_header(acc, meta.src.v, meta.dst.v, wire::ip_proto::udp, static_cast<uint16_t>(dgram.length()));
+  add_ipv4_pseudo_header(acc, meta.src.v, meta.dst.v, wire::ip_proto::udp,
+                         static_cast<uint16_t>(dgram.length()));
   dgram.for_each_segment([&](std::span<const uint8_t> s) { acc.add(s); });
   return acc.sum16() == 0xffff;
 }

@@ -9,7 +9,8 @@ namespace tern::perf {
 namespace {
 std::vector<uint8_t> udp_frame(const PortCaps& dut, size_t payload) {
   std::vector<uint8_t> f(14 + 20 + 8 + payload, 0xab);
-  wire::EthernetHeader eh{wire::MacAddr{dut.mac}, wire::MacAddr{{2, 0, 0, 0, 0, 1}}, wire::ethertype::ipv4, {}};
+  wire::EthernetHeader eh{
+      wire::MacAddr{dut.mac}, wire::MacAddr{{2, 0, 0, 0, 0, 1}}, wire::ethertype::ipv4, {}};
   eh.emit(f);
   wire::Ipv4Header ih{};
   ih.total_length = static_cast<uint16_t>(20 + 8 + payload);
@@ -28,7 +29,8 @@ std::vector<uint8_t> udp_frame(const PortCaps& dut, size_t payload) {
 
 EchoPath::EchoPath(size_t payload) {
   pool_ = rte_mempool_lookup("bench_pool");
-  if (pool_ == nullptr) pool_ = rte_pktmbuf_pool_create("bench_pool", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+  if (pool_ == nullptr)
+    pool_ = rte_pktmbuf_pool_create("bench_pool", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
   caps_a_.mac = {2, 0, 0, 0, 0, 2};
   caps_b_.mac = {2, 0, 0, 0, 0, 1};
   wire_ = std::make_unique<drivers::PairWire>(caps_a_, caps_b_, 4096);
@@ -47,7 +49,8 @@ EchoPath::EchoPath(size_t payload) {
     while (s.recv(d)) (void)s.send(d.from, std::move(d.payload));  // zero copy
   });
   // The peer's MAC is known, so replies do not wait for ARP.
-  core_->interface(0).neighbours().learn(*wire::Ipv4Addr::parse("10.0.0.1"), wire::MacAddr{caps_b_.mac}, true, 1);
+  core_->interface(0).neighbours().learn(*wire::Ipv4Addr::parse("10.0.0.1"), wire::MacAddr{caps_b_.mac}, true,
+                                         1);
   frame_ = udp_frame(caps_a_, payload);
 }
 

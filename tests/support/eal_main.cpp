@@ -66,8 +66,17 @@ std::vector<uint8_t> bytes_of(const Packet& p) {
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   std::string prefix = "--file-prefix=tern-test-" + std::to_string(getpid());
-  const char* eal_argv[] = {"tern-test", "--no-huge", "-m", "256", "--no-pci", "--no-telemetry",
-                            "--log-level=lib.eal:error", "--log-level=pmd.*:error", prefix.c_str(), "-l", "0"};
+  const char* eal_argv[] = {"tern-test",
+                            "--no-huge",
+                            "-m",
+                            "256",
+                            "--no-pci",
+                            "--no-telemetry",
+                            "--log-level=lib.eal:error",
+                            "--log-level=pmd.*:error",
+                            prefix.c_str(),
+                            "-l",
+                            "0"};
   int eal_argc = sizeof(eal_argv) / sizeof(eal_argv[0]);
   if (rte_eal_init(eal_argc, const_cast<char**>(eal_argv)) < 0) {
     fprintf(stderr, "rte_eal_init failed: %s\n", rte_strerror(rte_errno));

@@ -1,8 +1,9 @@
+#include "tern/base/byteorder.hpp"
+
 #include <gtest/gtest.h>
 
 #include <type_traits>
 
-#include "tern/base/byteorder.hpp"
 #include "tern/base/result.hpp"
 
 namespace tern {

@@ -1,8 +1,8 @@
+#include "tern/base/checksum.hpp"
+
 #include <gtest/gtest.h>
 
 #include <vector>
-
-#include "tern/base/checksum.hpp"
 
 namespace tern {
 namespace {
@@ -82,7 +82,10 @@ TEST(Checksum, IncrementalUpdate32MatchesRecompute) {
   std::vector<uint8_t> h = {0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
                             0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7};
   uint16_t upd = checksum_update32(0xb861, 0xc0a80001, 0x0a000005);
-  h[12] = 0x0a; h[13] = 0x00; h[14] = 0x00; h[15] = 0x05;
+  h[12] = 0x0a;
+  h[13] = 0x00;
+  h[14] = 0x00;
+  h[15] = 0x05;
   h[10] = h[11] = 0;
   EXPECT_EQ(upd, internet_checksum(h));
 }

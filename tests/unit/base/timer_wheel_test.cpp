@@ -1,9 +1,10 @@
+#include "tern/base/timer_wheel.hpp"
+
 #include <gtest/gtest.h>
 
 #include <vector>
 
 #include "tern/base/clock.hpp"
-#include "tern/base/timer_wheel.hpp"
 
 namespace tern {
 namespace {

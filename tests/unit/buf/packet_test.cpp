@@ -1,10 +1,11 @@
+#include "tern/buf/packet.hpp"
+
 #include <gtest/gtest.h>
 
 #include <numeric>
 #include <vector>
 
 #include "test_support.hpp"
-#include "tern/buf/packet.hpp"
 
 namespace tern {
 namespace {

@@ -63,9 +63,7 @@ using be16 = BigEndian<uint16_t>;
 using be32 = BigEndian<uint32_t>;
 
 /** Read a big-endian 16-bit value from possibly unaligned memory. */
-inline uint16_t load_be16(const uint8_t* p) noexcept {
-  return static_cast<uint16_t>((p[0] << 8) | p[1]);
-}
+inline uint16_t load_be16(const uint8_t* p) noexcept { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
 /** Read a big-endian 32-bit value from possibly unaligned memory. */
 inline uint32_t load_be32(const uint8_t* p) noexcept {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];

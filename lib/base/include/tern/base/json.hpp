@@ -14,23 +14,66 @@ namespace tern {
 /** Builds one JSON value incrementally: begin/end objects and arrays, keys, values. */
 class JsonWriter {
  public:
-  JsonWriter& begin_object() { sep(); out_ += '{'; first_ = true; return *this; }
-  JsonWriter& end_object() { out_ += '}'; first_ = false; return *this; }
-  JsonWriter& begin_array() { sep(); out_ += '['; first_ = true; return *this; }
-  JsonWriter& end_array() { out_ += ']'; first_ = false; return *this; }
+  JsonWriter& begin_object() {
+    sep();
+    out_ += '{';
+    first_ = true;
+    return *this;
+  }
+  JsonWriter& end_object() {
+    out_ += '}';
+    first_ = false;
+    return *this;
+  }
+  JsonWriter& begin_array() {
+    sep();
+    out_ += '[';
+    first_ = true;
+    return *this;
+  }
+  JsonWriter& end_array() {
+    out_ += ']';
+    first_ = false;
+    return *this;
+  }
   /** Write a key; the next value call belongs to it. */
-  JsonWriter& key(std::string_view k) { sep(); str(k); out_ += ':'; first_ = true; return *this; }
-  JsonWriter& value(uint64_t v) { sep(); out_ += std::to_string(v); return *this; }
-  JsonWriter& value(int64_t v) { sep(); out_ += std::to_string(v); return *this; }
+  JsonWriter& key(std::string_view k) {
+    sep();
+    str(k);
+    out_ += ':';
+    first_ = true;
+    return *this;
+  }
+  JsonWriter& value(uint64_t v) {
+    sep();
+    out_ += std::to_string(v);
+    return *this;
+  }
+  JsonWriter& value(int64_t v) {
+    sep();
+    out_ += std::to_string(v);
+    return *this;
+  }
   JsonWriter& value(int v) { return value(static_cast<int64_t>(v)); }
   JsonWriter& value(unsigned v) { return value(static_cast<uint64_t>(v)); }
   JsonWriter& value(double v);
-  JsonWriter& value(bool v) { sep(); out_ += v ? "true" : "false"; return *this; }
-  JsonWriter& value(std::string_view v) { sep(); str(v); return *this; }
+  JsonWriter& value(bool v) {
+    sep();
+    out_ += v ? "true" : "false";
+    return *this;
+  }
+  JsonWriter& value(std::string_view v) {
+    sep();
+    str(v);
+    return *this;
+  }
   JsonWriter& value(const char* v) { return value(std::string_view(v)); }
   /** key + value in one call. */
   template <typename T>
-  JsonWriter& kv(std::string_view k, const T& v) { key(k); return value(v); }
+  JsonWriter& kv(std::string_view k, const T& v) {
+    key(k);
+    return value(v);
+  }
   const std::string& str() const { return out_; }
 
  private:

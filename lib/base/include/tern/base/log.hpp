@@ -22,10 +22,10 @@ void log_write(LogLevel level, const char* fmt, ...) noexcept __attribute__((for
 
 }  // namespace tern
 
-#define TERN_LOG(level, ...)                                   \
-  do {                                                         \
+#define TERN_LOG(level, ...)                                              \
+  do {                                                                    \
     if (static_cast<int>(level) <= static_cast<int>(::tern::log_level())) \
-      ::tern::log_write(level, __VA_ARGS__);                   \
+      ::tern::log_write(level, __VA_ARGS__);                              \
   } while (0)
 #define TERN_LOG_ERROR(...) TERN_LOG(::tern::LogLevel::error, __VA_ARGS__)
 #define TERN_LOG_WARN(...) TERN_LOG(::tern::LogLevel::warn, __VA_ARGS__)

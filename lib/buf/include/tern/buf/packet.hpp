@@ -81,7 +81,8 @@ class Packet {
 
   /** Grow the front by @p n bytes of headroom; returns the new start or null if there is no room. */
   uint8_t* prepend(uint16_t n) noexcept;
-  /** Drop @p n bytes from the front, across segments (empty leading segments are freed). False if n > length(). */
+  /** Drop @p n bytes from the front, across segments (empty leading segments are freed). False if n >
+   * length(). */
   bool trim_front(uint32_t n) noexcept;
   /** Drop @p n bytes from the back, across segments. False if n > length(). */
   bool trim_back(uint32_t n) noexcept;
@@ -95,7 +96,8 @@ class Packet {
    * Null when neither works.
    */
   uint8_t* append(uint16_t n, rte_mempool* pool = nullptr) noexcept;
-  /** Append @p tail's chain to this one (takes ownership). False if the segment count would overflow; @p tail is then untouched. */
+  /** Append @p tail's chain to this one (takes ownership). False if the segment count would overflow; @p tail
+   * is then untouched. */
   bool chain(Packet&& tail) noexcept;
 
   /** Copy @p out.size() bytes starting at @p offset into @p out; returns bytes copied (short at the end). */

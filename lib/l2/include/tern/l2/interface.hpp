@@ -24,11 +24,11 @@ namespace tern::l2 {
 
 /** Static description of an interface. */
 struct InterfaceParams {
-  uint16_t index = 0;         ///< position in the core's interface list
-  std::string name;           ///< for logs and counters
-  wire::Ipv4Prefix address;   ///< our address and its connected prefix
+  uint16_t index = 0;        ///< position in the core's interface list
+  std::string name;          ///< for logs and counters
+  wire::Ipv4Prefix address;  ///< our address and its connected prefix
   NeighbourParams neighbour;
-  bool gratuitous_arp = true; ///< announce our address at start
+  bool gratuitous_arp = true;  ///< announce our address at start
 };
 
 class Interface final : private NeighbourSink {

@@ -20,12 +20,12 @@ namespace tern::l2 {
 
 /** Limits and timers of a neighbour table. */
 struct NeighbourParams {
-  uint32_t table_size = 1024;      ///< max entries
-  uint32_t queue_len = 16;         ///< max packets queued per unresolved entry
+  uint32_t table_size = 1024;              ///< max entries
+  uint32_t queue_len = 16;                 ///< max packets queued per unresolved entry
   uint64_t reachable_ns = 30'000'000'000;  ///< reachable -> stale after this long unconfirmed
   uint64_t stale_ns = 600'000'000'000;     ///< stale entries unused this long are removed
   uint64_t retry_ns = 1'000'000'000;       ///< interval between requests/probes
-  uint32_t retries = 3;            ///< requests before giving up
+  uint32_t retries = 3;                    ///< requests before giving up
 };
 
 enum class NeighState : uint8_t { free, incomplete, reachable, stale };
@@ -40,7 +40,7 @@ struct NeighEntry {
   uint32_t qlen = 0;          ///< packets queued (incomplete only)
   uint64_t confirmed_ns = 0;  ///< last time the mapping was confirmed
   uint64_t next_probe_ns = 0;
-  uint64_t used_ns = 0;       ///< last time a packet was sent through it
+  uint64_t used_ns = 0;  ///< last time a packet was sent through it
 };
 
 /** What the table asks its interface to do. */
@@ -100,12 +100,12 @@ class NeighbourTable {
   NeighbourParams p_;
   NeighbourSink& sink_;
   L2Stats& stats_;
-  std::vector<NeighEntry> slots_;        // open addressing, linear probing
+  std::vector<NeighEntry> slots_;  // open addressing, linear probing
   size_t mask_;
   size_t used_ = 0;
-  std::vector<Packet> queues_;           // table_size * queue_len
+  std::vector<Packet> queues_;  // table_size * queue_len
   std::vector<uint32_t> free_qslots_;
-  std::vector<wire::Ipv4Addr> doomed_;   // scratch for tick()
+  std::vector<wire::Ipv4Addr> doomed_;  // scratch for tick()
 };
 
 }  // namespace tern::l2

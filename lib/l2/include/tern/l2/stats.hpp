@@ -41,12 +41,12 @@ struct L2Stats {
   uint64_t arp_requests_out = 0;
   uint64_t arp_replies_out = 0;
   uint64_t arp_gratuitous_out = 0;
-  uint64_t arp_conflicts = 0;   ///< someone else claims our address
+  uint64_t arp_conflicts = 0;  ///< someone else claims our address
   uint64_t neigh_created = 0;
   uint64_t neigh_resolved = 0;  ///< incomplete -> reachable
   uint64_t neigh_failed = 0;    ///< gave up resolving
   uint64_t neigh_evicted = 0;
-  uint64_t neigh_queued = 0;    ///< packets held awaiting resolution
+  uint64_t neigh_queued = 0;  ///< packets held awaiting resolution
   std::array<uint64_t, static_cast<size_t>(L2Drop::count_)> drops{};
 
   void drop(L2Drop d, uint64_t n = 1) noexcept { drops[static_cast<size_t>(d)] += n; }

@@ -15,9 +15,9 @@
 namespace tern::l3 {
 
 struct IcmpParams {
-  bool echo = true;             ///< answer echo requests
-  uint32_t error_rate = 100;    ///< errors per second (token refill)
-  uint32_t error_burst = 50;    ///< bucket depth
+  bool echo = true;           ///< answer echo requests
+  uint32_t error_rate = 100;  ///< errors per second (token refill)
+  uint32_t error_burst = 50;  ///< bucket depth
 };
 
 class Icmp final : public L4Handler {

@@ -33,18 +33,18 @@ struct Ipv4Meta {
   uint8_t tos = 0;
   uint8_t header_len = 20;
   uint16_t iface = 0;
-  bool broadcast = false;       ///< sent to a broadcast address
-  bool l4_csum_good = false;    ///< the NIC verified the transport checksum
+  bool broadcast = false;     ///< sent to a broadcast address
+  bool l4_csum_good = false;  ///< the NIC verified the transport checksum
 };
 
 /** An ICMP error about a datagram we sent, delivered to its transport. */
 struct IcmpError {
   uint8_t type = 0, code = 0;
-  uint16_t next_hop_mtu = 0;            ///< for fragmentation needed (RFC 1191)
-  wire::Ipv4Addr reporter;              ///< who sent the ICMP error
-  wire::Ipv4Addr src, dst;              ///< of the quoted datagram (src is us)
+  uint16_t next_hop_mtu = 0;  ///< for fragmentation needed (RFC 1191)
+  wire::Ipv4Addr reporter;    ///< who sent the ICMP error
+  wire::Ipv4Addr src, dst;    ///< of the quoted datagram (src is us)
   uint8_t proto = 0;
-  std::span<const uint8_t> quoted_l4;   ///< at least 8 bytes of the quoted transport header
+  std::span<const uint8_t> quoted_l4;  ///< at least 8 bytes of the quoted transport header
 };
 
 /** What a transport did with a datagram given to it. */
@@ -69,17 +69,17 @@ class L4Handler {
 /** Where a datagram to some destination would go. */
 struct PathInfo {
   l2::Interface* iface = nullptr;
-  wire::Ipv4Addr src;        ///< our address on that interface
+  wire::Ipv4Addr src;  ///< our address on that interface
   wire::Ipv4Addr next_hop;
-  uint16_t mtu = 0;          ///< min(interface MTU, learned path MTU)
+  uint16_t mtu = 0;  ///< min(interface MTU, learned path MTU)
 };
 
 /** How to send one datagram. */
 struct OutputParams {
-  wire::Ipv4Addr src;        ///< 0.0.0.0: the outgoing interface's address
+  wire::Ipv4Addr src;  ///< 0.0.0.0: the outgoing interface's address
   wire::Ipv4Addr dst;
   uint8_t proto = 0;
-  uint8_t ttl = 0;           ///< 0: the configured default
+  uint8_t ttl = 0;  ///< 0: the configured default
   uint8_t tos = 0;
   bool dont_fragment = false;
 };

@@ -23,10 +23,10 @@
 namespace tern::l3 {
 
 struct ReassemblyParams {
-  uint64_t timeout_ns = 30'000'000'000;   ///< RFC 1122 §3.3.2: 60-120 s recommended; Linux uses 30 s
-  uint32_t max_bytes = 4u << 20;          ///< mbuf memory held by fragments (buf_len per segment)
-  uint32_t max_datagrams = 256;           ///< datagrams being reassembled at once
-  uint32_t max_fragments = 4096;          ///< fragments held in total
+  uint64_t timeout_ns = 30'000'000'000;  ///< RFC 1122 §3.3.2: 60-120 s recommended; Linux uses 30 s
+  uint32_t max_bytes = 4u << 20;         ///< mbuf memory held by fragments (buf_len per segment)
+  uint32_t max_datagrams = 256;          ///< datagrams being reassembled at once
+  uint32_t max_fragments = 4096;         ///< fragments held in total
 };
 
 class Reassembler {
@@ -63,12 +63,14 @@ class Reassembler {
   /** Bytes of mbuf memory held. */
   uint64_t bytes_held() const noexcept { return bytes_; }
   /** Fragments held. */
-  uint32_t fragments_held() const noexcept { return static_cast<uint32_t>(nodes_.size() - free_nodes_.size()); }
+  uint32_t fragments_held() const noexcept {
+    return static_cast<uint32_t>(nodes_.size() - free_nodes_.size());
+  }
 
  private:
   static constexpr uint32_t kNil = UINT32_MAX;
   struct Node {
-    Packet payload;   // fragment data only (IP header trimmed)
+    Packet payload;  // fragment data only (IP header trimmed)
     uint32_t off = 0, end = 0;
     uint32_t next = kNil;
   };
@@ -77,12 +79,12 @@ class Reassembler {
     uint32_t src = 0, dst = 0;
     uint16_t id = 0;
     uint8_t proto = 0;
-    uint32_t total = 0;      // payload length once the last fragment is seen
+    uint32_t total = 0;  // payload length once the last fragment is seen
     bool have_last = false;
-    uint8_t header[60] = {}; // header of the offset-0 fragment
-    uint8_t header_len = 0;  // 0 until the first fragment arrives
+    uint8_t header[60] = {};  // header of the offset-0 fragment
+    uint8_t header_len = 0;   // 0 until the first fragment arrives
     uint64_t first_ns = 0;
-    uint32_t head = kNil;    // sorted by offset
+    uint32_t head = kNil;  // sorted by offset
     uint32_t nfrags = 0;
   };
 

@@ -11,25 +11,25 @@
 namespace tern::l3 {
 
 enum class L3Drop : uint8_t {
-  truncated,          ///< shorter than an IPv4 header
-  bad_version,        ///< version != 4
-  bad_header,         ///< IHL < 5 or beyond the data
-  bad_length,         ///< total length inconsistent with the frame
-  bad_option,         ///< malformed IPv4 option
-  bad_checksum,       ///< header checksum wrong
-  ttl_zero,           ///< TTL 0 (RFC 791 §3.2: must be destroyed)
-  bad_source,         ///< source not one host: 0, broadcast, multicast, loopback, ours (RFC 1122 §3.2.1.3)
-  not_for_us,         ///< destination is not ours (we are a host, no forwarding)
-  unknown_protocol,   ///< no transport handler
-  bad_fragment,       ///< inconsistent fragment (length, offset, oversize)
-  duplicate_fragment, ///< fragment adding no new data
-  reassembly_timeout, ///< fragments dropped when their datagram timed out
-  reassembly_memory,  ///< fragments dropped to keep the memory bound
-  no_route,           ///< output: no route to destination
-  too_big_df,         ///< output: larger than MTU with DF set
-  no_mbuf,            ///< pool exhausted
-  icmp_malformed,     ///< ICMP truncated or bad checksum
-  icmp_rate_limited,  ///< error not sent: rate limit
+  truncated,           ///< shorter than an IPv4 header
+  bad_version,         ///< version != 4
+  bad_header,          ///< IHL < 5 or beyond the data
+  bad_length,          ///< total length inconsistent with the frame
+  bad_option,          ///< malformed IPv4 option
+  bad_checksum,        ///< header checksum wrong
+  ttl_zero,            ///< TTL 0 (RFC 791 §3.2: must be destroyed)
+  bad_source,          ///< source not one host: 0, broadcast, multicast, loopback, ours (RFC 1122 §3.2.1.3)
+  not_for_us,          ///< destination is not ours (we are a host, no forwarding)
+  unknown_protocol,    ///< no transport handler
+  bad_fragment,        ///< inconsistent fragment (length, offset, oversize)
+  duplicate_fragment,  ///< fragment adding no new data
+  reassembly_timeout,  ///< fragments dropped when their datagram timed out
+  reassembly_memory,   ///< fragments dropped to keep the memory bound
+  no_route,            ///< output: no route to destination
+  too_big_df,          ///< output: larger than MTU with DF set
+  no_mbuf,             ///< pool exhausted
+  icmp_malformed,      ///< ICMP truncated or bad checksum
+  icmp_rate_limited,   ///< error not sent: rate limit
   count_
 };
 
@@ -42,7 +42,7 @@ struct L3Stats {
   uint64_t rx_fragments = 0;
   uint64_t reassembled = 0;
   uint64_t fragments_created = 0;
-  uint64_t fragmented = 0;       ///< datagrams split on output
+  uint64_t fragmented = 0;  ///< datagrams split on output
   uint64_t reassembly_evicted = 0;
   uint64_t icmp_in = 0;
   uint64_t icmp_out = 0;

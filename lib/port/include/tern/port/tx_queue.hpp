@@ -48,7 +48,8 @@ class TxQueue {
     if (n_ == 0) return;
     uint16_t sent = 0;
     for (int attempt = 0; attempt < 2 && sent < n_; ++attempt) {
-      sent = static_cast<uint16_t>(sent + port_->tx_burst(queue_, pkts_ + sent, static_cast<uint16_t>(n_ - sent)));
+      sent = static_cast<uint16_t>(sent +
+                                   port_->tx_burst(queue_, pkts_ + sent, static_cast<uint16_t>(n_ - sent)));
     }
     if (sent > 0) ++stats_.bursts;
     stats_.packets += sent;

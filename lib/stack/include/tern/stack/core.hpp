@@ -34,10 +34,10 @@ struct CoreInterface {
 
 /** Everything a Core needs; built by Stack (or by a test). */
 struct CoreParams {
-  uint16_t index = 0;               ///< core number (0..n-1)
-  rte_mempool* pool = nullptr;      ///< this core's mbuf pool
+  uint16_t index = 0;           ///< core number (0..n-1)
+  rte_mempool* pool = nullptr;  ///< this core's mbuf pool
   std::vector<CoreInterface> interfaces;
-  l3::RouteTable routes;            ///< connected routes are added from the interfaces
+  l3::RouteTable routes;  ///< connected routes are added from the interfaces
   l3::Ipv4Params ipv4;
   l3::IcmpParams icmp;
   udp::UdpParams udp;

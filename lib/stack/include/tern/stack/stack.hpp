@@ -21,16 +21,16 @@ namespace tern {
 
 /** What the stack asks of a port it opens. */
 struct PortSetup {
-  uint16_t queues = 1;                ///< RX and TX queues: one per core
-  std::vector<rte_mempool*> pools;    ///< RX pool of each queue (the owning core's)
+  uint16_t queues = 1;              ///< RX and TX queues: one per core
+  std::vector<rte_mempool*> pools;  ///< RX pool of each queue (the owning core's)
 };
 
 /**
  * Opens a port for a config entry (the app passes e.g. drivers::open_port).
  * Returns null and sets @p error (what failed, what to do) on failure.
  */
-using PortFactory =
-    std::function<std::unique_ptr<Port>(const config::PortConfig& cfg, const PortSetup& setup, std::string& error)>;
+using PortFactory = std::function<std::unique_ptr<Port>(const config::PortConfig& cfg, const PortSetup& setup,
+                                                        std::string& error)>;
 
 class Stack {
  public:
@@ -41,8 +41,9 @@ class Stack {
    * a flag given explicitly replaces its default. Returns null with @p error
    * set when anything fails; EAL can be started once per process.
    */
-  static std::unique_ptr<Stack> create(const config::StackConfig& cfg, const std::vector<std::string>& eal_args,
-                                       PortFactory factory, std::string& error);
+  static std::unique_ptr<Stack> create(const config::StackConfig& cfg,
+                                       const std::vector<std::string>& eal_args, PortFactory factory,
+                                       std::string& error);
   ~Stack();
   Stack(const Stack&) = delete;
   Stack& operator=(const Stack&) = delete;
