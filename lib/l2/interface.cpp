@@ -56,7 +56,7 @@ bool Interface::is_broadcast(Ipv4Addr a) const noexcept {
   return a.is_broadcast() || (p_.address.len < 31 && a == p_.address.broadcast());
 }
 
-Packet Interface::input(Packet&& frame, uint64_t now) {
+Packet Interface::input(Packet&& frame, uint64_t now, bool* link_broadcast) {
   ++stats_.rx_frames;
   // Headers must be contiguous; a split first segment is rare (counted copy).
   if (frame.segments() > 1 && frame.head_length() < 64) frame.pull_up(std::min<uint32_t>(frame.length(), 64));
@@ -70,6 +70,7 @@ Packet Interface::input(Packet&& frame, uint64_t now) {
     stats_.drop(dst.is_multicast() ? L2Drop::multicast : L2Drop::not_for_us);
     return {};
   }
+  if (link_broadcast != nullptr) *link_broadcast = dst.is_broadcast();
   if (eth->vlan_tci().has_value()) {
     stats_.drop(L2Drop::vlan);
     return {};
@@ -157,7 +158,7 @@ void Interface::neigh_transmit(Packet&& dgram, const MacAddr& dst) {
   emit(std::move(dgram), dst, wire::ethertype::ipv4);
 }
 
-void Interface::send_ipv4(Packet&& dgram, Ipv4Addr next_hop, uint64_t now) {
+void Interface::send_ipv4(Packet dgram, Ipv4Addr next_hop, uint64_t now) {
   if (is_broadcast(next_hop)) {
     emit(std::move(dgram), MacAddr::broadcast(), wire::ethertype::ipv4);
     return;
@@ -165,7 +166,7 @@ void Interface::send_ipv4(Packet&& dgram, Ipv4Addr next_hop, uint64_t now) {
   neigh_.send(next_hop, std::move(dgram), now);
 }
 
-void Interface::emit(Packet&& payload, const MacAddr& dst, uint16_t ethertype) {
+void Interface::emit(Packet payload, const MacAddr& dst, uint16_t ethertype) {
   uint8_t* h = payload.prepend(static_cast<uint16_t>(wire::kEthernetHeaderLen));
   if (h == nullptr) {
     // No headroom (an application buffer): put the header in its own mbuf.

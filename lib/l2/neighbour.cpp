@@ -92,10 +92,10 @@ void NeighbourTable::remove(Ipv4Addr ip) {
   --used_;
 }
 
-void NeighbourTable::enqueue(NeighEntry& e, Packet&& dgram) {
+void NeighbourTable::enqueue(NeighEntry& e, Packet dgram) {
   if (e.qlen >= p_.queue_len) {
     stats_.drop(L2Drop::neigh_queue_full);
-    return;  // dgram freed by its destructor
+    return;  // dgram (taken by value) is freed here
   }
   queues_[size_t{e.qslot} * p_.queue_len + e.qlen++] = std::move(dgram);
   ++stats_.neigh_queued;
@@ -123,7 +123,7 @@ void NeighbourTable::probe(NeighEntry& e, bool broadcast, uint64_t now) {
   sink_.neigh_request(e.ip, broadcast ? nullptr : &mac, now);
 }
 
-void NeighbourTable::send(Ipv4Addr ip, Packet&& dgram, uint64_t now) {
+void NeighbourTable::send(Ipv4Addr ip, Packet dgram, uint64_t now) {
   NeighEntry* e = lookup(ip);
   if (e == nullptr) {
     e = create(ip, now);

@@ -105,13 +105,16 @@ void Icmp::error_input(const Packet& msg, const Ipv4Meta& meta, uint8_t type, ui
   err.quoted_l4 = quoted->payload();
   if (type == wire::icmp_type::dest_unreachable && code == wire::icmp_code::frag_needed) {
     err.next_hop_mtu = static_cast<uint16_t>(rest & 0xffff);  // RFC 1191 §4
-    if (err.next_hop_mtu >= 68) ip_.update_pmtu(err.dst, err.next_hop_mtu, now);
+    // Only about datagrams we sent (RFC 5927 §4.1 style check on the quoted source).
+    if (err.next_hop_mtu >= 68 && ip_.is_local(err.src)) ip_.update_pmtu(err.dst, err.next_hop_mtu, now);
   }
   if (L4Handler* h = ip_.handler(err.proto); h != nullptr && h != this) h->icmp_error(err, now);
 }
 
 bool Icmp::take_token(uint64_t now) {
-  if (last_refill_ns_ != 0 && now > last_refill_ns_) {
+  if (!bucket_started_) {
+    bucket_started_ = true;
+  } else if (now > last_refill_ns_) {
     tokens_ += static_cast<double>(now - last_refill_ns_) * 1e-9 * p_.error_rate;
     tokens_ = std::min<double>(tokens_, p_.error_burst);
   }

@@ -141,7 +141,7 @@ bool Ipv4::validate(Packet& dgram, l2::Interface& iface) {
   return true;
 }
 
-void Ipv4::input(Packet&& dgram, l2::Interface& iface, uint64_t now) {
+void Ipv4::input(Packet dgram, l2::Interface& iface, uint64_t now, bool link_broadcast) {
   now_ = now;
   ++stats_.rx_datagrams;
   if (!validate(dgram, iface)) return;
@@ -159,10 +159,10 @@ void Ipv4::input(Packet&& dgram, l2::Interface& iface, uint64_t now) {
     dgram = reasm_.add(std::move(dgram), *v, now);
     if (!dgram) return;
   }
-  deliver(std::move(dgram), iface, now);
+  deliver(std::move(dgram), iface, now, link_broadcast);
 }
 
-void Ipv4::deliver(Packet&& dgram, l2::Interface& iface, uint64_t now) {
+void Ipv4::deliver(Packet dgram, l2::Interface& iface, uint64_t now, bool link_broadcast) {
   // The header is in the head segment (validated, or rebuilt by reassembly).
   auto v = wire::Ipv4View::parse_quoted(dgram.head());
   if (!v) {
@@ -177,20 +177,22 @@ void Ipv4::deliver(Packet&& dgram, l2::Interface& iface, uint64_t now) {
   m.tos = v->tos();
   m.header_len = static_cast<uint8_t>(v->header_length());
   m.iface = iface.index();
-  m.broadcast = !is_local(m.dst);
+  // RFC 1122 §3.2.2: a link-layer broadcast counts as a broadcast even to our address.
+  m.broadcast = link_broadcast || !is_local(m.dst);
   m.l4_csum_good = dgram.segments() == 1 && dgram.rx_l4_csum() == RxCsum::good;
   L4Handler* h = handlers_[m.proto];
   if (h == nullptr) {
     stats_.drop(L3Drop::unknown_protocol);
     // RFC 1122 §3.2.2.1: SHOULD send protocol unreachable.
-    if (icmp_ != nullptr)
+    if (icmp_ != nullptr && !m.broadcast) {
       icmp_->send_error(dgram, wire::icmp_type::dest_unreachable, wire::icmp_code::protocol_unreachable, 0,
                         now);
+    }
     return;
   }
   ++stats_.rx_delivered;
   dgram.trim_front(m.header_len);
-  if (h->input(dgram, m, now) == L4Verdict::port_unreachable && dgram) {
+  if (h->input(dgram, m, now) == L4Verdict::port_unreachable && dgram && !m.broadcast) {
     dgram.prepend(m.header_len);  // the header bytes are still in the headroom
     if (icmp_ != nullptr) {
       ++stats_.icmp_unreach_out;
@@ -275,7 +277,7 @@ void Ipv4::software_l4_checksum(Packet& dgram) {
   dgram.mbuf()->ol_flags &= ~RTE_MBUF_F_TX_L4_MASK;
 }
 
-Status Ipv4::fragment(Packet&& dgram, const PathInfo& path, uint64_t now) {
+Status Ipv4::fragment(Packet dgram, const PathInfo& path, uint64_t now) {
   software_l4_checksum(dgram);
   uint8_t hdr[60];
   const uint32_t hlen = (dgram.data()[0] & 0x0f) * 4u;  // we just wrote it into the head segment
@@ -319,7 +321,7 @@ Status Ipv4::fragment(Packet&& dgram, const PathInfo& path, uint64_t now) {
   return {};
 }
 
-Status Ipv4::output(Packet&& l4, const OutputParams& params, uint64_t now) {
+Status Ipv4::output(Packet l4, const OutputParams& params, uint64_t now) {
   now_ = now;
   auto path_r = path(params.dst);
   if (!path_r) {

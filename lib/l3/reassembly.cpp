@@ -106,7 +106,7 @@ Reassembler::Slot* Reassembler::find_or_create(const wire::Ipv4View& ip, uint64_
 }
 
 // Insert [off, end) keeping the list sorted and free of overlaps: held data wins.
-Reassembler::Insert Reassembler::insert(Slot& s, Packet&& payload, uint32_t off, uint32_t end) {
+Reassembler::Insert Reassembler::insert(Slot& s, Packet payload, uint32_t off, uint32_t end) {
   uint32_t prev = kNil;
   uint32_t cur = s.head;
   while (cur != kNil && nodes_[cur].end <= off) {
@@ -173,16 +173,18 @@ bool Reassembler::complete(const Slot& s) const {
 
 Packet Reassembler::assemble(Slot& s) {
   Packet out;
+  bool failed = false;
   for (uint32_t n = s.head; n != kNil;) {
     uint32_t next = nodes_[n].next;
     Packet piece = std::move(nodes_[n].payload);
     bytes_ -= truesize(piece);
     nodes_[n].next = kNil;
     free_nodes_.push_back(n);
-    if (!out) {
+    if (!out && !failed) {
       out = std::move(piece);
-    } else if (!out.chain(std::move(piece))) {
-      out.reset();  // too many segments: give up on this datagram
+    } else if (!failed && !out.chain(std::move(piece))) {
+      out.reset();  // too many segments: give up on this datagram, free the rest
+      failed = true;
       stats_.drop(L3Drop::bad_fragment);
     }
     n = next;

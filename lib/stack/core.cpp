@@ -45,6 +45,7 @@ Core::~Core() {
 
 void Core::start(uint64_t now) {
   wheel_.advance(now);
+  udp_->set_now(now);  // sends made before the first poll() carry the right time
   for (auto& i : ifaces_) {
     if (p_.interfaces[i->index()].params.gratuitous_arp) i->announce(now);
   }
@@ -70,8 +71,9 @@ uint32_t Core::poll(uint64_t now) {
     uint16_t n = ci.port->rx_burst(ci.queue, pkts, burst);
     for (uint16_t j = 0; j < n; ++j) {
       if (j + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[j + 1], void*));
-      Packet dgram = ifaces_[i]->input(Packet(pkts[j]), now);
-      if (dgram) ipv4_->input(std::move(dgram), *ifaces_[i], now);
+      bool link_bcast = false;
+      Packet dgram = ifaces_[i]->input(Packet(pkts[j]), now, &link_bcast);
+      if (dgram) ipv4_->input(std::move(dgram), *ifaces_[i], now, link_bcast);
     }
     total += n;
   }

@@ -63,7 +63,7 @@ Result<size_t> Socket::recv_copy(std::span<uint8_t> out, Endpoint* from) noexcep
   return len;
 }
 
-Status Socket::send(const Endpoint& to, Packet&& payload) noexcept {
+Status Socket::send(const Endpoint& to, Packet payload) noexcept {
   return udp_.output(port_, to, std::move(payload));
 }
 
@@ -188,7 +188,7 @@ void Udp::icmp_error(const l3::IcmpError& err, uint64_t) {
   }
 }
 
-Status Udp::output(uint16_t src_port, const Endpoint& to, Packet&& payload) noexcept {
+Status Udp::output(uint16_t src_port, const Endpoint& to, Packet payload) noexcept {
   if (to.port == 0) {
     ++stats_.tx_errors;
     return make_error(Errc::invalid_argument, "destination port 0");

@@ -45,13 +45,14 @@ class Interface final : private NeighbourSink {
    * Receive one frame (takes ownership). ARP is handled here.
    * @return the IPv4 datagram (data at the IPv4 header) for lib/l3, or an
    *         empty Packet when the frame was consumed or dropped (counted).
+   *         @p link_broadcast (optional) is set when the frame went to ff:ff:ff:ff:ff:ff.
    */
-  Packet input(Packet&& frame, uint64_t now);
+  Packet input(Packet&& frame, uint64_t now, bool* link_broadcast = nullptr);
   /**
    * Transmit an IPv4 datagram (data at the IPv4 header) to @p next_hop on
-   * this link; a limited or directed broadcast goes to ff:ff:ff:ff:ff:ff.
+   * this link (takes ownership); a limited or directed broadcast goes to ff:ff:ff:ff:ff:ff.
    */
-  void send_ipv4(Packet&& dgram, wire::Ipv4Addr next_hop, uint64_t now);
+  void send_ipv4(Packet dgram, wire::Ipv4Addr next_hop, uint64_t now);
   /** Neighbour timers; call about every 100 ms. */
   void tick(uint64_t now) { neigh_.tick(now); }
   /** Send a gratuitous ARP announcing our address (RFC 5227 §3 announcement). */
@@ -80,7 +81,7 @@ class Interface final : private NeighbourSink {
   void arp_input(Packet&& frame, size_t eth_len, uint64_t now);
   void arp_reply_in_place(Packet&& frame, const wire::MacAddr& to_mac, wire::Ipv4Addr to_ip);
   void send_arp(uint16_t op, const wire::MacAddr& eth_dst, const wire::MacAddr& tha, wire::Ipv4Addr tpa);
-  void emit(Packet&& payload, const wire::MacAddr& dst, uint16_t ethertype);
+  void emit(Packet payload, const wire::MacAddr& dst, uint16_t ethertype);
   // NeighbourSink
   void neigh_request(wire::Ipv4Addr target, const wire::MacAddr* unicast, uint64_t now) override;
   void neigh_transmit(Packet&& dgram, const wire::MacAddr& dst) override;

@@ -61,9 +61,9 @@ class NeighbourTable {
 
   /**
    * Send @p dgram to @p ip: at once when the MAC is known, else queue it and
-   * resolve. Every path either transmits, queues or drops with a count.
+   * resolve. Takes ownership: every path transmits, queues or drops (counted).
    */
-  void send(wire::Ipv4Addr ip, Packet&& dgram, uint64_t now);
+  void send(wire::Ipv4Addr ip, Packet dgram, uint64_t now);
   /**
    * Record @p ip is at @p mac (an ARP packet said so). Updates an existing
    * entry (RFC 826 merge); creates one only when @p create (we were the
@@ -91,7 +91,7 @@ class NeighbourTable {
   NeighEntry* create(wire::Ipv4Addr ip, uint64_t now);
   bool evict_one();
   void remove(wire::Ipv4Addr ip);
-  void enqueue(NeighEntry& e, Packet&& dgram);
+  void enqueue(NeighEntry& e, Packet dgram);
   void flush_queue(NeighEntry& e);
   void drop_queue(NeighEntry& e, L2Drop why);
   void probe(NeighEntry& e, bool broadcast, uint64_t now);

@@ -45,6 +45,7 @@ class Icmp final : public L4Handler {
   Ipv4& ip_;
   double tokens_;
   uint64_t last_refill_ns_ = 0;
+  bool bucket_started_ = false;
 };
 
 }  // namespace tern::l3

@@ -33,7 +33,7 @@ struct Ipv4Meta {
   uint8_t tos = 0;
   uint8_t header_len = 20;
   uint16_t iface = 0;
-  bool broadcast = false;     ///< sent to a broadcast address
+  bool broadcast = false;     ///< sent to an IP or link-layer broadcast address
   bool l4_csum_good = false;  ///< the NIC verified the transport checksum
 };
 
@@ -108,14 +108,17 @@ class Ipv4 {
   /** ICMP, used to report errors about received datagrams. */
   void set_icmp(Icmp* icmp) noexcept { icmp_ = icmp; }
 
-  /** A received datagram (data at the IPv4 header) from @p iface. */
-  void input(Packet&& dgram, l2::Interface& iface, uint64_t now);
+  /**
+   * A received datagram (data at the IPv4 header) from @p iface; takes ownership.
+   * @p link_broadcast: it arrived in an Ethernet broadcast frame (no ICMP errors about it).
+   */
+  void input(Packet dgram, l2::Interface& iface, uint64_t now, bool link_broadcast = false);
   /**
    * Send @p l4 (data at the transport header) per @p params. Takes ownership
    * in every case. Errors: no_route, bad_length (over 65535), would_block
    * (DF and too big; the caller should lower its segment size), no_memory.
    */
-  Status output(Packet&& l4, const OutputParams& params, uint64_t now);
+  Status output(Packet l4, const OutputParams& params, uint64_t now);
   /** Route, source address and path MTU toward @p dst. */
   Result<PathInfo> path(wire::Ipv4Addr dst) const noexcept;
   /** Record a smaller path MTU toward @p dst (RFC 1191 §6.3; never below 68). */
@@ -141,9 +144,9 @@ class Ipv4 {
   };
   bool validate(Packet& dgram, l2::Interface& iface);
   bool source_valid(wire::Ipv4Addr src) const noexcept;
-  void deliver(Packet&& dgram, l2::Interface& iface, uint64_t now);
+  void deliver(Packet dgram, l2::Interface& iface, uint64_t now, bool link_broadcast);
   void finish_header(Packet& dgram, const PortCaps& caps);
-  Status fragment(Packet&& dgram, const PathInfo& path, uint64_t now);
+  Status fragment(Packet dgram, const PathInfo& path, uint64_t now);
   void software_l4_checksum(Packet& dgram);
   uint16_t pmtu_lookup(wire::Ipv4Addr dst) const noexcept;
 

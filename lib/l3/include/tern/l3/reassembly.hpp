@@ -6,9 +6,10 @@
  * datagram (one IPv4 header followed by the payload as an mbuf chain, no
  * copy) goes back to Ipv4::input() for delivery.
  *
- * Overlaps: data already held wins; the overlapping part of a new fragment
- * is trimmed away, and a fragment that adds nothing is dropped as a
- * duplicate. A fragment that contradicts the known total length poisons its
+ * Overlaps: where a new fragment partly overlaps held data, the held bytes
+ * win and the overlapping part of the new one is trimmed away; held
+ * fragments lying wholly inside a new one are replaced by it; a fragment
+ * that adds nothing is dropped as a duplicate. A fragment that contradicts the known total length poisons its
  * datagram, which is dropped whole.
  */
 #pragma once
@@ -90,7 +91,7 @@ class Reassembler {
 
   Slot* find_or_create(const wire::Ipv4View& ip, uint64_t now);
   enum class Insert { added, duplicate, no_room };
-  Insert insert(Slot& s, Packet&& payload, uint32_t off, uint32_t end);
+  Insert insert(Slot& s, Packet payload, uint32_t off, uint32_t end);
   bool complete(const Slot& s) const;
   Packet assemble(Slot& s);
   Packet take_first(Slot& s);

@@ -97,7 +97,7 @@ class Socket {
    * @p to. Takes ownership in every case. Errors: invalid_argument (port 0),
    * no_route, bad_length (over 65507 bytes), no_memory.
    */
-  Status send(const Endpoint& to, Packet&& payload) noexcept;
+  Status send(const Endpoint& to, Packet payload) noexcept;
   /** Copy @p data into fresh mbufs and send it (counted as a copy). */
   Status send_copy(const Endpoint& to, std::span<const uint8_t> data) noexcept;
   /** Run @p cb from the core's poll loop when datagrams or errors arrive. */
@@ -150,7 +150,7 @@ class Udp final : public l3::L4Handler {
 
  private:
   friend class Socket;
-  Status output(uint16_t src_port, const Endpoint& to, Packet&& payload) noexcept;
+  Status output(uint16_t src_port, const Endpoint& to, Packet payload) noexcept;
   bool checksum_ok(const Packet& dgram, const l3::Ipv4Meta& meta) const noexcept;
 
   UdpParams p_;

@@ -1,0 +1,453 @@
+// NeighbourTable: the ARP state machine (incomplete -> reachable -> stale),
+// its bounds and its open-addressing storage, driven by a fake clock and a
+// fake sink that records what the table asks its interface to do.
+#include "tern/l2/neighbour.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace tern::l2 {
+namespace {
+
+using wire::Ipv4Addr;
+using wire::MacAddr;
+
+constexpr uint64_t kSec = 1'000'000'000;
+constexpr uint64_t kT0 = 1000 * kSec;  // fake clock start, far from 0
+
+struct Request {
+  Ipv4Addr target;
+  std::optional<MacAddr> unicast;  // nullopt: broadcast
+  uint64_t now;
+};
+
+struct Transmit {
+  uint32_t tag;  // UINT32_MAX for an empty packet
+  MacAddr dst;
+};
+
+/** Records requests and transmits; transmitted packets are freed at once. */
+class FakeSink final : public NeighbourSink {
+ public:
+  std::vector<Request> requests;
+  std::vector<Transmit> transmits;
+
+  void neigh_request(Ipv4Addr target, const MacAddr* unicast, uint64_t now) override {
+    requests.push_back({target, unicast != nullptr ? std::optional<MacAddr>(*unicast) : std::nullopt, now});
+  }
+  void neigh_transmit(Packet&& dgram, const MacAddr& dst) override {
+    uint32_t tag = UINT32_MAX;
+    if (dgram) {
+      uint8_t b[4] = {};
+      dgram.copy_out(0, b);
+      tag = load_be32(b);
+    }
+    transmits.push_back({tag, dst});
+    dgram.reset();
+  }
+  std::vector<uint32_t> tags() const {
+    std::vector<uint32_t> t;
+    for (const auto& x : transmits) t.push_back(x.tag);
+    return t;
+  }
+};
+
+/** A 4-byte packet carrying @p tag, to check order. */
+Packet tagged(uint32_t tag) {
+  uint8_t b[4];
+  store_be32(b, tag);
+  return test::make_packet(b, 64);
+}
+
+Ipv4Addr ip(uint8_t a, uint8_t b, uint8_t c, uint8_t d) { return Ipv4Addr::from_octets(a, b, c, d); }
+
+MacAddr mac_of(uint32_t n) {
+  return MacAddr{{0x02, 0x00, static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16),
+                  static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)}};
+}
+
+NeighbourParams small_params() {
+  NeighbourParams p;
+  p.table_size = 16;
+  p.queue_len = 4;
+  p.reachable_ns = 30 * kSec;
+  p.stale_ns = 600 * kSec;
+  p.retry_ns = 1 * kSec;
+  p.retries = 3;
+  return p;
+}
+
+class NeighbourTableTest : public ::testing::Test {
+ protected:
+  explicit NeighbourTableTest(NeighbourParams p = small_params())
+      : params_(p), table_(params_, sink_, stats_) {}
+  NeighbourParams params_;
+  FakeSink sink_;
+  L2Stats stats_;
+  NeighbourTable table_;
+};
+
+const Ipv4Addr kPeer = Ipv4Addr::from_octets(10, 0, 0, 2);
+const MacAddr kPeerMac{{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x02}};
+
+TEST_F(NeighbourTableTest, UnresolvedAddressBroadcastsRequestAndQueuesPacket) {
+  table_.send(kPeer, tagged(1), kT0);
+  ASSERT_EQ(sink_.requests.size(), 1u);
+  EXPECT_EQ(sink_.requests[0].target, kPeer);
+  EXPECT_FALSE(sink_.requests[0].unicast.has_value()) << "RFC 826: the first request is broadcast";
+  EXPECT_EQ(sink_.requests[0].now, kT0);
+  EXPECT_TRUE(sink_.transmits.empty());
+  const NeighEntry* e = table_.find(kPeer);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->state, NeighState::incomplete);
+  EXPECT_EQ(e->qlen, 1u);
+  EXPECT_EQ(table_.size(), 1u);
+  EXPECT_EQ(stats_.neigh_created, 1u);
+  EXPECT_EQ(stats_.neigh_queued, 1u);
+
+  // A second packet joins the queue without a second request.
+  table_.send(kPeer, tagged(2), kT0 + 10);
+  EXPECT_EQ(sink_.requests.size(), 1u);
+  EXPECT_EQ(table_.find(kPeer)->qlen, 2u);
+  EXPECT_EQ(stats_.neigh_queued, 2u);
+}
+
+TEST_F(NeighbourTableTest, ReplyFlushesQueuedPacketsInOrder) {
+  for (uint32_t i = 0; i < 4; ++i) table_.send(kPeer, tagged(100 + i), kT0 + i);
+  EXPECT_TRUE(sink_.transmits.empty());
+  EXPECT_TRUE(table_.learn(kPeer, kPeerMac, false, kT0 + 50));
+  EXPECT_EQ(sink_.tags(), (std::vector<uint32_t>{100, 101, 102, 103}));
+  for (const auto& t : sink_.transmits) EXPECT_EQ(t.dst, kPeerMac);
+  const NeighEntry* e = table_.find(kPeer);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->state, NeighState::reachable);
+  EXPECT_EQ(e->mac, kPeerMac);
+  EXPECT_EQ(e->qlen, 0u);
+  EXPECT_EQ(e->confirmed_ns, kT0 + 50);
+  EXPECT_EQ(stats_.neigh_resolved, 1u);
+
+  // Resolved: the next packet leaves at once, no request.
+  table_.send(kPeer, tagged(104), kT0 + 60);
+  EXPECT_EQ(sink_.tags().back(), 104u);
+  EXPECT_EQ(sink_.requests.size(), 1u);
+}
+
+TEST_F(NeighbourTableTest, QueueBoundDropsAndCountsQueueFull) {
+  for (uint32_t i = 0; i < 6; ++i) table_.send(kPeer, tagged(i), kT0);
+  EXPECT_EQ(table_.find(kPeer)->qlen, 4u);
+  EXPECT_EQ(stats_.dropped(L2Drop::neigh_queue_full), 2u);
+  EXPECT_EQ(stats_.neigh_queued, 4u);
+  table_.learn(kPeer, kPeerMac, false, kT0 + 1);
+  EXPECT_EQ(sink_.tags(), (std::vector<uint32_t>{0, 1, 2, 3}));
+}
+
+TEST_F(NeighbourTableTest, RetriesEveryRetryIntervalThenGivesUpAndDropsQueue) {
+  table_.send(kPeer, tagged(1), kT0);
+  table_.send(kPeer, tagged(2), kT0 + 1);
+  table_.tick(kT0 + kSec - 1);
+  EXPECT_EQ(sink_.requests.size(), 1u) << "no retry before retry_ns";
+  table_.tick(kT0 + kSec);
+  ASSERT_EQ(sink_.requests.size(), 2u);
+  table_.tick(kT0 + kSec + kSec / 2);
+  EXPECT_EQ(sink_.requests.size(), 2u);
+  table_.tick(kT0 + 2 * kSec);
+  ASSERT_EQ(sink_.requests.size(), 3u);
+  for (const auto& r : sink_.requests) {
+    EXPECT_EQ(r.target, kPeer);
+    EXPECT_FALSE(r.unicast.has_value()) << "resolution requests are broadcast";
+  }
+  EXPECT_EQ(sink_.requests[1].now, kT0 + kSec);
+  EXPECT_EQ(sink_.requests[2].now, kT0 + 2 * kSec);
+  ASSERT_NE(table_.find(kPeer), nullptr);
+
+  // `retries` (3) requests sent and unanswered: give up one interval after the last.
+  table_.tick(kT0 + 3 * kSec - 1);
+  ASSERT_NE(table_.find(kPeer), nullptr);
+  table_.tick(kT0 + 3 * kSec);
+  EXPECT_EQ(sink_.requests.size(), 3u);
+  EXPECT_EQ(table_.find(kPeer), nullptr);
+  EXPECT_EQ(table_.size(), 0u);
+  EXPECT_EQ(stats_.neigh_failed, 1u);
+  EXPECT_EQ(stats_.dropped(L2Drop::neigh_unresolved), 2u);
+  EXPECT_TRUE(sink_.transmits.empty());
+
+  // The address can be resolved afresh later.
+  table_.send(kPeer, tagged(3), kT0 + 10 * kSec);
+  EXPECT_EQ(sink_.requests.size(), 4u);
+  EXPECT_EQ(table_.find(kPeer)->state, NeighState::incomplete);
+}
+
+TEST_F(NeighbourTableTest, ReachableBecomesStaleAfterReachableTime) {
+  ASSERT_TRUE(table_.learn(kPeer, kPeerMac, true, kT0));
+  table_.tick(kT0 + params_.reachable_ns - 1);
+  EXPECT_EQ(table_.find(kPeer)->state, NeighState::reachable);
+  table_.tick(kT0 + params_.reachable_ns);
+  EXPECT_EQ(table_.find(kPeer)->state, NeighState::stale);
+  EXPECT_TRUE(sink_.requests.empty()) << "an unused stale entry is not probed";
+}
+
+TEST_F(NeighbourTableTest, StaleEntryStillTransmitsAndSendsOneUnicastProbe) {
+  table_.learn(kPeer, kPeerMac, true, kT0);
+  const uint64_t t = kT0 + params_.reachable_ns;
+  table_.tick(t);
+  ASSERT_EQ(table_.find(kPeer)->state, NeighState::stale);
+  for (uint32_t i = 0; i < 3; ++i) table_.send(kPeer, tagged(i), t + i);
+  EXPECT_EQ(sink_.tags(), (std::vector<uint32_t>{0, 1, 2}));
+  for (const auto& x : sink_.transmits) EXPECT_EQ(x.dst, kPeerMac);
+  ASSERT_EQ(sink_.requests.size(), 1u);
+  ASSERT_TRUE(sink_.requests[0].unicast.has_value()) << "RFC 1122 §2.3.2.1: re-confirm by unicast";
+  EXPECT_EQ(*sink_.requests[0].unicast, kPeerMac);
+  EXPECT_EQ(sink_.requests[0].target, kPeer);
+}
+
+TEST_F(NeighbourTableTest, SendPastReachableTimeWithoutTickTreatsEntryAsStale) {
+  table_.learn(kPeer, kPeerMac, true, kT0);
+  table_.send(kPeer, tagged(7), kT0 + params_.reachable_ns);
+  EXPECT_EQ(sink_.tags(), (std::vector<uint32_t>{7}));
+  EXPECT_EQ(table_.find(kPeer)->state, NeighState::stale);
+  ASSERT_EQ(sink_.requests.size(), 1u);
+  EXPECT_TRUE(sink_.requests[0].unicast.has_value());
+}
+
+TEST_F(NeighbourTableTest, AnsweredProbeMakesEntryReachable) {
+  table_.learn(kPeer, kPeerMac, true, kT0);
+  const uint64_t t = kT0 + params_.reachable_ns;
+  table_.tick(t);
+  table_.send(kPeer, tagged(1), t);
+  ASSERT_EQ(sink_.requests.size(), 1u);
+  const uint64_t resolved = stats_.neigh_resolved;
+  EXPECT_TRUE(table_.learn(kPeer, kPeerMac, false, t + 100));
+  const NeighEntry* e = table_.find(kPeer);
+  EXPECT_EQ(e->state, NeighState::reachable);
+  EXPECT_EQ(e->probes, 0u);
+  EXPECT_EQ(e->confirmed_ns, t + 100);
+  EXPECT_EQ(stats_.neigh_resolved, resolved) << "re-confirmation is not a resolution";
+  table_.tick(t + 5 * kSec);
+  EXPECT_EQ(sink_.requests.size(), 1u) << "no more probes once confirmed";
+  EXPECT_NE(table_.find(kPeer), nullptr);
+}
+
+TEST_F(NeighbourTableTest, UnansweredProbesRemoveEntry) {
+  table_.learn(kPeer, kPeerMac, true, kT0);
+  const uint64_t t = kT0 + params_.reachable_ns;
+  table_.tick(t);
+  table_.send(kPeer, tagged(1), t);
+  table_.tick(t + kSec);
+  table_.tick(t + 2 * kSec);
+  ASSERT_EQ(sink_.requests.size(), 3u);
+  for (const auto& r : sink_.requests) {
+    ASSERT_TRUE(r.unicast.has_value());
+    EXPECT_EQ(*r.unicast, kPeerMac);
+  }
+  ASSERT_NE(table_.find(kPeer), nullptr);
+  table_.tick(t + 3 * kSec);
+  EXPECT_EQ(table_.find(kPeer), nullptr);
+  EXPECT_EQ(stats_.neigh_failed, 1u);
+  EXPECT_EQ(stats_.dropped(L2Drop::neigh_unresolved), 0u) << "nothing was queued";
+}
+
+TEST_F(NeighbourTableTest, UnusedStaleEntryIsGarbageCollectedAfterStaleTime) {
+  table_.learn(kPeer, kPeerMac, true, kT0);
+  table_.tick(kT0 + params_.reachable_ns);
+  ASSERT_EQ(table_.find(kPeer)->state, NeighState::stale);
+  table_.tick(kT0 + params_.stale_ns - 1);
+  EXPECT_NE(table_.find(kPeer), nullptr);
+  table_.tick(kT0 + params_.stale_ns);
+  EXPECT_EQ(table_.find(kPeer), nullptr);
+  EXPECT_EQ(stats_.neigh_failed, 0u) << "garbage collection is not a failure";
+  EXPECT_TRUE(sink_.requests.empty());
+}
+
+TEST_F(NeighbourTableTest, RecentlyUsedStaleEntryIsNotGarbageCollected) {
+  table_.learn(kPeer, kPeerMac, true, kT0);
+  table_.tick(kT0 + params_.reachable_ns);
+  // Used late in its life: probed, confirmed, then stale again.
+  const uint64_t used = kT0 + params_.stale_ns - kSec;
+  table_.send(kPeer, tagged(1), used);
+  table_.learn(kPeer, kPeerMac, false, used + 1);
+  // Stale again, and more than stale_ns after its creation: still kept.
+  const uint64_t t = used + 1 + params_.reachable_ns;
+  ASSERT_GT(t - kT0, params_.stale_ns);
+  table_.tick(t);
+  ASSERT_NE(table_.find(kPeer), nullptr);
+  EXPECT_EQ(table_.find(kPeer)->state, NeighState::stale);
+  table_.tick(used + params_.stale_ns);
+  EXPECT_EQ(table_.find(kPeer), nullptr);
+}
+
+class SmallNeighbourTableTest : public NeighbourTableTest {
+ protected:
+  static NeighbourParams four() {
+    NeighbourParams p = small_params();
+    p.table_size = 4;
+    return p;
+  }
+  SmallNeighbourTableTest() : NeighbourTableTest(four()) {}
+};
+
+TEST_F(SmallNeighbourTableTest, FullTableEvictsLeastRecentlyUsedStaleEntry) {
+  const Ipv4Addr a = ip(10, 0, 0, 11), b = ip(10, 0, 0, 12), c = ip(10, 0, 0, 13), d = ip(10, 0, 0, 14);
+  table_.learn(a, mac_of(11), true, kT0 + 1);
+  table_.learn(b, mac_of(12), true, kT0 + 2);
+  table_.learn(c, mac_of(13), true, kT0 + 3);
+  table_.learn(d, mac_of(14), true, kT0 + 4);
+  const uint64_t t = kT0 + params_.reachable_ns + 10;
+  table_.tick(t);
+  // a is used again: b is now the least recently used.
+  table_.send(a, tagged(1), t + 1);
+  ASSERT_EQ(table_.size(), 4u);
+
+  const Ipv4Addr e = ip(10, 0, 0, 15);
+  table_.send(e, tagged(2), t + 2);
+  EXPECT_EQ(stats_.neigh_evicted, 1u);
+  EXPECT_EQ(table_.find(b), nullptr);
+  EXPECT_NE(table_.find(a), nullptr);
+  EXPECT_NE(table_.find(c), nullptr);
+  EXPECT_NE(table_.find(d), nullptr);
+  ASSERT_NE(table_.find(e), nullptr);
+  EXPECT_EQ(table_.find(e)->state, NeighState::incomplete);
+  EXPECT_EQ(table_.size(), 4u);
+  EXPECT_EQ(stats_.dropped(L2Drop::neigh_table_full), 0u);
+
+  // The next LRU stale entry (c) makes room for the next one.
+  table_.send(ip(10, 0, 0, 16), tagged(3), t + 3);
+  EXPECT_EQ(table_.find(c), nullptr);
+  EXPECT_EQ(stats_.neigh_evicted, 2u);
+}
+
+TEST_F(SmallNeighbourTableTest, FullTableWithoutStaleEntriesDropsNewResolution) {
+  table_.send(ip(10, 0, 0, 11), tagged(1), kT0);
+  table_.send(ip(10, 0, 0, 12), tagged(2), kT0);
+  table_.learn(ip(10, 0, 0, 13), mac_of(13), true, kT0);
+  table_.learn(ip(10, 0, 0, 14), mac_of(14), true, kT0);
+  ASSERT_EQ(table_.size(), 4u);
+  const size_t requests = sink_.requests.size();
+
+  table_.send(ip(10, 0, 0, 15), tagged(3), kT0 + 1);
+  EXPECT_EQ(stats_.dropped(L2Drop::neigh_table_full), 1u);
+  EXPECT_EQ(table_.find(ip(10, 0, 0, 15)), nullptr);
+  EXPECT_EQ(sink_.requests.size(), requests) << "no request for a resolution that has no entry";
+  EXPECT_EQ(table_.size(), 4u);
+  EXPECT_EQ(stats_.neigh_evicted, 0u);
+
+  // learn(create) is refused the same way.
+  EXPECT_FALSE(table_.learn(ip(10, 0, 0, 16), mac_of(16), true, kT0 + 2));
+  EXPECT_EQ(stats_.dropped(L2Drop::neigh_table_full), 2u);
+}
+
+TEST_F(NeighbourTableTest, LearnWithoutCreateDoesNotAddEntry) {
+  EXPECT_FALSE(table_.learn(kPeer, kPeerMac, false, kT0));
+  EXPECT_EQ(table_.size(), 0u);
+  EXPECT_EQ(table_.find(kPeer), nullptr);
+  EXPECT_TRUE(table_.learn(kPeer, kPeerMac, true, kT0));
+  EXPECT_EQ(table_.size(), 1u);
+  EXPECT_EQ(table_.find(kPeer)->state, NeighState::reachable);
+}
+
+TEST_F(NeighbourTableTest, LearnUpdatesMacOfExistingEntry) {
+  table_.learn(kPeer, kPeerMac, true, kT0);
+  const MacAddr moved = mac_of(99);
+  EXPECT_TRUE(table_.learn(kPeer, moved, false, kT0 + 1));  // RFC 826 merge
+  EXPECT_EQ(table_.find(kPeer)->mac, moved);
+  table_.send(kPeer, tagged(5), kT0 + 2);
+  ASSERT_EQ(sink_.transmits.size(), 1u);
+  EXPECT_EQ(sink_.transmits[0].dst, moved);
+}
+
+// --- storage: linear probing with backward-shift deletion --------------------
+
+// A copy of the table's home-slot hash (Fibonacci hashing), only used to pick
+// addresses that collide; the assertions hold whatever the hash is.
+size_t home_slot(uint32_t v, size_t mask) {
+  uint32_t h = v * 0x9e3779b1u;
+  return (h ^ (h >> 16)) & mask;
+}
+
+TEST(NeighbourTableStorage, ManyInsertsAndRandomRemovalsKeepLookupsCorrect) {
+  NeighbourParams p;
+  p.table_size = 1024;  // 2048 slots
+  p.queue_len = 1;
+  p.reachable_ns = 1 * kSec;
+  p.stale_ns = 1'000'000 * kSec;  // never garbage collected here
+  p.retry_ns = 10'000;            // > number of removals (one per ns below)
+  p.retries = 1;
+  FakeSink sink;
+  L2Stats stats;
+  NeighbourTable table(p, sink, stats);
+  const size_t mask = 2047;
+
+  // 500 addresses whose home slots sit in the 16 slots around the wrap of the
+  // array (one long cluster crossing the end), plus 500 spread at random.
+  std::vector<uint32_t> addrs;
+  for (uint32_t v = 0x0a000001; addrs.size() < 500; ++v) {
+    size_t h = home_slot(v, mask);
+    if (h >= mask - 7 || h <= 7) addrs.push_back(v);
+  }
+  std::mt19937 rng(12345);
+  while (addrs.size() < 1000) {
+    uint32_t v = 0x0b000000u | (rng() & 0x00ffffffu);
+    if (std::find(addrs.begin(), addrs.end(), v) == addrs.end()) addrs.push_back(v);
+  }
+  std::vector<uint32_t> order = addrs;
+  std::shuffle(order.begin(), order.end(), rng);
+  uint64_t now = kSec;
+  for (uint32_t v : order) ASSERT_TRUE(table.learn(Ipv4Addr{v}, mac_of(v), true, now));
+  ASSERT_EQ(table.size(), 1000u);
+  for (uint32_t v : addrs) {
+    const NeighEntry* e = table.find(Ipv4Addr{v});
+    ASSERT_NE(e, nullptr);
+    ASSERT_EQ(e->mac, mac_of(v));
+  }
+
+  // All entries go stale. Then half of them, in random order, get one packet
+  // each (which sends a probe); each unanswered probe removes its entry one
+  // retry interval later, so removal k happens alone at tick(base + k).
+  now += 2 * kSec;
+  table.tick(now);
+  std::vector<uint32_t> victims = addrs;
+  std::shuffle(victims.begin(), victims.end(), rng);
+  victims.resize(500);
+  std::vector<uint32_t> alive;
+  for (uint32_t v : addrs) {
+    if (std::find(victims.begin(), victims.end(), v) == victims.end()) alive.push_back(v);
+  }
+  const uint64_t base = now;
+  for (size_t k = 0; k < victims.size(); ++k) table.send(Ipv4Addr{victims[k]}, Packet{}, base + k);
+  ASSERT_EQ(sink.requests.size(), 500u);
+
+  std::vector<uint32_t> remaining = addrs;
+  for (size_t k = 0; k < victims.size(); ++k) {
+    table.tick(base + k + p.retry_ns);
+    ASSERT_EQ(table.size(), 999u - k) << "removal " << k;
+    ASSERT_EQ(table.find(Ipv4Addr{victims[k]}), nullptr) << "removal " << k;
+    remaining.erase(std::find(remaining.begin(), remaining.end(), victims[k]));
+    for (uint32_t v : remaining) {
+      const NeighEntry* e = table.find(Ipv4Addr{v});
+      ASSERT_NE(e, nullptr) << "lost " << Ipv4Addr{v}.to_string() << " after removal " << k;
+      ASSERT_EQ(e->ip.v, v);
+      ASSERT_EQ(e->mac, mac_of(v));
+    }
+  }
+  EXPECT_EQ(stats.neigh_failed, 500u);
+  for (uint32_t v : victims) EXPECT_EQ(table.find(Ipv4Addr{v}), nullptr);
+
+  // Re-insert the removed half: everything is found again.
+  now = base + 2 * p.retry_ns;
+  for (uint32_t v : victims) ASSERT_TRUE(table.learn(Ipv4Addr{v}, mac_of(v + 1), true, now));
+  EXPECT_EQ(table.size(), 1000u);
+  for (uint32_t v : alive) EXPECT_EQ(table.find(Ipv4Addr{v})->mac, mac_of(v));
+  for (uint32_t v : victims) EXPECT_EQ(table.find(Ipv4Addr{v})->mac, mac_of(v + 1));
+  size_t seen = 0;
+  table.for_each([&](const NeighEntry&) { ++seen; });
+  EXPECT_EQ(seen, 1000u);
+}
+
+}  // namespace
+}  // namespace tern::l2

@@ -1,0 +1,530 @@
+// Ipv4 + Icmp: a Host (interface, IPv4, ICMP) on end a of a PairWire. The
+// test plays the peer with hand-built frames and reads what the host sends
+// from end b; fragmentation tests put a second Host on end b.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "l3_test_util.hpp"
+#include "tern/drivers/pair_wire.hpp"
+
+namespace tern::l3 {
+namespace {
+
+using namespace tern::l3::test;
+
+const MacAddr kHostMac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}};
+const MacAddr kPeerMac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}};
+const Ipv4Addr kHostIp = Ipv4Addr::from_octets(10, 0, 0, 1);
+const Ipv4Addr kPeerIp = Ipv4Addr::from_octets(10, 0, 0, 2);
+const Ipv4Addr kSubnetBcast = Ipv4Addr::from_octets(10, 0, 0, 255);
+const Ipv4Addr kAllOnes{0xffffffffu};
+constexpr uint8_t kUnknownProto = 99;
+
+struct ParsedIcmp {
+  Bytes ip;    // the whole datagram
+  Bytes icmp;  // its payload
+};
+
+/** Parse a frame the host sent as IPv4/ICMP, checking both checksums. */
+ParsedIcmp parse_icmp_frame(const Bytes& frame) {
+  auto eh = wire::EthernetHeader::parse(frame);
+  EXPECT_TRUE(eh.ok());
+  if (!eh.ok()) return {};
+  EXPECT_EQ(eh->ethertype, wire::ethertype::ipv4);
+  auto v = wire::Ipv4View::parse(l3_of(frame));
+  EXPECT_TRUE(v.ok());
+  if (!v.ok()) return {};
+  EXPECT_TRUE(v->checksum_ok()) << "IPv4 header checksum";
+  EXPECT_EQ(v->protocol(), wire::ip_proto::icmp);
+  EXPECT_TRUE(checksum_valid(v->payload())) << "ICMP checksum";
+  return {Bytes(v->bytes().begin(), v->bytes().end()), Bytes(v->payload().begin(), v->payload().end())};
+}
+
+class Ipv4IcmpTest : public ::testing::Test {
+ protected:
+  explicit Ipv4IcmpTest(const Ipv4Params& ip = {}, const IcmpParams& icmp = {}, uint64_t start = 10 * kSec)
+      : now_(start), host_(wire_.a(), wire::Ipv4Prefix{kHostIp, 24}, ip, icmp) {
+    host_.iface().neighbours().learn(kPeerIp, kPeerMac, true, now_);
+    host_.ip().set_handler(wire::ip_proto::udp, &udp_);
+  }
+  ~Ipv4IcmpTest() override { host_.ip().set_handler(wire::ip_proto::udp, nullptr); }
+
+  IpSpec from_peer(uint8_t proto, Ipv4Addr dst = kHostIp) {
+    IpSpec s;
+    s.src = kPeerIp;
+    s.dst = dst;
+    s.proto = proto;
+    return s;
+  }
+  /** Deliver an IPv4 datagram from the peer in a frame to @p eth_dst. */
+  void inject(const Bytes& dgram, const MacAddr& eth_dst = kHostMac) {
+    host_.receive(eth_frame(eth_dst, kPeerMac, wire::ethertype::ipv4, dgram), now_);
+  }
+  std::vector<Bytes> sent() { return drain(wire_.b()); }
+  /** As sent(), without ARP frames (a stale neighbour entry is re-confirmed by a probe). */
+  std::vector<Bytes> sent_ipv4() {
+    std::vector<Bytes> out;
+    for (Bytes& f : drain(wire_.b())) {
+      if (load_be16(&f[12]) == wire::ethertype::ipv4) out.push_back(std::move(f));
+    }
+    return out;
+  }
+  const L3Stats& st() { return host_.ip().stats(); }
+
+  uint64_t now_ = 10 * kSec;
+  drivers::PairWire wire_{caps_for(kHostMac), caps_for(kPeerMac)};
+  RecordingL4 udp_;
+  Host host_;
+};
+
+TEST_F(Ipv4IcmpTest, EchoRequestGetsByteExactEchoReply) {
+  const Bytes data = pattern(100, 5);
+  IpSpec s = from_peer(wire::ip_proto::icmp);
+  s.tos = 0x10;
+  inject(ipv4_bytes(s, icmp_bytes(wire::icmp_type::echo_request, 0, 0x4242'0007, data)));
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  auto eh = wire::EthernetHeader::parse(out[0]);
+  EXPECT_EQ(eh->dst, kPeerMac);
+  EXPECT_EQ(eh->src, kHostMac);
+  ParsedIcmp r = parse_icmp_frame(out[0]);
+  auto v = wire::Ipv4View::parse(r.ip);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->src(), kHostIp);
+  EXPECT_EQ(v->dst(), kPeerIp);
+  EXPECT_EQ(v->ttl(), 64u);
+  EXPECT_EQ(v->tos(), 0x10u);
+  EXPECT_EQ(v->total_length(), 20u + 8u + data.size());
+  // RFC 792: type 0, same identifier, sequence and data.
+  EXPECT_EQ(r.icmp, icmp_bytes(wire::icmp_type::echo_reply, 0, 0x4242'0007, data));
+  EXPECT_EQ(st().icmp_echo_requests, 1u);
+  EXPECT_EQ(st().icmp_out, 1u);
+  EXPECT_EQ(st().rx_delivered, 1u);
+  EXPECT_EQ(st().tx_datagrams, 1u);
+}
+
+TEST_F(Ipv4IcmpTest, EchoRequestInChainedMbufsIsAnswered) {
+  const Bytes data = pattern(1000, 1);
+  Bytes frame = eth_frame(kHostMac, kPeerMac, wire::ethertype::ipv4,
+                          ipv4_bytes(from_peer(wire::ip_proto::icmp),
+                                     icmp_bytes(wire::icmp_type::echo_request, 0, 0x0001'0002, data)));
+  Packet chained = tern::test::make_packet(frame, 300);
+  ASSERT_EQ(chained.segments(), 4u);
+  host_.receive(std::move(chained), now_);
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(parse_icmp_frame(out[0]).icmp, icmp_bytes(wire::icmp_type::echo_reply, 0, 0x0001'0002, data));
+}
+
+TEST_F(Ipv4IcmpTest, EchoRequestToBroadcastIsNotAnswered) {
+  inject(ipv4_bytes(from_peer(wire::ip_proto::icmp, kSubnetBcast),
+                    icmp_bytes(wire::icmp_type::echo_request, 0, 1, pattern(8))),
+         MacAddr::broadcast());
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(st().icmp_echo_requests, 1u);
+}
+
+TEST_F(Ipv4IcmpTest, EchoRequestWithBadIcmpChecksumIsDropped) {
+  Bytes icmp = icmp_bytes(wire::icmp_type::echo_request, 0, 1, pattern(20));
+  icmp[12] ^= 0x01;
+  inject(ipv4_bytes(from_peer(wire::ip_proto::icmp), icmp));
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(st().dropped(L3Drop::icmp_malformed), 1u);
+}
+
+TEST_F(Ipv4IcmpTest, DropsDatagramWithBadHeaderChecksum) {
+  Bytes d = ipv4_bytes(from_peer(wire::ip_proto::icmp),
+                       icmp_bytes(wire::icmp_type::echo_request, 0, 1, pattern(8)));
+  d[10] ^= 0x40;
+  inject(d);
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(st().dropped(L3Drop::bad_checksum), 1u);
+  EXPECT_EQ(st().rx_delivered, 0u);
+  EXPECT_EQ(st().icmp_in, 0u);
+}
+
+TEST_F(Ipv4IcmpTest, DropsDatagramWithTtlZero) {
+  IpSpec s = from_peer(wire::ip_proto::udp);
+  s.ttl = 0;
+  inject(ipv4_bytes(s, udp_bytes(kPeerIp, kHostIp, 1, 2, pattern(10))));
+  EXPECT_EQ(st().dropped(L3Drop::ttl_zero), 1u);
+  EXPECT_TRUE(udp_.payloads.empty());
+  EXPECT_TRUE(sent().empty());
+}
+
+TEST_F(Ipv4IcmpTest, DropsDatagramNotForUs) {
+  inject(ipv4_bytes(from_peer(kUnknownProto, Ipv4Addr::from_octets(10, 0, 0, 9)), pattern(20)));
+  EXPECT_EQ(st().dropped(L3Drop::not_for_us), 1u);
+  EXPECT_EQ(st().dropped(L3Drop::unknown_protocol), 0u);
+  EXPECT_TRUE(sent().empty()) << "hosts neither forward nor complain";
+}
+
+TEST_F(Ipv4IcmpTest, DropsDatagramFromBroadcastSource) {
+  IpSpec s = from_peer(wire::ip_proto::udp);
+  s.src = kAllOnes;
+  inject(ipv4_bytes(s, pattern(20)));
+  EXPECT_EQ(st().dropped(L3Drop::bad_source), 1u);
+  EXPECT_TRUE(udp_.payloads.empty());
+}
+
+TEST_F(Ipv4IcmpTest, DeliversTransportPayloadWithoutEthernetPadding) {
+  const Bytes udp = udp_bytes(kPeerIp, kHostIp, 1000, 2000, pattern(4));
+  Bytes frame = eth_frame(kHostMac, kPeerMac, wire::ethertype::ipv4, ipv4_bytes(from_peer(17), udp));
+  frame.resize(wire::kEthernetMinFrame, 0);
+  host_.receive(tern::test::make_packet(frame), now_);
+  ASSERT_EQ(udp_.payloads.size(), 1u);
+  EXPECT_EQ(udp_.payloads[0], udp);
+  EXPECT_EQ(udp_.metas[0].src, kPeerIp);
+  EXPECT_EQ(udp_.metas[0].dst, kHostIp);
+  EXPECT_EQ(udp_.metas[0].proto, 17u);
+  EXPECT_EQ(udp_.metas[0].header_len, 20u);
+  EXPECT_FALSE(udp_.metas[0].broadcast);
+}
+
+TEST_F(Ipv4IcmpTest, ClosedPortGetsPortUnreachableQuotingTheOriginal) {
+  udp_.closed = true;
+  const Bytes original = ipv4_bytes(from_peer(17), udp_bytes(kPeerIp, kHostIp, 1000, 2000, pattern(30)));
+  inject(original);
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  ParsedIcmp e = parse_icmp_frame(out[0]);
+  auto v = wire::Ipv4View::parse(e.ip);
+  EXPECT_EQ(v->src(), kHostIp);
+  EXPECT_EQ(v->dst(), kPeerIp);
+  // RFC 792: type 3 code 3, unused 0, then the original IP header and data.
+  ASSERT_GE(e.icmp.size(), 8u);
+  EXPECT_EQ(e.icmp[0], wire::icmp_type::dest_unreachable);
+  EXPECT_EQ(e.icmp[1], wire::icmp_code::port_unreachable);
+  EXPECT_EQ(load_be32(&e.icmp[4]), 0u);
+  EXPECT_EQ(Bytes(e.icmp.begin() + 8, e.icmp.end()), original);
+  EXPECT_EQ(st().icmp_unreach_out, 1u);
+  EXPECT_EQ(st().icmp_errors_out, 1u);
+}
+
+TEST_F(Ipv4IcmpTest, ErrorQuoteKeepsTheErrorWithin576Bytes) {
+  udp_.closed = true;
+  const Bytes original = ipv4_bytes(from_peer(17), udp_bytes(kPeerIp, kHostIp, 1000, 2000, pattern(1000)));
+  inject(original);
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  ParsedIcmp e = parse_icmp_frame(out[0]);
+  EXPECT_EQ(e.ip.size(), 576u) << "RFC 1812 §4.3.2.3";
+  EXPECT_EQ(Bytes(e.icmp.begin() + 8, e.icmp.end()), Bytes(original.begin(), original.begin() + 548));
+}
+
+TEST_F(Ipv4IcmpTest, UnknownProtocolGetsProtocolUnreachable) {
+  const Bytes original = ipv4_bytes(from_peer(kUnknownProto), pattern(12));
+  inject(original);
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  ParsedIcmp e = parse_icmp_frame(out[0]);
+  EXPECT_EQ(e.icmp[0], wire::icmp_type::dest_unreachable);
+  EXPECT_EQ(e.icmp[1], wire::icmp_code::protocol_unreachable);
+  EXPECT_EQ(Bytes(e.icmp.begin() + 8, e.icmp.end()), original);
+  EXPECT_EQ(st().dropped(L3Drop::unknown_protocol), 1u);
+}
+
+TEST_F(Ipv4IcmpTest, NoIcmpErrorAboutIpBroadcast) {
+  inject(ipv4_bytes(from_peer(kUnknownProto, kSubnetBcast), pattern(12)), MacAddr::broadcast());
+  inject(ipv4_bytes(from_peer(kUnknownProto, kAllOnes), pattern(12)), MacAddr::broadcast());
+  udp_.closed = true;
+  inject(ipv4_bytes(from_peer(17, kSubnetBcast), udp_bytes(kPeerIp, kSubnetBcast, 1, 2, pattern(4))),
+         MacAddr::broadcast());
+  EXPECT_EQ(st().dropped(L3Drop::unknown_protocol), 2u);
+  EXPECT_TRUE(sent().empty()) << "RFC 1122 §3.2.2: never about an IP broadcast";
+  EXPECT_EQ(st().icmp_errors_out, 0u);
+}
+
+TEST_F(Ipv4IcmpTest, NoIcmpErrorAboutLinkLayerBroadcast) {
+  // Unicast to our address, but sent to ff:ff:ff:ff:ff:ff.
+  inject(ipv4_bytes(from_peer(kUnknownProto), pattern(12)), MacAddr::broadcast());
+  EXPECT_EQ(st().dropped(L3Drop::unknown_protocol), 1u);
+  EXPECT_TRUE(sent().empty()) << "RFC 1122 §3.2.2: MUST NOT send an ICMP error about a link-layer broadcast";
+}
+
+TEST_F(Ipv4IcmpTest, NoIcmpErrorAboutUnspecifiedOrLoopbackSource) {
+  IpSpec s = from_peer(kUnknownProto);
+  s.src = Ipv4Addr::from_octets(0, 0, 0, 0);
+  inject(ipv4_bytes(s, pattern(12)));
+  s.src = Ipv4Addr::from_octets(127, 0, 0, 1);
+  inject(ipv4_bytes(s, pattern(12)));
+  EXPECT_TRUE(sent().empty()) << "RFC 1122 §3.2.2: only about datagrams from a single host";
+  EXPECT_EQ(st().icmp_errors_out, 0u);
+  EXPECT_EQ(st().rx_delivered, 0u);
+}
+
+TEST_F(Ipv4IcmpTest, ReassemblyTimeoutSendsTimeExceededAboutFirstFragment) {
+  IpSpec s = from_peer(17);
+  s.mf = true;
+  s.id = 77;
+  const Bytes first = ipv4_bytes(s, pattern(24));
+  inject(first);
+  host_.tick(now_ + 1);
+  EXPECT_TRUE(sent().empty());
+  host_.tick(now_ + ReassemblyParams{}.timeout_ns);
+  auto out = sent_ipv4();
+  ASSERT_EQ(out.size(), 1u);
+  ParsedIcmp e = parse_icmp_frame(out[0]);
+  EXPECT_EQ(e.icmp[0], wire::icmp_type::time_exceeded);
+  EXPECT_EQ(e.icmp[1], wire::icmp_code::reassembly_exceeded);
+  EXPECT_EQ(Bytes(e.icmp.begin() + 8, e.icmp.end()), first);
+  EXPECT_EQ(st().dropped(L3Drop::reassembly_timeout), 1u);
+}
+
+TEST_F(Ipv4IcmpTest, NoTimeExceededAboutAFragmentedIcmpError) {
+  IpSpec s = from_peer(wire::ip_proto::icmp);
+  s.mf = true;
+  Bytes body = icmp_bytes(wire::icmp_type::dest_unreachable, 3, 0, pattern(40));
+  body.resize(24);
+  inject(ipv4_bytes(s, body));
+  host_.tick(now_ + ReassemblyParams{}.timeout_ns);
+  EXPECT_TRUE(sent().empty()) << "RFC 1122 §3.2.2: never about an ICMP error";
+  EXPECT_EQ(st().dropped(L3Drop::reassembly_timeout), 1u);
+}
+
+TEST_F(Ipv4IcmpTest, OutputFailsWithoutRoute) {
+  OutputParams p;
+  p.dst = Ipv4Addr::from_octets(192, 168, 1, 1);
+  p.proto = 17;
+  Status s = host_.output(pattern(20), p, now_);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, Errc::no_route);
+  EXPECT_EQ(st().dropped(L3Drop::no_route), 1u);
+  EXPECT_TRUE(sent().empty());
+}
+
+TEST_F(Ipv4IcmpTest, DontFragmentAndTooBigFails) {
+  OutputParams p;
+  p.dst = kPeerIp;
+  p.proto = 17;
+  p.dont_fragment = true;
+  Status s = host_.output(pattern(2000), p, now_);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, Errc::would_block);
+  EXPECT_EQ(st().dropped(L3Drop::too_big_df), 1u);
+  EXPECT_TRUE(sent().empty());
+  // Within the MTU, DF goes out as set.
+  ASSERT_TRUE(host_.output(pattern(1480), p, now_).ok());
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  auto v = wire::Ipv4View::parse(l3_of(out[0]));
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->dont_fragment());
+  EXPECT_EQ(v->total_length(), 1500u);
+}
+
+/** An ICMP "fragmentation needed" from the peer about a UDP datagram we sent it. */
+Bytes frag_needed(uint16_t mtu) {
+  IpSpec quoted;
+  quoted.src = kHostIp;
+  quoted.dst = kPeerIp;
+  quoted.proto = 17;
+  quoted.df = true;
+  Bytes q = ipv4_bytes(quoted, udp_bytes(kHostIp, kPeerIp, 1000, 2000, pattern(1400)));
+  q.resize(20 + 8);  // header and the first 8 bytes, as RFC 792 requires
+  IpSpec s;
+  s.src = kPeerIp;
+  s.dst = kHostIp;
+  s.proto = wire::ip_proto::icmp;
+  return ipv4_bytes(s, icmp_bytes(wire::icmp_type::dest_unreachable, wire::icmp_code::frag_needed, mtu, q));
+}
+
+class PmtuTest : public Ipv4IcmpTest {
+ protected:
+  static Ipv4Params with_expiry() {
+    Ipv4Params p;
+    p.pmtu_expiry_ns = 600 * kSec;
+    return p;
+  }
+  PmtuTest() : Ipv4IcmpTest(with_expiry()) {}
+};
+
+TEST_F(PmtuTest, FragNeededLowersPathMtuUntilItExpires) {
+  ASSERT_EQ(host_.ip().path(kPeerIp)->mtu, 1500u);
+  const uint64_t t1 = now_;
+  inject(frag_needed(1000));
+  EXPECT_EQ(host_.ip().path(kPeerIp)->mtu, 1000u);
+  EXPECT_EQ(st().pmtu_updates, 1u);
+  EXPECT_EQ(st().icmp_errors_in, 1u);
+  // The transport that sent the quoted datagram hears about it.
+  ASSERT_EQ(udp_.errors.size(), 1u);
+  const auto& e = udp_.errors[0];
+  EXPECT_EQ(e.err.type, wire::icmp_type::dest_unreachable);
+  EXPECT_EQ(e.err.code, wire::icmp_code::frag_needed);
+  EXPECT_EQ(e.err.next_hop_mtu, 1000u);
+  EXPECT_EQ(e.err.reporter, kPeerIp);
+  EXPECT_EQ(e.err.src, kHostIp);
+  EXPECT_EQ(e.err.dst, kPeerIp);
+  EXPECT_EQ(e.err.proto, 17u);
+  ASSERT_GE(e.quoted.size(), 8u);
+  EXPECT_EQ(load_be16(&e.quoted[0]), 1000u);
+  EXPECT_EQ(load_be16(&e.quoted[2]), 2000u);
+
+  // A larger value never raises it (RFC 1191 §6.3).
+  inject(frag_needed(1400));
+  EXPECT_EQ(host_.ip().path(kPeerIp)->mtu, 1000u);
+  EXPECT_EQ(st().pmtu_updates, 1u);
+
+  // Output now fragments to the path MTU.
+  OutputParams p;
+  p.dst = kPeerIp;
+  p.proto = 17;
+  ASSERT_TRUE(host_.output(pattern(1400), p, now_).ok());
+  auto out = sent();
+  ASSERT_EQ(out.size(), 2u);
+  for (const Bytes& f : out) EXPECT_LE(f.size() - 14, 1000u);
+
+  host_.tick(t1 + 600 * kSec - 1);
+  EXPECT_EQ(host_.ip().path(kPeerIp)->mtu, 1000u);
+  host_.tick(t1 + 600 * kSec);
+  EXPECT_EQ(host_.ip().path(kPeerIp)->mtu, 1500u) << "RFC 1191 §6.3: learned PMTU ages out";
+  // Other destinations were never affected.
+  EXPECT_EQ(host_.ip().path(Ipv4Addr::from_octets(10, 0, 0, 3))->mtu, 1500u);
+}
+
+TEST_F(PmtuTest, FragNeededBelowIpv4MinimumIsIgnored) {
+  inject(frag_needed(40));
+  EXPECT_EQ(host_.ip().path(kPeerIp)->mtu, 1500u);
+  EXPECT_EQ(st().pmtu_updates, 0u);
+}
+
+class RateLimitTest : public Ipv4IcmpTest {
+ protected:
+  static IcmpParams limited() {
+    IcmpParams p;
+    p.error_rate = 10;  // per second
+    p.error_burst = 3;
+    return p;
+  }
+  explicit RateLimitTest(uint64_t start = 10 * kSec) : Ipv4IcmpTest({}, limited(), start) {}
+  /** Send @p n datagrams that each deserve an error; @return errors sent. */
+  size_t provoke(int n) {
+    for (int i = 0; i < n; ++i) inject(ipv4_bytes(from_peer(kUnknownProto), pattern(8)));
+    return sent_ipv4().size();
+  }
+};
+
+class RateLimitFromTimeZeroTest : public RateLimitTest {
+ protected:
+  RateLimitFromTimeZeroTest() : RateLimitTest(0) {}
+};
+
+TEST_F(RateLimitTest, ErrorsBeyondTheBurstAreDroppedAndTheBucketRefills) {
+  EXPECT_EQ(provoke(5), 3u);
+  EXPECT_EQ(st().dropped(L3Drop::icmp_rate_limited), 2u);
+  now_ += 100'000'000;  // 100 ms at 10/s: one token
+  EXPECT_EQ(provoke(2), 1u);
+  EXPECT_EQ(st().dropped(L3Drop::icmp_rate_limited), 3u);
+  now_ += 10 * kSec;  // refills, but never beyond the burst
+  EXPECT_EQ(provoke(5), 3u);
+  EXPECT_EQ(st().dropped(L3Drop::icmp_rate_limited), 5u);
+  EXPECT_EQ(st().icmp_errors_out, 7u);
+}
+
+TEST_F(RateLimitFromTimeZeroTest, BucketRefillsAfterABurstAtTimeZero) {
+  ASSERT_EQ(now_, 0u);  // a fake clock that starts at zero
+  EXPECT_EQ(provoke(3), 3u);
+  EXPECT_EQ(provoke(1), 0u);
+  now_ = 1 * kSec;
+  EXPECT_EQ(provoke(3), 3u) << "one second at 10/s refills the bucket of 3";
+}
+
+// --- two hosts: fragmentation on output, reassembly on input ----------------
+
+class TwoHostsTest : public ::testing::Test {
+ protected:
+  TwoHostsTest() {
+    a_.iface().neighbours().learn(kPeerIp, kPeerMac, true, now_);
+    b_.iface().neighbours().learn(kHostIp, kHostMac, true, now_);
+    b_.ip().set_handler(17, &b_udp_);
+  }
+  ~TwoHostsTest() override { b_.ip().set_handler(17, nullptr); }
+
+  /** Move every frame a sent to b, keeping a copy of each. */
+  std::vector<Bytes> deliver_to_b() {
+    std::vector<Bytes> copies;
+    rte_mbuf* m = nullptr;
+    while (wire_.b().rx_burst(0, &m, 1) == 1) {
+      Packet p(m);
+      copies.push_back(tern::test::bytes_of(p));
+      b_.receive(std::move(p), now_);
+    }
+    return copies;
+  }
+
+  uint64_t now_ = 10 * kSec;
+  drivers::PairWire wire_{caps_for(kHostMac), caps_for(kPeerMac)};
+  Host a_{wire_.a(), wire::Ipv4Prefix{kHostIp, 24}};
+  Host b_{wire_.b(), wire::Ipv4Prefix{kPeerIp, 24}};
+  RecordingL4 b_udp_;
+};
+
+TEST_F(TwoHostsTest, LargeDatagramIsFragmentedAndReassembledByteExact) {
+  const Bytes udp = udp_bytes(kHostIp, kPeerIp, 1000, 2000, pattern(3992, 11));  // 4000 bytes
+  OutputParams p;
+  p.dst = kPeerIp;
+  p.proto = 17;
+  ASSERT_TRUE(a_.output(udp, p, now_).ok());
+  auto frames = deliver_to_b();
+  ASSERT_EQ(frames.size(), 3u);
+  const uint16_t totals[] = {1500, 1500, 20 + 4000 - 2 * 1480};
+  const uint16_t offsets[] = {0, 1480, 2960};
+  uint16_t id = 0;
+  for (size_t i = 0; i < 3; ++i) {
+    auto v = wire::Ipv4View::parse(l3_of(frames[i]));
+    ASSERT_TRUE(v.ok());
+    EXPECT_TRUE(v->checksum_ok()) << "fragment " << i;
+    EXPECT_EQ(v->total_length(), totals[i]) << "fragment " << i;
+    EXPECT_EQ(v->fragment_offset(), offsets[i]) << "fragment " << i;
+    EXPECT_EQ(v->more_fragments(), i < 2) << "fragment " << i;
+    EXPECT_FALSE(v->dont_fragment());
+    EXPECT_EQ(v->src(), kHostIp);
+    EXPECT_EQ(v->dst(), kPeerIp);
+    EXPECT_EQ(v->protocol(), 17u);
+    if (i == 0) id = v->id();
+    EXPECT_EQ(v->id(), id) << "all fragments share the identification";
+    EXPECT_EQ(Bytes(v->payload().begin(), v->payload().end()),
+              Bytes(udp.begin() + offsets[i], udp.begin() + offsets[i] + (totals[i] - 20)));
+  }
+  EXPECT_EQ(a_.ip().stats().fragmented, 1u);
+  EXPECT_EQ(a_.ip().stats().fragments_created, 3u);
+  ASSERT_EQ(b_udp_.payloads.size(), 1u);
+  EXPECT_EQ(b_udp_.payloads[0], udp);
+  EXPECT_EQ(b_.ip().stats().reassembled, 1u);
+  EXPECT_EQ(b_.ip().stats().rx_fragments, 3u);
+}
+
+TEST_F(TwoHostsTest, FragmentsArrivingOutOfOrderAreReassembled) {
+  const Bytes udp = udp_bytes(kHostIp, kPeerIp, 1000, 2000, pattern(5000, 3));
+  OutputParams p;
+  p.dst = kPeerIp;
+  p.proto = 17;
+  ASSERT_TRUE(a_.output(udp, p, now_).ok());
+  std::vector<rte_mbuf*> ms;
+  rte_mbuf* m = nullptr;
+  while (wire_.b().rx_burst(0, &m, 1) == 1) ms.push_back(m);
+  ASSERT_EQ(ms.size(), 4u);
+  for (size_t i = ms.size(); i-- > 0;) b_.receive(Packet(ms[i]), now_);
+  ASSERT_EQ(b_udp_.payloads.size(), 1u);
+  EXPECT_EQ(b_udp_.payloads[0], udp);
+}
+
+TEST_F(TwoHostsTest, LargeEchoRequestIsAnsweredAcrossFragmentation) {
+  const Bytes data = pattern(3000, 4);
+  OutputParams p;
+  p.dst = kPeerIp;
+  p.proto = wire::ip_proto::icmp;
+  ASSERT_TRUE(a_.output(icmp_bytes(wire::icmp_type::echo_request, 0, 0x0101'0001, data), p, now_).ok());
+  deliver_to_b();
+  // b answered with a fragmented reply; a reassembles it.
+  EXPECT_EQ(b_.ip().stats().icmp_echo_requests, 1u);
+  EXPECT_EQ(b_.ip().stats().fragmented, 1u);
+  a_.poll(now_);
+  EXPECT_EQ(a_.ip().stats().reassembled, 1u);
+  EXPECT_EQ(a_.ip().stats().icmp_echo_replies, 1u);
+}
+
+}  // namespace
+}  // namespace tern::l3
