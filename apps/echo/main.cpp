@@ -125,8 +125,12 @@ void serve_udp_echo(tern::Core& core, uint16_t port) {
   (*s)->on_readable([](tern::udp::Socket& sock) {
     tern::udp::Datagram d;
     while (sock.recv(d)) {
-      // Zero copy: the received payload mbufs go back out behind new headers.
-      (void)sock.send(d.from, std::move(d.payload));
+      // Never answer a broadcast (amplification) or another echo/chargen
+      // service or port 0 (two echo servers would ping-pong forever).
+      if (d.broadcast || d.from.port == 0 || d.from.port == 7 || d.from.port == 19) continue;
+      // Zero copy: the received payload mbufs go back out behind new
+      // headers, from the address the request was sent to.
+      (void)sock.send(d.from, std::move(d.payload), d.to.addr);
     }
     (void)sock.take_error();
   });

@@ -22,7 +22,7 @@ void count_copy(size_t bytes) {
 // becomes the new head when the old head is dropped.
 void move_head_meta(const rte_mbuf* from, rte_mbuf* to) {
   to->port = from->port;
-  to->ol_flags = from->ol_flags;
+  to->ol_flags = (to->ol_flags & Packet::kAttachFlags) | (from->ol_flags & ~Packet::kAttachFlags);
   to->packet_type = from->packet_type;
   to->hash = from->hash;
   to->tx_offload = from->tx_offload;
@@ -244,6 +244,7 @@ Packet Packet::clone_copy(rte_mempool* pool) const noexcept {
 RxCsum Packet::rx_ip_csum() const noexcept {
   switch (m_->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) {
     case RTE_MBUF_F_RX_IP_CKSUM_GOOD:
+    case RTE_MBUF_F_RX_IP_CKSUM_NONE:  // verified, field not filled (virtio)
       return RxCsum::good;
     case RTE_MBUF_F_RX_IP_CKSUM_BAD:
       return RxCsum::bad;
@@ -255,6 +256,7 @@ RxCsum Packet::rx_ip_csum() const noexcept {
 RxCsum Packet::rx_l4_csum() const noexcept {
   switch (m_->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
     case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
+    case RTE_MBUF_F_RX_L4_CKSUM_NONE:  // verified, field not filled (virtio)
       return RxCsum::good;
     case RTE_MBUF_F_RX_L4_CKSUM_BAD:
       return RxCsum::bad;

@@ -175,9 +175,7 @@ void Interface::emit(Packet payload, const MacAddr& dst, uint16_t ethertype) {
       stats_.drop(L2Drop::no_mbuf);
       return;
     }
-    rte_mbuf* m = payload.mbuf();
-    head.mbuf()->ol_flags = m->ol_flags;
-    head.mbuf()->tx_offload = m->tx_offload;
+    head.copy_tx_offloads(payload);
     if (!head.chain(std::move(payload))) {
       stats_.drop(L2Drop::no_mbuf);
       return;

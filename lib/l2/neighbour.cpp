@@ -93,11 +93,14 @@ void NeighbourTable::remove(Ipv4Addr ip) {
 }
 
 void NeighbourTable::enqueue(NeighEntry& e, Packet dgram) {
+  Packet* q = &queues_[size_t{e.qslot} * p_.queue_len];
   if (e.qlen >= p_.queue_len) {
+    // RFC 1122 §2.3.2.2: SHOULD save at least one (the latest) packet: the oldest goes.
     stats_.drop(L2Drop::neigh_queue_full);
-    return;  // dgram (taken by value) is freed here
+    for (uint32_t i = 1; i < e.qlen; ++i) q[i - 1] = std::move(q[i]);
+    --e.qlen;
   }
-  queues_[size_t{e.qslot} * p_.queue_len + e.qlen++] = std::move(dgram);
+  q[e.qlen++] = std::move(dgram);
   ++stats_.neigh_queued;
 }
 

@@ -108,6 +108,9 @@ void Icmp::error_input(const Packet& msg, const Ipv4Meta& meta, uint8_t type, ui
     // Only about datagrams we sent (RFC 5927 §4.1 style check on the quoted source).
     if (err.next_hop_mtu >= 68 && ip_.is_local(err.src)) ip_.update_pmtu(err.dst, err.next_hop_mtu, now);
   }
+  // Redirect and source quench do not mean a send failed: not reported to
+  // sockets. (Acting on redirects, RFC 1122 §3.2.2.2, is not implemented.)
+  if (type == wire::icmp_type::redirect || type == wire::icmp_type::source_quench) return;
   if (L4Handler* h = ip_.handler(err.proto); h != nullptr && h != this) h->icmp_error(err, now);
 }
 
@@ -124,36 +127,36 @@ bool Icmp::take_token(uint64_t now) {
   return true;
 }
 
-void Icmp::send_error(const Packet& original, uint8_t type, uint8_t code, uint16_t mtu, uint64_t now) {
+bool Icmp::send_error(const Packet& original, uint8_t type, uint8_t code, uint16_t mtu, uint64_t now) {
   L3Stats& st = ip_.stats();
   uint8_t scratch[60 + 8];
   uint32_t avail = std::min<uint32_t>(original.length(), sizeof(scratch));
   const uint8_t* p = original.read(0, avail, scratch);
   auto v = wire::Ipv4View::parse_quoted({p, avail});
-  if (!v) return;
+  if (!v) return false;
   // RFC 1122 §3.2.2: never about an ICMP error, a broadcast/multicast,
   // a non-first fragment, or a source that is not a unicast host.
   wire::Ipv4Addr src = v->src();
   if (v->protocol() == wire::ip_proto::icmp && (v->payload().empty() || is_error_type(v->payload()[0])))
-    return;
+    return false;
   if (!ip_.is_local(v->dst()) && v->dst() != wire::Ipv4Addr{}) {
     bool bcast = v->dst().is_broadcast() || v->dst().is_multicast();
     for (auto* i : ip_.interfaces()) bcast = bcast || i->is_broadcast(v->dst());
-    if (bcast) return;
+    if (bcast) return false;
   }
   if (v->fragment_offset() != 0 || src.is_unspecified() || src.is_broadcast() || src.is_multicast() ||
-      src.is_loopback())
-    return;
+      src.is_loopback() || (src.v >> 28) == 0xf)  // class E (240/4) is never a host
+    return false;
   if (!take_token(now)) {
     st.drop(L3Drop::icmp_rate_limited);
-    return;
+    return false;
   }
   uint32_t quote = std::min<uint32_t>(original.length(), kMaxQuote);
   Packet e = Packet::alloc(ip_.pool());
   uint8_t* h = e ? e.append(static_cast<uint16_t>(wire::kIcmpHeaderLen + quote)) : nullptr;
   if (h == nullptr) {
     st.drop(L3Drop::no_mbuf);
-    return;
+    return false;
   }
   h[0] = type;
   h[1] = code;
@@ -165,10 +168,10 @@ void Icmp::send_error(const Packet& original, uint8_t type, uint8_t code, uint16
   out.src = ip_.is_local(v->dst()) ? v->dst() : wire::Ipv4Addr{};
   out.dst = src;
   out.proto = wire::ip_proto::icmp;
-  if (ip_.output(std::move(e), out, now)) {
-    ++st.icmp_out;
-    ++st.icmp_errors_out;
-  }
+  if (!ip_.output(std::move(e), out, now)) return false;
+  ++st.icmp_out;
+  ++st.icmp_errors_out;
+  return true;
 }
 
 }  // namespace tern::l3

@@ -7,6 +7,8 @@
  */
 #include "tern/l3/ipv4.hpp"
 
+#include <rte_random.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -73,6 +75,9 @@ Ipv4::Ipv4(const Ipv4Params& params, std::vector<l2::Interface*> ifaces, RouteTa
       pool_(pool),
       reasm_(params.reassembly, stats_) {
   if (p_.default_ttl == 0) p_.default_ttl = 64;  // RFC 1122 §3.2.1.7: never send TTL 0
+  // RFC 6864 §4.1: IDs must not repeat between cores sending to one peer; a
+  // random start per core (and per process) also keeps them unpredictable.
+  next_id_ = static_cast<uint16_t>(rte_rand());
 }
 
 bool Ipv4::is_local(Ipv4Addr a) const noexcept {
@@ -104,7 +109,9 @@ L3Drop drop_for(Errc e) {
 // serve) (a), limited and subnet-directed broadcasts (c)/(d), multicast,
 // loopback 127/8 (g), and our own addresses (a martian: someone spoofs us).
 bool Ipv4::source_valid(Ipv4Addr src) const noexcept {
-  if (src.is_unspecified() || src.is_broadcast() || src.is_multicast() || src.is_loopback()) return false;
+  if (src.is_unspecified() || src.is_broadcast() || src.is_multicast() || src.is_loopback() ||
+      (src.v >> 28) == 0xf)  // class E, reserved (RFC 1112 §4)
+    return false;
   for (const auto* i : ifaces_) {
     if (i->is_local(src) || i->is_broadcast(src)) return false;
   }
@@ -129,7 +136,10 @@ bool Ipv4::validate(Packet& dgram, l2::Interface& iface) {
     stats_.drop(L3Drop::bad_checksum);
     return false;
   }
-  if (v->ttl() == 0) {  // RFC 791 §3.2 "Time to Live": zero means destroy
+  // RFC 791 §3.2 "Time to Live": zero means destroy. Deviation: RFC 1122
+  // §3.2.1.7 says a host MUST NOT discard for TTL < 2; we accept TTL 1 but
+  // drop TTL 0, which only a broken or hostile sender emits (counted).
+  if (v->ttl() == 0) {
     stats_.drop(L3Drop::ttl_zero);
     return false;
   }
@@ -184,9 +194,10 @@ void Ipv4::deliver(Packet dgram, l2::Interface& iface, uint64_t now, bool link_b
   if (h == nullptr) {
     stats_.drop(L3Drop::unknown_protocol);
     // RFC 1122 §3.2.2.1: SHOULD send protocol unreachable.
-    if (icmp_ != nullptr && !m.broadcast) {
-      icmp_->send_error(dgram, wire::icmp_type::dest_unreachable, wire::icmp_code::protocol_unreachable, 0,
-                        now);
+    if (icmp_ != nullptr && !m.broadcast &&
+        icmp_->send_error(dgram, wire::icmp_type::dest_unreachable, wire::icmp_code::protocol_unreachable, 0,
+                          now)) {
+      ++stats_.icmp_unreach_out;
     }
     return;
   }
@@ -194,9 +205,9 @@ void Ipv4::deliver(Packet dgram, l2::Interface& iface, uint64_t now, bool link_b
   dgram.trim_front(m.header_len);
   if (h->input(dgram, m, now) == L4Verdict::port_unreachable && dgram && !m.broadcast) {
     dgram.prepend(m.header_len);  // the header bytes are still in the headroom
-    if (icmp_ != nullptr) {
+    if (icmp_ != nullptr && icmp_->send_error(dgram, wire::icmp_type::dest_unreachable,
+                                              wire::icmp_code::port_unreachable, 0, now)) {
       ++stats_.icmp_unreach_out;
-      icmp_->send_error(dgram, wire::icmp_type::dest_unreachable, wire::icmp_code::port_unreachable, 0, now);
     }
   }
 }
@@ -338,7 +349,8 @@ Status Ipv4::output(Packet l4, const OutputParams& params, uint64_t now) {
     stats_.drop(L3Drop::bad_length);
     return make_error(Errc::bad_length, "datagram longer than 65535 bytes");
   }
-  l4.mbuf()->ol_flags &= RTE_MBUF_F_TX_OFFLOAD_MASK;  // no RX flags leak into TX
+  // No RX flags leak into TX; the buffer's attach markers stay.
+  l4.mbuf()->ol_flags &= RTE_MBUF_F_TX_OFFLOAD_MASK | Packet::kAttachFlags;
   uint8_t* h = l4.prepend(wire::kIpv4MinHeaderLen);
   if (h == nullptr) {
     Packet head = Packet::alloc(pool_);
@@ -346,8 +358,7 @@ Status Ipv4::output(Packet l4, const OutputParams& params, uint64_t now) {
       stats_.drop(L3Drop::no_mbuf);
       return make_error(Errc::no_memory, "no mbuf for the IPv4 header");
     }
-    head.mbuf()->ol_flags = l4.ol_flags();
-    head.mbuf()->l4_len = l4.mbuf()->l4_len;
+    head.copy_tx_offloads(l4);
     if (!head.chain(std::move(l4))) {
       stats_.drop(L3Drop::no_mbuf);
       return make_error(Errc::no_memory, "mbuf chain too long");

@@ -162,7 +162,7 @@ uint32_t Reassembler::max_end(const Slot& s) const {
 }
 
 bool Reassembler::complete(const Slot& s) const {
-  if (!s.have_last || s.header_len == 0) return false;
+  if (!s.have_last || s.header_len == 0 || s.header_len + s.total > 65535) return false;
   uint32_t expect = 0;
   for (uint32_t n = s.head; n != kNil; n = nodes_[n].next) {
     if (nodes_[n].off != expect) return false;
@@ -247,6 +247,13 @@ Packet Reassembler::add(Packet&& frag, const wire::Ipv4View& ip, uint64_t now) {
     s->have_last = true;
     s->total = end;
   } else if (s->have_last && end > s->total) {
+    release(*s, L3Drop::bad_fragment);
+    stats_.drop(L3Drop::bad_fragment);
+    return {};
+  }
+  // RFC 791: the whole datagram, with the first fragment's header, must fit 65535 bytes.
+  if ((s->header_len != 0 && s->header_len + end > 65535) ||
+      (off == 0 && s->have_last && hlen + s->total > 65535)) {
     release(*s, L3Drop::bad_fragment);
     stats_.drop(L3Drop::bad_fragment);
     return {};

@@ -63,8 +63,8 @@ Result<size_t> Socket::recv_copy(std::span<uint8_t> out, Endpoint* from) noexcep
   return len;
 }
 
-Status Socket::send(const Endpoint& to, Packet payload) noexcept {
-  return udp_.output(port_, to, std::move(payload));
+Status Socket::send(const Endpoint& to, Packet payload, wire::Ipv4Addr src) noexcept {
+  return udp_.output(port_, to, std::move(payload), src);
 }
 
 Status Socket::send_copy(const Endpoint& to, std::span<const uint8_t> data) noexcept {
@@ -108,13 +108,21 @@ void Udp::close(Socket* s) {
   by_port_[s->port()] = nullptr;
   ready_.erase(std::remove(ready_.begin(), ready_.end(), s), ready_.end());
   std::replace(dispatching_.begin(), dispatching_.end(), s, static_cast<Socket*>(nullptr));
-  owned_.erase(s->port());
+  auto it = owned_.find(s->port());
+  if (it == owned_.end()) return;
+  if (in_dispatch_) {
+    // Its callback may be running right now: free it after dispatch_events().
+    it->second->ring_.clear();
+    closed_.push_back(std::move(it->second));
+  }
+  owned_.erase(it);
 }
 
 void Udp::dispatch_events() {
   // Callbacks may close sockets (close() nulls them here) or make sockets
   // ready again (they go to ready_ for the next turn): work on a snapshot.
   std::swap(ready_, dispatching_);
+  in_dispatch_ = true;
   for (size_t i = 0; i < dispatching_.size(); ++i) {
     Socket* s = dispatching_[i];
     if (s == nullptr) continue;
@@ -122,6 +130,8 @@ void Udp::dispatch_events() {
     if (s->cb_) s->cb_(*s);
   }
   dispatching_.clear();
+  in_dispatch_ = false;
+  closed_.clear();
 }
 
 bool Udp::checksum_ok(const Packet& dgram, const l3::Ipv4Meta& meta) const noexcept {
@@ -163,7 +173,7 @@ l3::L4Verdict Udp::input(Packet& dgram, const l3::Ipv4Meta& meta, uint64_t now) 
   ++stats_.rx_datagrams;
   stats_.rx_bytes += len - wire::kUdpHeaderLen;
   dgram.trim_front(wire::kUdpHeaderLen);
-  Datagram d{std::move(dgram), Endpoint{meta.src, sport}, Endpoint{meta.dst, dport}};
+  Datagram d{std::move(dgram), Endpoint{meta.src, sport}, Endpoint{meta.dst, dport}, meta.broadcast};
   if (!s->enqueue(std::move(d))) {
     stats_.drop(UdpDrop::queue_full);
     return l3::L4Verdict::consumed;
@@ -188,7 +198,7 @@ void Udp::icmp_error(const l3::IcmpError& err, uint64_t) {
   }
 }
 
-Status Udp::output(uint16_t src_port, const Endpoint& to, Packet payload) noexcept {
+Status Udp::output(uint16_t src_port, const Endpoint& to, Packet payload, wire::Ipv4Addr src) noexcept {
   if (to.port == 0) {
     ++stats_.tx_errors;
     return make_error(Errc::invalid_argument, "destination port 0");
@@ -202,6 +212,12 @@ Status Udp::output(uint16_t src_port, const Endpoint& to, Packet payload) noexce
   if (!path) {
     ++stats_.tx_errors;
     return path.error();
+  }
+  if (src.is_unspecified()) {
+    src = path->src;
+  } else if (!ip_.is_local(src)) {
+    ++stats_.tx_errors;
+    return make_error(Errc::invalid_argument, "source address is not one of ours");
   }
   payload.clear_offloads();
   uint8_t* h = payload.prepend(wire::kUdpHeaderLen);
@@ -218,7 +234,7 @@ Status Udp::output(uint16_t src_port, const Endpoint& to, Packet payload) noexce
   store_be16(h + 2, to.port);
   store_be16(h + 4, static_cast<uint16_t>(len));
   ChecksumAccumulator acc;
-  add_ipv4_pseudo_header(acc, path->src.v, to.addr.v, wire::ip_proto::udp, static_cast<uint16_t>(len));
+  add_ipv4_pseudo_header(acc, src.v, to.addr.v, wire::ip_proto::udp, static_cast<uint16_t>(len));
   const PortCaps& caps = path->iface->caps();
   if (caps.tx_udp_csum && len + wire::kIpv4MinHeaderLen <= path->mtu) {
     // Offload: the field holds the pseudo-header sum, the NIC adds the rest.
@@ -232,7 +248,7 @@ Status Udp::output(uint16_t src_port, const Endpoint& to, Packet payload) noexce
     store_be16(h + 6, c == 0 ? 0xffff : c);  // RFC 768: transmit a computed 0 as all ones
   }
   l3::OutputParams out;
-  out.src = path->src;
+  out.src = src;
   out.dst = to.addr;
   out.proto = wire::ip_proto::udp;
   Status st = ip_.output(std::move(payload), out, now_);

@@ -182,3 +182,37 @@ TEST(Packet, MoveTransfersOwnership) {
 
 }  // namespace
 }  // namespace tern
+
+namespace tern {
+namespace {
+
+// Reusing a shared (indirect) mbuf for transmit must keep its attach marker,
+// or freeing it would leak the buffer it points at and corrupt the pool.
+TEST(Packet, ClearOffloadsKeepsIndirectMarker) {
+  std::vector<uint8_t> b(100, 7);
+  Packet p = test::make_packet(b);
+  Packet s = p.share(test::pool());
+  ASSERT_TRUE(RTE_MBUF_CLONED(s.mbuf()));
+  s.mbuf()->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+  s.clear_offloads();
+  EXPECT_TRUE(RTE_MBUF_CLONED(s.mbuf()));
+  EXPECT_EQ(s.ol_flags() & RTE_MBUF_F_RX_L4_CKSUM_MASK, 0u);
+  Packet head = Packet::alloc(test::pool());
+  head.copy_tx_offloads(s);
+  EXPECT_FALSE(RTE_MBUF_CLONED(head.mbuf()));
+}
+
+// RTE_MBUF_F_RX_*_CKSUM_NONE: the NIC verified the data, the field is not filled.
+TEST(Packet, RxChecksumNoneCountsAsVerified) {
+  Packet p = Packet::alloc(test::pool());
+  p.mbuf()->ol_flags = RTE_MBUF_F_RX_L4_CKSUM_NONE | RTE_MBUF_F_RX_IP_CKSUM_NONE;
+  EXPECT_EQ(p.rx_l4_csum(), RxCsum::good);
+  EXPECT_EQ(p.rx_ip_csum(), RxCsum::good);
+  p.mbuf()->ol_flags = RTE_MBUF_F_RX_L4_CKSUM_BAD;
+  EXPECT_EQ(p.rx_l4_csum(), RxCsum::bad);
+  p.mbuf()->ol_flags = 0;
+  EXPECT_EQ(p.rx_l4_csum(), RxCsum::unknown);
+}
+
+}  // namespace
+}  // namespace tern

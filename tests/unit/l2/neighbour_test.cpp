@@ -139,13 +139,14 @@ TEST_F(NeighbourTableTest, ReplyFlushesQueuedPacketsInOrder) {
   EXPECT_EQ(sink_.requests.size(), 1u);
 }
 
-TEST_F(NeighbourTableTest, QueueBoundDropsAndCountsQueueFull) {
+// RFC 1122 §2.3.2.2: keep the latest packets; the oldest are dropped and counted.
+TEST_F(NeighbourTableTest, QueueBoundKeepsLatestAndCountsQueueFull) {
   for (uint32_t i = 0; i < 6; ++i) table_.send(kPeer, tagged(i), kT0);
   EXPECT_EQ(table_.find(kPeer)->qlen, 4u);
   EXPECT_EQ(stats_.dropped(L2Drop::neigh_queue_full), 2u);
-  EXPECT_EQ(stats_.neigh_queued, 4u);
+  EXPECT_EQ(stats_.neigh_queued, 6u);
   table_.learn(kPeer, kPeerMac, false, kT0 + 1);
-  EXPECT_EQ(sink_.tags(), (std::vector<uint32_t>{0, 1, 2, 3}));
+  EXPECT_EQ(sink_.tags(), (std::vector<uint32_t>{2, 3, 4, 5}));
 }
 
 TEST_F(NeighbourTableTest, RetriesEveryRetryIntervalThenGivesUpAndDropsQueue) {

@@ -435,5 +435,37 @@ TEST_F(UdpTest, CallbackClosingItsOwnSocketDoesNotLoseOtherSocketsEvents) {
   EXPECT_EQ(s2_calls, 2);
 }
 
+// The callback's own state lives in the socket: closing the socket from its
+// callback must not free that state while the callback still runs (ASan
+// catches a use after free here).
+TEST_F(UdpTest, CallbackMayCloseItsOwnSocketAndKeepUsingItsState) {
+  resolved();
+  Socket* s1 = bind(b_, 5001);
+  int seen = 0;
+  Udp& udp = b_.udp();
+  s1->on_readable([&udp, &seen, count = 0](Socket& s) mutable {
+    udp.close(&s);
+    ++count;  // state inside the std::function, after close()
+    seen = count;
+  });
+  Socket* sa = bind(a_, 4000);
+  ASSERT_TRUE(sa->send_copy({kIpB, 5001}, pattern(10)).ok());
+  run(2);
+  EXPECT_EQ(seen, 1);
+  EXPECT_EQ(b_.udp().sockets(), 0u);
+}
+
+TEST_F(UdpTest, ReplyCanChooseItsSourceAddressButOnlyOneOfOurs) {
+  resolved();
+  Socket* sb = bind(b_, 5000);
+  Packet p = Packet::copy_from(test::pool(), pattern(5));
+  EXPECT_TRUE(sb->send({kIpA, 4000}, std::move(p), kIpB).ok());
+  Packet q = Packet::copy_from(test::pool(), pattern(5));
+  Status st = sb->send({kIpA, 4000}, std::move(q), kIpA);  // kIpA belongs to the other stack
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, Errc::invalid_argument);
+  run(2);
+}
+
 }  // namespace
 }  // namespace tern::udp

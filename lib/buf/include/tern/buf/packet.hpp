@@ -29,7 +29,11 @@ struct BufStats {
 /** Counters of the calling thread. Each core reads and owns its own. */
 BufStats& buf_stats() noexcept;
 
-/** Receive checksum status reported by the NIC (from mbuf ol_flags). */
+/**
+ * Receive checksum status reported by the NIC (from mbuf ol_flags). The
+ * NIC's "NONE" state (data verified, checksum field not filled, as virtio
+ * delivers) counts as good.
+ */
 enum class RxCsum : uint8_t { unknown, good, bad };
 
 /** A move-only owner of an rte_mbuf chain. Empty (null) when default-built or moved from. */
@@ -144,6 +148,11 @@ class Packet {
   }
   RxCsum rx_ip_csum() const noexcept;
   RxCsum rx_l4_csum() const noexcept;
+  /** Copy the TX offload request (flags and lengths) of @p from onto this head (a new header mbuf). */
+  void copy_tx_offloads(const Packet& from) noexcept {
+    m_->ol_flags = (m_->ol_flags & kAttachFlags) | (from.m_->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK);
+    m_->tx_offload = from.m_->tx_offload;
+  }
   /** Record header lengths for TX offloads (l2, l3, l4 bytes). */
   void set_tx_lengths(uint8_t l2, uint16_t l3, uint8_t l4 = 0) noexcept {
     m_->l2_len = l2;
@@ -153,11 +162,17 @@ class Packet {
   /** Ask the NIC for offloads (RTE_MBUF_F_TX_* flags). */
   void add_tx_flags(uint64_t flags) noexcept { m_->ol_flags |= flags; }
   uint64_t ol_flags() const noexcept { return m_->ol_flags; }
-  /** Clear RX-side flags before reusing a received mbuf for transmit. */
+  /**
+   * Clear RX-side and offload flags before reusing a received mbuf for
+   * transmit. The attach markers (INDIRECT, EXTERNAL) describe the buffer,
+   * not the packet, and are kept: losing them leaks or corrupts buffers.
+   */
   void clear_offloads() noexcept {
-    m_->ol_flags = 0;
+    m_->ol_flags &= kAttachFlags;
     m_->tx_offload = 0;
   }
+  /** Flags that say how the head mbuf's buffer is attached; never copied or cleared. */
+  static constexpr uint64_t kAttachFlags = RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL;
   /** Maximum segment size for TSO (0 = none). */
   void set_tso_segsz(uint16_t mss) noexcept { m_->tso_segsz = mss; }
   /** The port the packet arrived on, as set by the driver. */

@@ -32,8 +32,9 @@ class Icmp final : public L4Handler {
    * consumed). Suppressed as RFC 1122 §3.2.2 requires (errors about ICMP
    * errors, broadcasts, non-first fragments, non-unicast sources) and by
    * the rate limit (counted).
+   * @return true if the error was sent.
    */
-  void send_error(const Packet& original, uint8_t type, uint8_t code, uint16_t mtu, uint64_t now);
+  bool send_error(const Packet& original, uint8_t type, uint8_t code, uint16_t mtu, uint64_t now);
 
  private:
   void echo_reply(Packet& msg, const Ipv4Meta& meta, uint64_t now);

@@ -38,6 +38,7 @@ struct Datagram {
   Packet payload;
   Endpoint from;
   Endpoint to;
+  bool broadcast = false;  ///< sent to a broadcast address (IP or link layer): do not answer blindly
 };
 
 /** An ICMP error reported for something the socket sent (e.g. port unreachable: "connection refused"). */
@@ -94,10 +95,12 @@ class Socket {
   Result<size_t> recv_copy(std::span<uint8_t> out, Endpoint* from = nullptr) noexcept;
   /**
    * Send @p payload (data at the payload; headroom is used for headers) to
-   * @p to. Takes ownership in every case. Errors: invalid_argument (port 0),
-   * no_route, bad_length (over 65507 bytes), no_memory.
+   * @p to. Takes ownership in every case. @p src is the source address to
+   * use (0.0.0.0: the outgoing interface's; a reply should pass the address
+   * the request was sent to, RFC 1122 §4.1.3.5). Errors: invalid_argument
+   * (port 0), no_route, bad_length (over 65507 bytes), no_memory.
    */
-  Status send(const Endpoint& to, Packet payload) noexcept;
+  Status send(const Endpoint& to, Packet payload, wire::Ipv4Addr src = {}) noexcept;
   /** Copy @p data into fresh mbufs and send it (counted as a copy). */
   Status send_copy(const Endpoint& to, std::span<const uint8_t> data) noexcept;
   /** Run @p cb from the core's poll loop when datagrams or errors arrive. */
@@ -135,7 +138,10 @@ class Udp final : public l3::L4Handler {
    * Errors: exists (port in use), no_memory (no ephemeral port left).
    */
   Result<Socket*> bind(uint16_t port);
-  /** Close @p s: queued datagrams are freed, the port is released. */
+  /**
+   * Close @p s: queued datagrams are freed, the port is released. Safe from
+   * inside @p s's own callback (the socket is freed once the callback returns).
+   */
   void close(Socket* s);
   /** Run callbacks of sockets that became readable since the last call. */
   void dispatch_events();
@@ -150,7 +156,7 @@ class Udp final : public l3::L4Handler {
 
  private:
   friend class Socket;
-  Status output(uint16_t src_port, const Endpoint& to, Packet payload) noexcept;
+  Status output(uint16_t src_port, const Endpoint& to, Packet payload, wire::Ipv4Addr src) noexcept;
   bool checksum_ok(const Packet& dgram, const l3::Ipv4Meta& meta) const noexcept;
 
   UdpParams p_;
@@ -158,6 +164,8 @@ class Udp final : public l3::L4Handler {
   UdpStats stats_;
   std::vector<Socket*> by_port_;  // 65536 entries: O(1) demux
   std::unordered_map<uint16_t, std::unique_ptr<Socket>> owned_;
+  std::vector<std::unique_ptr<Socket>> closed_;  // closed during dispatch: freed after it
+  bool in_dispatch_ = false;
   std::vector<Socket*> ready_;        // sockets with news since the last dispatch
   std::vector<Socket*> dispatching_;  // the snapshot dispatch_events() walks
   uint16_t next_ephemeral_ = 49152;
