@@ -109,7 +109,8 @@ void Icmp::error_input(const Packet& msg, const Ipv4Meta& meta, uint8_t type, ui
     if (err.next_hop_mtu >= 68 && ip_.is_local(err.src)) ip_.update_pmtu(err.dst, err.next_hop_mtu, now);
   }
   // Redirect and source quench do not mean a send failed: not reported to
-  // sockets. (Acting on redirects, RFC 1122 §3.2.2.2, is not implemented.)
+  // sockets. Redirects are counted and ignored: routes are static (see the
+  // RFC gaps in docs/architecture.md).
   if (type == wire::icmp_type::redirect || type == wire::icmp_type::source_quench) return;
   if (L4Handler* h = ip_.handler(err.proto); h != nullptr && h != this) h->icmp_error(err, now);
 }

@@ -714,7 +714,7 @@ TEST(ConfigValidate, ChecksRangesOfValuesSetInCode) {
 // Files
 
 TEST(ConfigFile, EchoTapExampleLoads) {
-  auto r = load_file("config/echo-tap.yaml");
+  auto r = load_file(TERN_SOURCE_DIR "/config/echo-tap.yaml");
   ASSERT_TRUE(std::holds_alternative<StackConfig>(r)) << std::get<ConfigError>(r).message;
   const StackConfig& c = std::get<StackConfig>(r);
   ASSERT_EQ(c.ports.size(), 1u);
@@ -731,7 +731,7 @@ TEST(ConfigFile, EchoTapExampleLoads) {
 }
 
 TEST(ConfigFile, EchoPcapExampleLoads) {
-  auto r = load_file("config/echo-pcap.yaml");
+  auto r = load_file(TERN_SOURCE_DIR "/config/echo-pcap.yaml");
   ASSERT_TRUE(std::holds_alternative<StackConfig>(r)) << std::get<ConfigError>(r).message;
   const StackConfig& c = std::get<StackConfig>(r);
   ASSERT_EQ(c.ports.size(), 1u);
@@ -782,7 +782,7 @@ TEST(ConfigToYaml, RoundTripsTheFullFile) { ExpectRoundTrip(LoadOk(kFull)); }
 
 TEST(ConfigToYaml, RoundTripsTheMinimalFileAndTheExamples) {
   ExpectRoundTrip(LoadOk(OnePort()));
-  for (const char* f : {"config/echo-tap.yaml", "config/echo-pcap.yaml"}) {
+  for (const char* f : {TERN_SOURCE_DIR "/config/echo-tap.yaml", TERN_SOURCE_DIR "/config/echo-pcap.yaml"}) {
     auto r = load_file(f);
     ASSERT_TRUE(std::holds_alternative<StackConfig>(r)) << f;
     ExpectRoundTrip(std::get<StackConfig>(r));
