@@ -53,6 +53,38 @@ void Core::start(uint64_t now) {
   for (auto& t : tx_) t->flush();
 }
 
+void Core::connect_siblings(rte_ring* inbox, std::vector<rte_ring*> sibling_inboxes) {
+  inbox_ = inbox;
+  siblings_ = std::move(sibling_inboxes);
+  for (auto& i : ifaces_) i->set_learn_hook(&Core::on_learn, this);
+}
+
+void Core::on_learn(void* ctx, uint16_t iface, wire::Ipv4Addr ip, const wire::MacAddr& mac) {
+  auto* self = static_cast<Core*>(ctx);
+  NeighUpdate u{ip.v, {}, iface, 0};
+  std::copy(mac.b.begin(), mac.b.end(), u.mac);
+  for (rte_ring* r : self->siblings_) {
+    if (rte_ring_mp_enqueue_elem(r, &u, sizeof(u)) == 0) {
+      ++self->stats_.neigh_shared;
+    } else {
+      ++self->stats_.neigh_share_lost;  // the sibling resolves by itself (ARP retry)
+    }
+  }
+}
+
+void Core::drain_inbox(uint64_t now) {
+  NeighUpdate u[16];
+  unsigned n = rte_ring_sc_dequeue_burst_elem(inbox_, u, sizeof(NeighUpdate), 16, nullptr);
+  for (unsigned i = 0; i < n; ++i) {
+    if (u[i].iface >= ifaces_.size()) continue;
+    wire::MacAddr mac;
+    std::copy(u[i].mac, u[i].mac + 6, mac.b.begin());
+    // Update only what this core already tracks: never create entries here.
+    ifaces_[u[i].iface]->neighbours().learn(wire::Ipv4Addr{u[i].ip}, mac, false, now);
+  }
+  stats_.neigh_received += n;
+}
+
 void Core::housekeeping(Timer& t, uint64_t now) {
   auto* self = static_cast<Core*>(t.ctx);
   for (auto& i : self->ifaces_) i->tick(now);
@@ -82,6 +114,7 @@ uint32_t Core::poll(uint64_t now) {
     stats_.rx_packets += total;
     stats_.last_rx_ns = now;
   }
+  if (inbox_ != nullptr) drain_inbox(now);
   wheel_.advance(now);
   udp_->dispatch_events();
   if (on_poll_) on_poll_(*this, now);
@@ -109,6 +142,8 @@ void Core::write_json(JsonWriter& w) const {
       .kv("polls", stats_.polls)
       .kv("busy_polls", stats_.busy_polls)
       .kv("rx", stats_.rx_packets);
+  w.kv("neigh_shared", stats_.neigh_shared).kv("neigh_share_lost", stats_.neigh_share_lost);
+  w.kv("neigh_received", stats_.neigh_received);
   w.key("buf").begin_object();
   w.kv("copies", stats_.buf.copies).kv("copied_bytes", stats_.buf.copied_bytes);
   w.kv("linearizations", stats_.buf.linearizations).kv("alloc_failures", stats_.buf.alloc_failures);

@@ -4,6 +4,8 @@
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -144,6 +146,27 @@ std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::
     cp.udp.rx_queue_len = cfg.udp.rx_queue_len;
     s->cores_.push_back(std::make_unique<Core>(std::move(cp)));
   }
+  if (ncores > 1) {
+    for (uint16_t c = 0; c < ncores; ++c) {
+      std::string name = "tern_neigh_" + std::to_string(c);
+      rte_ring* r =
+          rte_ring_create_elem(name.c_str(), sizeof(Core::NeighUpdate), 1024,
+                               static_cast<int>(rte_lcore_to_socket_id(s->lcores_[c])), RING_F_SC_DEQ);
+      if (r == nullptr) {
+        error = "cannot create the neighbour-sharing ring " + name + " (" + rte_strerror(rte_errno) +
+                "): raise EAL memory (-m)";
+        return nullptr;
+      }
+      s->inboxes_.push_back(r);
+    }
+    for (uint16_t c = 0; c < ncores; ++c) {
+      std::vector<rte_ring*> others;
+      for (uint16_t o = 0; o < ncores; ++o) {
+        if (o != c) others.push_back(s->inboxes_[o]);
+      }
+      s->cores_[c]->connect_siblings(s->inboxes_[c], std::move(others));
+    }
+  }
   return s;
 }
 
@@ -186,6 +209,8 @@ unsigned Stack::mbufs_in_use() const {
 
 unsigned Stack::shutdown() {
   cores_.clear();
+  for (rte_ring* r : inboxes_) rte_ring_free(r);
+  inboxes_.clear();
   ports_.clear();  // closing a device returns its RX ring mbufs
   return mbufs_in_use();
 }

@@ -3,6 +3,8 @@
 #include "tern/stack/core.hpp"
 
 #include <gtest/gtest.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
 
 #include <cctype>
 #include <cstdint>
@@ -450,6 +452,89 @@ TEST_F(CoreTest, WriteJsonIsValidAndCarriesTheCounters) {
   for (size_t d = 0; d < static_cast<size_t>(udp::UdpDrop::count_); ++d) {
     EXPECT_TRUE(j.has("udp.drops." + std::string(to_string(static_cast<udp::UdpDrop>(d)))));
   }
+}
+
+}  // namespace
+}  // namespace tern
+
+namespace tern {
+namespace {
+
+Bytes arp_frame(uint16_t op, const MacAddr& eth_dst, const MacAddr& sha, Ipv4Addr spa, const MacAddr& tha,
+                Ipv4Addr tpa) {
+  Bytes f(wire::kEthernetHeaderLen + wire::kArpLen);
+  wire::EthernetHeader{eth_dst, sha, wire::ethertype::arp, std::nullopt}.emit(f);
+  wire::ArpPacket{op, sha, spa, tha, tpa}.emit({f.data() + wire::kEthernetHeaderLen, wire::kArpLen});
+  return f;
+}
+
+// Two cores on two queues of one port. Core 1 resolves the peer; the NIC
+// delivers the ARP reply to core 0's queue. Core 0 learns it and posts it to
+// core 1 through core 1's ring; core 1's queued datagram then leaves.
+TEST(CoreSiblings, ArpLearnedOnOneCoreWakesTheOther) {
+  PortCaps ca = caps(kCoreMac), cb = caps(kPeerMac);
+  ca.rx_queues = ca.tx_queues = cb.rx_queues = cb.tx_queues = 2;
+  drivers::PairWire wire(ca, cb);
+  CoreParams p0 = params(wire.a(), false);
+  p0.index = 0;
+  CoreParams p1 = params(wire.a(), false);
+  p1.index = 1;
+  p1.interfaces[0].queue = 1;
+  Core c0(std::move(p0));
+  Core c1(std::move(p1));
+  rte_ring* in0 = rte_ring_create_elem("t_neigh0", sizeof(Core::NeighUpdate), 64, 0, RING_F_SC_DEQ);
+  rte_ring* in1 = rte_ring_create_elem("t_neigh1", sizeof(Core::NeighUpdate), 64, 0, RING_F_SC_DEQ);
+  ASSERT_NE(in0, nullptr);
+  ASSERT_NE(in1, nullptr);
+  c0.connect_siblings(in0, {in1});
+  c1.connect_siblings(in1, {in0});
+  uint64_t now = kSec;
+  c0.start(now);
+  c1.start(now);
+
+  auto sock = c1.udp().bind(4000);
+  ASSERT_TRUE(sock.ok());
+  ASSERT_TRUE((*sock)->send_copy({kPeerIp, 7}, Bytes(20, 0x5a)).ok());
+  c1.poll(now += kMs);  // flushes core 1's ARP request on queue 1
+  rte_mbuf* got[8];
+  uint16_t n = wire.b().rx_burst(1, got, 8);
+  ASSERT_EQ(n, 1u) << "core 1 asks for the peer";
+  rte_pktmbuf_free_bulk(got, n);
+
+  // The reply arrives on queue 0: core 0's.
+  Packet reply = Packet::copy_from(
+      test::pool(), arp_frame(wire::arp_op::reply, kCoreMac, kPeerMac, kPeerIp, kCoreMac, kCoreIp));
+  rte_mbuf* m = reply.release();
+  ASSERT_EQ(wire.b().tx_burst(0, &m, 1), 1u);
+  c0.poll(now += kMs);
+  EXPECT_EQ(c0.stats().neigh_shared, 1u);
+  c1.poll(now += kMs);
+  EXPECT_EQ(c1.stats().neigh_received, 1u);
+  n = wire.b().rx_burst(1, got, 8);
+  ASSERT_EQ(n, 1u) << "core 1's queued datagram left once the sibling shared the mapping";
+  auto eth = wire::EthernetView::parse({rte_pktmbuf_mtod(got[0], const uint8_t*), got[0]->data_len});
+  ASSERT_TRUE(eth.ok());
+  EXPECT_EQ(eth->ethertype(), wire::ethertype::ipv4);
+  EXPECT_EQ(eth->dst(), kPeerMac);
+  rte_pktmbuf_free_bulk(got, n);
+  // A sibling's update only refreshes entries a core already has: core 0 now
+  // learns a third host (it asks us), core 1 never talked to it.
+  const MacAddr kOtherMac{{0x02, 0, 0, 0, 0, 9}};
+  const Ipv4Addr kOtherIp = Ipv4Addr::from_octets(10, 0, 0, 9);
+  Packet req = Packet::copy_from(test::pool(), arp_frame(wire::arp_op::request, MacAddr::broadcast(),
+                                                         kOtherMac, kOtherIp, MacAddr{}, kCoreIp));
+  m = req.release();
+  ASSERT_EQ(wire.b().tx_burst(0, &m, 1), 1u);
+  c0.poll(now += kMs);
+  c1.poll(now += kMs);
+  EXPECT_EQ(c1.stats().neigh_received, 2u);
+  EXPECT_EQ(c0.interface(0).neighbours().size(), 2u);
+  EXPECT_EQ(c1.interface(0).neighbours().size(), 1u) << "no entry created from a sibling's update";
+  EXPECT_EQ(c1.interface(0).neighbours().find(kOtherIp), nullptr);
+  n = wire.b().rx_burst(0, got, 8);  // core 0's ARP reply to the third host
+  rte_pktmbuf_free_bulk(got, n);
+  rte_ring_free(in0);
+  rte_ring_free(in1);
 }
 
 }  // namespace

@@ -57,6 +57,15 @@ class Interface final : private NeighbourSink {
   void tick(uint64_t now) { neigh_.tick(now); }
   /** Send a gratuitous ARP announcing our address (RFC 5227 §3 announcement). */
   void announce(uint64_t now);
+  /**
+   * Called after ARP taught this interface that @p ip is at @p mac (so a
+   * Core can tell its sibling cores, whose queues may never see the reply).
+   */
+  using LearnHook = void (*)(void* ctx, uint16_t iface, wire::Ipv4Addr ip, const wire::MacAddr& mac);
+  void set_learn_hook(LearnHook fn, void* ctx) noexcept {
+    learn_hook_ = fn;
+    learn_ctx_ = ctx;
+  }
   /** Queue a finished frame for transmit (takes ownership). */
   void transmit_frame(Packet&& frame);
 
@@ -93,6 +102,8 @@ class Interface final : private NeighbourSink {
   wire::MacAddr mac_;
   L2Stats stats_;
   NeighbourTable neigh_;
+  LearnHook learn_hook_ = nullptr;
+  void* learn_ctx_ = nullptr;
 };
 
 }  // namespace tern::l2

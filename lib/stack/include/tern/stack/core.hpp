@@ -8,6 +8,8 @@
  */
 #pragma once
 
+#include <rte_ring.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -50,8 +52,11 @@ struct CoreStats {
   uint64_t polls = 0;
   uint64_t busy_polls = 0;  ///< polls that received something
   uint64_t rx_packets = 0;
-  uint64_t last_rx_ns = 0;  ///< time of the last received frame
-  BufStats buf;             ///< copies/linearizations on this core (snapshot)
+  uint64_t last_rx_ns = 0;        ///< time of the last received frame
+  uint64_t neigh_shared = 0;      ///< neighbour updates posted to siblings
+  uint64_t neigh_share_lost = 0;  ///< posts that found a sibling's inbox full
+  uint64_t neigh_received = 0;    ///< updates taken from siblings
+  BufStats buf;                   ///< copies/linearizations on this core (snapshot)
 };
 
 class Core {
@@ -65,6 +70,22 @@ class Core {
   void start(uint64_t now);
   /** One turn of the loop at time @p now. @return frames received. */
   uint32_t poll(uint64_t now);
+  /**
+   * Join this core to its siblings for neighbour sharing: ARP answers are
+   * delivered to whichever queue the NIC picks, so a core that learns a
+   * mapping posts it to every sibling's @p inbox (a multi-producer,
+   * single-consumer ring of NeighUpdate elements); each core drains its own
+   * in poll() and updates only entries it already has (waking queued packets).
+   * @p inbox is owned by the caller and outlives the core.
+   */
+  void connect_siblings(rte_ring* inbox, std::vector<rte_ring*> sibling_inboxes);
+  /** One neighbour update crossing cores (16 bytes: the ring's element size). */
+  struct NeighUpdate {
+    uint32_t ip;
+    uint8_t mac[6];
+    uint16_t iface;
+    uint32_t pad;
+  };
   /** Optional hook run at the end of every poll() (application work, client load). */
   void set_on_poll(std::function<void(Core&, uint64_t)> fn) { on_poll_ = std::move(fn); }
 
@@ -84,6 +105,8 @@ class Core {
 
  private:
   static void housekeeping(Timer& t, uint64_t now);
+  static void on_learn(void* ctx, uint16_t iface, wire::Ipv4Addr ip, const wire::MacAddr& mac);
+  void drain_inbox(uint64_t now);
 
   CoreParams p_;
   std::vector<std::unique_ptr<TxQueue>> tx_;
@@ -95,6 +118,8 @@ class Core {
   Timer housekeeping_timer_;
   CoreStats stats_;
   std::function<void(Core&, uint64_t)> on_poll_;
+  rte_ring* inbox_ = nullptr;
+  std::vector<rte_ring*> siblings_;
 };
 
 }  // namespace tern

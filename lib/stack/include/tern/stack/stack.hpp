@@ -73,6 +73,7 @@ class Stack {
   static int lcore_main(void* arg);
 
   std::vector<rte_mempool*> pools_;
+  std::vector<rte_ring*> inboxes_;  // one per core when there are several (neighbour sharing)
   std::vector<std::unique_ptr<Port>> ports_;
   std::vector<std::string> port_names_;
   std::vector<std::unique_ptr<Core>> cores_;
