@@ -54,6 +54,10 @@ std::string_view to_string(L3Drop d) noexcept {
       return "reassembly_memory";
     case L3Drop::no_route:
       return "no_route";
+    case L3Drop::ttl_exceeded:
+      return "ttl_exceeded";
+    case L3Drop::not_forwardable:
+      return "not_forwardable";
     case L3Drop::too_big_df:
       return "too_big_df";
     case L3Drop::no_mbuf:
@@ -160,8 +164,12 @@ void Ipv4::input(Packet dgram, l2::Interface& iface, uint64_t now, bool link_bro
   bool bcast = false;
   if (!is_local(dst)) {
     bcast = iface.is_broadcast(dst);
-    if (!bcast) {  // RFC 1122 §3.3.4.2 (hosts do not forward)
-      stats_.drop(L3Drop::not_for_us);
+    if (!bcast) {
+      if (p_.forwarding) {
+        forward(std::move(dgram), link_broadcast, now);
+      } else {
+        stats_.drop(L3Drop::not_for_us);  // RFC 1122 §3.3.4.2: hosts do not forward
+      }
       return;
     }
   }
@@ -224,6 +232,7 @@ Result<PathInfo> Ipv4::path(Ipv4Addr dst) const noexcept {
       return make_error(Errc::no_route, "no route to destination");
     p.iface = ifaces_[r->iface];
     p.next_hop = r->connected() ? dst : r->gateway;
+    p.mac = r->mac;
   }
   p.src = p.iface->address();
   p.mtu = std::min(p.iface->mtu(), pmtu_lookup(dst));
@@ -324,7 +333,7 @@ Status Ipv4::fragment(Packet dgram, const PathInfo& path, uint64_t now) {
     }
     finish_header(f, path.iface->caps());
     ++count;
-    path.iface->send_ipv4(std::move(f), path.next_hop, now);
+    transmit(std::move(f), path, now);
   }
   ++stats_.fragmented;
   stats_.fragments_created += count;
@@ -385,8 +394,73 @@ Status Ipv4::output(Packet l4, const OutputParams& params, uint64_t now) {
   }
   finish_header(l4, pi.iface->caps());
   ++stats_.tx_datagrams;
-  pi.iface->send_ipv4(std::move(l4), pi.next_hop, now);
+  transmit(std::move(l4), pi, now);
   return {};
+}
+
+// RFC 1812 §5.2-5.3 checks before forwarding; sends the ICMP error a router
+// owes and returns false when the datagram must not go on.
+bool Ipv4::forward_checks(Packet& dgram, bool link_broadcast, uint64_t now, const Route*& route) {
+  const uint8_t* h = dgram.data();
+  Ipv4Addr dst = Ipv4Addr{load_be32(h + 16)};
+  // RFC 1812 §5.3.4: not a datagram that arrived as a link-layer broadcast;
+  // §5.3.7: never multicast (no multicast routing), loopback, 0/8 or class E.
+  if (link_broadcast || dst.is_multicast() || dst.is_loopback() || (dst.v >> 24) == 0 ||
+      (dst.v >> 28) == 0xf) {
+    stats_.drop(L3Drop::not_forwardable);
+    return false;
+  }
+  if (h[8] <= 1) {  // RFC 1812 §5.3.1: TTL would reach zero
+    stats_.drop(L3Drop::ttl_exceeded);
+    if (icmp_ != nullptr)
+      icmp_->send_error(dgram, wire::icmp_type::time_exceeded, wire::icmp_code::ttl_exceeded, 0, now);
+    return false;
+  }
+  route = routes_.lookup(dst);
+  if (route == nullptr || route->iface >= ifaces_.size()) {  // RFC 1812 §5.2.7.1
+    stats_.drop(L3Drop::no_route);
+    if (icmp_ != nullptr)
+      icmp_->send_error(dgram, wire::icmp_type::dest_unreachable, wire::icmp_code::net_unreachable, 0, now);
+    return false;
+  }
+  const uint16_t mtu = std::min(ifaces_[route->iface]->mtu(), pmtu_lookup(dst));
+  if (dgram.length() > mtu && (load_be16(h + 6) & 0x4000) != 0) {  // DF: RFC 1191 §4, RFC 1812 §5.2.7.1
+    stats_.drop(L3Drop::too_big_df);
+    if (icmp_ != nullptr)
+      icmp_->send_error(dgram, wire::icmp_type::dest_unreachable, wire::icmp_code::frag_needed, mtu, now);
+    return false;
+  }
+  return true;
+}
+
+void Ipv4::forward(Packet dgram, bool link_broadcast, uint64_t now) {
+  const Route* route = nullptr;
+  if (!forward_checks(dgram, link_broadcast, now, route)) return;
+  uint8_t* h = dgram.data();
+  // RFC 1812 §5.3.1 / RFC 1624: decrement TTL, update the checksum incrementally.
+  uint16_t old_word = load_be16(h + 8);
+  --h[8];
+  store_be16(h + 10, checksum_update16(load_be16(h + 10), old_word, load_be16(h + 8)));
+  dgram.clear_offloads();
+  l2::Interface& out = *ifaces_[route->iface];
+  Ipv4Addr dst = Ipv4Addr{load_be32(h + 16)};
+  Ipv4Addr next_hop = route->connected() ? dst : route->gateway;
+  ++stats_.forwarded;
+  PathInfo pi{&out, out.address(), next_hop, std::min(out.mtu(), pmtu_lookup(dst)), route->mac};
+  if (dgram.length() > pi.mtu) {
+    (void)fragment(std::move(dgram), pi, now);
+    return;
+  }
+  transmit(std::move(dgram), pi, now);
+}
+
+// The last step down: a static next-hop MAC skips ARP, as DPDK's l3fwd does.
+void Ipv4::transmit(Packet dgram, const PathInfo& path, uint64_t now) {
+  if (!path.mac.is_zero()) {
+    path.iface->send_ipv4_to(std::move(dgram), path.mac);
+  } else {
+    path.iface->send_ipv4(std::move(dgram), path.next_hop, now);
+  }
 }
 
 void Ipv4::tick(uint64_t now) {

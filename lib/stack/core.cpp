@@ -169,6 +169,7 @@ void Core::write_json(JsonWriter& w) const {
   const l3::L3Stats& l3s = ipv4_->stats();
   w.key("ipv4").begin_object();
   w.kv("rx", l3s.rx_datagrams).kv("delivered", l3s.rx_delivered).kv("tx", l3s.tx_datagrams);
+  w.kv("forwarded", l3s.forwarded);
   w.kv("rx_fragments", l3s.rx_fragments).kv("reassembled", l3s.reassembled);
   w.kv("fragmented", l3s.fragmented).kv("fragments_created", l3s.fragments_created);
   w.kv("reassembly_evicted", l3s.reassembly_evicted).kv("pmtu_updates", l3s.pmtu_updates);

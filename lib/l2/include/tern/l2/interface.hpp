@@ -53,6 +53,10 @@ class Interface final : private NeighbourSink {
    * this link (takes ownership); a limited or directed broadcast goes to ff:ff:ff:ff:ff:ff.
    */
   void send_ipv4(Packet dgram, wire::Ipv4Addr next_hop, uint64_t now);
+  /** Transmit an IPv4 datagram to a known MAC, without ARP (static next hops). Takes ownership. */
+  void send_ipv4_to(Packet dgram, const wire::MacAddr& dst) {
+    emit(std::move(dgram), dst, wire::ethertype::ipv4);
+  }
   /** Neighbour timers; call about every 100 ms. */
   void tick(uint64_t now) { neigh_.tick(now); }
   /** Send a gratuitous ARP announcing our address (RFC 5227 §3 announcement). */

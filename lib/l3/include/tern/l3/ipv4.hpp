@@ -71,7 +71,8 @@ struct PathInfo {
   l2::Interface* iface = nullptr;
   wire::Ipv4Addr src;  ///< our address on that interface
   wire::Ipv4Addr next_hop;
-  uint16_t mtu = 0;  ///< min(interface MTU, learned path MTU)
+  uint16_t mtu = 0;     ///< min(interface MTU, learned path MTU)
+  wire::MacAddr mac{};  ///< the route's static next-hop MAC; zero: resolve next_hop by ARP
 };
 
 /** How to send one datagram. */
@@ -88,6 +89,7 @@ struct Ipv4Params {
   uint8_t default_ttl = 64;
   ReassemblyParams reassembly;
   uint64_t pmtu_expiry_ns = 600'000'000'000;  ///< RFC 1191 §6.3: learned PMTU ages out after 10 minutes
+  bool forwarding = false;  ///< act as a router (RFC 1812) for datagrams not addressed to us
 };
 
 class Icmp;
@@ -125,6 +127,9 @@ class Ipv4 {
   void update_pmtu(wire::Ipv4Addr dst, uint16_t mtu, uint64_t now) noexcept;
   /** True when @p a is one of our addresses. */
   bool is_local(wire::Ipv4Addr a) const noexcept;
+  /** Act as a router (RFC 1812) for datagrams not addressed to us, or stop. */
+  void set_forwarding(bool on) noexcept { p_.forwarding = on; }
+  bool forwarding() const noexcept { return p_.forwarding; }
   /** Reassembly timeouts and PMTU ageing. */
   void tick(uint64_t now);
 
@@ -144,6 +149,9 @@ class Ipv4 {
   };
   bool validate(Packet& dgram, l2::Interface& iface);
   bool source_valid(wire::Ipv4Addr src) const noexcept;
+  void forward(Packet dgram, bool link_broadcast, uint64_t now);
+  void transmit(Packet dgram, const PathInfo& path, uint64_t now);
+  bool forward_checks(Packet& dgram, bool link_broadcast, uint64_t now, const Route*& route);
   void deliver(Packet dgram, l2::Interface& iface, uint64_t now, bool link_broadcast);
   void finish_header(Packet& dgram, const PortCaps& caps);
   Status fragment(Packet dgram, const PathInfo& path, uint64_t now);

@@ -21,6 +21,8 @@ struct Route {
   wire::Ipv4Prefix prefix;
   wire::Ipv4Addr gateway;  ///< next hop; 0.0.0.0 for a connected (on-link) route
   uint16_t iface = 0;      ///< interface index
+  /** Static next-hop MAC (forwarding without ARP, as DPDK's l3fwd); zero: resolve by ARP. */
+  wire::MacAddr mac{};
   bool connected() const noexcept { return gateway.v == 0; }
 };
 

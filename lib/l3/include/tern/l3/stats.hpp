@@ -25,7 +25,9 @@ enum class L3Drop : uint8_t {
   duplicate_fragment,  ///< fragment adding no new data
   reassembly_timeout,  ///< fragments dropped when their datagram timed out
   reassembly_memory,   ///< fragments dropped to keep the memory bound
-  no_route,            ///< output: no route to destination
+  no_route,            ///< no route to destination (output, or forwarding)
+  ttl_exceeded,        ///< forwarding: TTL would reach 0 (RFC 1812 §5.3.1)
+  not_forwardable,     ///< forwarding: link-layer broadcast, or a destination no router forwards to
   too_big_df,          ///< output: larger than MTU with DF set
   no_mbuf,             ///< pool exhausted
   icmp_malformed,      ///< ICMP truncated or bad checksum
@@ -52,6 +54,7 @@ struct L3Stats {
   uint64_t icmp_errors_out = 0;
   uint64_t icmp_unreach_out = 0;
   uint64_t pmtu_updates = 0;
+  uint64_t forwarded = 0;  ///< datagrams forwarded (RFC 1812)
   std::array<uint64_t, static_cast<size_t>(L3Drop::count_)> drops{};
 
   void drop(L3Drop d, uint64_t n = 1) noexcept { drops[static_cast<size_t>(d)] += n; }
