@@ -410,6 +410,14 @@ bool Ipv4::forward_checks(Packet& dgram, bool link_broadcast, uint64_t now, cons
     stats_.drop(L3Drop::not_forwardable);
     return false;
   }
+  // RFC 2644 (updating RFC 1812 §5.3.5.2): directed broadcasts to an attached
+  // subnet are discarded by default; they are the smurf amplifier.
+  for (const auto* i : ifaces_) {
+    if (i->is_broadcast(dst)) {
+      stats_.drop(L3Drop::not_forwardable);
+      return false;
+    }
+  }
   if (h[8] <= 1) {  // RFC 1812 §5.3.1: TTL would reach zero
     stats_.drop(L3Drop::ttl_exceeded);
     if (icmp_ != nullptr)

@@ -133,6 +133,15 @@ TEST_F(ForwardTest, LinkLayerBroadcastIsNeverForwarded) {
   EXPECT_EQ(st().dropped(L3Drop::not_forwardable), 1u);
 }
 
+// Our own subnet's broadcast in a unicast frame is taken as a broadcast for us,
+// never forwarded. (A directed broadcast for another port's subnet, RFC 2644,
+// needs two ports: integration-l3fwd_pcap covers it.)
+TEST_F(ForwardTest, OwnSubnetBroadcastIsNotForwarded) {
+  inject(datagram(Ipv4Addr::from_octets(10, 0, 0, 255)));
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(st().forwarded, 0u);
+}
+
 TEST_F(ForwardTest, ForwardingOffMeansNotForUs) {
   host_.ip().set_forwarding(false);
   inject(datagram(kFar));
