@@ -490,16 +490,20 @@ PortConfig parse_port(Source& src, const YAML::Node& n, const std::string& path,
   return p;
 }
 
-constexpr std::string_view kRouteKeys[] = {"prefix", "gateway", "port"};
+constexpr std::string_view kRouteKeys[] = {"prefix", "gateway", "port", "mac"};
 
 RouteConfig parse_route(Source& src, const YAML::Node& n, const std::string& path, Pos pos) {
   RouteConfig r;
   MapView m(src, n, path, pos, kRouteKeys, "{prefix: 0.0.0.0/0, gateway: 198.18.0.1}");
-  if (n.IsNull()) src.fail(path, pos, "empty route entry", "a map with at least prefix and gateway");
+  if (n.IsNull()) src.fail(path, pos, "empty route entry", "a map with prefix and a gateway or a port");
   r.prefix =
       read_prefix(src, m.require("prefix", "0.0.0.0/0"), m.child("prefix"), m.pos("prefix"), kPrefixAccepted);
-  r.gateway = read_addr(src, m.require("gateway", "198.18.0.1"), m.child("gateway"), m.pos("gateway"));
   get_string(src, m, "port", r.port, "the name of a port, or \"\" to pick it from the gateway");
+  // Without a gateway the route is on-link through its port (to `mac` if given).
+  if (r.port.empty() || m.get("gateway") != nullptr) {
+    r.gateway = read_addr(src, m.require("gateway", "198.18.0.1"), m.child("gateway"), m.pos("gateway"));
+  }
+  if (const YAML::Node* mac = m.get("mac")) r.mac = read_mac(src, *mac, m.child("mac"), m.pos("mac"));
   return r;
 }
 
@@ -825,6 +829,18 @@ void validate_config(const Source& src, const StackConfig& c) {
       }
     }
     const std::string gw = base + ".gateway";
+    if (r.mac && (r.mac->is_multicast() || r.mac->is_zero())) {
+      src.fail_at(base + ".mac", r.mac->to_string() + " is not a unicast MAC",
+                  "the unicast Ethernet address of the next hop, e.g. 02:00:00:00:01:01");
+    }
+    if (r.gateway.is_unspecified() && !r.port.empty()) {
+      // An on-link route through a named port: no gateway to check.
+      if (std::find(names.begin(), names.end(), r.port) == names.end()) {
+        src.fail_at(base + ".port", "unknown port " + quoted(r.port),
+                    "one of the configured ports (" + join(names) + ")");
+      }
+      continue;
+    }
     if (r.gateway.is_unspecified() || r.gateway.is_loopback() || r.gateway.is_multicast() ||
         r.gateway.is_broadcast()) {
       src.fail_at(gw, r.gateway.to_string() + " is not a unicast address",
@@ -1075,8 +1091,9 @@ std::string to_yaml(const StackConfig& c) {
     for (const auto& r : c.routes) {
       out << YAML::BeginMap;
       out << YAML::Key << "prefix" << YAML::Value << r.prefix.to_string();
-      out << YAML::Key << "gateway" << YAML::Value << r.gateway.to_string();
+      if (!r.gateway.is_unspecified()) out << YAML::Key << "gateway" << YAML::Value << r.gateway.to_string();
       out << YAML::Key << "port" << YAML::Value << YAML::DoubleQuoted << r.port;
+      if (r.mac) out << YAML::Key << "mac" << YAML::Value << YAML::DoubleQuoted << r.mac->to_string();
       out << YAML::EndMap;
     }
     out << YAML::EndSeq;

@@ -134,7 +134,10 @@ std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::
     }
     for (const auto& r : cfg.routes) {
       auto idx = config::port_for_route(cfg, r);
-      if (idx) (void)cp.routes.add(l3::Route{r.prefix, r.gateway, static_cast<uint16_t>(*idx)});
+      if (idx) {
+        (void)cp.routes.add(
+            l3::Route{r.prefix, r.gateway, static_cast<uint16_t>(*idx), r.mac.value_or(wire::MacAddr{})});
+      }
     }
     cp.ipv4.default_ttl = cfg.ipv4.default_ttl;
     cp.ipv4.reassembly.timeout_ns = uint64_t{cfg.ipv4.reassembly_timeout_ms} * kNsPerMs;

@@ -863,3 +863,44 @@ TEST(ConfigToYaml, PrintsEveryKeyIncludingDefaults) {
 
 }  // namespace
 }  // namespace tern::config
+
+namespace tern::config {
+namespace {
+
+// Routes like DPDK l3fwd's: prefix -> port and a static next-hop MAC, no gateway.
+TEST(ConfigRoutes, PortAndMacWithoutGatewayIsAnOnLinkRoute) {
+  const StackConfig c =
+      LoadOk(OnePort("", "routes:\n  - {prefix: 10.1.0.0/16, port: p0, mac: \"02:00:00:00:01:01\"}"));
+  ASSERT_EQ(c.routes.size(), 1u);
+  EXPECT_TRUE(c.routes[0].gateway.is_unspecified());
+  ASSERT_TRUE(c.routes[0].mac.has_value());
+  EXPECT_EQ(c.routes[0].mac->to_string(), "02:00:00:00:01:01");
+  EXPECT_EQ(port_for_route(c, c.routes[0]), std::optional<size_t>(0));
+  ExpectRoundTrip(c);
+}
+
+TEST(ConfigRoutes, GatewayRouteMayCarryAStaticMac) {
+  const StackConfig c =
+      LoadOk(OnePort("", "routes:\n  - {prefix: 0.0.0.0/0, gateway: 10.0.0.1, mac: \"02:00:00:00:00:aa\"}"));
+  ASSERT_TRUE(c.routes[0].mac.has_value());
+  ExpectRoundTrip(c);
+}
+
+TEST(ConfigRoutes, RouteWithNeitherGatewayNorPortIsRejected) {
+  const ConfigError e = LoadErr(OnePort("", "routes:\n  - {prefix: 10.1.0.0/16}"));
+  EXPECT_NE(e.message.find("gateway"), std::string::npos) << e.message;
+}
+
+TEST(ConfigRoutes, MulticastNextHopMacIsRejected) {
+  const ConfigError e =
+      LoadErr(OnePort("", "routes:\n  - {prefix: 10.1.0.0/16, port: p0, mac: \"01:00:5e:00:00:01\"}"));
+  EXPECT_NE(e.message.find("routes[0].mac"), std::string::npos) << e.message;
+}
+
+TEST(ConfigRoutes, OnLinkRouteToAnUnknownPortIsRejected) {
+  const ConfigError e = LoadErr(OnePort("", "routes:\n  - {prefix: 10.1.0.0/16, port: nope}"));
+  EXPECT_NE(e.message.find("unknown port"), std::string::npos) << e.message;
+}
+
+}  // namespace
+}  // namespace tern::config

@@ -60,6 +60,8 @@ struct RouteConfig {
   wire::Ipv4Prefix prefix;  ///< destination prefix, host bits clear ("0.0.0.0/0" is the default route)
   wire::Ipv4Addr gateway;   ///< next hop; must lie inside a port's connected prefix
   std::string port;         ///< empty: pick the port whose connected prefix holds the gateway
+  /** Static next-hop MAC (no ARP), as DPDK's l3fwd routes have. With a port and no gateway the route is on-link. */
+  std::optional<wire::MacAddr> mac;
 
   friend bool operator==(const RouteConfig&, const RouteConfig&) = default;
 };
