@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
   std::string config_file, lcores, log_level;
   std::vector<std::string> devs, ips, macs, routes;
   double duration_s = 0;
+  double stats_interval_s = 0;
   uint32_t idle_exit_ms = 0;
   CLI::App app{
       "tern-l3fwd: IPv4 forwarding (RFC 1812) with longest-prefix-match routes on the tern stack.\n"
@@ -91,6 +92,8 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "error, warn, info or debug");
   app.add_option("--duration", duration_s, "stop after this many seconds");
   app.add_option("--exit-idle-ms", idle_exit_ms, "stop once nothing has been received for this many ms");
+  app.add_option("--stats-interval", stats_interval_s,
+                 "every S seconds each core prints one JSON line of its own counters and rates (0: off)");
   try {
     app.parse(static_cast<int>(ours.size()), ours.data());
   } catch (const CLI::ParseError& e) {
@@ -181,12 +184,29 @@ int main(int argc, char** argv) {
     for (const auto& r : rargs) {
       (void)core.ipv4().routes().add(tern::l3::Route{r.prefix, tern::wire::Ipv4Addr{}, r.port, r.mac});
     }
-    if (c == 0 && (deadline != 0 || idle_exit_ms != 0)) {
-      const uint64_t idle_ns = uint64_t{idle_exit_ms} * tern::kNsPerMs;
-      core.set_on_poll([deadline, idle_ns, start](tern::Core& k, uint64_t now) {
-        if (deadline != 0 && now >= deadline) g_stop.store(true);
+    const uint64_t idle_ns = c == 0 ? uint64_t{idle_exit_ms} * tern::kNsPerMs : 0;
+    const uint64_t core_deadline = c == 0 ? deadline : 0;
+    const uint64_t interval_ns = static_cast<uint64_t>(stats_interval_s * 1e9);
+    if (idle_ns != 0 || core_deadline != 0 || interval_ns != 0) {
+      // Each core reports only its own counters, from its own thread: no sharing.
+      core.set_on_poll([=, next = start + interval_ns, last_rx = uint64_t{0}, last_fwd = uint64_t{0},
+                        last_t = start](tern::Core& k, uint64_t now) mutable {
+        if (core_deadline != 0 && now >= core_deadline) g_stop.store(true);
         uint64_t last = k.stats().last_rx_ns != 0 ? k.stats().last_rx_ns : start;
         if (idle_ns != 0 && now - last >= idle_ns) g_stop.store(true);
+        if (interval_ns != 0 && now >= next) {
+          const uint64_t rx = k.stats().rx_packets, fwd = k.ipv4().stats().forwarded;
+          const double dt = static_cast<double>(now - last_t) / 1e9;
+          std::printf(
+              "{\"core\":%u,\"t\":%.3f,\"rx\":%lu,\"forwarded\":%lu,\"rx_mpps\":%.6f,\"fwd_mpps\":%.6f}\n",
+              k.index(), static_cast<double>(now - start) / 1e9, rx, fwd, (rx - last_rx) / dt / 1e6,
+              (fwd - last_fwd) / dt / 1e6);
+          std::fflush(stdout);
+          last_rx = rx;
+          last_fwd = fwd;
+          last_t = now;
+          next = now + interval_ns;
+        }
       });
     }
   }
