@@ -73,6 +73,16 @@ uint8_t* Packet::prepend(uint16_t n) noexcept {
   return reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m_, n));
 }
 
+uint8_t* Packet::push_header(uint16_t n, rte_mempool* pool) noexcept {
+  if (uint8_t* h = prepend(n); h != nullptr) return h;
+  Packet head = alloc(pool);
+  if (!head || head.append(n) == nullptr) return nullptr;
+  head.copy_tx_offloads(*this);
+  if (!head.chain(std::move(*this))) return nullptr;
+  *this = std::move(head);
+  return data();
+}
+
 bool Packet::trim_front(uint32_t n) noexcept {
   if (n > m_->pkt_len) return false;
   while (m_->next != nullptr && n >= m_->data_len) {

@@ -169,21 +169,10 @@ void Interface::send_ipv4(Packet dgram, Ipv4Addr next_hop, uint64_t now) {
 }
 
 void Interface::emit(Packet payload, const MacAddr& dst, uint16_t ethertype) {
-  uint8_t* h = payload.prepend(static_cast<uint16_t>(wire::kEthernetHeaderLen));
+  uint8_t* h = payload.push_header(static_cast<uint16_t>(wire::kEthernetHeaderLen), pool_);
   if (h == nullptr) {
-    // No headroom (an application buffer): put the header in its own mbuf.
-    Packet head = Packet::alloc(pool_);
-    if (!head || head.append(static_cast<uint16_t>(wire::kEthernetHeaderLen)) == nullptr) {
-      stats_.drop(L2Drop::no_mbuf);
-      return;
-    }
-    head.copy_tx_offloads(payload);
-    if (!head.chain(std::move(payload))) {
-      stats_.drop(L2Drop::no_mbuf);
-      return;
-    }
-    payload = std::move(head);
-    h = payload.data();
+    stats_.drop(L2Drop::no_mbuf);
+    return;
   }
   wire::EthernetHeader eh{dst, mac_, ethertype, std::nullopt};
   eh.emit({h, wire::kEthernetHeaderLen});

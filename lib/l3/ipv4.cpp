@@ -342,13 +342,16 @@ Status Ipv4::fragment(Packet dgram, const PathInfo& path, uint64_t now) {
 }
 
 Status Ipv4::output(Packet l4, const OutputParams& params, uint64_t now) {
-  now_ = now;
   auto path_r = path(params.dst);
   if (!path_r) {
     stats_.drop(L3Drop::no_route);
     return path_r.error();
   }
-  const PathInfo& pi = *path_r;
+  return output(std::move(l4), params, *path_r, now);
+}
+
+Status Ipv4::output(Packet l4, const OutputParams& params, const PathInfo& pi, uint64_t now) {
+  now_ = now;
   if (is_local(params.dst)) {
     stats_.drop(L3Drop::no_route);
     return make_error(Errc::unsupported, "sending to our own address (no loopback interface)");
@@ -360,20 +363,10 @@ Status Ipv4::output(Packet l4, const OutputParams& params, uint64_t now) {
   }
   // No RX flags leak into TX; the buffer's attach markers stay.
   l4.mbuf()->ol_flags &= RTE_MBUF_F_TX_OFFLOAD_MASK | Packet::kAttachFlags;
-  uint8_t* h = l4.prepend(wire::kIpv4MinHeaderLen);
+  uint8_t* h = l4.push_header(wire::kIpv4MinHeaderLen, pool_);
   if (h == nullptr) {
-    Packet head = Packet::alloc(pool_);
-    if (!head || head.append(wire::kIpv4MinHeaderLen) == nullptr) {
-      stats_.drop(L3Drop::no_mbuf);
-      return make_error(Errc::no_memory, "no mbuf for the IPv4 header");
-    }
-    head.copy_tx_offloads(l4);
-    if (!head.chain(std::move(l4))) {
-      stats_.drop(L3Drop::no_mbuf);
-      return make_error(Errc::no_memory, "mbuf chain too long");
-    }
-    l4 = std::move(head);
-    h = l4.data();
+    stats_.drop(L3Drop::no_mbuf);
+    return make_error(Errc::no_memory, "no mbuf for the IPv4 header");
   }
   wire::Ipv4Header ih{};
   ih.tos = params.tos;

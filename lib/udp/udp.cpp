@@ -220,15 +220,10 @@ Status Udp::output(uint16_t src_port, const Endpoint& to, Packet payload, wire::
     return make_error(Errc::invalid_argument, "source address is not one of ours");
   }
   payload.clear_offloads();
-  uint8_t* h = payload.prepend(wire::kUdpHeaderLen);
+  uint8_t* h = payload.push_header(wire::kUdpHeaderLen, ip_.pool());
   if (h == nullptr) {
-    Packet head = Packet::alloc(ip_.pool());
-    if (!head || head.append(wire::kUdpHeaderLen) == nullptr || !head.chain(std::move(payload))) {
-      ++stats_.tx_errors;
-      return make_error(Errc::no_memory, "no mbuf for the UDP header");
-    }
-    payload = std::move(head);
-    h = payload.data();
+    ++stats_.tx_errors;
+    return make_error(Errc::no_memory, "no mbuf for the UDP header");
   }
   store_be16(h, src_port);
   store_be16(h + 2, to.port);
@@ -251,7 +246,7 @@ Status Udp::output(uint16_t src_port, const Endpoint& to, Packet payload, wire::
   out.src = src;
   out.dst = to.addr;
   out.proto = wire::ip_proto::udp;
-  Status st = ip_.output(std::move(payload), out, now_);
+  Status st = ip_.output(std::move(payload), out, *path, now_);
   if (!st) {
     ++stats_.tx_errors;
     return st;

@@ -50,6 +50,8 @@ import sys
 import tempfile
 import time
 
+from pcap_checks import check, csum16, failures  # noqa: E402  (shared with the other pcap test)
+
 try:
     from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, Raw, RawPcapWriter, fragment, rdpcap
     from scapy.layers.inet import IPOption_NOP, IPOption_EOL
@@ -74,26 +76,10 @@ ROUTES = ["10.1.0.0/16=1,02:00:00:00:01:01", "10.1.2.0/24=0,02:00:00:00:00:aa",
 SEED = 1812
 MAX_QUOTE = 576 - 20 - 8  # RFC 1812 §4.3.2.3: the whole ICMP error fits in 576 bytes
 
-failures = []
 
 
-def check(ok, what, quiet=False):
-    """Record a check; @p quiet ones (per-frame details) are printed only when they fail."""
-    if not ok or not quiet:
-        print(("  ok    " if ok else "  FAIL  ") + what)
-    if not ok:
-        failures.append(what)
-    return ok
 
 
-def csum16(data: bytes) -> int:
-    """One's complement sum of 16-bit words (RFC 1071), folded, not inverted."""
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return s
 
 
 def ip_header_ok(ipb: bytes) -> bool:

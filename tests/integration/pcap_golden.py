@@ -35,6 +35,8 @@ import sys
 import tempfile
 import time
 
+from pcap_checks import check, csum16, failures  # noqa: E402  (shared with the other pcap test)
+
 try:
     from scapy.all import ARP, ICMP, IP, UDP, Ether, Raw, RawPcapWriter, fragment, rdpcap
 except ImportError as e:  # python3-scapy is a test dependency (scripts/setup.sh)
@@ -58,26 +60,10 @@ BUG_NOTE = ("PRODUCT BUG: tern answered datagrams from an invalid source address
             "(RFC 1122 §3.2.1.3: a datagram from the directed broadcast must be discarded; "
             "§3.2.2/§4.1.3.6: never answered)")
 
-failures = []
 
 
-def check(ok, what, quiet=False):
-    """Record a check; @p quiet ones (per-frame details) are printed only when they fail."""
-    if not ok or not quiet:
-        print(("  ok    " if ok else "  FAIL  ") + what)
-    if not ok:
-        failures.append(what)
-    return ok
 
 
-def csum16(data: bytes) -> int:
-    """One's complement sum of 16-bit words (RFC 1071), folded, not inverted."""
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return s
 
 
 def ip_header_ok(ipb: bytes) -> bool:

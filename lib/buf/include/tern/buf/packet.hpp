@@ -85,6 +85,13 @@ class Packet {
 
   /** Grow the front by @p n bytes of headroom; returns the new start or null if there is no room. */
   uint8_t* prepend(uint16_t n) noexcept;
+  /**
+   * Make room for an @p n byte header in front: in the headroom when there
+   * is some (no allocation), else in a fresh mbuf from @p pool chained in
+   * front, which takes over the TX offload request. Returns the header bytes,
+   * or null with the packet unchanged (pool exhausted, chain too long).
+   */
+  uint8_t* push_header(uint16_t n, rte_mempool* pool) noexcept;
   /** Drop @p n bytes from the front, across segments (empty leading segments are freed). False if n >
    * length(). */
   bool trim_front(uint32_t n) noexcept;

@@ -121,6 +121,8 @@ class Ipv4 {
    * (DF and too big; the caller should lower its segment size), no_memory.
    */
   Status output(Packet l4, const OutputParams& params, uint64_t now);
+  /** As above with the path already looked up by path(params.dst) (saves a second route lookup). */
+  Status output(Packet l4, const OutputParams& params, const PathInfo& path, uint64_t now);
   /** Route, source address and path MTU toward @p dst. */
   Result<PathInfo> path(wire::Ipv4Addr dst) const noexcept;
   /** Record a smaller path MTU toward @p dst (RFC 1191 §6.3; never below 68). */
