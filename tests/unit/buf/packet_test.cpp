@@ -216,3 +216,28 @@ TEST(Packet, RxChecksumNoneCountsAsVerified) {
 
 }  // namespace
 }  // namespace tern
+
+namespace tern {
+namespace {
+
+TEST(Packet, PushHeaderUsesHeadroomThenAFrontMbufCarryingTheOffloadRequest) {
+  std::vector<uint8_t> b(40, 3);
+  Packet p = test::make_packet(b);
+  unsigned in_use = test::mbufs_in_use();
+  ASSERT_NE(p.push_header(20, test::pool()), nullptr);
+  EXPECT_EQ(test::mbufs_in_use(), in_use) << "headroom: no allocation";
+  p.add_tx_flags(RTE_MBUF_F_TX_UDP_CKSUM);
+  p.mbuf()->l4_len = 8;
+  p.trim_front(20);
+  p.mbuf()->data_off = 0;  // no headroom left
+  uint8_t* h = p.push_header(14, test::pool());
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(p.segments(), 2);
+  EXPECT_EQ(p.length(), 54u);
+  EXPECT_EQ(h, p.data());
+  EXPECT_NE(p.ol_flags() & RTE_MBUF_F_TX_UDP_CKSUM, 0u) << "the new head carries the offload request";
+  EXPECT_EQ(p.mbuf()->l4_len, 8);
+}
+
+}  // namespace
+}  // namespace tern
