@@ -70,6 +70,18 @@ std::string_view to_string(Errc e) noexcept {
       return "invalid_argument";
     case Errc::io:
       return "io";
+    case Errc::connection_refused:
+      return "connection_refused";
+    case Errc::connection_reset:
+      return "connection_reset";
+    case Errc::timed_out:
+      return "timed_out";
+    case Errc::host_unreachable:
+      return "host_unreachable";
+    case Errc::not_connected:
+      return "not_connected";
+    case Errc::closed:
+      return "closed";
   }
   return "unknown";
 }

@@ -29,6 +29,7 @@ Core::Core(CoreParams params) : p_(std::move(params)), wheel_(kNsPerMs, 1024, 0)
   ipv4_ = std::make_unique<l3::Ipv4>(p_.ipv4, std::move(raw), p_.routes, p_.pool);
   icmp_ = std::make_unique<l3::Icmp>(p_.icmp, *ipv4_);
   udp_ = std::make_unique<udp::Udp>(p_.udp, *ipv4_);
+  tcp_ = std::make_unique<tcp::Tcp>(p_.tcp, *ipv4_, wheel_, 0);
   housekeeping_timer_.fn = &Core::housekeeping;
   housekeeping_timer_.ctx = this;
 }
@@ -36,6 +37,7 @@ Core::Core(CoreParams params) : p_(std::move(params)), wheel_(kNsPerMs, 1024, 0)
 Core::~Core() {
   wheel_.cancel(housekeeping_timer_);
   // Transports and IPv4 free what they hold before the TX queues flush and go.
+  tcp_.reset();
   udp_.reset();
   icmp_.reset();
   ipv4_.reset();
@@ -46,6 +48,7 @@ Core::~Core() {
 void Core::start(uint64_t now) {
   wheel_.advance(now);
   udp_->set_now(now);  // sends made before the first poll() carry the right time
+  tcp_->set_now(now);
   for (auto& i : ifaces_) {
     if (p_.interfaces[i->index()].params.gratuitous_arp) i->announce(now);
   }
@@ -95,6 +98,7 @@ void Core::housekeeping(Timer& t, uint64_t now) {
 uint32_t Core::poll(uint64_t now) {
   ++stats_.polls;
   udp_->set_now(now);
+  tcp_->set_now(now);
   uint32_t total = 0;
   rte_mbuf* pkts[64];
   const uint16_t burst = std::min<uint16_t>(p_.rx_burst, 64);
@@ -117,7 +121,9 @@ uint32_t Core::poll(uint64_t now) {
   if (inbox_ != nullptr) drain_inbox(now);
   wheel_.advance(now);
   udp_->dispatch_events();
+  tcp_->dispatch_events();
   if (on_poll_) on_poll_(*this, now);
+  tcp_->flush();  // segments for data, ACKs and FINs the loop produced, after the application ran
   for (size_t i = 0; i < ifaces_.size(); ++i) {
     p_.interfaces[i].port->poll(p_.interfaces[i].queue, now);
     tx_[i]->flush();
@@ -188,6 +194,26 @@ void Core::write_json(JsonWriter& w) const {
       .kv("tx_bytes", us.tx_bytes);
   w.kv("tx_errors", us.tx_errors).kv("icmp_errors", us.icmp_errors);
   write_drops<udp::UdpStats, udp::UdpDrop>(w, us);
+  w.end_object();
+  const tcp::TcpStats& ts = tcp_->stats();
+  w.key("tcp").begin_object();
+  w.kv("active_opens", ts.active_opens).kv("passive_opens", ts.passive_opens);
+  w.kv("attempt_fails", ts.attempt_fails).kv("estab_resets", ts.estab_resets);
+  w.kv("connections", uint64_t{tcp_->connections()}).kv("time_wait", uint64_t{tcp_->time_wait()});
+  w.kv("in_segs", ts.in_segs).kv("out_segs", ts.out_segs).kv("retrans_segs", ts.retrans_segs);
+  w.kv("rx_bytes", ts.rx_bytes).kv("tx_bytes", ts.tx_bytes);
+  w.kv("in_rsts", ts.in_rsts).kv("out_rsts", ts.out_rsts).kv("ooo_segs", ts.ooo_segs).kv("dup_segs", ts.dup_segs);
+  w.kv("syncookies_sent", ts.syncookies_sent).kv("syncookies_validated", ts.syncookies_validated);
+  w.kv("syncookies_failed", ts.syncookies_failed);
+  w.kv("challenge_acks", ts.challenge_acks).kv("challenge_acks_limited", ts.challenge_acks_limited);
+  w.kv("keepalive_probes", ts.keepalive_probes).kv("keepalive_drops", ts.keepalive_drops);
+  w.kv("rto_timeouts", ts.rto_timeouts).kv("fast_retransmits", ts.fast_retransmits);
+  w.kv("sack_recoveries", ts.sack_recoveries).kv("sack_retransmits", ts.sack_retransmits);
+  w.kv("persist_probes", ts.persist_probes).kv("delayed_acks", ts.delayed_acks);
+  w.kv("window_updates", ts.window_updates).kv("time_wait_entered", ts.time_wait_entered);
+  w.kv("time_wait_recycled", ts.time_wait_recycled).kv("time_wait_reused", ts.time_wait_reused);
+  w.kv("pmtu_updates", ts.pmtu_updates).kv("icmp_hard_errors", ts.icmp_hard_errors);
+  write_drops<tcp::TcpStats, tcp::TcpDrop>(w, ts);
   w.end_object();
   w.end_object();
 }

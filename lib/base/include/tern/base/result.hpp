@@ -29,6 +29,12 @@ enum class Errc {
   would_block,       ///< retry later (queue full, resolution pending)
   invalid_argument,  ///< the caller passed something unusable
   io,                ///< a device or system call failed
+  connection_refused,  ///< the peer answered a connection attempt with a reset (or port unreachable)
+  connection_reset,    ///< the peer reset an established connection
+  timed_out,           ///< retransmissions or keepalive probes went unanswered
+  host_unreachable,    ///< ICMP reported the destination unreachable
+  not_connected,       ///< the operation needs a connection that is not (or no longer) there
+  closed,              ///< the socket was shut down for this direction
 };
 
 /** Human-readable name of an error class. */

@@ -3,7 +3,7 @@
  * Core: the per-lcore stack instance. It owns this core's queue on every
  * port, its interfaces (ARP tables), IPv4 (routes, reassembly), ICMP, UDP,
  * its timer wheel and counters. poll() is one turn of the loop:
- * RX burst -> l2 -> l3 -> transports, timers, application events, TX flush.
+ * RX burst -> l2 -> l3 -> transports, timers, application events, TCP output, TX flush.
  * Nothing here is shared with another core.
  */
 #pragma once
@@ -23,6 +23,7 @@
 #include "tern/l3/ipv4.hpp"
 #include "tern/port/port.hpp"
 #include "tern/port/tx_queue.hpp"
+#include "tern/tcp/tcp.hpp"
 #include "tern/udp/udp.hpp"
 
 namespace tern {
@@ -43,6 +44,7 @@ struct CoreParams {
   l3::Ipv4Params ipv4;
   l3::IcmpParams icmp;
   udp::UdpParams udp;
+  tcp::TcpParams tcp;
   uint64_t housekeeping_ns = 100'000'000;  ///< ARP/reassembly timers period
   uint16_t rx_burst = 32;
 };
@@ -94,6 +96,7 @@ class Core {
   l3::Ipv4& ipv4() noexcept { return *ipv4_; }
   l3::Icmp& icmp() noexcept { return *icmp_; }
   udp::Udp& udp() noexcept { return *udp_; }
+  tcp::Tcp& tcp() noexcept { return *tcp_; }
   TimerWheel& timers() noexcept { return wheel_; }
   size_t interface_count() const noexcept { return ifaces_.size(); }
   l2::Interface& interface(size_t i) noexcept { return *ifaces_[i]; }
@@ -114,6 +117,7 @@ class Core {
   std::unique_ptr<l3::Ipv4> ipv4_;
   std::unique_ptr<l3::Icmp> icmp_;
   std::unique_ptr<udp::Udp> udp_;
+  std::unique_ptr<tcp::Tcp> tcp_;
   TimerWheel wheel_;
   Timer housekeeping_timer_;
   CoreStats stats_;

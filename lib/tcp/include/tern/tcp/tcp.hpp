@@ -1,0 +1,548 @@
+/**
+ * @file
+ * TCP (RFC 9293) for one core. Receive: Ipv4::deliver() hands a segment
+ * (data at the TCP header) to Tcp::input(), which checks it once (length,
+ * options, checksum unless the NIC verified it), finds its connection in the
+ * core's 4-tuple table (or TIME_WAIT entry, or listener) and runs the
+ * RFC 9293 §3.10.7 steps for its state (input.cpp). In-order payload mbufs
+ * go to the connection's receive queue untouched; the application takes
+ * them with Connection::recv(). Transmit: Connection::send() appends the
+ * application's mbufs to the send queue; Tcp::flush() (run by Core::poll()
+ * after the application events) builds segments: a fresh header mbuf in
+ * front of indirect mbufs referencing the queued data (output.cpp), and
+ * hands them to Ipv4::output(). Timers (retransmission, persist, delayed
+ * ACK, keepalive, TIME_WAIT) run from the core's timer wheel (timers.cpp).
+ *
+ * Everything here belongs to one core and is used from its thread only.
+ */
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "tern/base/result.hpp"
+#include "tern/base/timer_wheel.hpp"
+#include "tern/buf/packet.hpp"
+#include "tern/l3/ipv4.hpp"
+#include "tern/tcp/congestion.hpp"
+#include "tern/tcp/isn.hpp"
+#include "tern/tcp/ooo.hpp"
+#include "tern/tcp/rtt.hpp"
+#include "tern/tcp/sack.hpp"
+#include "tern/tcp/seg_queue.hpp"
+#include "tern/tcp/syncookie.hpp"
+#include "tern/tcp/tuple.hpp"
+#include "tern/wire/addr.hpp"
+#include "tern/wire/tcp.hpp"
+
+namespace tern::tcp {
+
+/** RFC 9293 §3.3.2 connection states. */
+enum class State : uint8_t {
+  closed,
+  listen,
+  syn_sent,
+  syn_received,
+  established,
+  fin_wait_1,
+  fin_wait_2,
+  close_wait,
+  closing,
+  last_ack,
+  time_wait,
+};
+std::string_view to_string(State s) noexcept;
+
+/** Readiness events (bit mask) delivered to callbacks and pollers. */
+namespace ev {
+inline constexpr uint32_t connected = 1u << 0;    ///< an active open completed
+inline constexpr uint32_t accept = 1u << 1;       ///< (listener) connections wait in accept()
+inline constexpr uint32_t readable = 1u << 2;     ///< data arrived (or the peer closed: read returns 0)
+inline constexpr uint32_t writable = 1u << 3;     ///< send buffer space returned after a short send
+inline constexpr uint32_t peer_closed = 1u << 4;  ///< the peer's FIN arrived (after all its data)
+inline constexpr uint32_t error = 1u << 5;        ///< the connection failed: Connection::error() says why
+}  // namespace ev
+
+/** An IPv4 address and TCP port. */
+struct Endpoint {
+  wire::Ipv4Addr addr;
+  uint16_t port = 0;
+  friend bool operator==(const Endpoint&, const Endpoint&) = default;
+};
+
+/** RFC 1122 §4.2.3.6 keepalive; defaults are Linux's (7200 s idle, 75 s interval, 9 probes). */
+struct KeepaliveOptions {
+  bool enabled = false;
+  uint64_t idle_ns = 7200ull * 1'000'000'000;
+  uint64_t interval_ns = 75ull * 1'000'000'000;
+  uint32_t count = 9;
+};
+
+/** Per-socket options; the stack-wide defaults live in TcpParams::socket. */
+struct SocketOptions {
+  bool nodelay = false;                     ///< disable Nagle's algorithm (RFC 1122 §4.2.3.4)
+  KeepaliveOptions keepalive;               ///< RFC 1122 §4.2.3.6
+  uint32_t send_buffer = 256 * 1024;        ///< bytes queued (unacknowledged + unsent) before send() refuses
+  uint32_t recv_buffer = 256 * 1024;        ///< bytes held (in order + out of order); drives the window
+  CcAlgo congestion = CcAlgo::cubic;        ///< congestion control (RFC 5681/6582 NewReno or RFC 9438 CUBIC)
+  std::optional<uint64_t> linger_ns;        ///< close(): 0 = abort with RST; T = reset if not done after T
+  bool reuse_time_wait = false;             ///< connect() may take over a TIME_WAIT 4-tuple (needs timestamps)
+};
+
+/** Stack-wide TCP configuration (one per core, usually from config). */
+struct TcpParams {
+  uint32_t max_connections = 65536;        ///< TCBs per core (each costs memory: see docs/tcp.md)
+  uint32_t max_time_wait = 65536;          ///< TIME_WAIT entries per core; the oldest is recycled when full
+  uint64_t msl_ns = 30'000'000'000;        ///< MSL; TIME_WAIT lasts 2 x MSL (RFC 9293 §3.4.2)
+  RttParams rtt;                           ///< RTO bounds (RFC 6298)
+  uint64_t delayed_ack_ns = 40'000'000;    ///< delayed ACK timer (RFC 1122 §4.2.3.2: under 500 ms)
+  uint32_t initial_window = 10;            ///< initial cwnd in segments (RFC 6928)
+  bool timestamps = true;                  ///< offer RFC 7323 timestamps
+  bool window_scaling = true;              ///< offer RFC 7323 window scale
+  bool sack = true;                        ///< offer RFC 2018 SACK
+  bool syncookies = true;                  ///< answer with SYN cookies when a SYN queue is full (RFC 4987)
+  uint32_t backlog = 1024;                 ///< default listen backlog (SYN queue + accept queue)
+  uint32_t challenge_ack_per_s = 1000;     ///< RFC 5961 §7 challenge ACK limit per second per core
+  uint32_t syn_retries = 6;                ///< SYN retransmissions before connect() fails
+  uint32_t synack_retries = 5;             ///< SYN-ACK retransmissions before a half-open is dropped
+  uint32_t max_retries = 15;               ///< data retransmissions before the connection times out
+  uint64_t fin_wait_2_ns = 60'000'000'000; ///< orphaned FIN_WAIT_2 lifetime
+  uint32_t ooo_nodes = 65536;              ///< out-of-order segments held per core (all connections)
+  uint32_t ooo_per_connection = 256;       ///< out-of-order segments held per connection
+  uint16_t ephemeral_first = 49152;        ///< RFC 6335 dynamic port range
+  uint16_t ephemeral_last = 65535;
+  SocketOptions socket;                    ///< defaults for new sockets
+};
+
+/** Why a segment was dropped (counted per reason). */
+enum class TcpDrop : uint8_t {
+  truncated,         ///< shorter than its header
+  bad_header,        ///< bad data offset or option
+  bad_checksum,      ///< RFC 9293 §3.1 checksum mismatch
+  broadcast,         ///< to a broadcast address (TCP is unicast only)
+  no_connection,     ///< nothing listens (a reset was sent)
+  out_of_window,     ///< failed the acceptability test (an ACK was sent)
+  paws,              ///< RFC 7323 §5 old timestamp
+  bad_ack,           ///< acknowledges something not sent
+  rst_ignored,       ///< a reset that failed the RFC 5961 checks
+  syn_in_window,     ///< SYN on a synchronized connection (challenge ACK)
+  listen_overflow,   ///< SYN or handshake ACK beyond a full listener
+  no_memory,         ///< no mbuf or TCB
+  ooo_full,          ///< out-of-order segment with no room
+  rcv_buffer_full,   ///< in-order data beyond the receive buffer
+  after_close,       ///< data for a connection the application closed (reset)
+  count_
+};
+std::string_view to_string(TcpDrop d) noexcept;
+
+/** Stack-wide counters, like `netstat -s`. */
+struct TcpStats {
+  uint64_t active_opens = 0, passive_opens = 0, attempt_fails = 0, estab_resets = 0;
+  uint64_t in_segs = 0, out_segs = 0, retrans_segs = 0;
+  uint64_t in_rsts = 0, out_rsts = 0;
+  uint64_t ooo_segs = 0;             ///< segments held out of order
+  uint64_t dup_segs = 0;             ///< segments (or parts) that were all duplicates
+  uint64_t syncookies_sent = 0, syncookies_validated = 0, syncookies_failed = 0;
+  uint64_t challenge_acks = 0, challenge_acks_limited = 0;
+  uint64_t keepalive_probes = 0, keepalive_drops = 0;
+  uint64_t rto_timeouts = 0, fast_retransmits = 0, sack_recoveries = 0, sack_retransmits = 0;
+  uint64_t persist_probes = 0, delayed_acks = 0, window_updates = 0;
+  uint64_t time_wait_entered = 0, time_wait_recycled = 0, time_wait_reused = 0;
+  uint64_t pmtu_updates = 0, icmp_hard_errors = 0;
+  uint64_t rx_bytes = 0, tx_bytes = 0;
+  std::array<uint64_t, static_cast<size_t>(TcpDrop::count_)> drops{};
+  void drop(TcpDrop d) noexcept { ++drops[static_cast<size_t>(d)]; }
+  uint64_t dropped(TcpDrop d) const noexcept { return drops[static_cast<size_t>(d)]; }
+};
+
+/** One connection's state, like `ss -ti`. Times in nanoseconds, sizes in bytes. */
+struct TcpInfo {
+  State state = State::closed;
+  CcAlgo congestion = CcAlgo::cubic;
+  uint32_t mss = 0;             ///< payload bytes per segment we send
+  uint32_t cwnd = 0, ssthresh = 0;
+  uint64_t srtt_ns = 0, rttvar_ns = 0, rto_ns = 0;
+  uint32_t retransmits = 0;     ///< segments retransmitted
+  uint32_t backoffs = 0;        ///< consecutive RTO backoffs now
+  uint32_t bytes_in_flight = 0;
+  uint64_t bytes_sent = 0, bytes_acked = 0, bytes_received = 0;
+  uint32_t snd_wnd = 0;         ///< the peer's window
+  uint32_t rcv_wnd = 0;         ///< our advertised window
+  uint8_t snd_wscale = 0, rcv_wscale = 0;
+  bool timestamps = false, sack = false, nodelay = false;
+  uint32_t send_queued = 0, recv_queued = 0, ooo_queued = 0;
+};
+
+class Tcp;
+class Listener;
+
+/**
+ * One TCP connection. Owned by its Tcp; the application's handle stays
+ * valid from connect()/accept() until it calls close() or abort(), even
+ * after the connection failed (state() is then closed and error() says why).
+ * Used only on its core's thread; no call blocks.
+ */
+class Connection {
+ public:
+  using Callback = std::function<void(Connection&, uint32_t events)>;
+
+  State state() const noexcept { return st_; }
+  const FourTuple& tuple() const noexcept { return t_; }
+  Endpoint local() const noexcept { return {wire::Ipv4Addr{t_.local_ip}, t_.local_port}; }
+  Endpoint remote() const noexcept { return {wire::Ipv4Addr{t_.remote_ip}, t_.remote_port}; }
+
+  /**
+   * Queue @p data (zero copy: its mbufs are sent and retransmitted by
+   * reference). Takes the whole packet when any send-buffer space is left
+   * (the buffer may go over its limit by one packet), else nothing.
+   * @return bytes taken; errors: would_block (buffer full: wait for
+   * ev::writable; @p data is left untouched), closed (after shutdown/close),
+   * not_connected (failed or reset; error() says why).
+   */
+  Result<size_t> send(Packet& data) noexcept;
+  /** Copy up to send_space() bytes of @p data. @return bytes taken (0 only for empty data). */
+  Result<size_t> send_copy(std::span<const uint8_t> data) noexcept;
+  /** Bytes send() can take now. */
+  uint32_t send_space() const noexcept;
+  /**
+   * Take received in-order data, zero copy: up to @p max bytes of whole
+   * segments as one mbuf chain. @return false when nothing is queued (then
+   * at_eof() tells whether the peer closed).
+   */
+  bool recv(Packet& out, uint32_t max = 64 * 1024) noexcept;
+  /**
+   * Copy received data into @p out. @return bytes copied; 0 means the peer
+   * closed (end of stream); would_block when nothing is queued yet;
+   * not_connected after a reset.
+   */
+  Result<size_t> recv_copy(std::span<uint8_t> out) noexcept;
+  /** Bytes waiting in the receive queue. */
+  uint32_t readable() const noexcept { return rcvq_.bytes(); }
+  /** The peer sent FIN and every byte before it has been read. */
+  bool at_eof() const noexcept { return fin_rcvd_ && rcvq_.empty(); }
+  /** Close the write side: FIN after the queued data (RFC 9293 §3.10.4). */
+  Status shutdown() noexcept;
+  /**
+   * Release the handle and close gracefully (FIN after queued data). With
+   * unread received data, or linger 0, the connection is reset instead
+   * (RFC 1122 §4.2.2.13). The handle is invalid after this call.
+   */
+  void close() noexcept;
+  /** Release the handle and reset the connection (RST). The handle is invalid after this call. */
+  void abort() noexcept;
+
+  void set_nodelay(bool on) noexcept;
+  void set_keepalive(const KeepaliveOptions& k) noexcept;
+  /** Errors: invalid_argument (below 4 KiB or above 64 MiB). */
+  Status set_send_buffer(uint32_t bytes) noexcept;
+  /** Errors: invalid_argument (below 4 KiB or above the stack's window-scale limit). */
+  Status set_recv_buffer(uint32_t bytes) noexcept;
+  void set_congestion(CcAlgo a) noexcept;
+  void set_linger(std::optional<uint64_t> ns) noexcept { opt_.linger_ns = ns; }
+  const SocketOptions& options() const noexcept { return opt_; }
+
+  /** Connection info like `ss -ti`. */
+  TcpInfo info() const noexcept;
+  /** Why the connection failed (reset, refused, timed out, unreachable), if it did. */
+  std::optional<Error> error() const noexcept { return err_; }
+  /** Run @p cb from the core's loop with the events that happened since the last call. */
+  void on_event(Callback cb) { cb_ = std::move(cb); }
+  /** Free for the application. */
+  void* user = nullptr;
+
+ private:
+  friend class Tcp;
+  friend class Listener;
+  explicit Connection(Tcp& tcp);
+  void reset_state() noexcept;
+
+  Tcp& tcp_;
+  FourTuple t_;
+  State st_ = State::closed;
+  SocketOptions opt_;
+  // Send sequence space (RFC 9293 §3.3.1).
+  wire::SeqNum iss_, snd_una_, snd_nxt_, snd_max_, snd_wl1_, snd_wl2_, sndq_base_, recover_, high_rxt_;
+  uint32_t snd_wnd_ = 0, max_snd_wnd_ = 0;
+  // Receive sequence space.
+  wire::SeqNum irs_, rcv_nxt_, rcv_adv_, last_ack_sent_;
+  uint32_t rcv_wnd_ = 0;
+  uint16_t peer_mss_ = 536, mss_ = 536;  // mss_: payload + options bytes per segment (path-clamped)
+  uint16_t rcv_mss_ = 536;               // largest segment seen from the peer (delayed ACK)
+  uint8_t snd_wscale_ = 0, rcv_wscale_ = 0;
+  bool ts_ok_ = false, sack_ok_ = false, ws_ok_ = false;
+  uint32_t ts_recent_ = 0, ts_offset_ = 0;
+  uint64_t ts_recent_ns_ = 0;
+  // Flags.
+  bool fin_queued_ = false;   // application shut down the write side
+  bool fin_rcvd_ = false;
+  bool app_owned_ = true;     // the application holds the handle
+  bool accepted_ = false;     // handed out by accept() (or connect())
+  bool ack_now_ = false;      // send an ACK at the next flush
+  bool in_pending_ = false;   // on Tcp's flush list
+  bool in_ready_ = false;     // on Tcp's event list
+  bool want_writable_ = false;
+  bool in_recovery_ = false;
+  bool persist_ = false;      // rtx timer is the persist timer
+  bool rtt_timing_ = false;
+  bool from_cookie_ = false;
+  uint8_t dupacks_ = 0;
+  uint32_t delack_segs_ = 0;  // full segments received since the last ACK
+  uint32_t retries_ = 0;      // consecutive retransmission/probe timeouts
+  uint32_t ka_probes_ = 0;
+  wire::SeqNum rtt_seq_;
+  uint64_t rtt_start_ns_ = 0, last_rx_ns_ = 0, last_tx_ns_ = 0, close_deadline_ns_ = 0;
+  uint32_t events_ = 0;
+  std::optional<Error> err_;
+  // Counters for info().
+  uint32_t retransmits_ = 0;
+  uint64_t bytes_sent_ = 0, bytes_acked_ = 0, bytes_received_ = 0;
+  RttEstimator rtt_;
+  Congestion cc_;
+  SackScoreboard sb_;
+  SegQueue sndq_, rcvq_;
+  OooQueue ooo_;
+  Timer rtx_timer_, dack_timer_, ka_timer_;
+  Listener* parent_ = nullptr;      // listener of a passive open not yet accepted
+  Connection* hnext_ = nullptr;     // flow table chain
+  Connection* qnext_ = nullptr;     // listener accept queue / free list
+  Callback cb_;
+};
+
+/** Options for listen(). */
+struct ListenOptions {
+  uint32_t backlog = 0;  ///< SYN queue + accept queue bound; 0: TcpParams::backlog
+  std::optional<SocketOptions> socket;  ///< options for accepted connections (default: the stack's)
+};
+
+/** A listening socket. Owned by its Tcp; valid until close(). */
+class Listener {
+ public:
+  using Callback = std::function<void(Listener&, uint32_t events)>;
+  uint16_t port() const noexcept { return port_; }
+  /** The next established connection, or null. The caller owns the handle (close() it). */
+  Connection* accept() noexcept;
+  /** Connections waiting in accept(). */
+  uint32_t pending() const noexcept { return accept_len_; }
+  /** Half-open connections (SYN received). */
+  uint32_t half_open() const noexcept { return syn_len_; }
+  /** Run @p cb when connections are ready to accept. */
+  void on_event(Callback cb) { cb_ = std::move(cb); }
+  /** Stop listening: half-open and unaccepted connections are reset. The handle is invalid after this call. */
+  void close() noexcept;
+  void* user = nullptr;
+
+ private:
+  friend class Tcp;
+  Listener(Tcp& tcp, uint16_t port, uint32_t backlog, SocketOptions opt)
+      : tcp_(tcp), port_(port), backlog_(backlog), opt_(opt) {}
+  Tcp& tcp_;
+  uint16_t port_;
+  uint32_t backlog_;
+  SocketOptions opt_;
+  Connection* accept_head_ = nullptr;
+  Connection* accept_tail_ = nullptr;
+  uint32_t accept_len_ = 0;
+  uint32_t syn_len_ = 0;
+  bool in_ready_ = false;
+  Callback cb_;
+};
+
+/** Options for connect(). */
+struct ConnectOptions {
+  uint16_t local_port = 0;  ///< 0: an ephemeral port that collides with no live or TIME_WAIT connection
+  wire::Ipv4Addr local_addr;  ///< 0.0.0.0: the outgoing interface's address
+  std::optional<SocketOptions> socket;  ///< default: the stack's
+};
+
+/** The TCP engine of one core. */
+class Tcp final : public l3::L4Handler {
+ public:
+  /** Registers itself with @p ip for protocol 6; timers run on @p wheel. */
+  Tcp(const TcpParams& params, l3::Ipv4& ip, TimerWheel& wheel, uint64_t now);
+  ~Tcp() override;
+  Tcp(const Tcp&) = delete;
+  Tcp& operator=(const Tcp&) = delete;
+
+  /** Listen on @p port. Errors: exists (already listening), invalid_argument (port 0). */
+  Result<Listener*> listen(uint16_t port, const ListenOptions& opt = {});
+  /**
+   * Start an active open to @p remote (non-blocking): the SYN goes out at the
+   * next flush; ev::connected or ev::error follows. Errors: no_route,
+   * invalid_argument (port 0 or a broadcast address), exists (the 4-tuple is
+   * in use), no_memory (no TCB or no free ephemeral port).
+   */
+  Result<Connection*> connect(const Endpoint& remote, const ConnectOptions& opt = {});
+
+  l3::L4Verdict input(Packet& segment, const l3::Ipv4Meta& meta, uint64_t now) override;
+  void icmp_error(const l3::IcmpError& err, uint64_t now) override;
+  /** Send what connections have pending (data, ACKs, FINs). Core::poll() calls this each turn. */
+  void flush();
+  /** Run callbacks of connections and listeners with news since the last call. */
+  void dispatch_events();
+  /** The core's current time (set by Core::poll before input). */
+  void set_now(uint64_t now) noexcept { now_ = now; }
+  uint64_t now() const noexcept { return now_; }
+  /** Abort every connection (RST) and free all state (for shutdown). */
+  void abort_all();
+
+  const TcpStats& stats() const noexcept { return stats_; }
+  const TcpParams& params() const noexcept { return p_; }
+  /** Live TCBs (any state but TIME_WAIT entries), including ones the application still holds. */
+  uint32_t connections() const noexcept { return live_; }
+  /** TCBs in ESTABLISHED or CLOSE_WAIT. */
+  uint32_t established() const noexcept;
+  uint32_t time_wait() const noexcept { return tw_count_; }
+  /** Bytes of memory per TCB (the object itself, without queued data). */
+  static size_t connection_size() noexcept { return sizeof(Connection); }
+  /** Find a connection by its tuple (tests, diagnostics). */
+  Connection* find(const FourTuple& t) const noexcept;
+
+ private:
+  friend class Connection;
+  friend class Listener;
+  struct Segment;
+  struct TimeWait {
+    FourTuple t;
+    wire::SeqNum snd_nxt, rcv_nxt;
+    uint32_t ts_recent = 0, ts_offset = 0;
+    uint64_t ts_recent_ns = 0;
+    uint64_t expiry_ns = 0;
+    bool ts_ok = false;
+    TimeWait* hnext = nullptr;
+    TimeWait* older = nullptr;  // FIFO by expiry
+    TimeWait* newer = nullptr;
+  };
+
+  // tcp.cpp: tables and lifecycle
+  uint32_t hash(const FourTuple& t) const noexcept;
+  Connection* alloc_conn();
+  void insert(Connection* c);
+  void unlink(Connection* c);
+  void release(Connection* c);
+  void destroy(Connection* c);
+  void set_state(Connection& c, State s);
+  void fail(Connection& c, Errc code, std::string_view reason);
+  void notify(Connection& c, uint32_t events);
+  void notify(Listener& l);
+  void schedule(Connection& c);
+  Result<uint16_t> pick_port(const FourTuple& t, bool reuse_tw);
+  bool tuple_in_use(const FourTuple& t, bool reuse_tw);
+  void init_tcb(Connection& c, const SocketOptions& opt, uint64_t now);
+  void close_listener(Listener* l);
+  uint32_t ts_now() const noexcept;
+
+  // time_wait.cpp
+  void enter_time_wait(Connection& c);
+  TimeWait* tw_find(const FourTuple& t) const noexcept;
+  void tw_remove(TimeWait* w);
+  bool tw_input(TimeWait& w, Segment& s);
+  void tw_expire(uint64_t now);
+
+  // input.cpp: RFC 9293 §3.10.7, split by state and step
+  bool parse(Packet& pkt, const l3::Ipv4Meta& meta, Segment& s);
+  void input_closed(Segment& s);
+  void input_listen(Listener& l, Segment& s);
+  void input_cookie_ack(Listener& l, Segment& s);
+  void input_syn_sent(Connection& c, Segment& s);
+  void input_synchronized(Connection& c, Segment& s);
+  void established(Connection& c);
+  bool check_seq(Connection& c, Segment& s);
+  void trim_to_window(Connection& c, Segment& s, uint32_t wnd);
+  bool check_rst(Connection& c, Segment& s);
+  bool check_syn(Connection& c, Segment& s);
+  bool check_ack(Connection& c, Segment& s);
+  bool after_ack(Connection& c, Segment& s);
+  void process_ack(Connection& c, Segment& s, uint32_t acked);
+  void process_dupack(Connection& c, Segment& s);
+  uint32_t retransmit_head(Connection& c);
+  void update_window(Connection& c, Segment& s);
+  bool process_text(Connection& c, Segment& s);
+  bool process_fin(Connection& c);
+  bool queue_in_order(Connection& c, Packet data, bool fin);
+  void negotiate(Connection& c, const wire::TcpOptions& o, const Segment& s);
+  void offer_options(Connection& c);
+  uint8_t our_wscale(const SocketOptions& o) const noexcept;
+  void take_timestamp(Connection& c, const Segment& s);
+  void challenge_ack(Connection& c);
+  void rtt_sample(Connection& c, const Segment& s, uint32_t acked);
+  Listener* listener_for(uint16_t port) const noexcept { return listeners_[port].get(); }
+  void accept_ready(Listener& l, Connection& c);
+  void remove_from_listener(Connection& c);
+
+  // output.cpp
+  bool send_segment(Connection& c, wire::SeqNum seq, uint32_t len, uint8_t flags, uint32_t* sent = nullptr);
+  void send_cookie_synack(const Segment& s);
+  void send_syn(Connection& c);
+  void send_ack(Connection& c);
+  void send_rst(Connection& c);
+  void send_reply_rst(const Segment& s);
+  bool send_raw(const FourTuple& t, wire::SeqNum seq, wire::SeqNum ack, uint8_t flags, uint16_t window,
+                const wire::TcpOptions& opts);
+  void note_sent(Connection& c, wire::SeqNum seq, uint32_t len, uint8_t flags);
+  void output(Connection& c);
+  bool output_recovery(Connection& c);
+  bool may_send(const Connection& c, uint32_t len, uint32_t unsent) const noexcept;
+  uint32_t recv_window(Connection& c) noexcept;
+  uint16_t window_field(Connection& c, bool syn) noexcept;
+  void fill_options(Connection& c, uint8_t flags, wire::TcpOptions& o) noexcept;
+  uint16_t path_mss(wire::Ipv4Addr dst) const noexcept;
+  void maybe_window_update(Connection& c);
+  uint32_t flight(const Connection& c) const noexcept;
+  uint32_t effective_mss(const Connection& c) const noexcept;
+
+  // timers.cpp
+  static void on_rtx_timer(Timer& t, uint64_t now);
+  static void on_dack_timer(Timer& t, uint64_t now);
+  static void on_ka_timer(Timer& t, uint64_t now);
+  static void on_tw_timer(Timer& t, uint64_t now);
+  void rtx_timeout(Connection& c);
+  void persist_timeout(Connection& c);
+  void arm_rtx(Connection& c);
+  void arm_persist(Connection& c);
+  void arm_keepalive(Connection& c);
+  void keepalive_timeout(Connection& c);
+  void dack_timeout(Connection& c);
+
+  TcpParams p_;
+  l3::Ipv4& ip_;
+  TimerWheel& wheel_;
+  rte_mempool* pool_;
+  uint64_t now_ = 0;
+  TcpStats stats_;
+  IsnGenerator isn_;
+  SynCookies cookies_;
+  OooPool ooo_pool_;
+  std::vector<Connection*> buckets_;
+  uint32_t bucket_mask_ = 0;
+  uint32_t hash_seed_ = 0;
+  std::vector<std::unique_ptr<Connection>> all_;  // every TCB ever made (reused through free_)
+  Connection* free_ = nullptr;
+  uint32_t live_ = 0;
+  std::vector<std::unique_ptr<Listener>> listeners_;  // by port
+  std::vector<Connection*> pending_;  // to flush
+  std::vector<Connection*> ready_;    // with events
+  std::vector<Listener*> ready_listeners_;
+  std::vector<Connection*> dispatching_;
+  std::vector<Connection*> closing_;  // closed while dispatching: released after it
+  bool in_dispatch_ = false;
+  // TIME_WAIT table.
+  std::vector<std::unique_ptr<TimeWait>> tw_all_;
+  TimeWait* tw_free_ = nullptr;  // linked through hnext
+  std::vector<TimeWait*> tw_buckets_;
+  TimeWait* tw_oldest_ = nullptr;
+  TimeWait* tw_newest_ = nullptr;
+  uint32_t tw_count_ = 0;
+  Timer tw_timer_;
+  // RFC 5961 §7 challenge ACK budget.
+  uint64_t challenge_window_ns_ = 0;
+  uint32_t challenge_count_ = 0;
+  uint16_t next_port_ = 0;
+};
+
+}  // namespace tern::tcp

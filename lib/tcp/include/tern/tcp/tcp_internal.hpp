@@ -1,0 +1,31 @@
+/**
+ * @file
+ * The per-segment context that TCP input passes from step to step (private
+ * to lib/tcp; not installed for applications).
+ */
+#pragma once
+
+#include "tern/tcp/tcp.hpp"
+
+namespace tern::tcp {
+
+/** One received segment being processed; filled by Tcp::parse(). */
+struct Tcp::Segment {
+  Packet pkt;                        ///< the whole segment, data at the TCP header
+  wire::TcpView v;                   ///< parsed header and options (over pkt's first mbuf)
+  const l3::Ipv4Meta* meta = nullptr;
+  FourTuple t;                       ///< from our side: local = destination
+  wire::SeqNum seq, ack;             ///< seq moves forward as the front is trimmed
+  uint32_t len = 0;                  ///< payload bytes still in play
+  uint32_t data_off = 0;             ///< where that payload starts in pkt
+  uint16_t hlen = 0;
+  uint8_t flags = 0;                 ///< flags still in play (trimming may clear SYN/FIN)
+  uint16_t wnd = 0;                  ///< window field, unscaled
+  bool has(uint8_t f) const noexcept { return (flags & f) != 0; }
+  /** SEG.LEN (RFC 9293 §3.4): data plus SYN plus FIN. */
+  uint32_t seg_len() const noexcept {
+    return len + ((flags & wire::tcp_flag::syn) ? 1 : 0) + ((flags & wire::tcp_flag::fin) ? 1 : 0);
+  }
+};
+
+}  // namespace tern::tcp

@@ -1,0 +1,776 @@
+/**
+ * @file
+ * TCP segment arrival (RFC 9293 §3.10.7). Segments come from Ipv4::deliver()
+ * through Tcp::input(); each is checked once (parse()), matched to its
+ * connection, TIME_WAIT entry or listener, and processed in the RFC's step
+ * order: sequence check (with PAWS, RFC 7323 §5), RST (RFC 5961 §3), SYN
+ * (RFC 5961 §4), ACK (RFC 5961 §5, RFC 5681, RFC 6582, RFC 6675), text, FIN.
+ * In-order payload goes to the receive queue, the rest to the out-of-order
+ * queue; what must be sent in answer is scheduled for Tcp::flush().
+ */
+#include <algorithm>
+
+#include "tern/base/checksum.hpp"
+#include "tern/tcp/tcp.hpp"
+#include "tern/tcp/tcp_internal.hpp"
+
+namespace tern::tcp {
+
+using wire::SeqNum;
+namespace fl = wire::tcp_flag;
+
+l3::L4Verdict Tcp::input(Packet& pkt, const l3::Ipv4Meta& meta, uint64_t now) {
+  now_ = now;
+  ++stats_.in_segs;
+  Segment s;
+  s.pkt = std::move(pkt);
+  s.meta = &meta;
+  if (!parse(s.pkt, meta, s)) return l3::L4Verdict::consumed;
+  if (Connection* c = find(s.t)) {
+    c->last_rx_ns_ = now;
+    c->ka_probes_ = 0;
+    if (c->st_ == State::syn_sent) {
+      input_syn_sent(*c, s);
+    } else {
+      input_synchronized(*c, s);
+    }
+    return l3::L4Verdict::consumed;
+  }
+  if (TimeWait* w = tw_find(s.t)) {
+    if (tw_input(*w, s)) return l3::L4Verdict::consumed;
+  }
+  if (Listener* l = listener_for(s.t.local_port)) {
+    input_listen(*l, s);
+    return l3::L4Verdict::consumed;
+  }
+  input_closed(s);
+  return l3::L4Verdict::consumed;
+}
+
+bool Tcp::parse(Packet& pkt, const l3::Ipv4Meta& meta, Segment& s) {
+  if (pkt.length() < wire::kTcpMinHeaderLen) {
+    stats_.drop(TcpDrop::truncated);
+    return false;
+  }
+  uint8_t scratch[wire::kTcpMinHeaderLen];
+  const uint8_t* h = pkt.read(0, wire::kTcpMinHeaderLen, scratch);
+  uint16_t hlen = static_cast<uint16_t>((h[12] >> 4) * 4);
+  if (hlen < wire::kTcpMinHeaderLen || hlen > pkt.length()) {
+    stats_.drop(TcpDrop::bad_header);
+    return false;
+  }
+  if (pkt.head_length() < hlen && pkt.pull_up(hlen) == nullptr) {
+    stats_.drop(TcpDrop::bad_header);
+    return false;
+  }
+  auto v = wire::TcpView::parse(std::span<const uint8_t>(pkt.data(), hlen));
+  if (!v) {
+    stats_.drop(TcpDrop::bad_header);
+    return false;
+  }
+  // RFC 9293 §3.1: the checksum covers the pseudo-header, header and data.
+  if (!meta.l4_csum_good) {
+    ChecksumAccumulator acc;
+    add_ipv4_pseudo_header(acc, meta.src.v, meta.dst.v, wire::ip_proto::tcp, static_cast<uint16_t>(pkt.length()));
+    pkt.for_each_segment([&](std::span<const uint8_t> seg) { acc.add(seg); });
+    if (acc.sum16() != 0xffff) {
+      stats_.drop(TcpDrop::bad_checksum);
+      return false;
+    }
+  }
+  // RFC 9293 §3.9.1 / RFC 1122 §4.2.3.10: TCP is unicast; a segment to a broadcast address is dropped.
+  if (meta.broadcast || meta.dst.is_multicast()) {
+    stats_.drop(TcpDrop::broadcast);
+    return false;
+  }
+  s.v = *v;
+  s.hlen = hlen;
+  s.data_off = hlen;
+  s.len = pkt.length() - hlen;
+  s.seq = s.v.seq();
+  s.ack = s.v.ack();
+  s.flags = s.v.flags();
+  s.wnd = s.v.window();
+  s.t.local_ip = meta.dst.v;
+  s.t.remote_ip = meta.src.v;
+  s.t.local_port = s.v.dst_port();
+  s.t.remote_port = s.v.src_port();
+  return true;
+}
+
+// RFC 9293 §3.10.7.1: no connection. A reset answers anything but a reset.
+void Tcp::input_closed(Segment& s) {
+  stats_.drop(TcpDrop::no_connection);
+  if (s.has(fl::rst)) return;
+  send_reply_rst(s);
+}
+
+// RFC 9293 §3.10.7.2: LISTEN.
+void Tcp::input_listen(Listener& l, Segment& s) {
+  if (s.has(fl::rst)) {  // first: an incoming RST is ignored
+    stats_.drop(TcpDrop::no_connection);
+    return;
+  }
+  if (s.has(fl::ack)) {  // second: an ACK can only complete a SYN cookie handshake
+    if (!s.has(fl::syn) && p_.syncookies) {
+      input_cookie_ack(l, s);
+      return;
+    }
+    stats_.drop(TcpDrop::no_connection);
+    send_reply_rst(s);
+    return;
+  }
+  if (!s.has(fl::syn)) {  // fourth, other: drop
+    stats_.drop(TcpDrop::no_connection);
+    return;
+  }
+  // third: SYN. RFC 4987 §3.6: beyond the backlog, answer with a cookie and keep no state.
+  if (l.syn_len_ + l.accept_len_ >= l.backlog_) {
+    if (p_.syncookies && l.accept_len_ < l.backlog_) {
+      send_cookie_synack(s);
+    } else {
+      stats_.drop(TcpDrop::listen_overflow);
+    }
+    return;
+  }
+  Connection* c = alloc_conn();
+  if (c == nullptr) {
+    if (p_.syncookies) {
+      send_cookie_synack(s);
+    } else {
+      stats_.drop(TcpDrop::no_memory);
+    }
+    return;
+  }
+  init_tcb(*c, l.opt_, now_);
+  c->t_ = s.t;
+  c->parent_ = &l;
+  c->app_owned_ = false;
+  c->accepted_ = false;
+  c->irs_ = s.seq;
+  c->rcv_nxt_ = c->rcv_adv_ = c->last_ack_sent_ = s.seq + 1;
+  c->iss_ = isn_.isn(s.t, now_);  // RFC 6528
+  c->snd_una_ = c->snd_nxt_ = c->snd_max_ = c->iss_;
+  c->sndq_base_ = c->iss_ + 1;
+  c->ts_offset_ = isn_.hash(s.t, 2);
+  offer_options(*c);
+  negotiate(*c, s.v.options(), s);
+  c->snd_wnd_ = s.wnd;  // RFC 7323 §2.2: the window of a SYN is never scaled
+  c->max_snd_wnd_ = c->snd_wnd_;
+  c->snd_wl1_ = s.seq;
+  c->snd_wl2_ = c->iss_;
+  set_state(*c, State::syn_received);
+  insert(c);
+  ++l.syn_len_;
+  ++stats_.passive_opens;
+  send_syn(*c);
+}
+
+// RFC 4987 §3.6: the ACK completing a SYN cookie handshake rebuilds the connection.
+void Tcp::input_cookie_ack(Listener& l, Segment& s) {
+  if (s.has(fl::rst) || s.has(fl::syn)) return;
+  auto mss = cookies_.check(s.t, s.seq - 1, s.ack - 1, now_);
+  if (!mss) {
+    ++stats_.syncookies_failed;
+    stats_.drop(TcpDrop::no_connection);
+    send_reply_rst(s);
+    return;
+  }
+  if (l.accept_len_ >= l.backlog_) {
+    stats_.drop(TcpDrop::listen_overflow);
+    return;
+  }
+  Connection* c = alloc_conn();
+  if (c == nullptr) {
+    stats_.drop(TcpDrop::no_memory);
+    return;
+  }
+  init_tcb(*c, l.opt_, now_);
+  c->t_ = s.t;
+  c->parent_ = &l;
+  c->app_owned_ = false;
+  c->accepted_ = false;
+  c->from_cookie_ = true;
+  c->iss_ = s.ack - 1;
+  c->snd_una_ = c->snd_nxt_ = c->snd_max_ = s.ack;
+  c->sndq_base_ = s.ack;
+  c->irs_ = s.seq - 1;
+  c->rcv_nxt_ = s.seq;
+  c->rcv_adv_ = c->last_ack_sent_ = s.seq;
+  c->ts_offset_ = isn_.hash(s.t, 2);
+  c->peer_mss_ = *mss;
+  const auto& ts = s.v.options().timestamps;
+  std::optional<SynCookieOptions> o = ts ? SynCookies::decode_ts(ts->tsecr) : std::nullopt;
+  if (o && p_.timestamps) {
+    c->ts_ok_ = true;
+    c->ts_recent_ = ts->tsval;
+    c->ts_recent_ns_ = now_;
+    c->sack_ok_ = o->sack_permitted && p_.sack;
+    c->ws_ok_ = o->wscale.has_value() && p_.window_scaling;
+    c->snd_wscale_ = c->ws_ok_ ? *o->wscale : 0;
+    c->rcv_wscale_ = c->ws_ok_ ? our_wscale(c->opt_) : 0;
+  }
+  c->mss_ = std::min(c->peer_mss_, path_mss(wire::Ipv4Addr{s.t.remote_ip}));
+  c->cc_.init(c->opt_.congestion, effective_mss(*c), p_.initial_window, now_);
+  c->snd_wnd_ = uint32_t{s.wnd} << c->snd_wscale_;
+  c->max_snd_wnd_ = c->snd_wnd_;
+  c->snd_wl1_ = s.seq;
+  c->snd_wl2_ = s.ack;
+  set_state(*c, State::established);
+  insert(c);
+  ++stats_.syncookies_validated;
+  ++stats_.passive_opens;
+  accept_ready(l, *c);
+  if (s.len > 0 || s.has(fl::fin)) input_synchronized(*c, s);
+}
+
+// RFC 9293 §3.10.7.3: SYN-SENT.
+void Tcp::input_syn_sent(Connection& c, Segment& s) {
+  if (s.has(fl::ack) && (s.ack <= c.iss_ || s.ack > c.snd_max_)) {  // first: unacceptable ACK
+    stats_.drop(TcpDrop::bad_ack);
+    if (!s.has(fl::rst)) send_reply_rst(s);
+    return;
+  }
+  if (s.has(fl::rst)) {  // second: RFC 5961 §3.2 — acceptable only when it acknowledges our SYN
+    if (!s.has(fl::ack)) {
+      stats_.drop(TcpDrop::rst_ignored);
+      return;
+    }
+    ++stats_.in_rsts;
+    fail(c, Errc::connection_refused, "connection refused: the peer answered with a reset");
+    return;
+  }
+  if (!s.has(fl::syn)) {  // fifth: neither SYN nor RST
+    stats_.drop(TcpDrop::no_connection);
+    return;
+  }
+  // fourth: SYN.
+  c.irs_ = s.seq;
+  c.rcv_nxt_ = c.rcv_adv_ = c.last_ack_sent_ = s.seq + 1;
+  negotiate(c, s.v.options(), s);
+  c.snd_wnd_ = s.wnd;  // RFC 7323 §2.2: not scaled in a SYN
+  c.max_snd_wnd_ = c.snd_wnd_;
+  c.snd_wl1_ = s.seq;
+  if (s.has(fl::ack)) {
+    c.snd_wl2_ = s.ack;
+    if (c.retries_ == 0) c.rtt_.sample(std::max<uint64_t>(now_ - c.rtt_start_ns_, 1));  // Karn: SYN not resent
+    c.snd_una_ = s.ack;
+    c.retries_ = 0;
+    wheel_.cancel(c.rtx_timer_);
+    established(c);
+    notify(c, ev::connected | ev::writable);
+    c.ack_now_ = true;
+    schedule(c);
+    return;
+  }
+  // Simultaneous open (RFC 9293 Figure 7): SYN-RECEIVED, answer with SYN,ACK.
+  c.snd_wl2_ = c.iss_;
+  set_state(c, State::syn_received);
+  send_syn(c);
+}
+
+void Tcp::established(Connection& c) {
+  set_state(c, c.fin_queued_ ? State::fin_wait_1 : State::established);
+  arm_keepalive(c);
+}
+
+void Tcp::input_synchronized(Connection& c, Segment& s) {
+  // A retransmitted SYN in SYN-RECEIVED: our SYN,ACK was lost; send it again.
+  if (c.st_ == State::syn_received && s.has(fl::syn) && !s.has(fl::ack) && s.seq == c.irs_) {
+    send_syn(c);
+    return;
+  }
+  if (!check_seq(c, s)) return;
+  take_timestamp(c, s);
+  if (!check_rst(c, s)) return;
+  if (!check_syn(c, s)) return;
+  if (!check_ack(c, s)) return;
+  // Sixth, urgent data (RFC 9293 §3.8.5, RFC 6093): delivered inline like any data.
+  if (!process_text(c, s)) return;
+  if (c.ack_now_ || !c.sndq_.empty()) schedule(c);
+}
+
+// First step: sequence number check (RFC 9293 §3.10.7.4), with PAWS (RFC 7323 §5.3).
+bool Tcp::check_seq(Connection& c, Segment& s) {
+  const auto& ts = s.v.options().timestamps;
+  if (c.ts_ok_ && ts && !s.has(fl::rst)) {
+    // RFC 7323 §5.3 R1; §5.5: TS.Recent is invalid after 24 days idle.
+    bool stale = now_ - c.ts_recent_ns_ > 24ull * 86400 * 1'000'000'000;
+    if (static_cast<int32_t>(ts->tsval - c.ts_recent_) < 0 && !stale) {
+      stats_.drop(TcpDrop::paws);
+      c.ack_now_ = true;
+      schedule(c);
+      return false;
+    }
+  }
+  uint32_t wnd = c.rcv_adv_ > c.rcv_nxt_ ? static_cast<uint32_t>(c.rcv_adv_ - c.rcv_nxt_) : 0;
+  uint32_t slen = s.seg_len();
+  bool ok;
+  if (slen == 0) {
+    ok = wnd == 0 ? s.seq == c.rcv_nxt_ : wire::seq_between(c.rcv_nxt_, s.seq, c.rcv_nxt_ + wnd);
+  } else if (wnd == 0) {
+    ok = false;
+  } else {
+    ok = wire::seq_between(c.rcv_nxt_, s.seq, c.rcv_nxt_ + wnd) ||
+         wire::seq_between(c.rcv_nxt_, s.seq + slen - 1, c.rcv_nxt_ + wnd);
+  }
+  if (!ok && wnd == 0 && s.seq == c.rcv_nxt_) {
+    // RFC 9293 §3.10.7.4: with a zero window, still take valid ACKs, URGs and RSTs; drop the data.
+    s.len = 0;
+    s.flags &= static_cast<uint8_t>(~(fl::fin | fl::syn));
+    ok = true;
+  }
+  if (!ok) {
+    stats_.drop(TcpDrop::out_of_window);
+    if (slen > 0) ++stats_.dup_segs;
+    if (!s.has(fl::rst)) {
+      c.ack_now_ = true;
+      schedule(c);
+    }
+    return false;
+  }
+  trim_to_window(c, s, wnd);
+  return true;
+}
+
+// Keep only the part of the segment inside the receive window (RFC 9293 §3.10.7.4, "trimmed").
+void Tcp::trim_to_window(Connection& c, Segment& s, uint32_t wnd) {
+  if (s.seq < c.rcv_nxt_) {
+    uint32_t cut = static_cast<uint32_t>(c.rcv_nxt_ - s.seq);
+    if (s.has(fl::syn)) {
+      s.flags &= static_cast<uint8_t>(~fl::syn);
+      --cut;
+      s.seq += 1;
+    }
+    if (cut >= s.len) {
+      if (cut > s.len) s.flags &= static_cast<uint8_t>(~fl::fin);
+      cut = s.len;
+    }
+    s.data_off += cut;
+    s.len -= cut;
+    s.seq += cut;
+    ++stats_.dup_segs;
+  }
+  SeqNum right = c.rcv_nxt_ + wnd;
+  if (s.seq + s.len > right) {
+    s.len = static_cast<uint32_t>(right - s.seq);
+    s.flags &= static_cast<uint8_t>(~fl::fin);
+  }
+}
+
+// RFC 7323 §4.3: remember the peer's timestamp for echoing.
+void Tcp::take_timestamp(Connection& c, const Segment& s) {
+  const auto& ts = s.v.options().timestamps;
+  if (!c.ts_ok_ || !ts) return;
+  if (static_cast<int32_t>(ts->tsval - c.ts_recent_) >= 0 && s.seq <= c.last_ack_sent_) {
+    c.ts_recent_ = ts->tsval;
+    c.ts_recent_ns_ = now_;
+  }
+}
+
+// Second step: RST (RFC 5961 §3.2: only an exact match resets; in-window gets a challenge ACK).
+bool Tcp::check_rst(Connection& c, Segment& s) {
+  if (!s.has(fl::rst)) return true;
+  if (s.seq != c.rcv_nxt_) {
+    stats_.drop(TcpDrop::rst_ignored);
+    challenge_ack(c);
+    return false;
+  }
+  ++stats_.in_rsts;
+  if (c.st_ == State::syn_received && c.parent_ != nullptr && !c.accepted_) {
+    // RFC 9293 §3.10.7.4: a passive open goes back to LISTEN (the half-open is dropped).
+    ++stats_.attempt_fails;
+    release(&c);
+    return false;
+  }
+  if (c.st_ == State::syn_received) {
+    fail(c, Errc::connection_refused, "connection refused: reset during the handshake");
+  } else {
+    fail(c, Errc::connection_reset, "connection reset by peer");
+  }
+  return false;
+}
+
+// Fourth step: SYN in a synchronized state (RFC 5961 §4.2: challenge ACK, never reset).
+bool Tcp::check_syn(Connection& c, Segment& s) {
+  if (!s.has(fl::syn)) return true;
+  stats_.drop(TcpDrop::syn_in_window);
+  challenge_ack(c);
+  return false;
+}
+
+void Tcp::challenge_ack(Connection& c) {
+  // RFC 5961 §7: a per-core budget of challenge ACKs per second.
+  if (now_ - challenge_window_ns_ >= 1'000'000'000) {
+    challenge_window_ns_ = now_;
+    challenge_count_ = 0;
+  }
+  if (challenge_count_ >= p_.challenge_ack_per_s) {
+    ++stats_.challenge_acks_limited;
+    return;
+  }
+  ++challenge_count_;
+  ++stats_.challenge_acks;
+  send_ack(c);
+}
+
+// Fifth step: ACK.
+bool Tcp::check_ack(Connection& c, Segment& s) {
+  if (!s.has(fl::ack)) {
+    stats_.drop(TcpDrop::bad_ack);
+    return false;
+  }
+  if (c.st_ == State::syn_received) {
+    if (!(c.snd_una_ < s.ack && s.ack <= c.snd_max_)) {
+      // RFC 9293 §3.10.7.4: an unacceptable ACK in SYN-RECEIVED gets <SEQ=SEG.ACK><CTL=RST>.
+      stats_.drop(TcpDrop::bad_ack);
+      send_reply_rst(s);
+      return false;
+    }
+    c.snd_una_ = c.iss_ + 1;
+    c.snd_wnd_ = uint32_t{s.wnd} << c.snd_wscale_;
+    c.max_snd_wnd_ = std::max(c.max_snd_wnd_, c.snd_wnd_);
+    c.snd_wl1_ = s.seq;
+    c.snd_wl2_ = s.ack;
+    if (c.retries_ == 0) c.rtt_.sample(std::max<uint64_t>(now_ - c.rtt_start_ns_, 1));
+    c.retries_ = 0;
+    wheel_.cancel(c.rtx_timer_);
+    established(c);
+    if (c.parent_ != nullptr && !c.accepted_) {
+      accept_ready(*c.parent_, c);
+    } else {
+      notify(c, ev::connected | ev::writable);
+    }
+    if (s.ack == c.snd_una_) {
+      // Only our SYN was acknowledged: nothing more for the ACK step.
+      return after_ack(c, s);
+    }
+  }
+  // RFC 5961 §5.2: acceptable is SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT.
+  if (s.ack > c.snd_max_) {
+    stats_.drop(TcpDrop::bad_ack);
+    challenge_ack(c);
+    return false;
+  }
+  if (s.ack < c.snd_una_ - std::max<uint32_t>(c.max_snd_wnd_, 1)) {
+    stats_.drop(TcpDrop::bad_ack);
+    challenge_ack(c);
+    return false;
+  }
+  if (s.ack > c.snd_una_) {
+    process_ack(c, s, static_cast<uint32_t>(s.ack - c.snd_una_));
+  } else if (s.ack == c.snd_una_) {
+    process_dupack(c, s);
+  }
+  update_window(c, s);
+  return after_ack(c, s);
+}
+
+// The state changes that an ACK of our FIN causes (RFC 9293 §3.10.7.4 step 5).
+bool Tcp::after_ack(Connection& c, Segment& s) {
+  (void)s;
+  bool fin_acked = c.fin_queued_ && c.sndq_.empty() && c.snd_una_ == c.sndq_base_ + 1;
+  switch (c.st_) {
+    case State::fin_wait_1:
+      if (fin_acked) {
+        set_state(c, State::fin_wait_2);
+        arm_keepalive(c);  // an orphan in FIN-WAIT-2 is given fin_wait_2_ns
+      }
+      return true;
+    case State::closing:
+      if (fin_acked) {
+        enter_time_wait(c);
+        return false;
+      }
+      return true;
+    case State::last_ack:
+      if (fin_acked) {
+        release(&c);
+        return false;
+      }
+      return true;
+    default:
+      return true;
+  }
+}
+
+// New data acknowledged (RFC 9293 §3.10.7.4 step 5; RFC 6298 §5; RFC 5681; RFC 6582 §3.2).
+void Tcp::process_ack(Connection& c, Segment& s, uint32_t acked) {
+  uint32_t flight_before = flight(c);
+  SeqNum data_end = c.sndq_base_ + c.sndq_.bytes();
+  if (s.ack > c.sndq_base_) {
+    uint32_t n = static_cast<uint32_t>(wire::seq_min(s.ack, data_end) - c.sndq_base_);
+    c.sndq_.consume(n);
+    c.sndq_base_ += n;
+    c.bytes_acked_ += n;
+  }
+  c.snd_una_ = s.ack;
+  if (c.snd_nxt_ < c.snd_una_) c.snd_nxt_ = c.snd_una_;
+  if (c.high_rxt_ < c.snd_una_) c.high_rxt_ = c.snd_una_;
+  rtt_sample(c, s, acked);
+  c.retries_ = 0;
+  if (c.sack_ok_) c.sb_.update(c.snd_una_, c.snd_max_, s.v.options().sack_blocks());
+  if (c.in_recovery_) {
+    if (s.ack >= c.recover_) {
+      // RFC 6582 §3.2 step 3 / RFC 6675 §5: a full ACK ends recovery.
+      c.in_recovery_ = false;
+      c.dupacks_ = 0;
+      c.cc_.on_recovery_exit(flight(c), now_);
+    } else if (!c.sack_ok_) {
+      // RFC 6582 §3.2 step 4: partial ACK — retransmit the next hole, deflate by the amount acked.
+      uint32_t mss = effective_mss(c);
+      uint32_t cw = c.cc_.cwnd();
+      c.cc_.set_cwnd(cw > acked ? cw - acked + (acked >= mss ? mss : 0) : mss);
+      retransmit_head(c);
+    }
+  } else {
+    c.dupacks_ = 0;
+    bool app_limited = flight_before < c.cc_.cwnd() / 2;
+    c.cc_.on_ack(acked, flight_before, c.rtt_.srtt_ns(), now_, app_limited);
+  }
+  // RFC 6298 §5.2/§5.3: stop the timer when all is acknowledged, else restart it.
+  if (c.snd_una_ == c.snd_max_) {
+    if (!c.persist_) wheel_.cancel(c.rtx_timer_);
+  } else {
+    arm_rtx(c);
+  }
+  if (c.want_writable_ && c.send_space() > 0) {
+    c.want_writable_ = false;
+    notify(c, ev::writable);
+  }
+  schedule(c);
+}
+
+// RFC 5681 §2 duplicate ACK; §3.2 fast retransmit; RFC 6675 §5 SACK recovery.
+void Tcp::process_dupack(Connection& c, Segment& s) {
+  bool new_sack = false;
+  if (c.sack_ok_ && !s.v.options().sack_blocks().empty()) {
+    new_sack = c.sb_.update(c.snd_una_, c.snd_max_, s.v.options().sack_blocks()) > 0;
+  }
+  bool dup = s.len == 0 && !s.has(fl::syn) && !s.has(fl::fin) && c.snd_max_ != c.snd_una_ &&
+             (uint32_t{s.wnd} << c.snd_wscale_) == c.snd_wnd_;
+  if (!dup && !new_sack) return;
+  if (c.dupacks_ < 255) ++c.dupacks_;
+  uint32_t mss = effective_mss(c);
+  if (c.in_recovery_) {
+    if (!c.sack_ok_) c.cc_.set_cwnd(c.cc_.cwnd() + mss);  // RFC 5681 §3.2 step 4: inflate
+    schedule(c);
+    return;
+  }
+  bool lost = c.dupacks_ >= 3 || (c.sack_ok_ && c.sb_.is_lost(c.snd_una_, mss));
+  // RFC 6582 §3.2 step 2: no new recovery for losses of data sent before the last one began.
+  if (!lost || (c.recover_ != SeqNum{} && c.snd_una_ < c.recover_ && c.recover_ != c.snd_una_)) return;
+  c.in_recovery_ = true;
+  c.recover_ = c.snd_max_;
+  uint32_t ssthresh = c.cc_.on_loss(flight(c), now_);
+  c.rtt_timing_ = false;
+  if (c.sack_ok_) {
+    ++stats_.sack_recoveries;
+    c.high_rxt_ = c.snd_una_;
+    c.cc_.set_cwnd(ssthresh);  // RFC 6675 §5 step 4
+    schedule(c);
+  } else {
+    ++stats_.fast_retransmits;
+    retransmit_head(c);
+    c.cc_.set_cwnd(ssthresh + 3 * mss);  // RFC 5681 §3.2 step 3
+  }
+}
+
+// Resend the first unacknowledged segment. Returns the sequence space it covered.
+uint32_t Tcp::retransmit_head(Connection& c) {
+  SeqNum data_end = c.sndq_base_ + c.sndq_.bytes();
+  uint32_t len = c.snd_una_ < data_end ? std::min<uint32_t>(effective_mss(c), static_cast<uint32_t>(data_end - c.snd_una_)) : 0;
+  uint8_t flags = fl::ack;
+  if (c.fin_queued_ && c.snd_una_ + len == data_end) flags |= fl::fin;
+  if (len == 0 && !(flags & fl::fin)) return 0;
+  uint32_t sent = 0;
+  if (!send_segment(c, c.snd_una_, len, flags, &sent)) return 0;
+  uint32_t span = sent + ((flags & fl::fin) && sent == len ? 1 : 0);
+  if (c.high_rxt_ < c.snd_una_ + span) c.high_rxt_ = c.snd_una_ + span;
+  return span;
+}
+
+// SND.WL1/WL2 window update (RFC 9293 §3.10.7.4 step 5).
+void Tcp::update_window(Connection& c, Segment& s) {
+  if (!(c.snd_wl1_ < s.seq || (c.snd_wl1_ == s.seq && c.snd_wl2_ <= s.ack))) return;
+  uint32_t w = uint32_t{s.wnd} << c.snd_wscale_;
+  bool grew = w > c.snd_wnd_;
+  c.snd_wnd_ = w;
+  c.snd_wl1_ = s.seq;
+  c.snd_wl2_ = s.ack;
+  c.max_snd_wnd_ = std::max(c.max_snd_wnd_, w);
+  if (c.persist_) {
+    c.retries_ = 0;  // the peer answers our probes
+    if (w > 0) {
+      c.persist_ = false;
+      wheel_.cancel(c.rtx_timer_);
+      if (c.snd_max_ != c.snd_una_) arm_rtx(c);
+    }
+  }
+  if (grew) schedule(c);
+}
+
+void Tcp::rtt_sample(Connection& c, const Segment& s, uint32_t acked) {
+  (void)acked;
+  uint64_t sample = 0;
+  if (c.rtt_timing_ && s.ack > c.rtt_seq_) {
+    // Karn's rule (RFC 6298 §3): rtt_timing_ is cleared whenever the timed data is resent.
+    sample = std::max<uint64_t>(now_ - c.rtt_start_ns_, 1);
+    c.rtt_timing_ = false;
+  } else if (const auto& ts = s.v.options().timestamps; c.ts_ok_ && ts && ts->tsecr != 0) {
+    // RFC 7323 §4.1 RTTM: valid for retransmitted data too (1 ms clock).
+    uint32_t ms = ts_now() + c.ts_offset_ - ts->tsecr;
+    if (ms < 600'000) sample = std::max<uint64_t>(uint64_t{ms} * 1'000'000, 1);
+  }
+  if (sample != 0) {
+    c.rtt_.sample(sample);
+    c.rtt_.reset_backoff();
+  }
+}
+
+// Seventh and eighth steps: segment text and FIN. Returns false when the TCB is gone.
+bool Tcp::process_text(Connection& c, Segment& s) {
+  bool fin = s.has(fl::fin);
+  if (s.len == 0 && !fin) return true;
+  switch (c.st_) {
+    case State::established:
+    case State::fin_wait_1:
+    case State::fin_wait_2:
+      break;
+    default:
+      // RFC 9293 §3.10.7.4 step 7: CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT ignore text;
+      // a repeated FIN is acknowledged again.
+      if (fin) {
+        c.ack_now_ = true;
+        schedule(c);
+      }
+      return true;
+  }
+  if (!c.app_owned_ && c.accepted_ && s.len > 0) {
+    // Data for a connection the application closed: nobody will read it (Linux behaviour).
+    stats_.drop(TcpDrop::after_close);
+    send_rst(c);
+    release(&c);
+    return false;
+  }
+  Packet data;
+  if (s.len > 0) {
+    s.pkt.trim_front(s.data_off);
+    s.pkt.truncate(s.len);
+    data = std::move(s.pkt);
+  }
+  if (s.seq != c.rcv_nxt_) {
+    // Out of order: hold it and send a duplicate ACK with SACK now (RFC 5681 §4.2, RFC 2018 §4).
+    OooResult r = c.ooo_.insert(s.seq, std::move(data), fin, ooo_pool_, p_.ooo_per_connection);
+    if (r == OooResult::queued) ++stats_.ooo_segs;
+    if (r == OooResult::dropped) stats_.drop(TcpDrop::ooo_full);
+    if (r == OooResult::duplicate) ++stats_.dup_segs;
+    c.ack_now_ = true;
+    schedule(c);
+    return true;
+  }
+  bool had_ooo = !c.ooo_.empty();
+  uint32_t full = std::max<uint32_t>(c.rcv_mss_, 1);
+  if (s.len > c.rcv_mss_) c.rcv_mss_ = static_cast<uint16_t>(std::min<uint32_t>(s.len, 65535));
+  bool alive = queue_in_order(c, std::move(data), fin);
+  while (alive && !c.ooo_.empty()) {
+    Packet p;
+    bool f = false;
+    if (!c.ooo_.pop_ready(c.rcv_nxt_, p, f, ooo_pool_)) break;
+    alive = queue_in_order(c, std::move(p), f);
+  }
+  if (!alive) return false;
+  if (had_ooo) {
+    c.ack_now_ = true;  // RFC 5681 §4.2: ACK at once when a gap fills
+  } else if (s.len > 0) {
+    // RFC 5681 §4.2 / RFC 1122 §4.2.3.2: ACK at least every second full-sized segment, else delay.
+    if (s.len >= full) ++c.delack_segs_;
+    if (c.delack_segs_ >= 2) {
+      c.ack_now_ = true;
+    } else if (!c.dack_timer_.armed()) {
+      wheel_.arm(c.dack_timer_, now_ + p_.delayed_ack_ns);
+    }
+  }
+  schedule(c);
+  return true;
+}
+
+// In-order data (and maybe FIN) at RCV.NXT. Returns false when the TCB is gone.
+bool Tcp::queue_in_order(Connection& c, Packet data, bool fin) {
+  uint32_t len = data ? data.length() : 0;
+  if (len > 0) {
+    c.rcvq_.append(std::move(data));
+    c.rcv_nxt_ += len;
+    c.bytes_received_ += len;
+    stats_.rx_bytes += len;
+    notify(c, ev::readable);
+  }
+  if (fin) return process_fin(c);
+  return true;
+}
+
+// Eighth step: FIN (RFC 9293 §3.10.7.4).
+bool Tcp::process_fin(Connection& c) {
+  if (c.fin_rcvd_) return true;
+  c.fin_rcvd_ = true;
+  c.rcv_nxt_ += 1;
+  c.ack_now_ = true;
+  notify(c, ev::readable | ev::peer_closed);
+  switch (c.st_) {
+    case State::syn_received:
+    case State::established:
+      set_state(c, State::close_wait);
+      break;
+    case State::fin_wait_1:
+      if (c.fin_queued_ && c.sndq_.empty() && c.snd_una_ == c.sndq_base_ + 1) {
+        send_ack(c);
+        enter_time_wait(c);
+        return false;
+      }
+      set_state(c, State::closing);  // simultaneous close
+      break;
+    case State::fin_wait_2:
+      send_ack(c);
+      enter_time_wait(c);
+      return false;
+    default:
+      break;
+  }
+  schedule(c);
+  return true;
+}
+
+// Options from a SYN or SYN,ACK (RFC 9293 §3.7.1, RFC 7323 §1.3 and §3.2, RFC 2018 §2).
+void Tcp::negotiate(Connection& c, const wire::TcpOptions& o, const Segment& s) {
+  (void)s;
+  // RFC 9293 §3.7.1: 536 without the option; never below 64 (a hostile tiny MSS).
+  c.peer_mss_ = std::max<uint16_t>(o.mss.value_or(536), 64);
+  c.ws_ok_ = c.ws_ok_ && o.wscale.has_value();
+  c.snd_wscale_ = c.ws_ok_ ? std::min<uint8_t>(*o.wscale, wire::kTcpMaxWindowShift) : 0;
+  if (!c.ws_ok_) c.rcv_wscale_ = 0;
+  c.sack_ok_ = c.sack_ok_ && o.sack_permitted;
+  c.ts_ok_ = c.ts_ok_ && o.timestamps.has_value();
+  if (c.ts_ok_) {
+    c.ts_recent_ = o.timestamps->tsval;
+    c.ts_recent_ns_ = now_;
+  }
+  c.mss_ = std::min(c.peer_mss_, path_mss(wire::Ipv4Addr{c.t_.remote_ip}));
+  c.cc_.init(c.opt_.congestion, effective_mss(c), p_.initial_window, now_);
+}
+
+void Tcp::offer_options(Connection& c) {
+  c.ws_ok_ = p_.window_scaling;
+  c.sack_ok_ = p_.sack;
+  c.ts_ok_ = p_.timestamps;
+  c.rcv_wscale_ = c.ws_ok_ ? our_wscale(c.opt_) : 0;
+}
+
+uint8_t Tcp::our_wscale(const SocketOptions& o) const noexcept {
+  // Room for the configured buffer and for growing it to 4 MiB later (RFC 7323 §2.3).
+  uint32_t want = std::max<uint32_t>(o.recv_buffer, 4u << 20);
+  uint8_t s = 0;
+  while (s < wire::kTcpMaxWindowShift && (want >> s) > 65535) ++s;
+  return s;
+}
+
+}  // namespace tern::tcp

@@ -1,0 +1,382 @@
+/**
+ * @file
+ * TCP segment output. Tcp::flush() (from Core::poll(), after input and the
+ * application's events) and the timers call output(), which decides what
+ * the window, congestion window, Nagle and SWS rules allow (RFC 9293
+ * §3.8.6, RFC 1122 §4.2.3.4, RFC 5681, RFC 6675 §5) and builds each
+ * segment: a fresh header mbuf in front of indirect mbufs that reference the
+ * send queue (no payload copy), checksum offloaded or in software, then
+ * Ipv4::output() with DF set (RFC 1191 path MTU discovery).
+ */
+#include <algorithm>
+
+#include "tern/base/checksum.hpp"
+#include "tern/tcp/tcp.hpp"
+#include "tern/tcp/tcp_internal.hpp"
+
+namespace tern::tcp {
+
+using wire::SeqNum;
+namespace fl = wire::tcp_flag;
+
+uint16_t Tcp::path_mss(wire::Ipv4Addr dst) const noexcept {
+  // RFC 9293 §3.7.1 / RFC 6691: MSS = path MTU - IPv4 header - TCP header.
+  auto path = ip_.path(dst);
+  uint16_t mtu = path ? path->mtu : 576;
+  return static_cast<uint16_t>(std::max<int>(mtu - 40, 64));
+}
+
+uint32_t Tcp::effective_mss(const Connection& c) const noexcept {
+  // Payload per segment: the MSS less the options every segment carries (timestamps).
+  uint32_t m = c.mss_ > 12 ? c.mss_ : 64;
+  return c.ts_ok_ ? m - 12 : m;
+}
+
+uint32_t Tcp::flight(const Connection& c) const noexcept {
+  return c.snd_max_ > c.snd_una_ ? static_cast<uint32_t>(c.snd_max_ - c.snd_una_) : 0;
+}
+
+uint32_t Tcp::recv_window(Connection& c) noexcept {
+  uint32_t buf = c.opt_.recv_buffer;
+  uint32_t held = c.rcvq_.bytes() + c.ooo_.bytes();
+  uint32_t space = buf > held ? buf - held : 0;
+  space = std::min(space, 65535u << c.rcv_wscale_);
+  uint32_t cur = c.rcv_adv_ > c.rcv_nxt_ ? static_cast<uint32_t>(c.rcv_adv_ - c.rcv_nxt_) : 0;
+  // RFC 9293 §3.8.6.2.2: never move the right edge left (no shrinking).
+  if (space <= cur) return cur;
+  // RFC 1122 §4.2.3.3 receiver SWS avoidance: open only by min(buffer/2, MSS) or more.
+  uint32_t step = std::min<uint32_t>(buf / 2, effective_mss(c));
+  if (space - cur < step && space < buf) return cur;
+  return space;
+}
+
+uint16_t Tcp::window_field(Connection& c, bool syn) noexcept {
+  uint32_t w = recv_window(c);
+  uint32_t field;
+  if (syn) {
+    field = std::min<uint32_t>(w, 65535);  // RFC 7323 §2.2: a SYN's window is not scaled
+    c.rcv_adv_ = c.rcv_nxt_ + field;
+  } else {
+    field = std::min<uint32_t>(w >> c.rcv_wscale_, 65535);
+    SeqNum adv = c.rcv_nxt_ + (field << c.rcv_wscale_);
+    if (adv > c.rcv_adv_) c.rcv_adv_ = adv;
+  }
+  c.rcv_wnd_ = static_cast<uint32_t>(c.rcv_adv_ - c.rcv_nxt_);
+  return static_cast<uint16_t>(field);
+}
+
+void Tcp::fill_options(Connection& c, uint8_t flags, wire::TcpOptions& o) noexcept {
+  if (flags & fl::syn) {
+    o.mss = path_mss(wire::Ipv4Addr{c.t_.remote_ip});  // RFC 9293 §3.7.1: our MSS, from the route's MTU
+    if (c.ws_ok_) o.wscale = c.rcv_wscale_;           // RFC 7323 §2.2
+    o.sack_permitted = c.sack_ok_;                     // RFC 2018 §2
+  }
+  if (c.ts_ok_) {
+    // RFC 7323 §3.2: TSval from our clock (with a per-connection offset, §7.1); TSecr echoes TS.Recent.
+    o.timestamps = wire::TcpTimestamps{ts_now() + c.ts_offset_, (flags & fl::ack) ? c.ts_recent_ : 0};
+  }
+  if (c.sack_ok_ && !(flags & fl::syn) && !c.ooo_.empty()) {
+    // RFC 2018 §4: report held out-of-order data, the most recent block first.
+    o.sack_count = static_cast<uint8_t>(c.ooo_.sack_blocks(o.sack));
+  }
+}
+
+namespace {
+
+void finish_checksum(Packet& seg, uint8_t* h, uint32_t src, uint32_t dst, const PortCaps& caps, uint16_t hlen,
+                     uint16_t mtu) {
+  ChecksumAccumulator acc;
+  add_ipv4_pseudo_header(acc, src, dst, wire::ip_proto::tcp, static_cast<uint16_t>(seg.length()));
+  if (caps.tx_tcp_csum && seg.length() + wire::kIpv4MinHeaderLen <= mtu) {
+    store_be16(h + 16, acc.sum16());  // the NIC adds the rest
+    seg.set_tx_lengths(0, 0, static_cast<uint8_t>(hlen));
+    seg.add_tx_flags(RTE_MBUF_F_TX_TCP_CKSUM);
+    return;
+  }
+  store_be16(h + 16, 0);
+  seg.for_each_segment([&](std::span<const uint8_t> s) { acc.add(s); });
+  store_be16(h + 16, acc.finish());
+}
+
+}  // namespace
+
+bool Tcp::send_segment(Connection& c, SeqNum seq, uint32_t len, uint8_t flags, uint32_t* sent) {
+  if (sent != nullptr) *sent = 0;
+  wire::Ipv4Addr dst{c.t_.remote_ip};
+  auto path = ip_.path(dst);
+  if (!path) return false;
+  wire::TcpHeader th;
+  fill_options(c, flags, th.options);
+  uint32_t room = c.mss_ > th.options.length() ? c.mss_ - static_cast<uint32_t>(th.options.length()) : 1;
+  if (len > room) {
+    len = room;
+    if (flags & fl::fin) flags &= static_cast<uint8_t>(~fl::fin);  // the FIN goes with the last byte
+  }
+  Packet seg = Packet::alloc(pool_);
+  if (!seg) {
+    stats_.drop(TcpDrop::no_memory);
+    return false;
+  }
+  th.src_port = c.t_.local_port;
+  th.dst_port = c.t_.remote_port;
+  th.seq = seq;
+  th.flags = flags;
+  th.ack = (flags & fl::ack) ? c.rcv_nxt_ : SeqNum{};
+  th.window = window_field(c, (flags & fl::syn) != 0);
+  uint16_t hlen = static_cast<uint16_t>(th.length());
+  uint8_t* h = seg.append(hlen);
+  if (h == nullptr) {
+    stats_.drop(TcpDrop::no_memory);
+    return false;
+  }
+  th.emit(std::span<uint8_t>(h, hlen));
+  if (len > 0) {
+    Packet data = c.sndq_.slice(static_cast<uint32_t>(seq - c.sndq_base_), len, pool_);
+    if (!data || !seg.chain(std::move(data))) {
+      stats_.drop(TcpDrop::no_memory);
+      return false;
+    }
+    if (!path->iface->caps().multi_seg_tx) seg.linearize();
+  }
+  finish_checksum(seg, h, c.t_.local_ip, c.t_.remote_ip, path->iface->caps(), hlen, path->mtu);
+  l3::OutputParams out;
+  out.src = wire::Ipv4Addr{c.t_.local_ip};
+  out.dst = dst;
+  out.proto = wire::ip_proto::tcp;
+  out.dont_fragment = true;  // RFC 1191 path MTU discovery
+  Status st = ip_.output(std::move(seg), out, *path, now_);
+  if (!st) {
+    if (st.error().code == Errc::would_block) {
+      // Too big for the path (a smaller PMTU was learned): shrink and let the caller retry.
+      c.mss_ = std::min(c.mss_, path_mss(dst));
+      c.cc_.set_mss(effective_mss(c));
+    }
+    return false;
+  }
+  note_sent(c, seq, len, flags);
+  if (sent != nullptr) *sent = len;
+  return true;
+}
+
+void Tcp::note_sent(Connection& c, SeqNum seq, uint32_t len, uint8_t flags) {
+  ++stats_.out_segs;
+  if (flags & fl::rst) ++stats_.out_rsts;
+  uint32_t span = len + ((flags & fl::syn) ? 1 : 0) + ((flags & fl::fin) ? 1 : 0);
+  if (span > 0 && seq < c.snd_max_) {
+    ++stats_.retrans_segs;
+    ++c.retransmits_;
+    c.rtt_timing_ = false;  // Karn's rule (RFC 6298 §3)
+  } else if (len > 0 && !c.rtt_timing_) {
+    c.rtt_timing_ = true;
+    c.rtt_seq_ = seq;
+    c.rtt_start_ns_ = now_;
+  }
+  SeqNum end = seq + span;
+  if (end > c.snd_max_) {
+    uint32_t fresh = static_cast<uint32_t>(end - c.snd_max_);
+    c.bytes_sent_ += std::min(fresh, len);
+    stats_.tx_bytes += std::min(fresh, len);
+    c.snd_max_ = end;
+  }
+  if (flags & fl::ack) {
+    c.last_ack_sent_ = c.rcv_nxt_;
+    c.ack_now_ = false;
+    c.delack_segs_ = 0;
+    wheel_.cancel(c.dack_timer_);
+  }
+  c.last_tx_ns_ = now_;
+}
+
+void Tcp::send_syn(Connection& c) {
+  uint8_t flags = fl::syn;
+  if (c.st_ == State::syn_received) flags |= fl::ack;
+  if (c.retries_ == 0) c.rtt_start_ns_ = now_;
+  send_segment(c, c.iss_, 0, flags);
+  c.snd_nxt_ = c.iss_ + 1;  // the SYN occupies one sequence number (RFC 9293 §3.4)
+  arm_rtx(c);
+}
+
+void Tcp::send_ack(Connection& c) { send_segment(c, c.snd_nxt_, 0, fl::ack); }
+
+void Tcp::send_rst(Connection& c) {
+  // RFC 9293 §3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST> (with ACK, as Linux sends it).
+  send_segment(c, c.snd_max_, 0, fl::rst | fl::ack);
+}
+
+bool Tcp::send_raw(const FourTuple& t, SeqNum seq, SeqNum ack, uint8_t flags, uint16_t window,
+                   const wire::TcpOptions& opts) {
+  wire::Ipv4Addr dst{t.remote_ip};
+  auto path = ip_.path(dst);
+  if (!path) return false;
+  Packet seg = Packet::alloc(pool_);
+  if (!seg) {
+    stats_.drop(TcpDrop::no_memory);
+    return false;
+  }
+  wire::TcpHeader th;
+  th.src_port = t.local_port;
+  th.dst_port = t.remote_port;
+  th.seq = seq;
+  th.ack = ack;
+  th.flags = flags;
+  th.window = window;
+  th.options = opts;
+  uint16_t hlen = static_cast<uint16_t>(th.length());
+  uint8_t* h = seg.append(hlen);
+  if (h == nullptr) return false;
+  th.emit(std::span<uint8_t>(h, hlen));
+  PortCaps sw{};  // tiny: checksum in software
+  finish_checksum(seg, h, t.local_ip, t.remote_ip, sw, hlen, path->mtu);
+  l3::OutputParams out;
+  out.src = wire::Ipv4Addr{t.local_ip};
+  out.dst = dst;
+  out.proto = wire::ip_proto::tcp;
+  out.dont_fragment = true;
+  if (!ip_.output(std::move(seg), out, *path, now_)) return false;
+  ++stats_.out_segs;
+  if (flags & fl::rst) ++stats_.out_rsts;
+  return true;
+}
+
+// RFC 9293 §3.10.7.1: the reset that answers a segment without a connection.
+void Tcp::send_reply_rst(const Segment& s) {
+  if (s.has(fl::ack)) {
+    send_raw(s.t, s.ack, SeqNum{}, fl::rst, 0, {});
+  } else {
+    send_raw(s.t, SeqNum{}, s.seq + s.seg_len(), fl::rst | fl::ack, 0, {});
+  }
+}
+
+// RFC 4987 §3.6: a SYN,ACK whose ISN encodes the connection; no state is kept.
+void Tcp::send_cookie_synack(const Segment& s) {
+  const wire::TcpOptions& in = s.v.options();
+  uint16_t peer_mss = std::max<uint16_t>(in.mss.value_or(536), 64);
+  SeqNum isn = cookies_.make(s.t, s.seq, peer_mss, now_);
+  wire::TcpOptions o;
+  o.mss = path_mss(wire::Ipv4Addr{s.t.remote_ip});
+  if (in.timestamps && p_.timestamps) {
+    SynCookieOptions co;
+    co.mss = peer_mss;
+    co.sack_permitted = in.sack_permitted && p_.sack;
+    if (in.wscale && p_.window_scaling) co.wscale = in.wscale;
+    co.timestamps = true;
+    uint32_t tsval = SynCookies::encode_ts(ts_now() + isn_.hash(s.t, 2), co);
+    o.timestamps = wire::TcpTimestamps{tsval, in.timestamps->tsval};
+    o.sack_permitted = co.sack_permitted;
+    if (co.wscale) o.wscale = our_wscale(p_.socket);
+  }
+  ++stats_.syncookies_sent;
+  send_raw(s.t, isn, s.seq + 1, fl::syn | fl::ack, 65535, o);
+}
+
+bool Tcp::may_send(const Connection& c, uint32_t len, uint32_t unsent) const noexcept {
+  uint32_t mss = effective_mss(c);
+  if (len >= mss) return true;                            // a full segment
+  if (c.fin_queued_ && len == unsent) return true;        // closing: push everything
+  bool idle = c.snd_max_ == c.snd_una_;
+  if ((c.opt_.nodelay || idle) && len == unsent) return true;  // RFC 896 / RFC 1122 §4.2.3.4 Nagle
+  if (c.max_snd_wnd_ > 0 && len >= c.max_snd_wnd_ / 2) return true;  // RFC 1122 §4.2.3.4 (sender SWS)
+  return false;
+}
+
+void Tcp::output(Connection& c) {
+  switch (c.st_) {
+    case State::established:
+    case State::close_wait:
+    case State::fin_wait_1:
+    case State::closing:
+    case State::last_ack:
+      break;
+    case State::fin_wait_2:
+    case State::syn_received:
+      if (c.ack_now_) send_ack(c);
+      return;
+    default:
+      return;
+  }
+  bool sent = false;
+  if (c.in_recovery_ && c.sack_ok_) sent = output_recovery(c);
+  uint32_t mss = effective_mss(c);
+  for (;;) {
+    SeqNum data_end = c.sndq_base_ + c.sndq_.bytes();
+    uint32_t unsent = c.snd_nxt_ < data_end ? static_cast<uint32_t>(data_end - c.snd_nxt_) : 0;
+    uint32_t wnd = std::min(c.snd_wnd_, c.cc_.cwnd());
+    uint32_t in_flight = c.snd_nxt_ > c.snd_una_ ? static_cast<uint32_t>(c.snd_nxt_ - c.snd_una_) : 0;
+    if (c.in_recovery_ && c.sack_ok_) {
+      in_flight = c.sb_.pipe(c.snd_una_, c.snd_max_, c.high_rxt_, mss);
+      wnd = std::min(c.snd_wnd_ > flight(c) ? c.snd_wnd_ : 0, c.cc_.cwnd());
+    }
+    uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
+    if (c.in_recovery_ && c.sack_ok_) {
+      // New data must also fit in the peer's window measured from SND.UNA.
+      uint32_t edge = c.snd_una_ + c.snd_wnd_ > c.snd_nxt_ ? static_cast<uint32_t>(c.snd_una_ + c.snd_wnd_ - c.snd_nxt_) : 0;
+      usable = std::min(usable, edge);
+    }
+    uint32_t len = std::min({unsent, usable, mss});
+    if (len > 0 && may_send(c, len, unsent)) {
+      uint8_t flags = fl::ack;
+      if (len == unsent) flags |= fl::psh;
+      if (len == unsent && c.fin_queued_) flags |= fl::fin;
+      uint32_t n = 0;
+      if (!send_segment(c, c.snd_nxt_, len, flags, &n) || n == 0) break;
+      bool fin_went = n == len && (flags & fl::fin);
+      c.snd_nxt_ += n + (fin_went ? 1 : 0);
+      sent = true;
+      continue;
+    }
+    if (unsent == 0 && c.fin_queued_ && c.snd_nxt_ == data_end) {
+      if (send_segment(c, c.snd_nxt_, 0, fl::fin | fl::ack)) {
+        c.snd_nxt_ += 1;
+        sent = true;
+      }
+    }
+    break;
+  }
+  if (!sent && c.ack_now_) send_ack(c);
+  // RFC 6298 §5.1: the retransmission timer runs while data is outstanding.
+  if (c.snd_max_ != c.snd_una_ && !c.rtx_timer_.armed()) arm_rtx(c);
+  // RFC 9293 §3.8.6.1: data waits on a zero (or too small) window with nothing in flight: probe.
+  SeqNum data_end = c.sndq_base_ + c.sndq_.bytes();
+  if (c.snd_nxt_ < data_end && c.snd_max_ == c.snd_una_ && !c.rtx_timer_.armed()) arm_persist(c);
+}
+
+// RFC 6675 §5 step (C): while cwnd - pipe >= 1 SMSS, send NextSeg().
+bool Tcp::output_recovery(Connection& c) {
+  uint32_t mss = effective_mss(c);
+  bool sent = false;
+  for (int guard = 0; guard < 64; ++guard) {
+    uint32_t pipe = c.sb_.pipe(c.snd_una_, c.snd_max_, c.high_rxt_, mss);
+    if (c.cc_.cwnd() < pipe + mss) break;
+    SeqNum data_end = c.sndq_base_ + c.sndq_.bytes();
+    bool new_data = c.snd_max_ < data_end && c.snd_nxt_ == c.snd_max_;
+    auto seg = c.sb_.next_seg(c.snd_una_, c.high_rxt_, mss, !new_data);
+    if (!seg) break;  // rule 2 (new data) is the caller's loop
+    uint32_t len = std::min<uint32_t>(seg->len, static_cast<uint32_t>(data_end - seg->seq));
+    uint8_t flags = fl::ack;
+    if (len == 0) {
+      if (!c.fin_queued_) break;
+      flags |= fl::fin;
+    }
+    uint32_t n = 0;
+    if (!send_segment(c, seg->seq, len, flags, &n)) break;
+    c.high_rxt_ = seg->seq + std::max<uint32_t>(n, 1);
+    ++stats_.sack_retransmits;
+    sent = true;
+  }
+  return sent;
+}
+
+void Tcp::maybe_window_update(Connection& c) {
+  // RFC 1122 §4.2.3.3: tell the peer when the window opens by min(buffer/2, MSS) or more.
+  if (c.st_ != State::established && c.st_ != State::fin_wait_1 && c.st_ != State::fin_wait_2) return;
+  uint32_t cur = c.rcv_adv_ > c.rcv_nxt_ ? static_cast<uint32_t>(c.rcv_adv_ - c.rcv_nxt_) : 0;
+  uint32_t w = recv_window(c);
+  uint32_t step = std::min<uint32_t>(c.opt_.recv_buffer / 2, 2 * effective_mss(c));
+  if (w >= cur + step || (cur == 0 && w > 0)) {
+    ++stats_.window_updates;
+    c.ack_now_ = true;
+    schedule(c);
+  }
+}
+
+}  // namespace tern::tcp

@@ -1,0 +1,729 @@
+/**
+ * @file
+ * The TCP engine's tables and lifecycle: the 4-tuple hash table, listeners,
+ * active opens with ephemeral ports, TCB allocation and release, events,
+ * and the application-facing Connection and Listener calls. Segment input
+ * is in input.cpp, segment output in output.cpp, timers in timers.cpp.
+ */
+#include <sys/random.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <new>
+
+#include "tern/base/clock.hpp"
+#include "tern/base/log.hpp"
+#include "tern/base/byteorder.hpp"
+#include "tern/tcp/tcp.hpp"
+#include "tern/tcp/tcp_internal.hpp"
+
+namespace tern::tcp {
+
+using wire::SeqNum;
+
+std::string_view to_string(State s) noexcept {
+  switch (s) {
+    case State::closed: return "CLOSED";
+    case State::listen: return "LISTEN";
+    case State::syn_sent: return "SYN_SENT";
+    case State::syn_received: return "SYN_RECEIVED";
+    case State::established: return "ESTABLISHED";
+    case State::fin_wait_1: return "FIN_WAIT_1";
+    case State::fin_wait_2: return "FIN_WAIT_2";
+    case State::close_wait: return "CLOSE_WAIT";
+    case State::closing: return "CLOSING";
+    case State::last_ack: return "LAST_ACK";
+    case State::time_wait: return "TIME_WAIT";
+  }
+  return "?";
+}
+
+std::string_view to_string(TcpDrop d) noexcept {
+  switch (d) {
+    case TcpDrop::truncated: return "truncated";
+    case TcpDrop::bad_header: return "bad_header";
+    case TcpDrop::bad_checksum: return "bad_checksum";
+    case TcpDrop::broadcast: return "broadcast";
+    case TcpDrop::no_connection: return "no_connection";
+    case TcpDrop::out_of_window: return "out_of_window";
+    case TcpDrop::paws: return "paws";
+    case TcpDrop::bad_ack: return "bad_ack";
+    case TcpDrop::rst_ignored: return "rst_ignored";
+    case TcpDrop::syn_in_window: return "syn_in_window";
+    case TcpDrop::listen_overflow: return "listen_overflow";
+    case TcpDrop::no_memory: return "no_memory";
+    case TcpDrop::ooo_full: return "ooo_full";
+    case TcpDrop::rcv_buffer_full: return "rcv_buffer_full";
+    case TcpDrop::after_close: return "after_close";
+    case TcpDrop::count_: break;
+  }
+  return "?";
+}
+
+namespace {
+
+std::array<uint8_t, 16> random_key() {
+  std::array<uint8_t, 16> k{};
+  if (getrandom(k.data(), k.size(), 0) != static_cast<ssize_t>(k.size())) {
+    // No entropy source: fall back to the TSC (weak, logged).
+    uint64_t a = monotonic_ns(), b = a * 0x9E3779B97F4A7C15ull;
+    std::memcpy(k.data(), &a, 8);
+    std::memcpy(k.data() + 8, &b, 8);
+    TERN_LOG_WARN("tcp: getrandom() failed; ISN and SYN cookie keys are weak");
+  }
+  return k;
+}
+
+uint32_t pow2_at_least(uint32_t n) {
+  uint32_t p = 1;
+  while (p < n && p < (1u << 30)) p <<= 1;
+  return p;
+}
+
+}  // namespace
+
+Connection::Connection(Tcp& tcp) : tcp_(tcp) {
+  rtx_timer_.fn = &Tcp::on_rtx_timer;
+  rtx_timer_.ctx = this;
+  dack_timer_.fn = &Tcp::on_dack_timer;
+  dack_timer_.ctx = this;
+  ka_timer_.fn = &Tcp::on_ka_timer;
+  ka_timer_.ctx = this;
+}
+
+Tcp::Tcp(const TcpParams& params, l3::Ipv4& ip, TimerWheel& wheel, uint64_t now)
+    : p_(params),
+      ip_(ip),
+      wheel_(wheel),
+      pool_(ip.pool()),
+      now_(now),
+      isn_(random_key()),
+      cookies_(random_key()),
+      ooo_pool_(params.ooo_nodes) {
+  uint32_t nb = pow2_at_least(std::max<uint32_t>(p_.max_connections, 64));
+  buckets_.assign(nb, nullptr);
+  tw_buckets_.assign(nb, nullptr);
+  bucket_mask_ = nb - 1;
+  auto k = random_key();
+  std::memcpy(&hash_seed_, k.data(), sizeof hash_seed_);
+  listeners_.resize(65536);
+  if (p_.ephemeral_first == 0 || p_.ephemeral_first > p_.ephemeral_last) {
+    p_.ephemeral_first = 49152;
+    p_.ephemeral_last = 65535;
+  }
+  next_port_ = static_cast<uint16_t>(hash_seed_ & 0xffff);
+  tw_timer_.fn = &Tcp::on_tw_timer;
+  tw_timer_.ctx = this;
+  ip_.set_handler(wire::ip_proto::tcp, this);
+}
+
+Tcp::~Tcp() {
+  abort_all();
+  wheel_.cancel(tw_timer_);
+  if (ip_.handler(wire::ip_proto::tcp) == this) ip_.set_handler(wire::ip_proto::tcp, nullptr);
+}
+
+void Tcp::abort_all() {
+  for (auto& l : listeners_) {
+    if (l) close_listener(l.get());
+  }
+  for (auto& c : all_) {
+    if (c->st_ == State::closed && c->hnext_ == nullptr && !c->app_owned_) continue;
+    if (c->st_ != State::closed && c->st_ != State::time_wait) {
+      if (c->st_ != State::syn_sent) send_rst(*c);
+      unlink(c.get());
+    }
+    c->ooo_.clear(ooo_pool_);
+    c->sndq_.clear();
+    c->rcvq_.clear();
+    wheel_.cancel(c->rtx_timer_);
+    wheel_.cancel(c->dack_timer_);
+    wheel_.cancel(c->ka_timer_);
+    c->st_ = State::closed;
+  }
+  pending_.clear();
+  ready_.clear();
+  ready_listeners_.clear();
+  while (tw_oldest_ != nullptr) tw_remove(tw_oldest_);
+}
+
+uint32_t Tcp::hash(const FourTuple& t) const noexcept {
+  uint64_t x = (uint64_t{t.remote_ip} << 32) | t.local_ip;
+  x ^= ((uint64_t{t.remote_port} << 16) | t.local_port) * 0x9E3779B97F4A7C15ull;
+  x ^= hash_seed_;
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  x ^= x >> 33;
+  return static_cast<uint32_t>(x);
+}
+
+Connection* Tcp::find(const FourTuple& t) const noexcept {
+  for (Connection* c = buckets_[hash(t) & bucket_mask_]; c != nullptr; c = c->hnext_) {
+    if (c->t_ == t) return c;
+  }
+  return nullptr;
+}
+
+void Tcp::insert(Connection* c) {
+  Connection*& b = buckets_[hash(c->t_) & bucket_mask_];
+  c->hnext_ = b;
+  b = c;
+}
+
+void Tcp::unlink(Connection* c) {
+  Connection** pp = &buckets_[hash(c->t_) & bucket_mask_];
+  while (*pp != nullptr) {
+    if (*pp == c) {
+      *pp = c->hnext_;
+      c->hnext_ = nullptr;
+      return;
+    }
+    pp = &(*pp)->hnext_;
+  }
+}
+
+uint32_t Tcp::established() const noexcept {
+  uint32_t n = 0;
+  for (const auto& c : all_) n += (c->st_ == State::established || c->st_ == State::close_wait);
+  return n;
+}
+
+uint32_t Tcp::ts_now() const noexcept {
+  // RFC 7323 §5.4: a 1 ms timestamp clock.
+  return static_cast<uint32_t>(now_ / kNsPerMs);
+}
+
+Connection* Tcp::alloc_conn() {
+  Connection* c = free_;
+  if (c != nullptr) {
+    free_ = c->qnext_;
+    c->qnext_ = nullptr;
+  } else {
+    if (all_.size() >= p_.max_connections) return nullptr;
+    all_.push_back(std::unique_ptr<Connection>(new Connection(*this)));
+    c = all_.back().get();
+  }
+  ++live_;
+  return c;
+}
+
+void Tcp::init_tcb(Connection& c, const SocketOptions& opt, uint64_t now) {
+  c.opt_ = opt;
+  c.rtt_.set_params(p_.rtt);
+  c.last_rx_ns_ = c.last_tx_ns_ = now;
+}
+
+void Tcp::destroy(Connection* c) {
+  // Free the TCB for reuse: queues, timers, table and list membership.
+  unlink(c);
+  remove_from_listener(*c);
+  c->ooo_.clear(ooo_pool_);
+  if (c->in_pending_) std::erase(pending_, c);
+  if (c->in_ready_) std::erase(ready_, c);
+  if (in_dispatch_) {
+    // The dispatch loop may still look at it: reset after the loop.
+    c->st_ = State::closed;
+    c->app_owned_ = false;
+    c->cb_ = nullptr;
+    c->in_pending_ = c->in_ready_ = false;
+    wheel_.cancel(c->rtx_timer_);
+    wheel_.cancel(c->dack_timer_);
+    wheel_.cancel(c->ka_timer_);
+    closing_.push_back(c);
+    return;
+  }
+  std::destroy_at(c);
+  new (c) Connection(*this);
+  c->qnext_ = free_;
+  free_ = c;
+  --live_;
+}
+
+void Tcp::release(Connection* c) {
+  // The connection reached CLOSED: free it unless the application still holds it.
+  if (c->st_ != State::closed) set_state(*c, State::closed);
+  unlink(c);
+  wheel_.cancel(c->rtx_timer_);
+  wheel_.cancel(c->dack_timer_);
+  wheel_.cancel(c->ka_timer_);
+  c->sndq_.clear();
+  c->ooo_.clear(ooo_pool_);
+  if (!c->app_owned_ || (!c->accepted_ && c->parent_ != nullptr)) {
+    c->app_owned_ = false;
+    destroy(c);
+  }
+}
+
+void Tcp::set_state(Connection& c, State s) {
+  c.st_ = s;
+}
+
+void Tcp::fail(Connection& c, Errc code, std::string_view reason) {
+  c.err_ = make_error(code, reason);
+  if (c.st_ == State::established || c.st_ == State::close_wait) {
+    if (code == Errc::connection_reset) ++stats_.estab_resets;
+  }
+  if (c.st_ == State::syn_sent || c.st_ == State::syn_received) ++stats_.attempt_fails;
+  c.rcvq_.clear();
+  notify(c, ev::error);
+  release(&c);
+}
+
+void Tcp::notify(Connection& c, uint32_t events) {
+  if (!c.app_owned_ || !c.accepted_) return;
+  c.events_ |= events;
+  if (!c.in_ready_) {
+    c.in_ready_ = true;
+    ready_.push_back(&c);
+  }
+}
+
+void Tcp::notify(Listener& l) {
+  if (!l.in_ready_) {
+    l.in_ready_ = true;
+    ready_listeners_.push_back(&l);
+  }
+}
+
+void Tcp::schedule(Connection& c) {
+  if (!c.in_pending_) {
+    c.in_pending_ = true;
+    pending_.push_back(&c);
+  }
+}
+
+void Tcp::flush() {
+  // Output may schedule more (a window update after a read): loop over a snapshot.
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    Connection* c = pending_[i];
+    c->in_pending_ = false;
+    output(*c);
+  }
+  pending_.clear();
+}
+
+void Tcp::dispatch_events() {
+  if (!ready_listeners_.empty()) {
+    std::vector<Listener*> ls;
+    ls.swap(ready_listeners_);
+    for (Listener* l : ls) {
+      l->in_ready_ = false;
+      if (l->cb_ && l->accept_len_ > 0) l->cb_(*l, ev::accept);
+    }
+  }
+  if (ready_.empty()) return;
+  in_dispatch_ = true;
+  dispatching_.swap(ready_);
+  for (Connection* c : dispatching_) {
+    if (!c->in_ready_) continue;  // destroyed meanwhile
+    c->in_ready_ = false;
+    uint32_t e = std::exchange(c->events_, 0);
+    if (c->cb_ && c->app_owned_) c->cb_(*c, e);
+  }
+  dispatching_.clear();
+  in_dispatch_ = false;
+  for (Connection* c : closing_) {
+    std::destroy_at(c);
+    new (c) Connection(*this);
+    c->qnext_ = free_;
+    free_ = c;
+    --live_;
+  }
+  closing_.clear();
+}
+
+bool Tcp::tuple_in_use(const FourTuple& t, bool reuse_tw) {
+  if (find(t) != nullptr) return true;
+  TimeWait* w = tw_find(t);
+  if (w == nullptr) return false;
+  // Linux tcp_tw_reuse: safe with timestamps once the old connection is quiet for a second
+  // (PAWS at the peer then rejects old duplicates, RFC 7323 §5).
+  if (reuse_tw && w->ts_ok && now_ - w->ts_recent_ns > 1'000'000'000) {
+    tw_remove(w);
+    ++stats_.time_wait_reused;
+    return false;
+  }
+  return true;
+}
+
+Result<uint16_t> Tcp::pick_port(const FourTuple& t, bool reuse_tw) {
+  // RFC 6056 §3.3.3 (algorithm 3): a keyed hash of the destination picks where the search starts.
+  uint32_t range = uint32_t{p_.ephemeral_last} - p_.ephemeral_first + 1;
+  FourTuple key = t;
+  key.local_port = 0;
+  uint32_t offset = isn_.hash(key, 1);
+  for (uint32_t i = 0; i < range; ++i) {
+    uint16_t port = static_cast<uint16_t>(p_.ephemeral_first + (offset + next_port_ + i) % range);
+    FourTuple c = t;
+    c.local_port = port;
+    if (listeners_[port]) continue;
+    if (!tuple_in_use(c, reuse_tw)) {
+      next_port_ = static_cast<uint16_t>(next_port_ + i + 1);
+      return port;
+    }
+  }
+  return make_error(Errc::no_memory, "no free ephemeral port toward this destination");
+}
+
+Result<Listener*> Tcp::listen(uint16_t port, const ListenOptions& opt) {
+  if (port == 0) return make_error(Errc::invalid_argument, "listen on port 0");
+  if (listeners_[port]) return make_error(Errc::exists, "already listening on this port");
+  uint32_t backlog = opt.backlog != 0 ? opt.backlog : p_.backlog;
+  listeners_[port].reset(new Listener(*this, port, backlog, opt.socket.value_or(p_.socket)));
+  return listeners_[port].get();
+}
+
+Result<Connection*> Tcp::connect(const Endpoint& remote, const ConnectOptions& opt) {
+  if (remote.port == 0) return make_error(Errc::invalid_argument, "connect to port 0");
+  if (remote.addr.is_unspecified() || remote.addr.is_broadcast() || remote.addr.is_multicast()) {
+    return make_error(Errc::invalid_argument, "connect to a broadcast, multicast or unspecified address");
+  }
+  auto path = ip_.path(remote.addr);
+  if (!path) return path.error();
+  FourTuple t;
+  t.remote_ip = remote.addr.v;
+  t.remote_port = remote.port;
+  t.local_ip = opt.local_addr.is_unspecified() ? path->src.v : opt.local_addr.v;
+  if (!ip_.is_local(wire::Ipv4Addr{t.local_ip})) {
+    return make_error(Errc::invalid_argument, "local address is not one of ours");
+  }
+  SocketOptions so = opt.socket.value_or(p_.socket);
+  if (opt.local_port != 0) {
+    t.local_port = opt.local_port;
+    if (tuple_in_use(t, so.reuse_time_wait)) return make_error(Errc::exists, "4-tuple in use");
+  } else {
+    auto port = pick_port(t, so.reuse_time_wait);
+    if (!port) return port.error();
+    t.local_port = *port;
+  }
+  Connection* c = alloc_conn();
+  if (c == nullptr) return make_error(Errc::no_memory, "connection table full (tcp.max_connections)");
+  init_tcb(*c, so, now_);
+  c->t_ = t;
+  c->accepted_ = true;
+  c->iss_ = isn_.isn(t, now_);
+  c->snd_una_ = c->snd_nxt_ = c->snd_max_ = c->iss_;
+  c->sndq_base_ = c->iss_ + 1;
+  c->ts_offset_ = isn_.hash(t, 2);
+  c->mss_ = c->peer_mss_ = path_mss(remote.addr);
+  offer_options(*c);
+  set_state(*c, State::syn_sent);
+  insert(c);
+  ++stats_.active_opens;
+  send_syn(*c);
+  return c;
+}
+
+void Tcp::close_listener(Listener* l) {
+  // Reset half-open and unaccepted children (RFC 9293 §3.10.4: CLOSE in LISTEN).
+  for (auto& c : all_) {
+    if (c->parent_ == l) {
+      c->parent_ = nullptr;
+      if (c->st_ != State::closed) {
+        send_rst(*c);
+        c->app_owned_ = false;
+        release(c.get());
+      }
+    }
+  }
+  l->accept_head_ = l->accept_tail_ = nullptr;
+  l->accept_len_ = l->syn_len_ = 0;
+  std::erase(ready_listeners_, l);
+  listeners_[l->port_].reset();
+}
+
+void Tcp::remove_from_listener(Connection& c) {
+  Listener* l = c.parent_;
+  if (l == nullptr) return;
+  c.parent_ = nullptr;
+  if (c.st_ == State::syn_received && !c.accepted_) {
+    if (l->syn_len_ > 0) --l->syn_len_;
+  }
+  Connection** pp = &l->accept_head_;
+  Connection* prev = nullptr;
+  while (*pp != nullptr) {
+    if (*pp == &c) {
+      *pp = c.qnext_;
+      if (l->accept_tail_ == &c) l->accept_tail_ = prev;
+      c.qnext_ = nullptr;
+      --l->accept_len_;
+      return;
+    }
+    prev = *pp;
+    pp = &(*pp)->qnext_;
+  }
+}
+
+void Tcp::accept_ready(Listener& l, Connection& c) {
+  if (l.syn_len_ > 0 && !c.from_cookie_) --l.syn_len_;
+  c.qnext_ = nullptr;
+  if (l.accept_tail_ == nullptr) {
+    l.accept_head_ = &c;
+  } else {
+    l.accept_tail_->qnext_ = &c;
+  }
+  l.accept_tail_ = &c;
+  ++l.accept_len_;
+  notify(l);
+}
+
+// ---- Listener ----
+
+Connection* Listener::accept() noexcept {
+  Connection* c = accept_head_;
+  if (c == nullptr) return nullptr;
+  accept_head_ = c->qnext_;
+  if (accept_head_ == nullptr) accept_tail_ = nullptr;
+  c->qnext_ = nullptr;
+  --accept_len_;
+  c->parent_ = nullptr;
+  c->accepted_ = true;
+  c->app_owned_ = true;
+  // Data or a FIN that came before accept() is news for the application.
+  uint32_t e = 0;
+  if (!c->rcvq_.empty() || c->fin_rcvd_) e |= ev::readable;
+  if (c->fin_rcvd_) e |= ev::peer_closed;
+  if (e != 0) tcp_.notify(*c, e);
+  return c;
+}
+
+void Listener::close() noexcept { tcp_.close_listener(this); }
+
+// ---- Connection: application calls ----
+
+uint32_t Connection::send_space() const noexcept {
+  return sndq_.bytes() >= opt_.send_buffer ? 0 : opt_.send_buffer - sndq_.bytes();
+}
+
+Result<size_t> Connection::send(Packet& data) noexcept {
+  if (err_) return *err_;
+  if (fin_queued_) return make_error(Errc::closed, "send after shutdown");
+  if (st_ == State::closed || st_ == State::time_wait) return make_error(Errc::not_connected, "not connected");
+  if (send_space() == 0) {
+    want_writable_ = true;
+    return make_error(Errc::would_block, "send buffer full");
+  }
+  size_t n = data.length();
+  sndq_.append(std::move(data));
+  if (st_ != State::syn_sent && st_ != State::syn_received) tcp_.schedule(*this);
+  return n;
+}
+
+Result<size_t> Connection::send_copy(std::span<const uint8_t> data) noexcept {
+  if (err_) return *err_;
+  if (fin_queued_) return make_error(Errc::closed, "send after shutdown");
+  if (st_ == State::closed || st_ == State::time_wait) return make_error(Errc::not_connected, "not connected");
+  uint32_t space = send_space();
+  if (data.empty()) return size_t{0};
+  if (space == 0) {
+    want_writable_ = true;
+    return make_error(Errc::would_block, "send buffer full");
+  }
+  uint32_t n = sndq_.append_copy(data.first(std::min<size_t>(space, data.size())), tcp_.pool_);
+  if (n < data.size()) want_writable_ = true;
+  if (n == 0) return make_error(Errc::no_memory, "no mbuf for the data");
+  if (st_ != State::syn_sent && st_ != State::syn_received) tcp_.schedule(*this);
+  return size_t{n};
+}
+
+bool Connection::recv(Packet& out, uint32_t max) noexcept {
+  if (rcvq_.empty()) return false;
+  out = rcvq_.pop(max, tcp_.pool_);
+  if (!out) return false;
+  tcp_.maybe_window_update(*this);
+  return true;
+}
+
+Result<size_t> Connection::recv_copy(std::span<uint8_t> out) noexcept {
+  if (rcvq_.empty()) {
+    if (fin_rcvd_) return size_t{0};
+    if (err_) return *err_;
+    if (st_ == State::closed) return make_error(Errc::not_connected, "not connected");
+    return make_error(Errc::would_block, "no data yet");
+  }
+  uint32_t n = rcvq_.pop_copy(out);
+  tcp_.maybe_window_update(*this);
+  return size_t{n};
+}
+
+Status Connection::shutdown() noexcept {
+  switch (st_) {
+    case State::syn_sent:
+    case State::syn_received:
+    case State::established:
+      fin_queued_ = true;
+      if (st_ == State::established) tcp_.set_state(*this, State::fin_wait_1);
+      tcp_.schedule(*this);
+      return {};
+    case State::close_wait:
+      fin_queued_ = true;
+      tcp_.set_state(*this, State::last_ack);  // RFC 9293 §3.10.4 CLOSE in CLOSE-WAIT
+      tcp_.schedule(*this);
+      return {};
+    default:
+      if (fin_queued_) return {};
+      return make_error(Errc::not_connected, "shutdown: not connected");
+  }
+}
+
+void Connection::close() noexcept {
+  Tcp& tcp = tcp_;
+  if (!app_owned_) return;
+  bool unread = !rcvq_.empty();
+  bool linger0 = opt_.linger_ns && *opt_.linger_ns == 0;
+  cb_ = nullptr;
+  if (st_ == State::closed || st_ == State::time_wait) {
+    app_owned_ = false;
+    tcp.destroy(this);
+    return;
+  }
+  if (st_ == State::syn_sent) {  // RFC 9293 §3.10.4: CLOSE in SYN-SENT deletes the TCB
+    app_owned_ = false;
+    tcp.release(this);
+    return;
+  }
+  if (unread || linger0) {  // RFC 1122 §4.2.2.13 / RFC 2525 §2.17: data would be lost: reset
+    abort();
+    return;
+  }
+  app_owned_ = false;
+  rcvq_.clear();
+  if (!fin_queued_) (void)shutdown();
+  if (opt_.linger_ns) close_deadline_ns_ = tcp.now_ + *opt_.linger_ns;
+}
+
+void Connection::abort() noexcept {
+  Tcp& tcp = tcp_;
+  app_owned_ = false;
+  cb_ = nullptr;
+  if (st_ != State::closed && st_ != State::time_wait && st_ != State::syn_sent) {
+    tcp.send_rst(*this);  // RFC 9293 §3.10.5 ABORT
+  }
+  rcvq_.clear();
+  if (st_ == State::time_wait) {
+    tcp.destroy(this);
+    return;
+  }
+  tcp.release(this);
+}
+
+void Connection::set_nodelay(bool on) noexcept {
+  opt_.nodelay = on;
+  if (on && !sndq_.empty()) tcp_.schedule(*this);
+}
+
+void Connection::set_keepalive(const KeepaliveOptions& k) noexcept {
+  opt_.keepalive = k;
+  tcp_.arm_keepalive(*this);
+}
+
+Status Connection::set_send_buffer(uint32_t bytes) noexcept {
+  if (bytes < 4096 || bytes > (64u << 20)) return make_error(Errc::invalid_argument, "send buffer: 4 KiB..64 MiB");
+  opt_.send_buffer = bytes;
+  if (want_writable_ && send_space() > 0) tcp_.notify(*this, ev::writable);
+  return {};
+}
+
+Status Connection::set_recv_buffer(uint32_t bytes) noexcept {
+  uint32_t limit = st_ == State::closed || st_ == State::syn_sent ? (64u << 20) : (65535u << rcv_wscale_);
+  if (bytes < 4096 || bytes > limit) {
+    return make_error(Errc::invalid_argument,
+                      "receive buffer: 4 KiB..64 MiB, and within the window scale agreed at connection start");
+  }
+  opt_.recv_buffer = bytes;
+  tcp_.maybe_window_update(*this);
+  return {};
+}
+
+void Connection::set_congestion(CcAlgo a) noexcept {
+  opt_.congestion = a;
+  if (st_ != State::syn_sent && st_ != State::closed) cc_.set_algo(a, tcp_.now_);
+}
+
+TcpInfo Connection::info() const noexcept {
+  TcpInfo i;
+  i.state = st_;
+  i.congestion = opt_.congestion;
+  i.mss = tcp_.effective_mss(*this);
+  i.cwnd = cc_.cwnd();
+  i.ssthresh = cc_.ssthresh();
+  i.srtt_ns = rtt_.srtt_ns();
+  i.rttvar_ns = rtt_.rttvar_ns();
+  i.rto_ns = rtt_.rto_ns();
+  i.retransmits = retransmits_;
+  i.backoffs = rtt_.backoffs();
+  i.bytes_in_flight = tcp_.flight(*this);
+  i.bytes_sent = bytes_sent_;
+  i.bytes_acked = bytes_acked_;
+  i.bytes_received = bytes_received_;
+  i.snd_wnd = snd_wnd_;
+  i.rcv_wnd = rcv_wnd_;
+  i.snd_wscale = snd_wscale_;
+  i.rcv_wscale = rcv_wscale_;
+  i.timestamps = ts_ok_;
+  i.sack = sack_ok_;
+  i.nodelay = opt_.nodelay;
+  i.send_queued = sndq_.bytes();
+  i.recv_queued = rcvq_.bytes();
+  i.ooo_queued = ooo_.bytes();
+  return i;
+}
+
+}  // namespace tern::tcp
+
+namespace tern::tcp {
+
+// ICMP errors about segments we sent (RFC 1122 §4.2.3.9, RFC 1191, RFC 5927).
+void Tcp::icmp_error(const l3::IcmpError& err, uint64_t now) {
+  now_ = now;
+  if (err.quoted_l4.size() < 8) return;
+  FourTuple t;
+  t.local_ip = err.src.v;
+  t.remote_ip = err.dst.v;
+  t.local_port = load_be16(err.quoted_l4.data());
+  t.remote_port = load_be16(err.quoted_l4.data() + 2);
+  Connection* c = find(t);
+  if (c == nullptr) return;
+  // RFC 5927 §4.1: only believe errors quoting a sequence number we have in flight.
+  SeqNum seq{load_be32(err.quoted_l4.data() + 4)};
+  if (seq < c->snd_una_ || seq > c->snd_max_) return;
+  if (err.type == 3 && err.code == 4) {
+    // RFC 1191 §6.3: Ipv4 already lowered the path MTU; shrink the MSS and resend at once.
+    uint16_t mss = path_mss(wire::Ipv4Addr{t.remote_ip});
+    if (mss < c->mss_) {
+      ++stats_.pmtu_updates;
+      c->mss_ = mss;
+      c->cc_.set_mss(effective_mss(*c));
+      if (c->snd_max_ != c->snd_una_ && c->st_ != State::syn_sent && c->st_ != State::syn_received) {
+        c->snd_nxt_ = c->snd_una_;
+        c->rtt_timing_ = false;
+        uint32_t span = retransmit_head(*c);
+        c->snd_nxt_ = c->snd_una_ + span;
+        schedule(*c);
+      }
+    }
+    return;
+  }
+  if (err.type != 3) return;  // time exceeded, parameter problem: soft errors (RFC 1122 §4.2.3.9)
+  // RFC 1122 §4.2.3.9: protocol and port unreachable are hard errors; the rest are soft,
+  // except while connecting, where any unreachable ends the attempt (as Linux does).
+  bool hard = err.code == 2 || err.code == 3;
+  bool connecting = c->st_ == State::syn_sent || c->st_ == State::syn_received;
+  if (!hard && !connecting) return;
+  ++stats_.icmp_hard_errors;
+  if (c->st_ == State::syn_received && c->parent_ != nullptr && !c->accepted_) {
+    ++stats_.attempt_fails;
+    release(c);
+    return;
+  }
+  if (hard) {
+    fail(*c, Errc::connection_refused, "connection refused: ICMP protocol or port unreachable");
+  } else {
+    fail(*c, Errc::host_unreachable, "ICMP: destination unreachable");
+  }
+}
+
+}  // namespace tern::tcp

@@ -1,0 +1,187 @@
+/**
+ * @file
+ * TCP timers, run from the core's timer wheel: retransmission (RFC 6298),
+ * persist / zero-window probing (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17),
+ * delayed ACK (RFC 1122 §4.2.3.2), keepalive (RFC 1122 §4.2.3.6), and the
+ * orphaned FIN-WAIT-2 and linger deadlines. Each connection has three
+ * intrusive timers; arming never allocates.
+ */
+#include <algorithm>
+
+#include "tern/tcp/tcp.hpp"
+#include "tern/tcp/tcp_internal.hpp"
+
+namespace tern::tcp {
+
+using wire::SeqNum;
+namespace fl = wire::tcp_flag;
+
+void Tcp::on_rtx_timer(Timer& t, uint64_t now) {
+  auto* c = static_cast<Connection*>(t.ctx);
+  Tcp& tcp = c->tcp_;
+  tcp.now_ = std::max(tcp.now_, now);
+  if (c->persist_) {
+    tcp.persist_timeout(*c);
+  } else {
+    tcp.rtx_timeout(*c);
+  }
+}
+
+void Tcp::on_dack_timer(Timer& t, uint64_t now) {
+  auto* c = static_cast<Connection*>(t.ctx);
+  c->tcp_.now_ = std::max(c->tcp_.now_, now);
+  c->tcp_.dack_timeout(*c);
+}
+
+void Tcp::on_ka_timer(Timer& t, uint64_t now) {
+  auto* c = static_cast<Connection*>(t.ctx);
+  c->tcp_.now_ = std::max(c->tcp_.now_, now);
+  c->tcp_.keepalive_timeout(*c);
+}
+
+void Tcp::arm_rtx(Connection& c) {
+  c.persist_ = false;
+  wheel_.arm(c.rtx_timer_, now_ + c.rtt_.rto_ns());  // RFC 6298 §5.1
+}
+
+void Tcp::arm_persist(Connection& c) {
+  c.persist_ = true;
+  uint64_t base = std::max<uint64_t>(c.rtt_.base_rto_ns(), p_.rtt.min_rto_ns);
+  uint64_t iv = base << std::min<uint32_t>(c.retries_, 16);
+  iv = std::min<uint64_t>(iv, 60'000'000'000);  // probe at least once a minute
+  wheel_.arm(c.rtx_timer_, now_ + iv);
+}
+
+// RFC 6298 §5.4-5.6: resend the earliest unacknowledged segment, back off, restart the timer.
+void Tcp::rtx_timeout(Connection& c) {
+  switch (c.st_) {
+    case State::syn_sent:
+      if (++c.retries_ > p_.syn_retries) {
+        fail(c, Errc::timed_out, "connect timed out: no answer to SYN");
+        return;
+      }
+      ++stats_.rto_timeouts;
+      c.rtt_.backoff();
+      send_syn(c);
+      return;
+    case State::syn_received:
+      if (++c.retries_ > p_.synack_retries) {
+        if (c.parent_ != nullptr && !c.accepted_) {
+          ++stats_.attempt_fails;
+          release(&c);  // a half-open from a listener: drop it quietly
+        } else {
+          fail(c, Errc::timed_out, "connect timed out: handshake not completed");
+        }
+        return;
+      }
+      ++stats_.rto_timeouts;
+      c.rtt_.backoff();
+      send_syn(c);
+      return;
+    case State::closed:
+    case State::listen:
+    case State::time_wait:
+      return;
+    default:
+      break;
+  }
+  if (c.snd_max_ == c.snd_una_) return;
+  if (++c.retries_ > p_.max_retries) {
+    fail(c, Errc::timed_out, "connection timed out: retransmissions unanswered");
+    return;
+  }
+  ++stats_.rto_timeouts;
+  c.cc_.on_rto(flight(c), now_);  // RFC 5681 §3.1: ssthresh from flight, cwnd = loss window
+  c.in_recovery_ = false;
+  c.dupacks_ = 0;
+  c.sb_.reset();                  // RFC 2018 §8: SACK information is advisory; start over
+  c.recover_ = c.snd_max_;        // RFC 6582 §3.2 step 1 (after a timeout)
+  c.high_rxt_ = c.snd_una_;
+  c.rtt_.backoff();               // RFC 6298 §5.5
+  c.rtt_timing_ = false;
+  c.snd_nxt_ = c.snd_una_;        // go back: resend from the first unacknowledged byte
+  uint32_t span = retransmit_head(c);
+  c.snd_nxt_ = c.snd_una_ + span;
+  arm_rtx(c);                     // RFC 6298 §5.6
+}
+
+// RFC 9293 §3.8.6.1: probe a zero window with one byte; RFC 1122 §4.2.3.4: the SWS override timer.
+void Tcp::persist_timeout(Connection& c) {
+  c.persist_ = false;
+  SeqNum data_end = c.sndq_base_ + c.sndq_.bytes();
+  bool can_send = c.st_ == State::established || c.st_ == State::close_wait || c.st_ == State::fin_wait_1 ||
+                  c.st_ == State::closing || c.st_ == State::last_ack;
+  if (!can_send || c.snd_nxt_ >= data_end) return;
+  if (++c.retries_ > p_.max_retries) {
+    fail(c, Errc::timed_out, "connection timed out: zero-window probes unanswered");
+    return;
+  }
+  ++stats_.persist_probes;
+  if (c.snd_wnd_ == 0) {
+    send_segment(c, c.snd_nxt_, 1, fl::ack);  // the byte is sent again until the window opens
+    arm_persist(c);
+    return;
+  }
+  uint32_t len = std::min({static_cast<uint32_t>(data_end - c.snd_nxt_), c.snd_wnd_, effective_mss(c)});
+  uint32_t n = 0;
+  if (send_segment(c, c.snd_nxt_, len, fl::ack | fl::psh, &n)) c.snd_nxt_ += n;
+  if (c.snd_max_ != c.snd_una_) {
+    arm_rtx(c);
+  } else {
+    arm_persist(c);
+  }
+}
+
+void Tcp::dack_timeout(Connection& c) {
+  if (c.st_ == State::closed || c.st_ == State::syn_sent || c.st_ == State::time_wait) return;
+  if (c.rcv_nxt_ == c.last_ack_sent_) return;
+  ++stats_.delayed_acks;
+  send_ack(c);
+}
+
+void Tcp::arm_keepalive(Connection& c) {
+  uint64_t d = UINT64_MAX;
+  const KeepaliveOptions& k = c.opt_.keepalive;
+  if (k.enabled && (c.st_ == State::established || c.st_ == State::close_wait)) {
+    // RFC 1122 §4.2.3.6: after idle_ns of silence, probe every interval_ns, give up after count.
+    d = c.last_rx_ns_ + k.idle_ns + uint64_t{c.ka_probes_} * k.interval_ns;
+  }
+  if (c.st_ == State::fin_wait_2 && !c.app_owned_) d = std::min(d, c.last_rx_ns_ + p_.fin_wait_2_ns);
+  if (c.close_deadline_ns_ != 0) d = std::min(d, c.close_deadline_ns_);
+  if (d == UINT64_MAX) {
+    wheel_.cancel(c.ka_timer_);
+  } else {
+    wheel_.arm(c.ka_timer_, std::max(d, now_));
+  }
+}
+
+void Tcp::keepalive_timeout(Connection& c) {
+  if (c.close_deadline_ns_ != 0 && now_ >= c.close_deadline_ns_ && !c.app_owned_) {
+    // SO_LINGER with a timeout: the graceful close did not finish in time.
+    send_rst(c);
+    release(&c);
+    return;
+  }
+  if (c.st_ == State::fin_wait_2 && !c.app_owned_ && now_ >= c.last_rx_ns_ + p_.fin_wait_2_ns) {
+    release(&c);
+    return;
+  }
+  const KeepaliveOptions& k = c.opt_.keepalive;
+  if (k.enabled && (c.st_ == State::established || c.st_ == State::close_wait)) {
+    uint64_t due = c.last_rx_ns_ + k.idle_ns + uint64_t{c.ka_probes_} * k.interval_ns;
+    if (now_ >= due) {
+      if (c.ka_probes_ >= k.count) {
+        ++stats_.keepalive_drops;
+        fail(c, Errc::timed_out, "keepalive: the peer stopped answering");
+        return;
+      }
+      // RFC 1122 §4.2.3.6: a segment with SEG.SEQ = SND.NXT-1 and no data draws an ACK.
+      send_segment(c, c.snd_una_ - 1, 0, fl::ack);
+      ++c.ka_probes_;
+      ++stats_.keepalive_probes;
+    }
+  }
+  arm_keepalive(c);
+}
+
+}  // namespace tern::tcp

@@ -1,0 +1,160 @@
+// TCP between two Cores joined by a PairWire (10.0.0.1 on end a, 10.0.0.2
+// on end b), driven by a fake clock: handshake, data both ways, close.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "tern/drivers/pair_wire.hpp"
+#include "tern/stack/core.hpp"
+#include "tern/tcp/tcp.hpp"
+#include "test_support.hpp"
+
+namespace tern::tcp {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+using wire::Ipv4Addr;
+using wire::MacAddr;
+
+constexpr uint64_t kMs = 1'000'000;
+
+const MacAddr kMacA{{0x02, 0x00, 0x00, 0x00, 0x00, 0x0a}};
+const MacAddr kMacB{{0x02, 0x00, 0x00, 0x00, 0x00, 0x0b}};
+const Ipv4Addr kIpA = Ipv4Addr::from_octets(10, 0, 0, 1);
+const Ipv4Addr kIpB = Ipv4Addr::from_octets(10, 0, 0, 2);
+
+Bytes pattern(size_t n, uint8_t seed = 0) {
+  Bytes b(n);
+  for (size_t i = 0; i < n; ++i) b[i] = static_cast<uint8_t>(seed + i * 7 + (i >> 11));
+  return b;
+}
+
+PortCaps caps(const MacAddr& mac) {
+  PortCaps c;
+  c.mac = mac.b;
+  c.mtu = 1500;
+  return c;
+}
+
+CoreParams core_params(Port& port, Ipv4Addr addr, const TcpParams& tcp) {
+  CoreParams p;
+  p.pool = test::pool();
+  CoreInterface ci;
+  ci.port = &port;
+  ci.params.name = "if0";
+  ci.params.address = wire::Ipv4Prefix{addr, 24};
+  p.interfaces.push_back(ci);
+  p.tcp = tcp;
+  return p;
+}
+
+TcpParams small_params() {
+  TcpParams t;
+  t.max_connections = 64;
+  t.max_time_wait = 64;
+  t.ooo_nodes = 512;
+  t.socket.send_buffer = 64 * 1024;
+  t.socket.recv_buffer = 64 * 1024;
+  return t;
+}
+
+class TcpPairTest : public ::testing::Test {
+ protected:
+  TcpPairTest()
+      : wire_(caps(kMacA), caps(kMacB)),
+        a_(core_params(wire_.a(), kIpA, small_params())),
+        b_(core_params(wire_.b(), kIpB, small_params())) {
+    a_.start(now_);
+    b_.start(now_);
+    a_.interface(0).neighbours().learn(kIpB, kMacB, true, now_);
+    b_.interface(0).neighbours().learn(kIpA, kMacA, true, now_);
+    run(1);
+  }
+  void run(int turns = 5, uint64_t step = kMs) {
+    for (int i = 0; i < turns; ++i) {
+      now_ += step;
+      a_.poll(now_);
+      b_.poll(now_);
+    }
+  }
+
+  drivers::PairWire wire_;
+  Core a_, b_;
+  uint64_t now_ = 1'000'000'000;
+};
+
+TEST_F(TcpPairTest, HandshakeDataBothWaysAndGracefulClose) {
+  auto l = b_.tcp().listen(7);
+  ASSERT_TRUE(l);
+  auto c = a_.tcp().connect(Endpoint{kIpB, 7});
+  ASSERT_TRUE(c);
+  uint32_t events = 0;
+  (*c)->on_event([&](Connection&, uint32_t e) { events |= e; });
+  run(3);
+  EXPECT_EQ((*c)->state(), State::established);
+  EXPECT_TRUE(events & ev::connected);
+  Connection* s = (*l)->accept();
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->state(), State::established);
+  EXPECT_TRUE((*c)->info().timestamps);
+  EXPECT_TRUE((*c)->info().sack);
+
+  Bytes up = pattern(300'000, 1), down = pattern(200'000, 2);
+  Bytes got_up, got_down;
+  size_t sent_up = 0, sent_down = 0;
+  for (int i = 0; i < 2000 && (got_up.size() < up.size() || got_down.size() < down.size()); ++i) {
+    if (sent_up < up.size()) {
+      auto n = (*c)->send_copy(std::span<const uint8_t>(up).subspan(sent_up));
+      if (n) sent_up += *n;
+    }
+    if (sent_down < down.size()) {
+      auto n = s->send_copy(std::span<const uint8_t>(down).subspan(sent_down));
+      if (n) sent_down += *n;
+    }
+    Packet p;
+    while (s->recv(p)) {
+      size_t o = got_up.size();
+      got_up.resize(o + p.length());
+      p.copy_out(0, std::span<uint8_t>(got_up).subspan(o));
+    }
+    uint8_t buf[5000];
+    for (;;) {
+      auto n = (*c)->recv_copy(buf);
+      if (!n || *n == 0) break;
+      got_down.insert(got_down.end(), buf, buf + *n);
+    }
+    run(1);
+  }
+  ASSERT_EQ(got_up.size(), up.size());
+  EXPECT_EQ(got_up, up);
+  ASSERT_EQ(got_down.size(), down.size());
+  EXPECT_EQ(got_down, down);
+  EXPECT_EQ(a_.tcp().stats().retrans_segs, 0u);
+
+  // a closes first: a goes through FIN_WAIT to TIME_WAIT, b through CLOSE_WAIT and LAST_ACK.
+  (*c)->close();
+  run(3);
+  EXPECT_EQ(s->state(), State::close_wait);
+  EXPECT_TRUE(s->at_eof());
+  s->close();
+  run(3);
+  EXPECT_EQ(a_.tcp().time_wait(), 1u);
+  EXPECT_EQ(a_.tcp().connections(), 0u);
+  EXPECT_EQ(b_.tcp().connections(), 0u);
+  (*l)->close();
+}
+
+TEST_F(TcpPairTest, ConnectToClosedPortIsRefused) {
+  auto c = a_.tcp().connect(Endpoint{kIpB, 9});
+  ASSERT_TRUE(c);
+  run(3);
+  EXPECT_EQ((*c)->state(), State::closed);
+  ASSERT_TRUE((*c)->error());
+  EXPECT_EQ((*c)->error()->code, Errc::connection_refused);
+  (*c)->close();
+  EXPECT_EQ(a_.tcp().connections(), 0u);
+}
+
+}  // namespace
+}  // namespace tern::tcp
