@@ -1,6 +1,7 @@
-// tern-echo: a UDP echo server (RFC 862) on tern. Thin by design: options in,
-// lib/ calls out. Every core binds the echo port; each received datagram is
-// sent back in the very mbufs it arrived in (zero copy).
+// tern-echo: a TCP and UDP echo server (RFC 862) on tern, and a client/load
+// mode (--connect) that verifies every echoed byte. Thin by design: options
+// in, lib/ calls out (echo.cpp). Servers send back the very mbufs that
+// arrived (zero copy).
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "echo.hpp"
 #include "port_factory.hpp"
 #include "tern/base/clock.hpp"
 #include "tern/base/log.hpp"
@@ -34,6 +36,12 @@ struct Options {
   double duration_s = 0;
   uint32_t idle_exit_ms = 0;
   bool print_config = false;
+  std::string connect;
+  uint32_t connections = 1;
+  uint32_t message_size = 64;
+  bool udp = false;
+  uint32_t backlog = 0;
+  std::string keepalive;
 };
 
 // Split "prog [opts] -- [EAL args]".
@@ -115,27 +123,6 @@ bool apply_overrides(const Options& o, tern::config::StackConfig& cfg, std::stri
   return true;
 }
 
-void serve_udp_echo(tern::Core& core, uint16_t port) {
-  auto s = core.udp().bind(port);
-  if (!s) {
-    TERN_LOG_ERROR("core %u: cannot bind UDP port %u: %.*s", core.index(), port,
-                   static_cast<int>(s.error().reason.size()), s.error().reason.data());
-    return;
-  }
-  (*s)->on_readable([](tern::udp::Socket& sock) {
-    tern::udp::Datagram d;
-    while (sock.recv(d)) {
-      // Never answer a broadcast (amplification) or another echo/chargen
-      // service or port 0 (two echo servers would ping-pong forever).
-      if (d.broadcast || d.from.port == 0 || d.from.port == 7 || d.from.port == 19) continue;
-      // Zero copy: the received payload mbufs go back out behind new
-      // headers, from the address the request was sent to.
-      (void)sock.send(d.from, std::move(d.payload), d.to.addr);
-    }
-    (void)sock.take_error();
-  });
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -145,7 +132,8 @@ int main(int argc, char** argv) {
 
   Options o;
   CLI::App app{
-      "tern-echo: UDP echo server (RFC 862) on the tern userspace stack.\n"
+      "tern-echo: TCP and UDP echo server (RFC 862) on the tern userspace stack, or with --connect a\n"
+      "load client that sends messages, waits for each echo and verifies every byte.\n"
       "DPDK EAL arguments may follow a lone '--'; defaults include --no-huge and a unique --file-prefix.\n"
       "At exit (SIGINT/SIGTERM, --duration or --exit-idle-ms) it prints one JSON line of counters."};
   app.add_option("--config", o.config_file,
@@ -158,9 +146,17 @@ int main(int argc, char** argv) {
   app.add_option("--gateway", o.gateway, "default gateway A.B.C.D (must be inside a port's prefix)");
   app.add_option("--udp-port", o.udp_port, "UDP echo port, 0 disables (default 7)")
       ->check(CLI::Range(0, 65535));
-  app.add_option("--tcp-port", o.tcp_port,
-                 "TCP echo port (default 7); accepted and validated now, served once the TCP engine lands")
-      ->check(CLI::Range(0, 65535));
+  app.add_option("--tcp-port", o.tcp_port, "TCP echo port, 0 disables (default 7)")->check(CLI::Range(0, 65535));
+  app.add_option("--backlog", o.backlog, "TCP listen backlog (default: tcp.backlog of the config, 1024)");
+  app.add_option("--connect", o.connect,
+                 "client mode: IP:PORT of an echo server; prints one JSON line of results at the end");
+  app.add_option("--connections", o.connections, "client mode: concurrent connections (or UDP sockets)")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--message-size", o.message_size, "client mode: bytes per message")
+      ->check(CLI::Range(1, 16 * 1024 * 1024));
+  app.add_option("--keepalive", o.keepalive,
+                 "TCP keepalive on every connection: IDLE,INTERVAL,COUNT in seconds, e.g. 7200,75,9 (RFC 1122)");
+  app.add_flag("--udp", o.udp, "client mode: use UDP datagrams instead of TCP connections");
   app.add_option("--lcores", o.lcores,
                  "DPDK lcore list to run on, one stack per lcore: 0 or 0-1 or 0,1 (default 0)");
   app.add_option("--capture", o.capture,
@@ -196,6 +192,45 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  std::optional<tern::tcp::KeepaliveOptions> ka;
+  if (!o.keepalive.empty()) {
+    double idle = 0, iv = 0;
+    unsigned cnt = 0;
+    if (std::sscanf(o.keepalive.c_str(), "%lf,%lf,%u", &idle, &iv, &cnt) != 3 || idle <= 0 || iv <= 0 || cnt == 0 ||
+        cnt > 255) {
+      std::cerr << "tern-echo: --keepalive '" << o.keepalive
+                << "': expected IDLE,INTERVAL,COUNT (seconds, seconds, 1..255), e.g. 7200,75,9\n";
+      return 2;
+    }
+    tern::tcp::KeepaliveOptions k;
+    k.enabled = true;
+    k.idle_ns = static_cast<uint64_t>(idle * 1e9);
+    k.interval_ns = static_cast<uint64_t>(iv * 1e9);
+    k.count = cnt;
+    ka = k;
+  }
+  tern::apps::ClientOptions co;
+  co.keepalive = ka;
+  const bool client = !o.connect.empty();
+  if (client) {
+    auto colon = o.connect.rfind(':');
+    auto addr = tern::wire::Ipv4Addr::parse(o.connect.substr(0, colon == std::string::npos ? 0 : colon));
+    int port = colon == std::string::npos ? -1 : std::atoi(o.connect.c_str() + colon + 1);
+    if (!addr || port <= 0 || port > 65535) {
+      std::cerr << "tern-echo: --connect '" << o.connect << "': expected IP:PORT, e.g. 198.18.0.1:7\n";
+      return 2;
+    }
+    if (o.duration_s <= 0) {
+      std::cerr << "tern-echo: --connect needs --duration SECONDS (how long to run the load)\n";
+      return 2;
+    }
+    co.server = *addr;
+    co.port = static_cast<uint16_t>(port);
+    co.connections = o.connections;
+    co.message_size = o.message_size;
+    co.duration_s = o.duration_s;
+    co.udp = o.udp;
+  }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   auto stack = tern::Stack::create(cfg, eal, &tern::apps::open_port, err);
@@ -204,10 +239,25 @@ int main(int argc, char** argv) {
     return 1;
   }
   const uint64_t start = tern::monotonic_ns();
+  if (client) {
+    auto cl = tern::apps::start_client(stack->core(0), co, g_stop);
+    std::cerr << "tern-echo: client: " << co.connections << " " << (co.udp ? "UDP socket(s)" : "TCP connection(s)")
+              << " to " << o.connect << ", " << co.message_size << "-byte messages for " << co.duration_s << " s\n";
+    stack->run(g_stop);
+    std::string stack_json = stack->stats_json();
+    unsigned leaked = stack->shutdown();
+    std::string json = tern::apps::client_json(*cl);
+    json.pop_back();
+    json += ",\"mbufs_leaked\":" + std::to_string(leaked) + ",\"stack\":" + stack_json + "}";
+    std::cout << json << std::endl;
+    return tern::apps::client_ok(*cl) && leaked == 0 ? 0 : 4;
+  }
   const uint64_t deadline = o.duration_s > 0 ? start + static_cast<uint64_t>(o.duration_s * 1e9) : 0;
+  uint32_t backlog = o.backlog != 0 ? o.backlog : 1024;
   for (size_t c = 0; c < stack->core_count(); ++c) {
     tern::Core& core = stack->core(c);
-    if (cfg.echo.udp_port != 0) serve_udp_echo(core, cfg.echo.udp_port);
+    if (cfg.echo.udp_port != 0) tern::apps::serve_udp_echo(core, cfg.echo.udp_port);
+    if (cfg.echo.tcp_port != 0) tern::apps::serve_tcp_echo(core, cfg.echo.tcp_port, backlog, ka);
     if (c == 0 && (deadline != 0 || o.idle_exit_ms != 0)) {
       const uint64_t idle_ns = uint64_t{o.idle_exit_ms} * tern::kNsPerMs;
       core.set_on_poll([deadline, idle_ns, start](tern::Core& k, uint64_t now) {
@@ -226,12 +276,8 @@ int main(int argc, char** argv) {
     std::cerr << "tern-echo: port " << pc.name << " (" << pc.devargs << ") " << pc.address.to_string()
               << " mac " << macs << "\n";
   }
-  std::cerr << "tern-echo: ready: udp echo on port " << cfg.echo.udp_port << ", " << stack->core_count()
-            << " core(s)\n";
-  if (cfg.echo.tcp_port != 0) {
-    std::cerr << "tern-echo: note: TCP echo (port " << cfg.echo.tcp_port
-              << ") is served once the TCP engine lands; UDP only in this build\n";
-  }
+  std::cerr << "tern-echo: ready: udp echo on port " << cfg.echo.udp_port << ", tcp echo on port "
+            << cfg.echo.tcp_port << ", " << stack->core_count() << " core(s)\n";
   stack->run(g_stop);
   std::string json = stack->stats_json();
   unsigned leaked = stack->shutdown();

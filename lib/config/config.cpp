@@ -71,8 +71,27 @@ constexpr IntRule kReasmDatagrams{1, 65536, false, false, ""};
 constexpr IntRule kIcmpRate{1, 1000000, false, false, " (messages per second)"};
 constexpr IntRule kIcmpBurst{1, 1000000, false, false, " (messages)"};
 constexpr IntRule kUdpQueue{1, 65536, false, false, " (datagrams)"};
+constexpr IntRule kTcpInitialWindow{1, 100, false, false, " (segments, RFC 6928)"};
+constexpr IntRule kTcpDelayedAck{1, 499, false, false, " (milliseconds; RFC 1122 4.2.3.2: under 500)"};
+constexpr IntRule kTcpRtoMin{1, 60000, false, false, " (milliseconds)"};
+constexpr IntRule kTcpRtoMax{1, 600000, false, false, " (milliseconds, and at least rto_min_ms)"};
+constexpr IntRule kTcpRtoInitial{1, 60000, false, false, " (milliseconds)"};
+constexpr IntRule kTcpMsl{1, 600000, false, false, " (milliseconds; TIME_WAIT lasts 2 x MSL)"};
+constexpr IntRule kTcpConnections{1, 4194304, false, false, " (per core)"};
+constexpr IntRule kTcpBacklog{1, 65535, false, false, " (connections)"};
+constexpr IntRule kTcpBuffer{4096, 64u << 20, false, false, " (bytes)"};
+constexpr IntRule kTcpKaIdle{1, 86400 * 7, false, false, " (seconds)"};
+constexpr IntRule kTcpKaInterval{1, 86400, false, false, " (seconds)"};
+constexpr IntRule kTcpKaCount{1, 255, false, false, " (probes)"};
+constexpr IntRule kTcpMaxRetries{1, 100, false, false, " (retransmissions)"};
+constexpr IntRule kTcpSynRetries{1, 20, false, false, " (retransmissions)"};
+constexpr IntRule kTcpFinWait2{1, 3600, false, false, " (seconds)"};
+constexpr IntRule kTcpOooNodes{16, 4194304, false, false, " (segments per core)"};
 
 constexpr std::string_view kLogLevels[] = {"error", "warn", "info", "debug"};
+// The names tcp::cc_from_string() accepts; config does not depend on lib/tcp, lib/stack maps them.
+constexpr std::string_view kCongestion[] = {"cubic", "newreno"};
+constexpr const char* kCongestionAccepted = "cubic or newreno";
 
 std::string accepted_text(const IntRule& r) {
   std::string s;
@@ -508,7 +527,7 @@ RouteConfig parse_route(Source& src, const YAML::Node& n, const std::string& pat
 }
 
 constexpr std::string_view kTopKeys[] = {"log_level", "lcores", "eal",  "mempool", "ports", "routes",
-                                         "arp",       "ipv4",   "icmp", "udp",     "echo"};
+                                         "arp",       "ipv4",   "icmp", "udp",     "tcp",   "echo"};
 
 constexpr std::string_view kMempoolKeys[] = {"mbufs", "cache", "data_room"};
 constexpr std::string_view kArpKeys[] = {"table_size", "queue_len", "reachable_ms", "stale_ms",
@@ -517,7 +536,46 @@ constexpr std::string_view kIpv4Keys[] = {"default_ttl", "reassembly_timeout_ms"
                                           "reassembly_max_datagrams"};
 constexpr std::string_view kIcmpKeys[] = {"echo", "error_rate", "error_burst"};
 constexpr std::string_view kUdpKeys[] = {"rx_queue_len"};
+constexpr std::string_view kTcpKeys[] = {
+    "congestion",  "initial_window",  "delayed_ack_ms", "rto_min_ms",  "rto_max_ms", "rto_initial_ms",
+    "msl_ms",      "max_connections", "max_time_wait",  "backlog",     "syncookies", "timestamps",
+    "sack",        "window_scaling",  "send_buffer",    "recv_buffer", "nodelay",    "keepalive",
+    "max_retries", "syn_retries",     "fin_wait_2_s",   "ooo_nodes"};
+constexpr std::string_view kTcpKeepaliveKeys[] = {"enabled", "idle_s", "interval_s", "count"};
 constexpr std::string_view kEchoKeys[] = {"udp_port", "tcp_port"};
+
+void parse_tcp(Source& src, const YAML::Node& n, Pos pos, TcpConfig& t) {
+  MapView m(src, n, "tcp", pos, kTcpKeys, "{congestion: cubic, initial_window: 10}");
+  get_string(src, m, "congestion", t.congestion, kCongestionAccepted);
+  get_uint(src, m, "initial_window", t.initial_window, kTcpInitialWindow);
+  get_uint(src, m, "delayed_ack_ms", t.delayed_ack_ms, kTcpDelayedAck);
+  get_uint(src, m, "rto_min_ms", t.rto_min_ms, kTcpRtoMin);
+  get_uint(src, m, "rto_max_ms", t.rto_max_ms, kTcpRtoMax);
+  get_uint(src, m, "rto_initial_ms", t.rto_initial_ms, kTcpRtoInitial);
+  get_uint(src, m, "msl_ms", t.msl_ms, kTcpMsl);
+  get_uint(src, m, "max_connections", t.max_connections, kTcpConnections);
+  get_uint(src, m, "max_time_wait", t.max_time_wait, kTcpConnections);
+  get_uint(src, m, "backlog", t.backlog, kTcpBacklog);
+  get_bool(src, m, "syncookies", t.syncookies);
+  get_bool(src, m, "timestamps", t.timestamps);
+  get_bool(src, m, "sack", t.sack);
+  get_bool(src, m, "window_scaling", t.window_scaling);
+  get_uint(src, m, "send_buffer", t.send_buffer, kTcpBuffer);
+  get_uint(src, m, "recv_buffer", t.recv_buffer, kTcpBuffer);
+  get_bool(src, m, "nodelay", t.nodelay);
+  if (const YAML::Node* k = m.get("keepalive")) {
+    MapView ka(src, *k, m.child("keepalive"), m.pos("keepalive"), kTcpKeepaliveKeys,
+               "{enabled: true, idle_s: 600}");
+    get_bool(src, ka, "enabled", t.keepalive.enabled);
+    get_uint(src, ka, "idle_s", t.keepalive.idle_s, kTcpKaIdle);
+    get_uint(src, ka, "interval_s", t.keepalive.interval_s, kTcpKaInterval);
+    get_uint(src, ka, "count", t.keepalive.count, kTcpKaCount);
+  }
+  get_uint(src, m, "max_retries", t.max_retries, kTcpMaxRetries);
+  get_uint(src, m, "syn_retries", t.syn_retries, kTcpSynRetries);
+  get_uint(src, m, "fin_wait_2_s", t.fin_wait_2_s, kTcpFinWait2);
+  get_uint(src, m, "ooo_nodes", t.ooo_nodes, kTcpOooNodes);
+}
 
 StackConfig parse_root(Source& src, const YAML::Node& root, Pos root_pos) {
   StackConfig c;
@@ -600,6 +658,8 @@ StackConfig parse_root(Source& src, const YAML::Node& root, Pos root_pos) {
     get_uint(src, m, "rx_queue_len", c.udp.rx_queue_len, kUdpQueue);
   }
 
+  if (const YAML::Node* n = top.get("tcp")) parse_tcp(src, *n, top.pos("tcp"), c.tcp);
+
   if (const YAML::Node* n = top.get("echo")) {
     MapView m(src, *n, "echo", top.pos("echo"), kEchoKeys, "{udp_port: 7, tcp_port: 7}");
     get_uint(src, m, "udp_port", c.echo.udp_port, kL4Port);
@@ -666,6 +726,37 @@ void check_probability(const Source& src, const std::string& path, double v) {
     os << v << " is outside [0, 1]";
     src.fail_at(path, os.str(), kProbAccepted);
   }
+}
+
+void validate_tcp(const Source& src, const TcpConfig& t) {
+  if (std::find(std::begin(kCongestion), std::end(kCongestion), t.congestion) == std::end(kCongestion)) {
+    src.fail_at("tcp.congestion", quoted(t.congestion) + " is not a congestion control algorithm",
+                kCongestionAccepted);
+  }
+  check_int(src, "tcp.initial_window", t.initial_window, kTcpInitialWindow);
+  check_int(src, "tcp.delayed_ack_ms", t.delayed_ack_ms, kTcpDelayedAck);
+  check_int(src, "tcp.rto_min_ms", t.rto_min_ms, kTcpRtoMin);
+  check_int(src, "tcp.rto_max_ms", t.rto_max_ms, kTcpRtoMax);
+  if (t.rto_max_ms < t.rto_min_ms) {
+    src.fail_at("tcp.rto_max_ms",
+                std::to_string(t.rto_max_ms) + " is below tcp.rto_min_ms " + std::to_string(t.rto_min_ms),
+                "an integer " + std::to_string(t.rto_min_ms) + ".." + std::to_string(kTcpRtoMax.max) +
+                    " (milliseconds, at least tcp.rto_min_ms)");
+  }
+  check_int(src, "tcp.rto_initial_ms", t.rto_initial_ms, kTcpRtoInitial);
+  check_int(src, "tcp.msl_ms", t.msl_ms, kTcpMsl);
+  check_int(src, "tcp.max_connections", t.max_connections, kTcpConnections);
+  check_int(src, "tcp.max_time_wait", t.max_time_wait, kTcpConnections);
+  check_int(src, "tcp.backlog", t.backlog, kTcpBacklog);
+  check_int(src, "tcp.send_buffer", t.send_buffer, kTcpBuffer);
+  check_int(src, "tcp.recv_buffer", t.recv_buffer, kTcpBuffer);
+  check_int(src, "tcp.keepalive.idle_s", t.keepalive.idle_s, kTcpKaIdle);
+  check_int(src, "tcp.keepalive.interval_s", t.keepalive.interval_s, kTcpKaInterval);
+  check_int(src, "tcp.keepalive.count", t.keepalive.count, kTcpKaCount);
+  check_int(src, "tcp.max_retries", t.max_retries, kTcpMaxRetries);
+  check_int(src, "tcp.syn_retries", t.syn_retries, kTcpSynRetries);
+  check_int(src, "tcp.fin_wait_2_s", t.fin_wait_2_s, kTcpFinWait2);
+  check_int(src, "tcp.ooo_nodes", t.ooo_nodes, kTcpOooNodes);
 }
 
 std::string port_prefixes(const StackConfig& c) {
@@ -882,7 +973,7 @@ void validate_config(const Source& src, const StackConfig& c) {
     }
   }
 
-  // --- arp, ipv4, icmp, udp, echo
+  // --- arp, ipv4, icmp, udp, tcp, echo
   check_int(src, "arp.table_size", c.arp.table_size, kArpTable);
   check_int(src, "arp.queue_len", c.arp.queue_len, kArpQueue);
   check_int(src, "arp.reachable_ms", c.arp.reachable_ms, kArpReachable);
@@ -902,6 +993,7 @@ void validate_config(const Source& src, const StackConfig& c) {
   check_int(src, "icmp.error_rate", c.icmp.error_rate, kIcmpRate);
   check_int(src, "icmp.error_burst", c.icmp.error_burst, kIcmpBurst);
   check_int(src, "udp.rx_queue_len", c.udp.rx_queue_len, kUdpQueue);
+  validate_tcp(src, c.tcp);
   check_int(src, "echo.udp_port", c.echo.udp_port, kL4Port);
   check_int(src, "echo.tcp_port", c.echo.tcp_port, kL4Port);
 }
@@ -1124,6 +1216,37 @@ std::string to_yaml(const StackConfig& c) {
 
     out << YAML::Key << "udp" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "rx_queue_len" << YAML::Value << c.udp.rx_queue_len;
+    out << YAML::EndMap;
+
+    const TcpConfig& t = c.tcp;
+    out << YAML::Key << "tcp" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "congestion" << YAML::Value << YAML::DoubleQuoted << t.congestion;
+    out << YAML::Key << "initial_window" << YAML::Value << t.initial_window;
+    out << YAML::Key << "delayed_ack_ms" << YAML::Value << t.delayed_ack_ms;
+    out << YAML::Key << "rto_min_ms" << YAML::Value << t.rto_min_ms;
+    out << YAML::Key << "rto_max_ms" << YAML::Value << t.rto_max_ms;
+    out << YAML::Key << "rto_initial_ms" << YAML::Value << t.rto_initial_ms;
+    out << YAML::Key << "msl_ms" << YAML::Value << t.msl_ms;
+    out << YAML::Key << "max_connections" << YAML::Value << t.max_connections;
+    out << YAML::Key << "max_time_wait" << YAML::Value << t.max_time_wait;
+    out << YAML::Key << "backlog" << YAML::Value << t.backlog;
+    out << YAML::Key << "syncookies" << YAML::Value << t.syncookies;
+    out << YAML::Key << "timestamps" << YAML::Value << t.timestamps;
+    out << YAML::Key << "sack" << YAML::Value << t.sack;
+    out << YAML::Key << "window_scaling" << YAML::Value << t.window_scaling;
+    out << YAML::Key << "send_buffer" << YAML::Value << t.send_buffer;
+    out << YAML::Key << "recv_buffer" << YAML::Value << t.recv_buffer;
+    out << YAML::Key << "nodelay" << YAML::Value << t.nodelay;
+    out << YAML::Key << "keepalive" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "enabled" << YAML::Value << t.keepalive.enabled;
+    out << YAML::Key << "idle_s" << YAML::Value << t.keepalive.idle_s;
+    out << YAML::Key << "interval_s" << YAML::Value << t.keepalive.interval_s;
+    out << YAML::Key << "count" << YAML::Value << t.keepalive.count;
+    out << YAML::EndMap;
+    out << YAML::Key << "max_retries" << YAML::Value << t.max_retries;
+    out << YAML::Key << "syn_retries" << YAML::Value << t.syn_retries;
+    out << YAML::Key << "fin_wait_2_s" << YAML::Value << t.fin_wait_2_s;
+    out << YAML::Key << "ooo_nodes" << YAML::Value << t.ooo_nodes;
     out << YAML::EndMap;
 
     out << YAML::Key << "echo" << YAML::Value << YAML::BeginMap;

@@ -14,6 +14,8 @@
 
 #include "tern/base/clock.hpp"
 #include "tern/base/log.hpp"
+#include "tern/tcp/congestion.hpp"
+#include "tern/tcp/tcp.hpp"
 
 namespace tern {
 
@@ -53,6 +55,37 @@ std::vector<std::string> eal_argv(const config::StackConfig& cfg, const std::vec
 std::atomic<bool> g_eal_started{false};
 
 }  // namespace
+
+tcp::TcpParams tcp_params(const config::TcpConfig& cfg) {
+  tcp::TcpParams p;
+  p.max_connections = cfg.max_connections;
+  p.max_time_wait = cfg.max_time_wait;
+  p.msl_ns = uint64_t{cfg.msl_ms} * kNsPerMs;
+  p.rtt.initial_rto_ns = uint64_t{cfg.rto_initial_ms} * kNsPerMs;
+  p.rtt.min_rto_ns = uint64_t{cfg.rto_min_ms} * kNsPerMs;
+  p.rtt.max_rto_ns = uint64_t{cfg.rto_max_ms} * kNsPerMs;
+  p.delayed_ack_ns = uint64_t{cfg.delayed_ack_ms} * kNsPerMs;
+  p.initial_window = cfg.initial_window;
+  p.timestamps = cfg.timestamps;
+  p.window_scaling = cfg.window_scaling;
+  p.sack = cfg.sack;
+  p.syncookies = cfg.syncookies;
+  p.backlog = cfg.backlog;
+  p.syn_retries = cfg.syn_retries;
+  p.max_retries = cfg.max_retries;
+  p.fin_wait_2_ns = uint64_t{cfg.fin_wait_2_s} * kNsPerSec;
+  p.ooo_nodes = cfg.ooo_nodes;
+  p.socket.nodelay = cfg.nodelay;
+  p.socket.send_buffer = cfg.send_buffer;
+  p.socket.recv_buffer = cfg.recv_buffer;
+  // validate() admits only the names cc_from_string() knows; keep the default otherwise.
+  p.socket.congestion = tcp::cc_from_string(cfg.congestion).value_or(p.socket.congestion);
+  p.socket.keepalive.enabled = cfg.keepalive.enabled;
+  p.socket.keepalive.idle_ns = uint64_t{cfg.keepalive.idle_s} * kNsPerSec;
+  p.socket.keepalive.interval_ns = uint64_t{cfg.keepalive.interval_s} * kNsPerSec;
+  p.socket.keepalive.count = cfg.keepalive.count;
+  return p;
+}
 
 std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::vector<std::string>& eal_args,
                                      PortFactory factory, std::string& error) {
@@ -147,6 +180,7 @@ std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::
     cp.icmp.error_rate = cfg.icmp.error_rate;
     cp.icmp.error_burst = cfg.icmp.error_burst;
     cp.udp.rx_queue_len = cfg.udp.rx_queue_len;
+    cp.tcp = tcp_params(cfg.tcp);  // per core: each core gets the configured limits, not a share
     s->cores_.push_back(std::make_unique<Core>(std::move(cp)));
   }
   if (ncores > 1) {

@@ -114,6 +114,34 @@ TEST(ConfigDefaults, StructsHoldTheDocumentedDefaults) {
   EXPECT_EQ(c.echo.udp_port, 7);
   EXPECT_EQ(c.echo.tcp_port, 7);
 
+  // tcp: mirrors tcp::TcpParams / tcp::SocketOptions defaults.
+  const TcpConfig& t = c.tcp;
+  EXPECT_EQ(t.congestion, "cubic");
+  EXPECT_EQ(t.initial_window, 10u);
+  EXPECT_EQ(t.delayed_ack_ms, 40u);
+  EXPECT_EQ(t.rto_min_ms, 200u);
+  EXPECT_EQ(t.rto_max_ms, 120000u);
+  EXPECT_EQ(t.rto_initial_ms, 1000u);
+  EXPECT_EQ(t.msl_ms, 30000u);
+  EXPECT_EQ(t.max_connections, 65536u);
+  EXPECT_EQ(t.max_time_wait, 65536u);
+  EXPECT_EQ(t.backlog, 1024u);
+  EXPECT_TRUE(t.syncookies);
+  EXPECT_TRUE(t.timestamps);
+  EXPECT_TRUE(t.sack);
+  EXPECT_TRUE(t.window_scaling);
+  EXPECT_EQ(t.send_buffer, 262144u);
+  EXPECT_EQ(t.recv_buffer, 262144u);
+  EXPECT_FALSE(t.nodelay);
+  EXPECT_FALSE(t.keepalive.enabled);
+  EXPECT_EQ(t.keepalive.idle_s, 7200u);
+  EXPECT_EQ(t.keepalive.interval_s, 75u);
+  EXPECT_EQ(t.keepalive.count, 9u);
+  EXPECT_EQ(t.max_retries, 15u);
+  EXPECT_EQ(t.syn_retries, 6u);
+  EXPECT_EQ(t.fin_wait_2_s, 60u);
+  EXPECT_EQ(t.ooo_nodes, 65536u);
+
   const PortConfig p;
   EXPECT_EQ(p.mtu, 1500);
   EXPECT_EQ(p.rx_desc, 1024);
@@ -137,8 +165,9 @@ TEST(ConfigDefaults, MinimalFileTakesDefaultsForEverythingElse) {
 
 TEST(ConfigDefaults, EmptySectionsMeanDefaults) {
   const StackConfig c =
-      LoadOk(OnePort("    fault:", "arp:\nipv4:\nicmp:\nudp:\necho:\nmempool:\nroutes:\neal:"));
+      LoadOk(OnePort("    fault:", "arp:\nipv4:\nicmp:\nudp:\ntcp:\necho:\nmempool:\nroutes:\neal:"));
   EXPECT_EQ(c.arp, ArpConfig{});
+  EXPECT_EQ(c.tcp, TcpConfig{});
   EXPECT_EQ(c.ipv4, Ipv4Config{});
   EXPECT_EQ(c.echo, EchoConfig{});
   EXPECT_EQ(c.mempool, MempoolConfig{});
@@ -219,6 +248,33 @@ icmp:
   error_burst: 5
 udp:
   rx_queue_len: 256
+tcp:
+  congestion: newreno
+  initial_window: 4
+  delayed_ack_ms: 25
+  rto_min_ms: 1000
+  rto_max_ms: 60000
+  rto_initial_ms: 3000
+  msl_ms: 60000
+  max_connections: 1024
+  max_time_wait: 2048
+  backlog: 128
+  syncookies: false
+  timestamps: false
+  sack: off
+  window_scaling: no
+  send_buffer: 65536
+  recv_buffer: 131072
+  nodelay: true
+  keepalive:
+    enabled: true
+    idle_s: 600
+    interval_s: 10
+    count: 3
+  max_retries: 8
+  syn_retries: 3
+  fin_wait_2_s: 30
+  ooo_nodes: 4096
 echo:
   udp_port: 0
   tcp_port: 7777
@@ -267,6 +323,52 @@ TEST(ConfigLoad, FullFileSetsEveryField) {
   EXPECT_EQ(c.icmp, (IcmpConfig{false, 10, 5}));
   EXPECT_EQ(c.udp.rx_queue_len, 256u);
   EXPECT_EQ(c.echo, (EchoConfig{0, 7777}));
+
+  const TcpConfig& t = c.tcp;
+  EXPECT_EQ(t.congestion, "newreno");
+  EXPECT_EQ(t.initial_window, 4u);
+  EXPECT_EQ(t.delayed_ack_ms, 25u);
+  EXPECT_EQ(t.rto_min_ms, 1000u);
+  EXPECT_EQ(t.rto_max_ms, 60000u);
+  EXPECT_EQ(t.rto_initial_ms, 3000u);
+  EXPECT_EQ(t.msl_ms, 60000u);
+  EXPECT_EQ(t.max_connections, 1024u);
+  EXPECT_EQ(t.max_time_wait, 2048u);
+  EXPECT_EQ(t.backlog, 128u);
+  EXPECT_FALSE(t.syncookies);
+  EXPECT_FALSE(t.timestamps);
+  EXPECT_FALSE(t.sack);
+  EXPECT_FALSE(t.window_scaling);
+  EXPECT_EQ(t.send_buffer, 65536u);
+  EXPECT_EQ(t.recv_buffer, 131072u);
+  EXPECT_TRUE(t.nodelay);
+  EXPECT_EQ(t.keepalive, (TcpKeepaliveConfig{true, 600, 10, 3}));
+  EXPECT_EQ(t.max_retries, 8u);
+  EXPECT_EQ(t.syn_retries, 3u);
+  EXPECT_EQ(t.fin_wait_2_s, 30u);
+  EXPECT_EQ(t.ooo_nodes, 4096u);
+  // Every field differs from its default, so each one was really parsed.
+  const TcpConfig d;
+  EXPECT_NE(t.congestion, d.congestion);
+  EXPECT_NE(t.initial_window, d.initial_window);
+  EXPECT_NE(t.delayed_ack_ms, d.delayed_ack_ms);
+  EXPECT_NE(t.rto_min_ms, d.rto_min_ms);
+  EXPECT_NE(t.rto_max_ms, d.rto_max_ms);
+  EXPECT_NE(t.rto_initial_ms, d.rto_initial_ms);
+  EXPECT_NE(t.msl_ms, d.msl_ms);
+  EXPECT_NE(t.max_connections, d.max_connections);
+  EXPECT_NE(t.max_time_wait, d.max_time_wait);
+  EXPECT_NE(t.backlog, d.backlog);
+  EXPECT_NE(t.send_buffer, d.send_buffer);
+  EXPECT_NE(t.recv_buffer, d.recv_buffer);
+  EXPECT_NE(t.keepalive.enabled, d.keepalive.enabled);
+  EXPECT_NE(t.keepalive.idle_s, d.keepalive.idle_s);
+  EXPECT_NE(t.keepalive.interval_s, d.keepalive.interval_s);
+  EXPECT_NE(t.keepalive.count, d.keepalive.count);
+  EXPECT_NE(t.max_retries, d.max_retries);
+  EXPECT_NE(t.syn_retries, d.syn_retries);
+  EXPECT_NE(t.fin_wait_2_s, d.fin_wait_2_s);
+  EXPECT_NE(t.ooo_nodes, d.ooo_nodes);
 }
 
 TEST(ConfigLoad, AcceptsBoundaryValues) {
@@ -336,12 +438,15 @@ const std::string kUnknownArp = OnePort("", "arp: {timeout: 1}");
 const std::string kUnknownIpv4 = OnePort("", "ipv4:\n  ttl: 3");
 const std::string kUnknownIcmp = OnePort("", "icmp:\n  rate: 3");
 const std::string kUnknownUdp = OnePort("", "udp:\n  queue: 3");
+const std::string kUnknownTcp = OnePort("", "tcp:\n  initial_window: 4\n  cc: cubic");
+const std::string kUnknownTcpKeepalive = OnePort("", "tcp:\n  keepalive:\n    enabled: true\n    probes: 3");
 const std::string kUnknownEcho = OnePort("", "echo:\n  port: 7");
 
 INSTANTIATE_TEST_SUITE_P(
     EachLevel, ConfigUnknownKey,
     ::testing::Values(
-        UnknownKeyCase{kUnknownTop.c_str(), "verbose", 5, "log_level, lcores, eal, mempool, ports, routes"},
+        UnknownKeyCase{kUnknownTop.c_str(), "verbose", 5,
+                       "log_level, lcores, eal, mempool, ports, routes, arp, ipv4, icmp, udp, tcp, echo"},
         UnknownKeyCase{kUnknownMempool.c_str(), "mempool.buffers", 7, "mbufs, cache, data_room"},
         UnknownKeyCase{kUnknownPort.c_str(), "ports[0].speed", 5,
                        "name, devargs, ip, mac, mtu, rx_desc, tx_desc, capture, fault"},
@@ -354,6 +459,13 @@ INSTANTIATE_TEST_SUITE_P(
                        "default_ttl, reassembly_timeout_ms, reassembly_max_bytes, reassembly_max_datagrams"},
         UnknownKeyCase{kUnknownIcmp.c_str(), "icmp.rate", 6, "echo, error_rate, error_burst"},
         UnknownKeyCase{kUnknownUdp.c_str(), "udp.queue", 6, "rx_queue_len"},
+        UnknownKeyCase{kUnknownTcp.c_str(), "tcp.cc", 7,
+                       "congestion, initial_window, delayed_ack_ms, rto_min_ms, rto_max_ms, rto_initial_ms, "
+                       "msl_ms, max_connections, max_time_wait, backlog, syncookies, timestamps, sack, "
+                       "window_scaling, send_buffer, recv_buffer, nodelay, keepalive, max_retries, "
+                       "syn_retries, fin_wait_2_s, ooo_nodes"},
+        UnknownKeyCase{kUnknownTcpKeepalive.c_str(), "tcp.keepalive.probes", 8,
+                       "enabled, idle_s, interval_s, count"},
         UnknownKeyCase{kUnknownEcho.c_str(), "echo.port", 6, "udp_port, tcp_port"}));
 
 TEST(ConfigUnknownKeyHint, SuggestsTheClosestKey) {
@@ -648,6 +760,216 @@ TEST(ConfigReject, ColumnPointsAtTheValue) {
 }
 
 // ---------------------------------------------------------------------------
+// tcp: section
+
+void ExpectRoundTrip(const StackConfig& c);
+
+struct TcpRangeCase {
+  const char* key;  // key path below tcp, e.g. "keepalive.count"
+  uint64_t min;
+  uint64_t max;
+};
+
+std::string TcpDoc(const std::string& key, uint64_t value) {
+  const std::string v = std::to_string(value);
+  if (key.rfind("keepalive.", 0) == 0) {
+    return OnePort("", ("tcp:\n  keepalive:\n    " + key.substr(10) + ": " + v).c_str());  // value on line 7
+  }
+  return OnePort("", ("tcp:\n  " + key + ": " + v).c_str());  // value on line 6
+}
+
+class ConfigTcpRange : public ::testing::TestWithParam<TcpRangeCase> {};
+
+TEST_P(ConfigTcpRange, RejectsJustOutsideTheRangeNamingKeyAndRange) {
+  const auto& c = GetParam();
+  const std::string key = c.key;
+  const std::string path = "tcp." + key;
+  const int line = key.rfind("keepalive.", 0) == 0 ? 7 : 6;
+  const std::string range = "; accepted: an integer " + std::to_string(c.min) + ".." + std::to_string(c.max);
+  ExpectRejected(TcpDoc(key, c.min - 1), path, line, std::to_string(c.min - 1) + " is out of range" + range);
+  ExpectRejected(TcpDoc(key, c.max + 1), path, line, std::to_string(c.max + 1) + " is out of range" + range);
+  const std::string negative =
+      line == 7 ? OnePort("", ("tcp:\n  keepalive:\n    " + key.substr(10) + ": -1").c_str())
+                : OnePort("", ("tcp:\n  " + key + ": -1").c_str());
+  ExpectRejected(negative, path, line, "-1 is out of range" + range);
+}
+
+TEST_P(ConfigTcpRange, AcceptsBothEnds) {
+  const auto& c = GetParam();
+  const std::string key = c.key;
+  for (uint64_t v : {c.min, c.max}) {
+    std::string doc = TcpDoc(key, v);
+    // rto_max_ms must also be at least rto_min_ms.
+    if (key == "rto_max_ms") doc += "  rto_min_ms: 1\n";
+    if (key == "rto_min_ms") doc += "  rto_max_ms: 600000\n";
+    const StackConfig s = LoadOk(doc);
+    ExpectRoundTrip(s);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EachKey, ConfigTcpRange,
+    ::testing::Values(TcpRangeCase{"initial_window", 1, 100}, TcpRangeCase{"delayed_ack_ms", 1, 499},
+                      TcpRangeCase{"rto_min_ms", 1, 60000}, TcpRangeCase{"rto_max_ms", 1, 600000},
+                      TcpRangeCase{"rto_initial_ms", 1, 60000}, TcpRangeCase{"msl_ms", 1, 600000},
+                      TcpRangeCase{"max_connections", 1, 4194304}, TcpRangeCase{"max_time_wait", 1, 4194304},
+                      TcpRangeCase{"backlog", 1, 65535}, TcpRangeCase{"send_buffer", 4096, 67108864},
+                      TcpRangeCase{"recv_buffer", 4096, 67108864}, TcpRangeCase{"max_retries", 1, 100},
+                      TcpRangeCase{"syn_retries", 1, 20}, TcpRangeCase{"fin_wait_2_s", 1, 3600},
+                      TcpRangeCase{"ooo_nodes", 16, 4194304}, TcpRangeCase{"keepalive.idle_s", 1, 604800},
+                      TcpRangeCase{"keepalive.interval_s", 1, 86400},
+                      TcpRangeCase{"keepalive.count", 1, 255}),
+    [](const ::testing::TestParamInfo<TcpRangeCase>& info) {
+      std::string n = info.param.key;
+      for (char& ch : n) {
+        if (ch == '.') ch = '_';
+      }
+      return n;
+    });
+
+TEST(ConfigTcp, CongestionIsCubicOrNewreno) {
+  EXPECT_EQ(LoadOk(OnePort("", "tcp: {congestion: newreno}")).tcp.congestion, "newreno");
+  EXPECT_EQ(LoadOk(OnePort("", "tcp: {congestion: cubic}")).tcp.congestion, "cubic");
+  EXPECT_EQ(LoadOk(OnePort("", "tcp: {congestion: \"newreno\"}")).tcp.congestion, "newreno");
+  ExpectRejected(OnePort("", "tcp:\n  congestion: bbr"), "tcp.congestion", 6,
+                 "'bbr' is not a congestion control algorithm; accepted: cubic or newreno");
+  ExpectRejected(OnePort("", "tcp:\n  congestion: Cubic"), "tcp.congestion", 6,
+                 "'Cubic' is not a congestion control algorithm");
+  ExpectRejected(OnePort("", "tcp:\n  congestion: \"\""), "tcp.congestion", 6,
+                 "'' is not a congestion control algorithm");
+  ExpectRejected(OnePort("", "tcp:\n  congestion: [cubic]"), "tcp.congestion", 6,
+                 "expected a string, got a list; accepted: cubic or newreno");
+}
+
+TEST(ConfigTcp, RtoMaxBelowRtoMinIsRejected) {
+  ExpectRejected(OnePort("", "tcp:\n  rto_min_ms: 5000\n  rto_max_ms: 1000"), "tcp.rto_max_ms", 7,
+                 "1000 is below tcp.rto_min_ms 5000; accepted: an integer 5000..600000");
+  const StackConfig eq = LoadOk(OnePort("", "tcp:\n  rto_min_ms: 5000\n  rto_max_ms: 5000"));
+  EXPECT_EQ(eq.tcp.rto_max_ms, 5000u);
+  // The initial RTO may lie outside [rto_min_ms, rto_max_ms]: the engine clamps it (RFC 6298 §2.4, §2.5).
+  EXPECT_EQ(LoadOk(OnePort("", "tcp: {rto_min_ms: 2000, rto_initial_ms: 1000}")).tcp.rto_initial_ms, 1000u);
+}
+
+TEST(ConfigTcp, BooleansAndWrongTypes) {
+  const StackConfig c = LoadOk(OnePort(
+      "", "tcp: {syncookies: no, timestamps: off, sack: false, window_scaling: False, nodelay: yes}"));
+  EXPECT_FALSE(c.tcp.syncookies);
+  EXPECT_FALSE(c.tcp.timestamps);
+  EXPECT_FALSE(c.tcp.sack);
+  EXPECT_FALSE(c.tcp.window_scaling);
+  EXPECT_TRUE(c.tcp.nodelay);
+  for (const char* key : {"syncookies", "timestamps", "sack", "window_scaling", "nodelay"}) {
+    ExpectRejected(OnePort("", (std::string("tcp:\n  ") + key + ": 1").c_str()), std::string("tcp.") + key, 6,
+                   "'1' is not a boolean; accepted: true or false");
+  }
+  ExpectRejected(OnePort("", "tcp:\n  keepalive:\n    enabled: sometimes"), "tcp.keepalive.enabled", 7,
+                 "'sometimes' is not a boolean");
+  ExpectRejected(OnePort("", "tcp: [1, 2]"), "tcp", 5, "expected a map, got a list");
+  ExpectRejected(OnePort("", "tcp:\n  keepalive: 30"), "tcp.keepalive", 6,
+                 "expected a map, got '30'; accepted: a map with keys enabled, idle_s, interval_s, count");
+  ExpectRejected(OnePort("", "tcp:\n  backlog: lots"), "tcp.backlog", 6, "'lots' is not an integer");
+  ExpectRejected(OnePort("", "tcp:\n  send_buffer: 64k"), "tcp.send_buffer", 6, "'64k' is not an integer");
+  ExpectRejected(OnePort("", "tcp:\n  backlog: 8\n  backlog: 9"), "tcp.backlog", 7,
+                 "duplicate key 'backlog' (first at line 6)");
+}
+
+TEST(ConfigTcp, KeepaliveSubKeys) {
+  const StackConfig on = LoadOk(OnePort("", "tcp:\n  keepalive:\n    enabled: true"));
+  EXPECT_EQ(on.tcp.keepalive, (TcpKeepaliveConfig{true, 7200, 75, 9}))
+      << "other sub-keys keep their defaults";
+  const StackConfig empty = LoadOk(OnePort("", "tcp:\n  keepalive:"));
+  EXPECT_EQ(empty.tcp.keepalive, TcpKeepaliveConfig{});
+  const StackConfig all =
+      LoadOk(OnePort("", "tcp:\n  keepalive: {enabled: on, idle_s: 60, interval_s: 5, count: 255}"));
+  EXPECT_EQ(all.tcp.keepalive, (TcpKeepaliveConfig{true, 60, 5, 255}));
+  EXPECT_EQ(all.tcp, (TcpConfig{.keepalive = TcpKeepaliveConfig{true, 60, 5, 255}}))
+      << "nothing else changes";
+}
+
+TEST(ConfigTcp, UnknownKeySuggestsTheClosest) {
+  ExpectRejected(OnePort("", "tcp:\n  nodelays: true"), "tcp.nodelays", 6,
+                 "unknown key 'nodelays' (did you mean 'nodelay'?); accepted: congestion, initial_window");
+  ExpectRejected(
+      OnePort("", "tcp:\n  keepalive: {intervals: 3}"), "tcp.keepalive.intervals", 6,
+      "unknown key 'intervals' (did you mean 'interval_s'?); accepted: enabled, idle_s, interval_s, "
+      "count");
+  ExpectRejected(OnePort("", "tcp:\n  keepalive_idle_s: 3"), "tcp.keepalive_idle_s", 6, "unknown key");
+}
+
+TEST(ConfigTcp, ValidateChecksValuesSetInCode) {
+  StackConfig c;
+  PortConfig p;
+  p.name = "p0";
+  p.devargs = "net_null0";
+  p.address = Prefix("10.0.0.2/24");
+  c.ports.push_back(p);
+  ASSERT_FALSE(validate(c).has_value());
+
+  StackConfig b = c;
+  b.tcp.congestion = "vegas";
+  ASSERT_TRUE(validate(b).has_value());
+  EXPECT_EQ(validate(b)->message,
+            "tcp.congestion: 'vegas' is not a congestion control algorithm; accepted: cubic or newreno");
+
+  b = c;
+  b.tcp.keepalive.count = 0;
+  ASSERT_TRUE(validate(b).has_value());
+  EXPECT_EQ(validate(b)->message,
+            "tcp.keepalive.count: 0 is out of range; accepted: an integer 1..255 (probes)");
+
+  b = c;
+  b.tcp.rto_max_ms = 100;
+  ASSERT_TRUE(validate(b).has_value());
+  EXPECT_EQ(validate(b)->message,
+            "tcp.rto_max_ms: 100 is below tcp.rto_min_ms 200; accepted: an integer 200..600000 "
+            "(milliseconds, at least tcp.rto_min_ms)");
+
+  b = c;
+  b.tcp.delayed_ack_ms = 500;
+  ASSERT_TRUE(validate(b).has_value());
+  EXPECT_EQ(validate(b)->path, "tcp.delayed_ack_ms");
+
+  b = c;
+  b.tcp.ooo_nodes = 8;
+  ASSERT_TRUE(validate(b).has_value());
+  EXPECT_EQ(validate(b)->path, "tcp.ooo_nodes");
+}
+
+TEST(ConfigTcp, RoundTripsThroughToYaml) {
+  StackConfig c = LoadOk(OnePort());
+  c.tcp = TcpConfig{.congestion = "newreno",
+                    .initial_window = 1,
+                    .delayed_ack_ms = 499,
+                    .rto_min_ms = 1,
+                    .rto_max_ms = 600000,
+                    .rto_initial_ms = 60000,
+                    .msl_ms = 1,
+                    .max_connections = 4194304,
+                    .max_time_wait = 1,
+                    .backlog = 65535,
+                    .syncookies = false,
+                    .timestamps = false,
+                    .sack = false,
+                    .window_scaling = false,
+                    .send_buffer = 4096,
+                    .recv_buffer = 67108864,
+                    .nodelay = true,
+                    .keepalive = {true, 604800, 86400, 255},
+                    .max_retries = 100,
+                    .syn_retries = 20,
+                    .fin_wait_2_s = 3600,
+                    .ooo_nodes = 16};
+  ASSERT_FALSE(validate(c).has_value()) << validate(c)->message;
+  ExpectRoundTrip(c);
+  const std::string y = to_yaml(c);
+  EXPECT_NE(y.find("congestion: \"newreno\""), std::string::npos) << y;
+  EXPECT_NE(
+      y.find("  keepalive:\n    enabled: true\n    idle_s: 604800\n    interval_s: 86400\n    count: 255\n"),
+      std::string::npos)
+      << y;
+}
+
+// ---------------------------------------------------------------------------
 // validate() on configs built in code
 
 StackConfig GoodConfig() {
@@ -853,11 +1175,40 @@ TEST(ConfigToYaml, PrintsEveryKeyIncludingDefaults) {
                           "error_burst:",
                           "udp:",
                           "rx_queue_len:",
+                          "tcp:",
+                          "congestion:",
+                          "initial_window:",
+                          "delayed_ack_ms:",
+                          "rto_min_ms:",
+                          "rto_max_ms:",
+                          "rto_initial_ms:",
+                          "msl_ms:",
+                          "max_connections:",
+                          "max_time_wait:",
+                          "backlog:",
+                          "syncookies:",
+                          "timestamps:",
+                          "sack:",
+                          "window_scaling:",
+                          "send_buffer:",
+                          "recv_buffer:",
+                          "nodelay:",
+                          "keepalive:",
+                          "enabled:",
+                          "idle_s:",
+                          "interval_s:",
+                          "count:",
+                          "max_retries:",
+                          "syn_retries:",
+                          "fin_wait_2_s:",
+                          "ooo_nodes:",
                           "udp_port:",
                           "tcp_port:"}) {
     EXPECT_NE(y.find(key), std::string::npos) << key << " missing from:\n" << y;
   }
   EXPECT_NE(y.find("default_ttl: 64"), std::string::npos) << y;
+  EXPECT_NE(y.find("congestion: \"cubic\""), std::string::npos) << y;
+  EXPECT_NE(y.find("delayed_ack_ms: 40"), std::string::npos) << y;
   EXPECT_EQ(y.find("mac:"), std::string::npos) << "an unset MAC is left out:\n" << y;
 }
 

@@ -60,7 +60,8 @@ struct RouteConfig {
   wire::Ipv4Prefix prefix;  ///< destination prefix, host bits clear ("0.0.0.0/0" is the default route)
   wire::Ipv4Addr gateway;   ///< next hop; must lie inside a port's connected prefix
   std::string port;         ///< empty: pick the port whose connected prefix holds the gateway
-  /** Static next-hop MAC (no ARP), as DPDK's l3fwd routes have. With a port and no gateway the route is on-link. */
+  /** Static next-hop MAC (no ARP), as DPDK's l3fwd routes have. With a port and no gateway the route is
+   * on-link. */
   std::optional<wire::MacAddr> mac;
 
   friend bool operator==(const RouteConfig&, const RouteConfig&) = default;
@@ -105,6 +106,48 @@ struct UdpConfig {
   friend bool operator==(const UdpConfig&, const UdpConfig&) = default;
 };
 
+/** TCP keepalive (RFC 1122 §4.2.3.6) defaults for new sockets; Linux's defaults. */
+struct TcpKeepaliveConfig {
+  bool enabled = false;      ///< send keepalive probes on idle connections
+  uint32_t idle_s = 7200;    ///< idle time before the first probe, 1..604800 s (7 days)
+  uint32_t interval_s = 75;  ///< time between unanswered probes, 1..86400 s
+  uint32_t count = 9;        ///< unanswered probes before the connection is dropped, 1..255
+
+  friend bool operator==(const TcpKeepaliveConfig&, const TcpKeepaliveConfig&) = default;
+};
+
+/**
+ * TCP (RFC 9293). Plain values; lib/stack maps them into tcp::TcpParams
+ * (times to ns, `congestion` to tcp::CcAlgo). Counts and pool sizes are per
+ * core: every core gets the configured value.
+ */
+struct TcpConfig {
+  std::string congestion = "cubic";  ///< "cubic" (RFC 9438) or "newreno" (RFC 5681/6582)
+  uint32_t initial_window = 10;      ///< initial cwnd in segments (RFC 6928), 1..100
+  uint32_t delayed_ack_ms = 40;      ///< delayed ACK timer, 1..499 ms (RFC 1122 §4.2.3.2: under 500 ms)
+  uint32_t rto_min_ms = 200;         ///< lower RTO bound (RFC 6298 §2.4), 1..60000 ms
+  uint32_t rto_max_ms = 120000;      ///< upper RTO bound (RFC 6298 §2.5), rto_min_ms..600000 ms
+  uint32_t rto_initial_ms = 1000;    ///< RTO before the first RTT sample (RFC 6298 §2.1), 1..60000 ms
+  uint32_t msl_ms = 30000;           ///< maximum segment lifetime; TIME_WAIT lasts 2 x MSL, 1..600000 ms
+  uint32_t max_connections = 65536;  ///< connections per core, 1..4194304
+  uint32_t max_time_wait = 65536;    ///< TIME_WAIT entries per core, 1..4194304
+  uint32_t backlog = 1024;           ///< default listen backlog, 1..65535
+  bool syncookies = true;            ///< SYN cookies when a SYN queue is full (RFC 4987)
+  bool timestamps = true;            ///< offer RFC 7323 timestamps
+  bool sack = true;                  ///< offer RFC 2018 SACK
+  bool window_scaling = true;        ///< offer RFC 7323 window scale
+  uint32_t send_buffer = 262144;     ///< default socket send buffer, 4096..67108864 bytes
+  uint32_t recv_buffer = 262144;     ///< default socket receive buffer, 4096..67108864 bytes
+  bool nodelay = false;              ///< default: Nagle's algorithm (RFC 1122 §4.2.3.4) off when true
+  TcpKeepaliveConfig keepalive;      ///< default keepalive of new sockets
+  uint32_t max_retries = 15;         ///< data retransmissions before the connection times out, 1..100
+  uint32_t syn_retries = 6;          ///< SYN retransmissions before connect() fails, 1..20
+  uint32_t fin_wait_2_s = 60;        ///< orphaned FIN_WAIT_2 lifetime, 1..3600 s
+  uint32_t ooo_nodes = 65536;        ///< out-of-order segments held per core, 16..4194304
+
+  friend bool operator==(const TcpConfig&, const TcpConfig&) = default;
+};
+
 /** The DPDK packet mbuf pools: one per lcore, each of this size. */
 struct MempoolConfig {
   uint32_t mbufs = 16383;  ///< mbufs in each lcore's pool (2^n - 1 is most memory-efficient), 1023..16777215
@@ -134,6 +177,7 @@ struct StackConfig {
   Ipv4Config ipv4;
   IcmpConfig icmp;
   UdpConfig udp;
+  TcpConfig tcp;
   EchoConfig echo;
 
   friend bool operator==(const StackConfig&, const StackConfig&) = default;
@@ -178,7 +222,8 @@ std::variant<StackConfig, ConfigError> load_string(std::string_view yaml, std::s
  * Check every value range and the cross-field rules: at least one port,
  * unique port names, addresses and MACs, non-overlapping connected prefixes,
  * each route's port known and its gateway on a port's connected prefix,
- * frames that fit one mbuf, pools large enough for the rings. load_file() and load_string() call this;
+ * frames that fit one mbuf, pools large enough for the rings, a known TCP
+ * congestion algorithm and tcp.rto_max_ms >= tcp.rto_min_ms. load_file() and load_string() call this;
  * call it yourself after changing a config in code.
  *
  * @return std::nullopt when @p cfg is usable, else the first problem (without

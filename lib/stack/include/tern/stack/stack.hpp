@@ -32,6 +32,17 @@ struct PortSetup {
 using PortFactory = std::function<std::unique_ptr<Port>(const config::PortConfig& cfg, const PortSetup& setup,
                                                         std::string& error)>;
 
+/**
+ * The TCP engine parameters of one core for the `tcp:` section of the
+ * configuration: times to ns, `congestion` to tcp::CcAlgo, the socket
+ * defaults (buffers, nodelay, keepalive) into TcpParams::socket, the RTO
+ * bounds into TcpParams::rtt. Limits are per core: Stack::create() gives
+ * every core these same values (max_connections is not divided among
+ * cores). Fields the config does not name keep TcpParams' defaults.
+ * @p cfg must have passed config::validate().
+ */
+tcp::TcpParams tcp_params(const config::TcpConfig& cfg);
+
 class Stack {
  public:
   /**

@@ -1,0 +1,378 @@
+// tern-echo services: UDP and TCP echo servers, and the client/load mode.
+// Everything runs inside one Core's poll loop through tern's callbacks.
+#include "echo.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <vector>
+
+#include "tern/base/json.hpp"
+#include "tern/base/log.hpp"
+#include "tern/tcp/tcp.hpp"
+#include "tern/udp/udp.hpp"
+
+namespace tern::apps {
+
+void serve_udp_echo(Core& core, uint16_t port) {
+  auto s = core.udp().bind(port);
+  if (!s) {
+    TERN_LOG_ERROR("core %u: cannot bind UDP port %u: %.*s", core.index(), port,
+                   static_cast<int>(s.error().reason.size()), s.error().reason.data());
+    return;
+  }
+  (*s)->on_readable([](udp::Socket& sock) {
+    udp::Datagram d;
+    while (sock.recv(d)) {
+      // Never answer a broadcast (amplification) or another echo/chargen
+      // service or port 0 (two echo servers would ping-pong forever).
+      if (d.broadcast || d.from.port == 0 || d.from.port == 7 || d.from.port == 19) continue;
+      // Zero copy: the received payload mbufs go back out behind new
+      // headers, from the address the request was sent to.
+      (void)sock.send(d.from, std::move(d.payload), d.to.addr);
+    }
+    (void)sock.take_error();
+  });
+}
+
+// ---- TCP echo server ----
+
+namespace {
+
+struct EchoConn {
+  Packet pending;  // received, not yet taken by send() (send buffer full)
+};
+
+void finish(tcp::Connection& c, TcpEchoStats& st) {
+  delete static_cast<EchoConn*>(c.user);
+  c.user = nullptr;
+  ++st.closed;
+  c.close();
+}
+
+// Echo what arrived: each received chain goes back in the same mbufs.
+void pump(tcp::Connection& c, uint32_t events, TcpEchoStats& st) {
+  auto* ec = static_cast<EchoConn*>(c.user);
+  if (ec == nullptr) return;
+  if (events & tcp::ev::error) {
+    auto e = c.error();
+    auto r = c.remote();
+    std::fprintf(stderr, "tern-echo: connection from %s:%u failed: %s (%.*s)\n", r.addr.to_string().c_str(), r.port,
+                 e ? std::string(to_string(e->code)).c_str() : "?", e ? static_cast<int>(e->reason.size()) : 0,
+                 e ? e->reason.data() : "");
+    finish(c, st);
+    return;
+  }
+  for (;;) {
+    if (ec->pending) {
+      auto r = c.send(ec->pending);
+      if (!r) {
+        if (r.error().code == Errc::would_block) {
+          ++st.backpressure;  // resume on ev::writable; stop reading meanwhile
+          return;
+        }
+        finish(c, st);
+        return;
+      }
+      st.bytes += *r;
+    }
+    Packet p;
+    if (!c.recv(p)) break;
+    ec->pending = std::move(p);
+  }
+  if (c.at_eof()) finish(c, st);  // the peer is done: FIN after the echoed data
+}
+
+}  // namespace
+
+std::shared_ptr<TcpEchoStats> serve_tcp_echo(Core& core, uint16_t port, uint32_t backlog,
+                                             const std::optional<tcp::KeepaliveOptions>& keepalive) {
+  auto st = std::make_shared<TcpEchoStats>();
+  tcp::ListenOptions lo;
+  lo.backlog = backlog;
+  auto l = core.tcp().listen(port, lo);
+  if (!l) {
+    TERN_LOG_ERROR("core %u: cannot listen on TCP port %u: %.*s", core.index(), port,
+                   static_cast<int>(l.error().reason.size()), l.error().reason.data());
+    return st;
+  }
+  (*l)->on_event([st, keepalive](tcp::Listener& lis, uint32_t) {
+    while (tcp::Connection* c = lis.accept()) {
+      ++st->accepted;
+      if (keepalive) c->set_keepalive(*keepalive);
+      c->user = new EchoConn;
+      c->on_event([st](tcp::Connection& conn, uint32_t e) { pump(conn, e, *st); });
+    }
+  });
+  return st;
+}
+
+// ---- client / load mode ----
+
+namespace {
+
+uint8_t pattern_byte(uint32_t conn, uint64_t txn, uint32_t off) {
+  return static_cast<uint8_t>(conn * 131u + txn * 17u + off * 7u + (off >> 8));
+}
+
+}  // namespace
+
+class Client {
+ public:
+  Client(Core& core, const ClientOptions& o, std::atomic<bool>& stop) : core_(core), o_(o), stop_(stop) {}
+
+  struct Conn {
+    Client* self = nullptr;
+    uint32_t idx = 0;
+    tcp::Connection* tcp = nullptr;
+    udp::Socket* udp = nullptr;
+    uint64_t txn = 0;
+    uint32_t sent = 0, got = 0;
+    uint64_t t0 = 0;
+    bool up = false, dead = false;
+  };
+
+  void start(uint64_t now) {
+    start_ns_ = now;
+    conns_.resize(o_.connections);
+    msg_.resize(o_.message_size);
+    lat_.reserve(1 << 20);
+    for (uint32_t i = 0; i < o_.connections; ++i) {
+      Conn& k = conns_[i];
+      k.self = this;
+      k.idx = i;
+      if (o_.udp) {
+        auto s = core_.udp().bind(0);
+        if (!s) {
+          ++connect_failures_;
+          k.dead = true;
+          continue;
+        }
+        k.udp = *s;
+        k.up = true;
+        k.udp->on_readable([&k](udp::Socket&) { k.self->udp_readable(k); });
+        send_udp(k, now);
+      } else {
+        tcp::ConnectOptions co;
+        auto c = core_.tcp().connect(tcp::Endpoint{o_.server, o_.port}, co);
+        if (!c) {
+          ++connect_failures_;
+          k.dead = true;
+          TERN_LOG_WARN("connect: %.*s", static_cast<int>(c.error().reason.size()), c.error().reason.data());
+          continue;
+        }
+        k.tcp = *c;
+        k.tcp->set_nodelay(o_.nodelay);
+        if (o_.keepalive) k.tcp->set_keepalive(*o_.keepalive);
+        k.tcp->on_event([&k](tcp::Connection&, uint32_t e) { k.self->tcp_event(k, e); });
+      }
+    }
+  }
+
+  void tick(uint64_t now) {
+    if (start_ns_ == 0) start(now);
+    uint64_t deadline = start_ns_ + static_cast<uint64_t>(o_.duration_s * 1e9);
+    if (!draining_ && now >= deadline) {
+      draining_ = true;
+      end_ns_ = now;
+      drain_deadline_ = now + 2'000'000'000;
+      for (Conn& k : conns_) close_conn(k, false);
+    }
+    if (draining_) {
+      if (core_.tcp().connections() == 0 || now >= drain_deadline_) stop_.store(true);
+      return;
+    }
+    for (Conn& k : conns_) {
+      if (k.dead) continue;
+      if (!k.up && now - start_ns_ > static_cast<uint64_t>(o_.connect_timeout_s * 1e9)) {
+        ++connect_failures_;
+        close_conn(k, true);
+      }
+      if (o_.udp && k.up && k.t0 != 0 && now - k.t0 > 1'000'000'000) {
+        ++errors_;  // a datagram or its echo was lost: count and go on
+        send_udp(k, now);
+      }
+    }
+  }
+
+  std::string json() const {
+    std::vector<uint32_t> l = lat_;
+    std::sort(l.begin(), l.end());
+    auto pct = [&](double q) -> double {
+      if (l.empty()) return 0;
+      size_t i = std::min(l.size() - 1, static_cast<size_t>(q * static_cast<double>(l.size())));
+      return l[i] / 1000.0;
+    };
+    uint64_t end = end_ns_ != 0 ? end_ns_ : start_ns_;
+    double secs = static_cast<double>(end - (first_up_ns_ != 0 ? first_up_ns_ : start_ns_)) / 1e9;
+    JsonWriter w;
+    w.begin_object();
+    w.kv("mode", o_.udp ? "udp" : "tcp");
+    char srv[32];
+    std::snprintf(srv, sizeof srv, "%s:%u", o_.server.to_string().c_str(), o_.port);
+    w.kv("server", srv).kv("connections", uint64_t{o_.connections}).kv("message_size", uint64_t{o_.message_size});
+    w.kv("seconds", secs).kv("transactions", txns_);
+    w.kv("tps", secs > 0 ? static_cast<double>(txns_) / secs : 0.0);
+    w.key("latency_us").begin_object();
+    w.kv("p50", pct(0.50)).kv("p90", pct(0.90)).kv("p99", pct(0.99)).kv("p999", pct(0.999));
+    w.kv("max", l.empty() ? 0.0 : l.back() / 1000.0);
+    w.end_object();
+    w.kv("errors", errors_).kv("verify_errors", verify_errors_).kv("connect_failures", connect_failures_);
+    w.kv("bytes_verified", bytes_verified_);
+    w.end_object();
+    return w.str();
+  }
+  bool ok() const { return errors_ == 0 && verify_errors_ == 0 && connect_failures_ == 0 && txns_ > 0; }
+
+ private:
+  void fill(const Conn& k) {
+    for (uint32_t j = 0; j < o_.message_size; ++j) msg_[j] = pattern_byte(k.idx, k.txn, j);
+  }
+
+  void begin_txn(Conn& k, uint64_t now) {
+    k.sent = k.got = 0;
+    k.t0 = now;
+    fill(k);
+    send_more(k);
+  }
+
+  void send_more(Conn& k) {
+    while (k.sent < o_.message_size) {
+      auto r = k.tcp->send_copy(std::span<const uint8_t>(msg_).subspan(k.sent));
+      if (!r) {
+        if (r.error().code != Errc::would_block) {
+          ++errors_;
+          close_conn(k, true);
+        }
+        return;  // resumes on ev::writable
+      }
+      if (*r == 0) return;
+      // send_copy took a prefix: the rest of msg_ is rebuilt on writable.
+      k.sent += static_cast<uint32_t>(*r);
+    }
+  }
+
+  void tcp_event(Conn& k, uint32_t e) {
+    if (k.dead) return;
+    uint64_t now = core_.tcp().now();
+    if (e & tcp::ev::error) {
+      auto err = k.tcp->error();
+      std::fprintf(stderr, "tern-echo: client connection %u failed: %s (%.*s)\n", k.idx,
+                   err ? std::string(to_string(err->code)).c_str() : "?", err ? static_cast<int>(err->reason.size()) : 0,
+                   err ? err->reason.data() : "");
+      if (!draining_) ++errors_;
+      close_conn(k, false);
+      return;
+    }
+    if ((e & tcp::ev::connected) && !k.up) {
+      k.up = true;
+      if (first_up_ns_ == 0) first_up_ns_ = now;
+      if (!draining_) begin_txn(k, now);
+    }
+    if (e & tcp::ev::writable && k.up && k.sent < o_.message_size && !draining_) {
+      fill(k);
+      send_more(k);
+    }
+    Packet p;
+    while (!k.dead && k.tcp->recv(p)) {
+      bool good = true;
+      uint32_t off = k.got;
+      p.for_each_segment([&](std::span<const uint8_t> s) {
+        for (uint8_t b : s) {
+          if (off >= o_.message_size || b != pattern_byte(k.idx, k.txn, off)) good = false;
+          ++off;
+        }
+      });
+      if (!good) {
+        ++verify_errors_;
+        close_conn(k, true);
+        return;
+      }
+      bytes_verified_ += p.length();
+      k.got = off;
+      if (k.got == o_.message_size && k.sent == o_.message_size) {
+        lat_.push_back(static_cast<uint32_t>(std::min<uint64_t>(now - k.t0, UINT32_MAX)));
+        ++txns_;
+        ++k.txn;
+        if (!draining_) begin_txn(k, now);
+      }
+    }
+    if (!k.dead && k.tcp->at_eof()) {
+      if (!draining_) ++errors_;  // the server closed on us
+      close_conn(k, false);
+    }
+  }
+
+  void send_udp(Conn& k, uint64_t now) {
+    k.t0 = now;
+    fill(k);
+    udp::Endpoint to{o_.server, o_.port};
+    if (!k.udp->send_copy(to, msg_)) ++errors_;
+  }
+
+  void udp_readable(Conn& k) {
+    uint64_t now = core_.tcp().now();
+    udp::Datagram d;
+    while (k.udp->recv(d)) {
+      bool good = d.payload.length() == o_.message_size;
+      uint32_t off = 0;
+      d.payload.for_each_segment([&](std::span<const uint8_t> s) {
+        for (uint8_t b : s) good = good && b == pattern_byte(k.idx, k.txn, off++);
+      });
+      if (!good) {
+        ++verify_errors_;  // late echo of an earlier (timed out) datagram, or corrupt
+        continue;
+      }
+      if (first_up_ns_ == 0) first_up_ns_ = k.t0;
+      bytes_verified_ += o_.message_size;
+      lat_.push_back(static_cast<uint32_t>(std::min<uint64_t>(now - k.t0, UINT32_MAX)));
+      ++txns_;
+      ++k.txn;
+      if (!draining_) {
+        send_udp(k, now);
+      } else {
+        k.t0 = 0;
+      }
+    }
+    (void)k.udp->take_error();
+  }
+
+  void close_conn(Conn& k, bool abort) {
+    if (k.dead) return;
+    k.dead = true;
+    if (k.tcp != nullptr) {
+      if (abort) {
+        k.tcp->abort();
+      } else {
+        k.tcp->close();
+      }
+      k.tcp = nullptr;
+    }
+    if (k.udp != nullptr) {
+      core_.udp().close(k.udp);
+      k.udp = nullptr;
+    }
+  }
+
+  Core& core_;
+  ClientOptions o_;
+  std::atomic<bool>& stop_;
+  std::vector<Conn> conns_;
+  std::vector<uint8_t> msg_;
+  std::vector<uint32_t> lat_;
+  uint64_t start_ns_ = 0, end_ns_ = 0, first_up_ns_ = 0, drain_deadline_ = 0;
+  uint64_t txns_ = 0, errors_ = 0, verify_errors_ = 0, connect_failures_ = 0, bytes_verified_ = 0;
+  bool draining_ = false;
+
+  friend std::shared_ptr<Client> start_client(Core&, const ClientOptions&, std::atomic<bool>&);
+};
+
+std::shared_ptr<Client> start_client(Core& core, const ClientOptions& o, std::atomic<bool>& stop) {
+  auto c = std::make_shared<Client>(core, o, stop);
+  core.set_on_poll([c](Core&, uint64_t now) { c->tick(now); });
+  return c;
+}
+
+std::string client_json(const Client& c) { return c.json(); }
+bool client_ok(const Client& c) { return c.ok(); }
+
+}  // namespace tern::apps

@@ -1,0 +1,57 @@
+// tern-echo's services: the TCP and UDP echo servers (RFC 862) and the
+// client/load generator. Each runs on one Core from its poll loop.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <optional>
+
+#include "tern/stack/core.hpp"
+#include "tern/tcp/tcp.hpp"
+#include "tern/wire/addr.hpp"
+
+namespace tern::apps {
+
+/** Serve UDP echo on @p port of @p core (zero copy). */
+void serve_udp_echo(Core& core, uint16_t port);
+
+/** Counters of one core's TCP echo server. */
+struct TcpEchoStats {
+  uint64_t accepted = 0, closed = 0, bytes = 0, backpressure = 0;
+};
+
+/**
+ * Serve TCP echo on @p port of @p core: every received mbuf is sent back as
+ * it is (zero copy). A connection whose send buffer is full stops being read
+ * until it drains. @return the counters (owned by the server, which lives
+ * as long as the core).
+ */
+std::shared_ptr<TcpEchoStats> serve_tcp_echo(Core& core, uint16_t port, uint32_t backlog,
+                                             const std::optional<tcp::KeepaliveOptions>& keepalive = {});
+
+/** What the client/load mode does. */
+struct ClientOptions {
+  wire::Ipv4Addr server;
+  uint16_t port = 7;
+  uint32_t connections = 1;
+  uint32_t message_size = 64;
+  double duration_s = 10;
+  bool udp = false;
+  double connect_timeout_s = 5;
+  bool nodelay = true;
+  std::optional<tcp::KeepaliveOptions> keepalive;
+};
+
+class Client;
+
+/** Start the load on @p core; call client_json() after the stack stopped. */
+std::shared_ptr<Client> start_client(Core& core, const ClientOptions& o, std::atomic<bool>& stop);
+/** The one-line JSON result: transactions/s, latency percentiles (µs), errors, bytes verified. */
+std::string client_json(const Client& c);
+/** True when every transaction verified and nothing failed. */
+bool client_ok(const Client& c);
+
+}  // namespace tern::apps
