@@ -225,7 +225,13 @@ class Client {
 
  private:
   void fill(const Conn& k) {
+    // msg_ is shared by all connections: rebuild it only when it holds another message
+    // (rebuilding a 16 MiB message on every ev::writable made large messages crawl).
+    if (msg_valid_ && msg_conn_ == k.idx && msg_txn_ == k.txn) return;
     for (uint32_t j = 0; j < o_.message_size; ++j) msg_[j] = pattern_byte(k.idx, k.txn, j);
+    msg_valid_ = true;
+    msg_conn_ = k.idx;
+    msg_txn_ = k.txn;
   }
 
   void begin_txn(Conn& k, uint64_t now) {
@@ -358,6 +364,9 @@ class Client {
   std::atomic<bool>& stop_;
   std::vector<Conn> conns_;
   std::vector<uint8_t> msg_;
+  bool msg_valid_ = false;  // msg_ holds the message (msg_conn_, msg_txn_)
+  uint32_t msg_conn_ = 0;
+  uint64_t msg_txn_ = 0;
   std::vector<uint32_t> lat_;
   uint64_t start_ns_ = 0, end_ns_ = 0, first_up_ns_ = 0, drain_deadline_ = 0;
   uint64_t txns_ = 0, errors_ = 0, verify_errors_ = 0, connect_failures_ = 0, bytes_verified_ = 0;

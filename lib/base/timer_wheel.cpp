@@ -34,7 +34,10 @@ TimerWheel::~TimerWheel() {
 
 void TimerWheel::arm(Timer& t, uint64_t expiry_ns) noexcept {
   if (t.wheel_ != nullptr) cancel(t);
-  uint64_t tick = expiry_ns / tick_ns_;
+  // Round up: the slot is visited once now >= its tick's start, which is then >= expiry_ns.
+  // (Rounding down would put a mid-tick expiry in a slot already passed by an earlier
+  // advance in the same tick, and it would wait a whole turn of the wheel.)
+  uint64_t tick = expiry_ns / tick_ns_ + (expiry_ns % tick_ns_ != 0 ? 1 : 0);
   if (tick <= cur_tick_) tick = cur_tick_ + 1;  // fire on the next advance
   Timer& h = head(tick & mask_);
   t.expiry_ = expiry_ns;

@@ -71,7 +71,8 @@ bool Tcp::parse(Packet& pkt, const l3::Ipv4Meta& meta, Segment& s) {
   // RFC 9293 §3.1: the checksum covers the pseudo-header, header and data.
   if (!meta.l4_csum_good) {
     ChecksumAccumulator acc;
-    add_ipv4_pseudo_header(acc, meta.src.v, meta.dst.v, wire::ip_proto::tcp, static_cast<uint16_t>(pkt.length()));
+    add_ipv4_pseudo_header(acc, meta.src.v, meta.dst.v, wire::ip_proto::tcp,
+                           static_cast<uint16_t>(pkt.length()));
     pkt.for_each_segment([&](std::span<const uint8_t> seg) { acc.add(seg); });
     if (acc.sum16() != 0xffff) {
       stats_.drop(TcpDrop::bad_checksum);
@@ -127,7 +128,7 @@ void Tcp::input_listen(Listener& l, Segment& s) {
   // third: SYN. RFC 4987 §3.6: beyond the backlog, answer with a cookie and keep no state.
   if (l.syn_len_ + l.accept_len_ >= l.backlog_) {
     if (p_.syncookies && l.accept_len_ < l.backlog_) {
-      send_cookie_synack(s);
+      send_cookie_synack(s, l);
     } else {
       stats_.drop(TcpDrop::listen_overflow);
     }
@@ -136,7 +137,7 @@ void Tcp::input_listen(Listener& l, Segment& s) {
   Connection* c = alloc_conn();
   if (c == nullptr) {
     if (p_.syncookies) {
-      send_cookie_synack(s);
+      send_cookie_synack(s, l);
     } else {
       stats_.drop(TcpDrop::no_memory);
     }
@@ -196,7 +197,9 @@ void Tcp::input_cookie_ack(Listener& l, Segment& s) {
   c->sndq_base_ = s.ack;
   c->irs_ = s.seq - 1;
   c->rcv_nxt_ = s.seq;
-  c->rcv_adv_ = c->last_ack_sent_ = s.seq;
+  c->last_ack_sent_ = s.seq;
+  // RFC 9293 §3.8.6.2.2: the cookie SYN,ACK offered 65535 bytes (unscaled); data in this ACK is in window.
+  c->rcv_adv_ = s.seq + 65535;
   c->ts_offset_ = isn_.hash(s.t, 2);
   c->peer_mss_ = *mss;
   const auto& ts = s.v.options().timestamps;
@@ -253,7 +256,8 @@ void Tcp::input_syn_sent(Connection& c, Segment& s) {
   c.snd_wl1_ = s.seq;
   if (s.has(fl::ack)) {
     c.snd_wl2_ = s.ack;
-    if (c.retries_ == 0) c.rtt_.sample(std::max<uint64_t>(now_ - c.rtt_start_ns_, 1));  // Karn: SYN not resent
+    if (c.retries_ == 0)
+      c.rtt_.sample(std::max<uint64_t>(now_ - c.rtt_start_ns_, 1));  // Karn: SYN not resent
     c.snd_una_ = s.ack;
     c.retries_ = 0;
     wheel_.cancel(c.rtx_timer_);
@@ -279,6 +283,12 @@ void Tcp::input_synchronized(Connection& c, Segment& s) {
   if (c.st_ == State::syn_received && s.has(fl::syn) && !s.has(fl::ack) && s.seq == c.irs_) {
     send_syn(c);
     return;
+  }
+  if (c.st_ == State::syn_received && s.has(fl::syn) && s.has(fl::ack) && s.seq == c.irs_) {
+    // RFC 9293 §3.5 Figure 7 (simultaneous open), line 6: the peer's SYN,ACK repeats the SYN we
+    // already hold; its ACK completes the open. Drop the duplicate SYN and go on as for an ACK.
+    s.flags &= static_cast<uint8_t>(~fl::syn);
+    s.seq += 1;
   }
   if (!check_seq(c, s)) return;
   take_timestamp(c, s);
@@ -316,6 +326,12 @@ bool Tcp::check_seq(Connection& c, Segment& s) {
   }
   if (!ok && wnd == 0 && s.seq == c.rcv_nxt_) {
     // RFC 9293 §3.10.7.4: with a zero window, still take valid ACKs, URGs and RSTs; drop the data.
+    if (slen > 0 && !s.has(fl::rst)) {
+      // RFC 9293 §3.8.6.1 / §3.10.7.4: the dropped text (a zero-window probe) is not acceptable:
+      // answer with an ACK so the prober learns the window.
+      c.ack_now_ = true;
+      schedule(c);
+    }
     s.len = 0;
     s.flags &= static_cast<uint8_t>(~(fl::fin | fl::syn));
     ok = true;
@@ -441,6 +457,7 @@ bool Tcp::check_ack(Connection& c, Segment& s) {
     } else {
       notify(c, ev::connected | ev::writable);
     }
+    if (c.fin_queued_) schedule(c);  // RFC 9293 §3.10.4: a CLOSE queued in SYN-RECEIVED sends its FIN now
     if (s.ack == c.snd_una_) {
       // Only our SYN was acknowledged: nothing more for the ACK step.
       return after_ack(c, s);
@@ -462,7 +479,9 @@ bool Tcp::check_ack(Connection& c, Segment& s) {
   } else if (s.ack == c.snd_una_) {
     process_dupack(c, s);
   }
-  update_window(c, s);
+  // RFC 9293 §3.10.7.4 fifth: the window is updated only if SND.UNA =< SEG.ACK =< SND.NXT (an
+  // older ACK's window is relative to an edge that has moved).
+  if (s.ack >= c.snd_una_) update_window(c, s);
   return after_ack(c, s);
 }
 
@@ -579,7 +598,9 @@ void Tcp::process_dupack(Connection& c, Segment& s) {
 // Resend the first unacknowledged segment. Returns the sequence space it covered.
 uint32_t Tcp::retransmit_head(Connection& c) {
   SeqNum data_end = c.sndq_base_ + c.sndq_.bytes();
-  uint32_t len = c.snd_una_ < data_end ? std::min<uint32_t>(effective_mss(c), static_cast<uint32_t>(data_end - c.snd_una_)) : 0;
+  uint32_t len = c.snd_una_ < data_end
+                     ? std::min<uint32_t>(effective_mss(c), static_cast<uint32_t>(data_end - c.snd_una_))
+                     : 0;
   uint8_t flags = fl::ack;
   if (c.fin_queued_ && c.snd_una_ + len == data_end) flags |= fl::fin;
   if (len == 0 && !(flags & fl::fin)) return 0;
@@ -603,6 +624,7 @@ void Tcp::update_window(Connection& c, Segment& s) {
     c.retries_ = 0;  // the peer answers our probes
     if (w > 0) {
       c.persist_ = false;
+      c.persist_backoff_ = 0;
       wheel_.cancel(c.rtx_timer_);
       if (c.snd_max_ != c.snd_una_) arm_rtx(c);
     }

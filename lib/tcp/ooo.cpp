@@ -88,6 +88,29 @@ OooResult OooQueue::insert(SeqNum seq, Packet data, bool fin, OooPool& pool, uin
     break;
   }
   if (len == 0 && !fin) return OooResult::duplicate;
+  OooNode* next = prev == nullptr ? head_ : prev->next;
+  last_seq_ = seq;
+  // Contiguous with held data: extend that node's chain instead of taking a node, so a
+  // connection holds one node per hole whatever the window (and the SACK walk stays short).
+  if (prev != nullptr && !prev->fin && prev->seq + prev->len == seq && len > 0 && join(prev->data, data)) {
+    prev->len += len;
+    prev->fin = fin;
+    bytes_ += len;
+    if (next != nullptr && !prev->fin && prev->seq + prev->len == next->seq && join(prev->data, next->data)) {
+      prev->len += next->len;
+      prev->fin = next->fin;
+      next->len = 0;
+      remove_after(prev, next, pool);
+    }
+    return OooResult::queued;
+  }
+  if (next != nullptr && !fin && seq + len == next->seq && len > 0 && join(data, next->data)) {
+    next->data = std::move(data);
+    next->seq = seq;
+    next->len += len;
+    bytes_ += len;
+    return OooResult::queued;
+  }
   if (count_ >= max_nodes) return OooResult::dropped;
   OooNode* node = pool.get();
   if (node == nullptr) return OooResult::dropped;
@@ -104,8 +127,16 @@ OooResult OooQueue::insert(SeqNum seq, Packet data, bool fin, OooPool& pool, uin
   }
   bytes_ += len;
   ++count_;
-  last_seq_ = seq;
   return OooResult::queued;
+}
+
+bool OooQueue::join(Packet& front, Packet& back) noexcept {
+  if (!back) return true;
+  if (!front) {
+    front = std::move(back);
+    return true;
+  }
+  return front.chain(std::move(back));
 }
 
 bool OooQueue::pop_ready(SeqNum rcv_nxt, Packet& out, bool& fin, OooPool& pool) noexcept {

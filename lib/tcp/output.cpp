@@ -68,7 +68,7 @@ uint16_t Tcp::window_field(Connection& c, bool syn) noexcept {
 void Tcp::fill_options(Connection& c, uint8_t flags, wire::TcpOptions& o) noexcept {
   if (flags & fl::syn) {
     o.mss = path_mss(wire::Ipv4Addr{c.t_.remote_ip});  // RFC 9293 §3.7.1: our MSS, from the route's MTU
-    if (c.ws_ok_) o.wscale = c.rcv_wscale_;           // RFC 7323 §2.2
+    if (c.ws_ok_) o.wscale = c.rcv_wscale_;            // RFC 7323 §2.2
     o.sack_permitted = c.sack_ok_;                     // RFC 2018 §2
   }
   if (c.ts_ok_) {
@@ -248,7 +248,7 @@ void Tcp::send_reply_rst(const Segment& s) {
 }
 
 // RFC 4987 §3.6: a SYN,ACK whose ISN encodes the connection; no state is kept.
-void Tcp::send_cookie_synack(const Segment& s) {
+void Tcp::send_cookie_synack(const Segment& s, const Listener& l) {
   const wire::TcpOptions& in = s.v.options();
   uint16_t peer_mss = std::max<uint16_t>(in.mss.value_or(536), 64);
   SeqNum isn = cookies_.make(s.t, s.seq, peer_mss, now_);
@@ -263,7 +263,8 @@ void Tcp::send_cookie_synack(const Segment& s) {
     uint32_t tsval = SynCookies::encode_ts(ts_now() + isn_.hash(s.t, 2), co);
     o.timestamps = wire::TcpTimestamps{tsval, in.timestamps->tsval};
     o.sack_permitted = co.sack_permitted;
-    if (co.wscale) o.wscale = our_wscale(p_.socket);
+    // The listener's buffer, as input_cookie_ack() will use (RFC 7323 §2.2: the scale we then apply).
+    if (co.wscale) o.wscale = our_wscale(l.opt_);
   }
   ++stats_.syncookies_sent;
   send_raw(s.t, isn, s.seq + 1, fl::syn | fl::ack, 65535, o);
@@ -271,10 +272,11 @@ void Tcp::send_cookie_synack(const Segment& s) {
 
 bool Tcp::may_send(const Connection& c, uint32_t len, uint32_t unsent) const noexcept {
   uint32_t mss = effective_mss(c);
-  if (len >= mss) return true;                            // a full segment
-  if (c.fin_queued_ && len == unsent) return true;        // closing: push everything
-  bool idle = c.snd_max_ == c.snd_una_;
-  if ((c.opt_.nodelay || idle) && len == unsent) return true;  // RFC 896 / RFC 1122 §4.2.3.4 Nagle
+  if (len >= mss) return true;                      // a full segment
+  if (c.fin_queued_ && len == unsent) return true;  // closing: push everything
+  // A zero-window probe byte (sent beyond SND.NXT, RFC 9293 §3.8.6.1) is not data in flight for Nagle.
+  bool idle = c.snd_max_ == c.snd_una_ || c.snd_nxt_ == c.snd_una_;
+  if ((c.opt_.nodelay || idle) && len == unsent) return true;        // RFC 896 / RFC 1122 §4.2.3.4 Nagle
   if (c.max_snd_wnd_ > 0 && len >= c.max_snd_wnd_ / 2) return true;  // RFC 1122 §4.2.3.4 (sender SWS)
   return false;
 }
@@ -309,7 +311,9 @@ void Tcp::output(Connection& c) {
     uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
     if (c.in_recovery_ && c.sack_ok_) {
       // New data must also fit in the peer's window measured from SND.UNA.
-      uint32_t edge = c.snd_una_ + c.snd_wnd_ > c.snd_nxt_ ? static_cast<uint32_t>(c.snd_una_ + c.snd_wnd_ - c.snd_nxt_) : 0;
+      uint32_t edge = c.snd_una_ + c.snd_wnd_ > c.snd_nxt_
+                          ? static_cast<uint32_t>(c.snd_una_ + c.snd_wnd_ - c.snd_nxt_)
+                          : 0;
       usable = std::min(usable, edge);
     }
     uint32_t len = std::min({unsent, usable, mss});

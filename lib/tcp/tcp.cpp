@@ -5,6 +5,8 @@
  * and the application-facing Connection and Listener calls. Segment input
  * is in input.cpp, segment output in output.cpp, timers in timers.cpp.
  */
+#include "tern/tcp/tcp.hpp"
+
 #include <sys/random.h>
 
 #include <algorithm>
@@ -12,10 +14,9 @@
 #include <memory>
 #include <new>
 
+#include "tern/base/byteorder.hpp"
 #include "tern/base/clock.hpp"
 #include "tern/base/log.hpp"
-#include "tern/base/byteorder.hpp"
-#include "tern/tcp/tcp.hpp"
 #include "tern/tcp/tcp_internal.hpp"
 
 namespace tern::tcp {
@@ -24,39 +25,66 @@ using wire::SeqNum;
 
 std::string_view to_string(State s) noexcept {
   switch (s) {
-    case State::closed: return "CLOSED";
-    case State::listen: return "LISTEN";
-    case State::syn_sent: return "SYN_SENT";
-    case State::syn_received: return "SYN_RECEIVED";
-    case State::established: return "ESTABLISHED";
-    case State::fin_wait_1: return "FIN_WAIT_1";
-    case State::fin_wait_2: return "FIN_WAIT_2";
-    case State::close_wait: return "CLOSE_WAIT";
-    case State::closing: return "CLOSING";
-    case State::last_ack: return "LAST_ACK";
-    case State::time_wait: return "TIME_WAIT";
+    case State::closed:
+      return "CLOSED";
+    case State::listen:
+      return "LISTEN";
+    case State::syn_sent:
+      return "SYN_SENT";
+    case State::syn_received:
+      return "SYN_RECEIVED";
+    case State::established:
+      return "ESTABLISHED";
+    case State::fin_wait_1:
+      return "FIN_WAIT_1";
+    case State::fin_wait_2:
+      return "FIN_WAIT_2";
+    case State::close_wait:
+      return "CLOSE_WAIT";
+    case State::closing:
+      return "CLOSING";
+    case State::last_ack:
+      return "LAST_ACK";
+    case State::time_wait:
+      return "TIME_WAIT";
   }
   return "?";
 }
 
 std::string_view to_string(TcpDrop d) noexcept {
   switch (d) {
-    case TcpDrop::truncated: return "truncated";
-    case TcpDrop::bad_header: return "bad_header";
-    case TcpDrop::bad_checksum: return "bad_checksum";
-    case TcpDrop::broadcast: return "broadcast";
-    case TcpDrop::no_connection: return "no_connection";
-    case TcpDrop::out_of_window: return "out_of_window";
-    case TcpDrop::paws: return "paws";
-    case TcpDrop::bad_ack: return "bad_ack";
-    case TcpDrop::rst_ignored: return "rst_ignored";
-    case TcpDrop::syn_in_window: return "syn_in_window";
-    case TcpDrop::listen_overflow: return "listen_overflow";
-    case TcpDrop::no_memory: return "no_memory";
-    case TcpDrop::ooo_full: return "ooo_full";
-    case TcpDrop::rcv_buffer_full: return "rcv_buffer_full";
-    case TcpDrop::after_close: return "after_close";
-    case TcpDrop::count_: break;
+    case TcpDrop::truncated:
+      return "truncated";
+    case TcpDrop::bad_header:
+      return "bad_header";
+    case TcpDrop::bad_checksum:
+      return "bad_checksum";
+    case TcpDrop::broadcast:
+      return "broadcast";
+    case TcpDrop::no_connection:
+      return "no_connection";
+    case TcpDrop::out_of_window:
+      return "out_of_window";
+    case TcpDrop::paws:
+      return "paws";
+    case TcpDrop::bad_ack:
+      return "bad_ack";
+    case TcpDrop::rst_ignored:
+      return "rst_ignored";
+    case TcpDrop::syn_in_window:
+      return "syn_in_window";
+    case TcpDrop::listen_overflow:
+      return "listen_overflow";
+    case TcpDrop::no_memory:
+      return "no_memory";
+    case TcpDrop::ooo_full:
+      return "ooo_full";
+    case TcpDrop::rcv_buffer_full:
+      return "rcv_buffer_full";
+    case TcpDrop::after_close:
+      return "after_close";
+    case TcpDrop::count_:
+      break;
   }
   return "?";
 }
@@ -257,9 +285,7 @@ void Tcp::release(Connection* c) {
   }
 }
 
-void Tcp::set_state(Connection& c, State s) {
-  c.st_ = s;
-}
+void Tcp::set_state(Connection& c, State s) { c.st_ = s; }
 
 void Tcp::fail(Connection& c, Errc code, std::string_view reason) {
   c.err_ = make_error(code, reason);
@@ -439,9 +465,6 @@ void Tcp::remove_from_listener(Connection& c) {
   Listener* l = c.parent_;
   if (l == nullptr) return;
   c.parent_ = nullptr;
-  if (c.st_ == State::syn_received && !c.accepted_) {
-    if (l->syn_len_ > 0) --l->syn_len_;
-  }
   Connection** pp = &l->accept_head_;
   Connection* prev = nullptr;
   while (*pp != nullptr) {
@@ -455,6 +478,9 @@ void Tcp::remove_from_listener(Connection& c) {
     prev = *pp;
     pp = &(*pp)->qnext_;
   }
+  // Not in the accept queue: a half-open child (RFC 9293 §3.10.7.4: a reset or timeout in
+  // SYN-RECEIVED returns to LISTEN). release() has already set CLOSED, so do not test the state.
+  if (!c.accepted_ && !c.from_cookie_ && l->syn_len_ > 0) --l->syn_len_;
 }
 
 void Tcp::accept_ready(Listener& l, Connection& c) {
@@ -501,7 +527,8 @@ uint32_t Connection::send_space() const noexcept {
 Result<size_t> Connection::send(Packet& data) noexcept {
   if (err_) return *err_;
   if (fin_queued_) return make_error(Errc::closed, "send after shutdown");
-  if (st_ == State::closed || st_ == State::time_wait) return make_error(Errc::not_connected, "not connected");
+  if (st_ == State::closed || st_ == State::time_wait)
+    return make_error(Errc::not_connected, "not connected");
   if (send_space() == 0) {
     want_writable_ = true;
     return make_error(Errc::would_block, "send buffer full");
@@ -515,7 +542,8 @@ Result<size_t> Connection::send(Packet& data) noexcept {
 Result<size_t> Connection::send_copy(std::span<const uint8_t> data) noexcept {
   if (err_) return *err_;
   if (fin_queued_) return make_error(Errc::closed, "send after shutdown");
-  if (st_ == State::closed || st_ == State::time_wait) return make_error(Errc::not_connected, "not connected");
+  if (st_ == State::closed || st_ == State::time_wait)
+    return make_error(Errc::not_connected, "not connected");
   uint32_t space = send_space();
   if (data.empty()) return size_t{0};
   if (space == 0) {
@@ -593,6 +621,9 @@ void Connection::close() noexcept {
   rcvq_.clear();
   if (!fin_queued_) (void)shutdown();
   if (opt_.linger_ns) close_deadline_ns_ = tcp.now_ + *opt_.linger_ns;
+  // Arm the orphan deadlines now (FIN-WAIT-2 lifetime, linger): a connection already in
+  // FIN-WAIT-2 would otherwise never get one (RFC 9293 §3.10.4 leaves FIN-WAIT-2 open-ended).
+  tcp.arm_keepalive(*this);
 }
 
 void Connection::abort() noexcept {
@@ -621,7 +652,8 @@ void Connection::set_keepalive(const KeepaliveOptions& k) noexcept {
 }
 
 Status Connection::set_send_buffer(uint32_t bytes) noexcept {
-  if (bytes < 4096 || bytes > (64u << 20)) return make_error(Errc::invalid_argument, "send buffer: 4 KiB..64 MiB");
+  if (bytes < 4096 || bytes > (64u << 20))
+    return make_error(Errc::invalid_argument, "send buffer: 4 KiB..64 MiB");
   opt_.send_buffer = bytes;
   if (want_writable_ && send_space() > 0) tcp_.notify(*this, ev::writable);
   return {};
@@ -630,8 +662,9 @@ Status Connection::set_send_buffer(uint32_t bytes) noexcept {
 Status Connection::set_recv_buffer(uint32_t bytes) noexcept {
   uint32_t limit = st_ == State::closed || st_ == State::syn_sent ? (64u << 20) : (65535u << rcv_wscale_);
   if (bytes < 4096 || bytes > limit) {
-    return make_error(Errc::invalid_argument,
-                      "receive buffer: 4 KiB..64 MiB, and within the window scale agreed at connection start");
+    return make_error(
+        Errc::invalid_argument,
+        "receive buffer: 4 KiB..64 MiB, and within the window scale agreed at connection start");
   }
   opt_.recv_buffer = bytes;
   tcp_.maybe_window_update(*this);

@@ -47,7 +47,9 @@ void Tcp::arm_rtx(Connection& c) {
 void Tcp::arm_persist(Connection& c) {
   c.persist_ = true;
   uint64_t base = std::max<uint64_t>(c.rtt_.base_rto_ns(), p_.rtt.min_rto_ns);
-  uint64_t iv = base << std::min<uint32_t>(c.retries_, 16);
+  // RFC 1122 §4.2.2.17: exponential backoff between probes, also while the peer answers them
+  // (retries_ counts only unanswered probes, for giving up).
+  uint64_t iv = base << std::min<uint32_t>(c.persist_backoff_, 16);
   iv = std::min<uint64_t>(iv, 60'000'000'000);  // probe at least once a minute
   wheel_.arm(c.rtx_timer_, now_ + iv);
 }
@@ -94,15 +96,15 @@ void Tcp::rtx_timeout(Connection& c) {
   c.cc_.on_rto(flight(c), now_);  // RFC 5681 §3.1: ssthresh from flight, cwnd = loss window
   c.in_recovery_ = false;
   c.dupacks_ = 0;
-  c.sb_.reset();                  // RFC 2018 §8: SACK information is advisory; start over
-  c.recover_ = c.snd_max_;        // RFC 6582 §3.2 step 1 (after a timeout)
+  c.sb_.reset();            // RFC 2018 §8: SACK information is advisory; start over
+  c.recover_ = c.snd_max_;  // RFC 6582 §3.2 step 1 (after a timeout)
   c.high_rxt_ = c.snd_una_;
-  c.rtt_.backoff();               // RFC 6298 §5.5
+  c.rtt_.backoff();  // RFC 6298 §5.5
   c.rtt_timing_ = false;
-  c.snd_nxt_ = c.snd_una_;        // go back: resend from the first unacknowledged byte
+  c.snd_nxt_ = c.snd_una_;  // go back: resend from the first unacknowledged byte
   uint32_t span = retransmit_head(c);
   c.snd_nxt_ = c.snd_una_ + span;
-  arm_rtx(c);                     // RFC 6298 §5.6
+  arm_rtx(c);  // RFC 6298 §5.6
 }
 
 // RFC 9293 §3.8.6.1: probe a zero window with one byte; RFC 1122 §4.2.3.4: the SWS override timer.
@@ -117,6 +119,7 @@ void Tcp::persist_timeout(Connection& c) {
     return;
   }
   ++stats_.persist_probes;
+  if (c.persist_backoff_ < 16) ++c.persist_backoff_;
   if (c.snd_wnd_ == 0) {
     send_segment(c, c.snd_nxt_, 1, fl::ack);  // the byte is sent again until the window opens
     arm_persist(c);

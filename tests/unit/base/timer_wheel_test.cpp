@@ -37,6 +37,19 @@ TEST(TimerWheel, FiresAtOrAfterExpiryNeverBefore) {
   EXPECT_EQ(w.armed(), 0u);
 }
 
+TEST(TimerWheel, MidTickExpiryFiresInItsTickNotATurnLater) {
+  // Polled every 0.1 ms: a timer due at 500.7 ms fires at the first advance at or after it,
+  // not a whole turn of the wheel later (a bug the Linux interop test found).
+  TimerWheel w(kNsPerMs, 1024, 0);
+  Recorder r;
+  Tagged a(1, &r);
+  w.arm(a.timer, 500 * kNsPerMs + 700'000);
+  for (uint64_t t = 0; t <= 600 * kNsPerMs && r.fired.empty(); t += 100'000) w.advance(t);
+  ASSERT_EQ(r.fired.size(), 1u);
+  EXPECT_GE(r.fired[0].second, 500 * kNsPerMs + 700'000);
+  EXPECT_LE(r.fired[0].second, 501 * kNsPerMs);
+}
+
 TEST(TimerWheel, LongTimersSurviveFullRotations) {
   TimerWheel w(kNsPerMs, 8, 0);
   Recorder r;

@@ -84,6 +84,7 @@ class OooQueue {
 
  private:
   void remove_after(OooNode* prev, OooNode* n, OooPool& pool) noexcept;
+  static bool join(Packet& front, Packet& back) noexcept;
   OooNode* head_ = nullptr;
   uint32_t bytes_ = 0;
   uint32_t count_ = 0;

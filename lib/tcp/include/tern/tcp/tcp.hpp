@@ -86,57 +86,57 @@ struct KeepaliveOptions {
 
 /** Per-socket options; the stack-wide defaults live in TcpParams::socket. */
 struct SocketOptions {
-  bool nodelay = false;                     ///< disable Nagle's algorithm (RFC 1122 §4.2.3.4)
-  KeepaliveOptions keepalive;               ///< RFC 1122 §4.2.3.6
-  uint32_t send_buffer = 256 * 1024;        ///< bytes queued (unacknowledged + unsent) before send() refuses
-  uint32_t recv_buffer = 256 * 1024;        ///< bytes held (in order + out of order); drives the window
-  CcAlgo congestion = CcAlgo::cubic;        ///< congestion control (RFC 5681/6582 NewReno or RFC 9438 CUBIC)
-  std::optional<uint64_t> linger_ns;        ///< close(): 0 = abort with RST; T = reset if not done after T
-  bool reuse_time_wait = false;             ///< connect() may take over a TIME_WAIT 4-tuple (needs timestamps)
+  bool nodelay = false;               ///< disable Nagle's algorithm (RFC 1122 §4.2.3.4)
+  KeepaliveOptions keepalive;         ///< RFC 1122 §4.2.3.6
+  uint32_t send_buffer = 256 * 1024;  ///< bytes queued (unacknowledged + unsent) before send() refuses
+  uint32_t recv_buffer = 256 * 1024;  ///< bytes held (in order + out of order); drives the window
+  CcAlgo congestion = CcAlgo::cubic;  ///< congestion control (RFC 5681/6582 NewReno or RFC 9438 CUBIC)
+  std::optional<uint64_t> linger_ns;  ///< close(): 0 = abort with RST; T = reset if not done after T
+  bool reuse_time_wait = false;       ///< connect() may take over a TIME_WAIT 4-tuple (needs timestamps)
 };
 
 /** Stack-wide TCP configuration (one per core, usually from config). */
 struct TcpParams {
-  uint32_t max_connections = 65536;        ///< TCBs per core (each costs memory: see docs/tcp.md)
-  uint32_t max_time_wait = 65536;          ///< TIME_WAIT entries per core; the oldest is recycled when full
-  uint64_t msl_ns = 30'000'000'000;        ///< MSL; TIME_WAIT lasts 2 x MSL (RFC 9293 §3.4.2)
-  RttParams rtt;                           ///< RTO bounds (RFC 6298)
-  uint64_t delayed_ack_ns = 40'000'000;    ///< delayed ACK timer (RFC 1122 §4.2.3.2: under 500 ms)
-  uint32_t initial_window = 10;            ///< initial cwnd in segments (RFC 6928)
-  bool timestamps = true;                  ///< offer RFC 7323 timestamps
-  bool window_scaling = true;              ///< offer RFC 7323 window scale
-  bool sack = true;                        ///< offer RFC 2018 SACK
-  bool syncookies = true;                  ///< answer with SYN cookies when a SYN queue is full (RFC 4987)
-  uint32_t backlog = 1024;                 ///< default listen backlog (SYN queue + accept queue)
-  uint32_t challenge_ack_per_s = 1000;     ///< RFC 5961 §7 challenge ACK limit per second per core
-  uint32_t syn_retries = 6;                ///< SYN retransmissions before connect() fails
-  uint32_t synack_retries = 5;             ///< SYN-ACK retransmissions before a half-open is dropped
-  uint32_t max_retries = 15;               ///< data retransmissions before the connection times out
-  uint64_t fin_wait_2_ns = 60'000'000'000; ///< orphaned FIN_WAIT_2 lifetime
-  uint32_t ooo_nodes = 65536;              ///< out-of-order segments held per core (all connections)
-  uint32_t ooo_per_connection = 256;       ///< out-of-order segments held per connection
-  uint16_t ephemeral_first = 49152;        ///< RFC 6335 dynamic port range
+  uint32_t max_connections = 65536;         ///< TCBs per core (each costs memory: see docs/tcp.md)
+  uint32_t max_time_wait = 65536;           ///< TIME_WAIT entries per core; the oldest is recycled when full
+  uint64_t msl_ns = 30'000'000'000;         ///< MSL; TIME_WAIT lasts 2 x MSL (RFC 9293 §3.4.2)
+  RttParams rtt;                            ///< RTO bounds (RFC 6298)
+  uint64_t delayed_ack_ns = 40'000'000;     ///< delayed ACK timer (RFC 1122 §4.2.3.2: under 500 ms)
+  uint32_t initial_window = 10;             ///< initial cwnd in segments (RFC 6928)
+  bool timestamps = true;                   ///< offer RFC 7323 timestamps
+  bool window_scaling = true;               ///< offer RFC 7323 window scale
+  bool sack = true;                         ///< offer RFC 2018 SACK
+  bool syncookies = true;                   ///< answer with SYN cookies when a SYN queue is full (RFC 4987)
+  uint32_t backlog = 1024;                  ///< default listen backlog (SYN queue + accept queue)
+  uint32_t challenge_ack_per_s = 1000;      ///< RFC 5961 §7 challenge ACK limit per second per core
+  uint32_t syn_retries = 6;                 ///< SYN retransmissions before connect() fails
+  uint32_t synack_retries = 5;              ///< SYN-ACK retransmissions before a half-open is dropped
+  uint32_t max_retries = 15;                ///< data retransmissions before the connection times out
+  uint64_t fin_wait_2_ns = 60'000'000'000;  ///< orphaned FIN_WAIT_2 lifetime
+  uint32_t ooo_nodes = 65536;               ///< out-of-order segments held per core (all connections)
+  uint32_t ooo_per_connection = 256;        ///< out-of-order segments held per connection
+  uint16_t ephemeral_first = 49152;         ///< RFC 6335 dynamic port range
   uint16_t ephemeral_last = 65535;
-  SocketOptions socket;                    ///< defaults for new sockets
+  SocketOptions socket;  ///< defaults for new sockets
 };
 
 /** Why a segment was dropped (counted per reason). */
 enum class TcpDrop : uint8_t {
-  truncated,         ///< shorter than its header
-  bad_header,        ///< bad data offset or option
-  bad_checksum,      ///< RFC 9293 §3.1 checksum mismatch
-  broadcast,         ///< to a broadcast address (TCP is unicast only)
-  no_connection,     ///< nothing listens (a reset was sent)
-  out_of_window,     ///< failed the acceptability test (an ACK was sent)
-  paws,              ///< RFC 7323 §5 old timestamp
-  bad_ack,           ///< acknowledges something not sent
-  rst_ignored,       ///< a reset that failed the RFC 5961 checks
-  syn_in_window,     ///< SYN on a synchronized connection (challenge ACK)
-  listen_overflow,   ///< SYN or handshake ACK beyond a full listener
-  no_memory,         ///< no mbuf or TCB
-  ooo_full,          ///< out-of-order segment with no room
-  rcv_buffer_full,   ///< in-order data beyond the receive buffer
-  after_close,       ///< data for a connection the application closed (reset)
+  truncated,        ///< shorter than its header
+  bad_header,       ///< bad data offset or option
+  bad_checksum,     ///< RFC 9293 §3.1 checksum mismatch
+  broadcast,        ///< to a broadcast address (TCP is unicast only)
+  no_connection,    ///< nothing listens (a reset was sent)
+  out_of_window,    ///< failed the acceptability test (an ACK was sent)
+  paws,             ///< RFC 7323 §5 old timestamp
+  bad_ack,          ///< acknowledges something not sent
+  rst_ignored,      ///< a reset that failed the RFC 5961 checks
+  syn_in_window,    ///< SYN on a synchronized connection (challenge ACK)
+  listen_overflow,  ///< SYN or handshake ACK beyond a full listener
+  no_memory,        ///< no mbuf or TCB
+  ooo_full,         ///< out-of-order segment with no room
+  rcv_buffer_full,  ///< in-order data beyond the receive buffer
+  after_close,      ///< data for a connection the application closed (reset)
   count_
 };
 std::string_view to_string(TcpDrop d) noexcept;
@@ -146,8 +146,8 @@ struct TcpStats {
   uint64_t active_opens = 0, passive_opens = 0, attempt_fails = 0, estab_resets = 0;
   uint64_t in_segs = 0, out_segs = 0, retrans_segs = 0;
   uint64_t in_rsts = 0, out_rsts = 0;
-  uint64_t ooo_segs = 0;             ///< segments held out of order
-  uint64_t dup_segs = 0;             ///< segments (or parts) that were all duplicates
+  uint64_t ooo_segs = 0;  ///< segments held out of order
+  uint64_t dup_segs = 0;  ///< segments (or parts) that were all duplicates
   uint64_t syncookies_sent = 0, syncookies_validated = 0, syncookies_failed = 0;
   uint64_t challenge_acks = 0, challenge_acks_limited = 0;
   uint64_t keepalive_probes = 0, keepalive_drops = 0;
@@ -165,15 +165,15 @@ struct TcpStats {
 struct TcpInfo {
   State state = State::closed;
   CcAlgo congestion = CcAlgo::cubic;
-  uint32_t mss = 0;             ///< payload bytes per segment we send
+  uint32_t mss = 0;  ///< payload bytes per segment we send
   uint32_t cwnd = 0, ssthresh = 0;
   uint64_t srtt_ns = 0, rttvar_ns = 0, rto_ns = 0;
-  uint32_t retransmits = 0;     ///< segments retransmitted
-  uint32_t backoffs = 0;        ///< consecutive RTO backoffs now
+  uint32_t retransmits = 0;  ///< segments retransmitted
+  uint32_t backoffs = 0;     ///< consecutive RTO backoffs now
   uint32_t bytes_in_flight = 0;
   uint64_t bytes_sent = 0, bytes_acked = 0, bytes_received = 0;
-  uint32_t snd_wnd = 0;         ///< the peer's window
-  uint32_t rcv_wnd = 0;         ///< our advertised window
+  uint32_t snd_wnd = 0;  ///< the peer's window
+  uint32_t rcv_wnd = 0;  ///< our advertised window
   uint8_t snd_wscale = 0, rcv_wscale = 0;
   bool timestamps = false, sack = false, nodelay = false;
   uint32_t send_queued = 0, recv_queued = 0, ooo_queued = 0;
@@ -279,21 +279,23 @@ class Connection {
   uint32_t ts_recent_ = 0, ts_offset_ = 0;
   uint64_t ts_recent_ns_ = 0;
   // Flags.
-  bool fin_queued_ = false;   // application shut down the write side
+  bool fin_queued_ = false;  // application shut down the write side
   bool fin_rcvd_ = false;
-  bool app_owned_ = true;     // the application holds the handle
-  bool accepted_ = false;     // handed out by accept() (or connect())
-  bool ack_now_ = false;      // send an ACK at the next flush
-  bool in_pending_ = false;   // on Tcp's flush list
-  bool in_ready_ = false;     // on Tcp's event list
+  bool app_owned_ = true;    // the application holds the handle
+  bool accepted_ = false;    // handed out by accept() (or connect())
+  bool ack_now_ = false;     // send an ACK at the next flush
+  bool in_pending_ = false;  // on Tcp's flush list
+  bool in_ready_ = false;    // on Tcp's event list
   bool want_writable_ = false;
   bool in_recovery_ = false;
-  bool persist_ = false;      // rtx timer is the persist timer
+  bool persist_ = false;  // rtx timer is the persist timer
   bool rtt_timing_ = false;
   bool from_cookie_ = false;
   uint8_t dupacks_ = 0;
   uint32_t delack_segs_ = 0;  // full segments received since the last ACK
   uint32_t retries_ = 0;      // consecutive retransmission/probe timeouts
+  uint32_t persist_backoff_ =
+      0;  // zero-window probe backoff (kept while the peer answers with a zero window)
   uint32_t ka_probes_ = 0;
   wire::SeqNum rtt_seq_;
   uint64_t rtt_start_ns_ = 0, last_rx_ns_ = 0, last_tx_ns_ = 0, close_deadline_ns_ = 0;
@@ -308,15 +310,15 @@ class Connection {
   SegQueue sndq_, rcvq_;
   OooQueue ooo_;
   Timer rtx_timer_, dack_timer_, ka_timer_;
-  Listener* parent_ = nullptr;      // listener of a passive open not yet accepted
-  Connection* hnext_ = nullptr;     // flow table chain
-  Connection* qnext_ = nullptr;     // listener accept queue / free list
+  Listener* parent_ = nullptr;   // listener of a passive open not yet accepted
+  Connection* hnext_ = nullptr;  // flow table chain
+  Connection* qnext_ = nullptr;  // listener accept queue / free list
   Callback cb_;
 };
 
 /** Options for listen(). */
 struct ListenOptions {
-  uint32_t backlog = 0;  ///< SYN queue + accept queue bound; 0: TcpParams::backlog
+  uint32_t backlog = 0;                 ///< SYN queue + accept queue bound; 0: TcpParams::backlog
   std::optional<SocketOptions> socket;  ///< options for accepted connections (default: the stack's)
 };
 
@@ -333,7 +335,8 @@ class Listener {
   uint32_t half_open() const noexcept { return syn_len_; }
   /** Run @p cb when connections are ready to accept. */
   void on_event(Callback cb) { cb_ = std::move(cb); }
-  /** Stop listening: half-open and unaccepted connections are reset. The handle is invalid after this call. */
+  /** Stop listening: half-open and unaccepted connections are reset. The handle is invalid after this call.
+   */
   void close() noexcept;
   void* user = nullptr;
 
@@ -355,7 +358,7 @@ class Listener {
 
 /** Options for connect(). */
 struct ConnectOptions {
-  uint16_t local_port = 0;  ///< 0: an ephemeral port that collides with no live or TIME_WAIT connection
+  uint16_t local_port = 0;    ///< 0: an ephemeral port that collides with no live or TIME_WAIT connection
   wire::Ipv4Addr local_addr;  ///< 0.0.0.0: the outgoing interface's address
   std::optional<SocketOptions> socket;  ///< default: the stack's
 };
@@ -477,7 +480,7 @@ class Tcp final : public l3::L4Handler {
 
   // output.cpp
   bool send_segment(Connection& c, wire::SeqNum seq, uint32_t len, uint8_t flags, uint32_t* sent = nullptr);
-  void send_cookie_synack(const Segment& s);
+  void send_cookie_synack(const Segment& s, const Listener& l);
   void send_syn(Connection& c);
   void send_ack(Connection& c);
   void send_rst(Connection& c);
@@ -525,8 +528,8 @@ class Tcp final : public l3::L4Handler {
   Connection* free_ = nullptr;
   uint32_t live_ = 0;
   std::vector<std::unique_ptr<Listener>> listeners_;  // by port
-  std::vector<Connection*> pending_;  // to flush
-  std::vector<Connection*> ready_;    // with events
+  std::vector<Connection*> pending_;                  // to flush
+  std::vector<Connection*> ready_;                    // with events
   std::vector<Listener*> ready_listeners_;
   std::vector<Connection*> dispatching_;
   std::vector<Connection*> closing_;  // closed while dispatching: released after it

@@ -1,0 +1,127 @@
+// tcp_params(): the `tcp:` configuration section mapped into tcp::TcpParams.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tern/config/config.hpp"
+#include "tern/stack/stack.hpp"
+#include "tern/tcp/congestion.hpp"
+#include "tern/tcp/tcp.hpp"
+
+namespace tern {
+namespace {
+
+constexpr uint64_t kMs = 1'000'000;
+constexpr uint64_t kSec = 1'000'000'000;
+
+TEST(TcpParamsFromConfig, DefaultsMatchTheEngineDefaults) {
+  const tcp::TcpParams got = tcp_params(config::TcpConfig{});
+  const tcp::TcpParams want;
+  EXPECT_EQ(got.max_connections, want.max_connections);
+  EXPECT_EQ(got.max_time_wait, want.max_time_wait);
+  EXPECT_EQ(got.msl_ns, want.msl_ns);
+  EXPECT_EQ(got.rtt.initial_rto_ns, want.rtt.initial_rto_ns);
+  EXPECT_EQ(got.rtt.min_rto_ns, want.rtt.min_rto_ns);
+  EXPECT_EQ(got.rtt.max_rto_ns, want.rtt.max_rto_ns);
+  EXPECT_EQ(got.rtt.granularity_ns, want.rtt.granularity_ns);
+  EXPECT_EQ(got.delayed_ack_ns, want.delayed_ack_ns);
+  EXPECT_EQ(got.initial_window, want.initial_window);
+  EXPECT_EQ(got.timestamps, want.timestamps);
+  EXPECT_EQ(got.window_scaling, want.window_scaling);
+  EXPECT_EQ(got.sack, want.sack);
+  EXPECT_EQ(got.syncookies, want.syncookies);
+  EXPECT_EQ(got.backlog, want.backlog);
+  EXPECT_EQ(got.challenge_ack_per_s, want.challenge_ack_per_s);
+  EXPECT_EQ(got.syn_retries, want.syn_retries);
+  EXPECT_EQ(got.synack_retries, want.synack_retries);
+  EXPECT_EQ(got.max_retries, want.max_retries);
+  EXPECT_EQ(got.fin_wait_2_ns, want.fin_wait_2_ns);
+  EXPECT_EQ(got.ooo_nodes, want.ooo_nodes);
+  EXPECT_EQ(got.ooo_per_connection, want.ooo_per_connection);
+  EXPECT_EQ(got.ephemeral_first, want.ephemeral_first);
+  EXPECT_EQ(got.ephemeral_last, want.ephemeral_last);
+  EXPECT_EQ(got.socket.nodelay, want.socket.nodelay);
+  EXPECT_EQ(got.socket.send_buffer, want.socket.send_buffer);
+  EXPECT_EQ(got.socket.recv_buffer, want.socket.recv_buffer);
+  EXPECT_EQ(got.socket.congestion, want.socket.congestion);
+  EXPECT_EQ(got.socket.keepalive.enabled, want.socket.keepalive.enabled);
+  EXPECT_EQ(got.socket.keepalive.idle_ns, want.socket.keepalive.idle_ns);
+  EXPECT_EQ(got.socket.keepalive.interval_ns, want.socket.keepalive.interval_ns);
+  EXPECT_EQ(got.socket.keepalive.count, want.socket.keepalive.count);
+  EXPECT_EQ(got.socket.linger_ns, want.socket.linger_ns);
+  EXPECT_EQ(got.socket.reuse_time_wait, want.socket.reuse_time_wait);
+}
+
+TEST(TcpParamsFromConfig, EveryFieldIsMappedWithItsUnit) {
+  config::TcpConfig c;
+  c.congestion = "newreno";
+  c.initial_window = 4;
+  c.delayed_ack_ms = 25;
+  c.rto_min_ms = 300;
+  c.rto_max_ms = 600000;  // 600 s: the ns value does not fit 32 bits
+  c.rto_initial_ms = 3000;
+  c.msl_ms = 60000;
+  c.max_connections = 4194304;
+  c.max_time_wait = 2048;
+  c.backlog = 128;
+  c.syncookies = false;
+  c.timestamps = false;
+  c.sack = false;
+  c.window_scaling = false;
+  c.send_buffer = 65536;
+  c.recv_buffer = 131072;
+  c.nodelay = true;
+  c.keepalive = config::TcpKeepaliveConfig{true, 604800, 10, 3};
+  c.max_retries = 8;
+  c.syn_retries = 3;
+  c.fin_wait_2_s = 3600;
+  c.ooo_nodes = 4096;
+  const tcp::TcpParams p = tcp_params(c);
+  EXPECT_EQ(p.socket.congestion, tcp::CcAlgo::newreno);
+  EXPECT_EQ(p.initial_window, 4u);
+  EXPECT_EQ(p.delayed_ack_ns, 25 * kMs);
+  EXPECT_EQ(p.rtt.min_rto_ns, 300 * kMs);
+  EXPECT_EQ(p.rtt.max_rto_ns, 600 * kSec);
+  EXPECT_EQ(p.rtt.initial_rto_ns, 3 * kSec);
+  EXPECT_EQ(p.msl_ns, 60 * kSec);
+  EXPECT_EQ(p.max_connections, 4194304u) << "per core, not divided among cores";
+  EXPECT_EQ(p.max_time_wait, 2048u);
+  EXPECT_EQ(p.backlog, 128u);
+  EXPECT_FALSE(p.syncookies);
+  EXPECT_FALSE(p.timestamps);
+  EXPECT_FALSE(p.sack);
+  EXPECT_FALSE(p.window_scaling);
+  EXPECT_EQ(p.socket.send_buffer, 65536u);
+  EXPECT_EQ(p.socket.recv_buffer, 131072u);
+  EXPECT_TRUE(p.socket.nodelay);
+  EXPECT_TRUE(p.socket.keepalive.enabled);
+  EXPECT_EQ(p.socket.keepalive.idle_ns, 604800 * kSec);
+  EXPECT_EQ(p.socket.keepalive.interval_ns, 10 * kSec);
+  EXPECT_EQ(p.socket.keepalive.count, 3u);
+  EXPECT_EQ(p.max_retries, 8u);
+  EXPECT_EQ(p.syn_retries, 3u);
+  EXPECT_EQ(p.fin_wait_2_ns, 3600 * kSec);
+  EXPECT_EQ(p.ooo_nodes, 4096u);
+
+  c.congestion = "cubic";
+  EXPECT_EQ(tcp_params(c).socket.congestion, tcp::CcAlgo::cubic);
+}
+
+TEST(TcpParamsFromConfig, ConfigCongestionNamesAreTheEngines) {
+  // config validates the names itself (it does not depend on lib/tcp); they must stay in step.
+  for (const char* name : {"cubic", "newreno"}) {
+    config::StackConfig s;
+    s.ports.push_back(config::PortConfig{});
+    s.ports[0].name = "p0";
+    s.ports[0].devargs = "net_null0";
+    s.ports[0].address = wire::Ipv4Prefix{wire::Ipv4Addr::from_octets(10, 0, 0, 2), 24};
+    s.tcp.congestion = name;
+    EXPECT_FALSE(config::validate(s).has_value()) << name;
+    const auto algo = tcp::cc_from_string(name);
+    ASSERT_TRUE(algo.has_value()) << name;
+    EXPECT_EQ(tcp::to_string(*algo), name);
+  }
+}
+
+}  // namespace
+}  // namespace tern
