@@ -79,6 +79,29 @@ except socket.timeout:
     print("   closed port 9999: no ICMP error arrived")
 PY
 
+say "TCP echo: a kernel client sends 8 MiB over one connection, reads the echo, compares sha256"
+in_ns /usr/bin/python3 - "$TERN" <<'PY'
+import hashlib, os, socket, sys, threading, time
+s = socket.create_connection((sys.argv[1], 7), timeout=10)
+data = os.urandom(8 << 20)
+got = bytearray()
+def reader():
+    while True:
+        b = s.recv(1 << 20)
+        if not b:
+            return
+        got.extend(b)
+t = threading.Thread(target=reader); t.start()
+t0 = time.time()
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)   # tern echoes the rest, then closes
+t.join(30)
+dt = time.time() - t0
+print("   8 MiB: sent sha256 %s, got %d bytes sha256 %s -> %s (%.0f MB/s each way)" % (
+    hashlib.sha256(data).hexdigest()[:16], len(got), hashlib.sha256(bytes(got)).hexdigest()[:16],
+    "equal" if bytes(got) == data else "DIFFERENT", len(data) / dt / 1e6))
+PY
+
 say "stopping tern-echo (SIGTERM); its counters:"
 kill -TERM "$PID"; wait "$PID" || true; PID=""
 /usr/bin/python3 - "$OUT/json" <<'PY'
@@ -86,8 +109,10 @@ import json, sys
 d = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
 c = d["cores"][0]; i = c["interfaces"][0]
 print("   frames rx %d tx %d | arp requests in %d replies out %d | icmp echo %d | udp rx %d tx %d | "
-      "reassembled %d fragmented %d | mbufs leaked %d" % (
+      "reassembled %d fragmented %d | tcp passive opens %d segs in %d out %d retransmitted %d | mbufs leaked %d" % (
       i["rx"], i["tx"], i["arp"]["requests_in"], i["arp"]["replies_out"], c["icmp"]["echo_requests"],
-      c["udp"]["rx"], c["udp"]["tx"], c["ipv4"]["reassembled"], c["ipv4"]["fragmented"], d["mbufs_leaked"]))
+      c["udp"]["rx"], c["udp"]["tx"], c["ipv4"]["reassembled"], c["ipv4"]["fragmented"],
+      c["tcp"]["passive_opens"], c["tcp"]["in_segs"], c["tcp"]["out_segs"], c["tcp"]["retrans_segs"],
+      d["mbufs_leaked"]))
 PY
 say "done; namespace removed"

@@ -19,6 +19,8 @@ cflags=$(pkg-config --cflags libtern | sed "s|-I$prefix|-I$root|g")
 libs=$(pkg-config --libs libtern | sed "s|-L$prefix|-L$root|g")
 echo "pkg-config libtern: $cflags $libs"
 c++ -std=c++20 -o "$stage/embed" "$src/docs/examples/embed_udp_echo.cpp" $cflags $libs
+# The TCP/Poller example of docs/api.md must build against the installed headers too.
+c++ -std=c++20 -o "$stage/tcp_echo_poller" "$src/docs/examples/tcp_echo_poller.cpp" $cflags $libs
 libdir=$(dirname "$(find "$root" -name 'libtern.so' | head -1)")
 /usr/bin/python3 - "$stage/in.pcap" <<'PY'
 import struct, sys
@@ -29,4 +31,8 @@ out=$(LD_LIBRARY_PATH="$libdir" "$stage/embed" \
   "net_pcap_embed0,rx_pcap=$stage/in.pcap,tx_pcap=$stage/out.pcap" 198.18.0.2/24 1 2>&1)
 echo "$out" | tail -2
 echo "$out" | grep -q "leaked mbufs: 0" || { echo "embedded server did not shut down cleanly"; exit 1; }
+out=$(LD_LIBRARY_PATH="$libdir" "$stage/tcp_echo_poller" \
+  "net_pcap_embed1,rx_pcap=$stage/in.pcap,tx_pcap=$stage/out2.pcap" 198.18.0.2/24 1 2>&1)
+echo "$out" | tail -1
+echo "$out" | grep -q "leaked mbufs: 0" || { echo "the TCP Poller example did not shut down cleanly"; exit 1; }
 echo "install + embed OK"
