@@ -677,7 +677,7 @@ TEST_F(ListenBacklog2, BacklogBoundsSynAndAcceptQueues) {
     EXPECT_EQ(r.seq.v, 0u);
   }
   EXPECT_EQ(lst_->half_open(), 2u);
-  // The stack's ISS per connection: take them from find().
+  // Both are still half open.
   for (uint16_t port : {40002, 40001}) {
     FourTuple t{kIpStack.v, kIpPeer.v, kListenPort, port};
     Connection* c = tcp().find(t);

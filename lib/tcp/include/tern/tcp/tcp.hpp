@@ -292,10 +292,9 @@ class Connection {
   bool rtt_timing_ = false;
   bool from_cookie_ = false;
   uint8_t dupacks_ = 0;
-  uint32_t delack_segs_ = 0;  // full segments received since the last ACK
-  uint32_t retries_ = 0;      // consecutive retransmission/probe timeouts
-  uint32_t persist_backoff_ =
-      0;  // zero-window probe backoff (kept while the peer answers with a zero window)
+  uint32_t delack_segs_ = 0;      // full segments received since the last ACK
+  uint32_t retries_ = 0;          // consecutive retransmission/probe timeouts
+  uint32_t persist_backoff_ = 0;  // zero-window probe backoff (kept while probes are answered)
   uint32_t ka_probes_ = 0;
   wire::SeqNum rtt_seq_;
   uint64_t rtt_start_ns_ = 0, last_rx_ns_ = 0, last_tx_ns_ = 0, close_deadline_ns_ = 0;
