@@ -27,8 +27,6 @@ l3::L4Verdict Tcp::input(Packet& pkt, const l3::Ipv4Meta& meta, uint64_t now) {
   s.meta = &meta;
   if (!parse(s.pkt, meta, s)) return l3::L4Verdict::consumed;
   if (Connection* c = find(s.t)) {
-    c->last_rx_ns_ = now;
-    c->ka_probes_ = 0;
     if (c->st_ == State::syn_sent) {
       input_syn_sent(*c, s);
     } else {
@@ -248,6 +246,7 @@ void Tcp::input_syn_sent(Connection& c, Segment& s) {
     return;
   }
   // fourth: SYN.
+  c.last_rx_ns_ = now_;
   c.irs_ = s.seq;
   c.rcv_nxt_ = c.rcv_adv_ = c.last_ack_sent_ = s.seq + 1;
   negotiate(c, s.v.options(), s);
@@ -291,6 +290,9 @@ void Tcp::input_synchronized(Connection& c, Segment& s) {
     s.seq += 1;
   }
   if (!check_seq(c, s)) return;
+  // Only an acceptable segment proves the peer alive (a forged one must not hold off keepalive).
+  c.last_rx_ns_ = now_;
+  c.ka_probes_ = 0;
   take_timestamp(c, s);
   if (!check_rst(c, s)) return;
   if (!check_syn(c, s)) return;

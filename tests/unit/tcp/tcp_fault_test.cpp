@@ -69,10 +69,6 @@ struct Pools {
     a = rte_pktmbuf_pool_create("tcp_fault_a", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
     b = rte_pktmbuf_pool_create("tcp_fault_b", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   }
-  ~Pools() {
-    rte_mempool_free(a);
-    rte_mempool_free(b);
-  }
 };
 
 struct Side {
@@ -91,7 +87,9 @@ struct CaseResult {
 };
 
 CaseResult run_case(const FaultOptions& fo, uint32_t total) {
-  static Pools pools;  // one pair of pools for the whole binary (names must be unique)
+  // One pair of pools for the whole binary (names must be unique). Never destroyed: a static's
+  // destructor would run after the test main has shut the EAL down.
+  static Pools& pools = *new Pools;
   CaseResult res;
   if (pools.a == nullptr || pools.b == nullptr) {
     ADD_FAILURE() << "cannot create the test's mbuf pools (EAL memory)";
