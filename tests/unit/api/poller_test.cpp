@@ -128,6 +128,7 @@ TEST_F(PollerTest, TcpEchoAsOneEventLoop) {
   (*c)->close();
   run(5);
   EXPECT_EQ(b_.tcp().connections(), 0u);
+  ASSERT_TRUE(server.remove(*l));  // unregister before closing (the Poller must not outlive its sockets)
   (*l)->close();
 }
 
