@@ -38,72 +38,69 @@ void serve_udp_echo(Core& core, uint16_t port) {
 
 namespace {
 
+// "timed_out (keepalive: the peer stopped answering)", or "?" when no error is recorded.
+std::string describe_error(const tcp::Connection& c) {
+  auto e = c.error();
+  if (!e) return "?";
+  return std::string(to_string(e->code)) + " (" + std::string(e->reason) + ")";
+}
+
 struct EchoConn {
   Packet pending;  // received, not yet taken by send() (send buffer full)
 };
 
-void finish(tcp::Connection& c, TcpEchoStats& st) {
+void finish(tcp::Connection& c) {
   delete static_cast<EchoConn*>(c.user);
   c.user = nullptr;
-  ++st.closed;
   c.close();
 }
 
 // Echo what arrived: each received chain goes back in the same mbufs.
-void pump(tcp::Connection& c, uint32_t events, TcpEchoStats& st) {
+void pump(tcp::Connection& c, uint32_t events) {
   auto* ec = static_cast<EchoConn*>(c.user);
   if (ec == nullptr) return;
   if (events & tcp::ev::error) {
-    auto e = c.error();
     auto r = c.remote();
-    std::fprintf(stderr, "tern-echo: connection from %s:%u failed: %s (%.*s)\n", r.addr.to_string().c_str(), r.port,
-                 e ? std::string(to_string(e->code)).c_str() : "?", e ? static_cast<int>(e->reason.size()) : 0,
-                 e ? e->reason.data() : "");
-    finish(c, st);
+    std::fprintf(stderr, "tern-echo: connection from %s:%u failed: %s\n", r.addr.to_string().c_str(), r.port,
+                 describe_error(c).c_str());
+    finish(c);
     return;
   }
   for (;;) {
     if (ec->pending) {
       auto r = c.send(ec->pending);
       if (!r) {
-        if (r.error().code == Errc::would_block) {
-          ++st.backpressure;  // resume on ev::writable; stop reading meanwhile
-          return;
-        }
-        finish(c, st);
+        if (r.error().code == Errc::would_block) return;  // resume on ev::writable; stop reading meanwhile
+        finish(c);
         return;
       }
-      st.bytes += *r;
     }
     Packet p;
     if (!c.recv(p)) break;
     ec->pending = std::move(p);
   }
-  if (c.at_eof()) finish(c, st);  // the peer is done: FIN after the echoed data
+  if (c.at_eof()) finish(c);  // the peer is done: FIN after the echoed data
 }
 
 }  // namespace
 
-std::shared_ptr<TcpEchoStats> serve_tcp_echo(Core& core, uint16_t port, uint32_t backlog,
-                                             const std::optional<tcp::KeepaliveOptions>& keepalive) {
-  auto st = std::make_shared<TcpEchoStats>();
+void serve_tcp_echo(Core& core, uint16_t port, uint32_t backlog,
+                    const std::optional<tcp::KeepaliveOptions>& keepalive) {
   tcp::ListenOptions lo;
   lo.backlog = backlog;
   auto l = core.tcp().listen(port, lo);
   if (!l) {
     TERN_LOG_ERROR("core %u: cannot listen on TCP port %u: %.*s", core.index(), port,
                    static_cast<int>(l.error().reason.size()), l.error().reason.data());
-    return st;
+    return;
   }
-  (*l)->on_event([st, keepalive](tcp::Listener& lis, uint32_t) {
+  (*l)->on_event([keepalive](tcp::Listener& lis, uint32_t) {
     while (tcp::Connection* c = lis.accept()) {
-      ++st->accepted;
       if (keepalive) c->set_keepalive(*keepalive);
       c->user = new EchoConn;
-      c->on_event([st](tcp::Connection& conn, uint32_t e) { pump(conn, e, *st); });
+      c->on_event([](tcp::Connection& conn, uint32_t e) { pump(conn, e); });
     }
   });
-  return st;
 }
 
 // ---- client / load mode ----
@@ -209,7 +206,9 @@ class Client {
     w.kv("mode", o_.udp ? "udp" : "tcp");
     char srv[32];
     std::snprintf(srv, sizeof srv, "%s:%u", o_.server.to_string().c_str(), o_.port);
-    w.kv("server", srv).kv("connections", uint64_t{o_.connections}).kv("message_size", uint64_t{o_.message_size});
+    w.kv("server", srv)
+        .kv("connections", uint64_t{o_.connections})
+        .kv("message_size", uint64_t{o_.message_size});
     w.kv("seconds", secs).kv("transactions", txns_);
     w.kv("tps", secs > 0 ? static_cast<double>(txns_) / secs : 0.0);
     w.key("latency_us").begin_object();
@@ -261,10 +260,8 @@ class Client {
     if (k.dead) return;
     uint64_t now = core_.tcp().now();
     if (e & tcp::ev::error) {
-      auto err = k.tcp->error();
-      std::fprintf(stderr, "tern-echo: client connection %u failed: %s (%.*s)\n", k.idx,
-                   err ? std::string(to_string(err->code)).c_str() : "?", err ? static_cast<int>(err->reason.size()) : 0,
-                   err ? err->reason.data() : "");
+      std::fprintf(stderr, "tern-echo: client connection %u failed: %s\n", k.idx,
+                   describe_error(*k.tcp).c_str());
       if (!draining_) ++errors_;
       close_conn(k, false);
       return;

@@ -5,9 +5,8 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <string>
-
 #include <optional>
+#include <string>
 
 #include "tern/stack/core.hpp"
 #include "tern/tcp/tcp.hpp"
@@ -18,19 +17,13 @@ namespace tern::apps {
 /** Serve UDP echo on @p port of @p core (zero copy). */
 void serve_udp_echo(Core& core, uint16_t port);
 
-/** Counters of one core's TCP echo server. */
-struct TcpEchoStats {
-  uint64_t accepted = 0, closed = 0, bytes = 0, backpressure = 0;
-};
-
 /**
  * Serve TCP echo on @p port of @p core: every received mbuf is sent back as
  * it is (zero copy). A connection whose send buffer is full stops being read
- * until it drains. @return the counters (owned by the server, which lives
- * as long as the core).
+ * until it drains. Counters are the stack's (cores[i].tcp in its JSON).
  */
-std::shared_ptr<TcpEchoStats> serve_tcp_echo(Core& core, uint16_t port, uint32_t backlog,
-                                             const std::optional<tcp::KeepaliveOptions>& keepalive = {});
+void serve_tcp_echo(Core& core, uint16_t port, uint32_t backlog,
+                    const std::optional<tcp::KeepaliveOptions>& keepalive = {});
 
 /** What the client/load mode does. */
 struct ClientOptions {

@@ -146,7 +146,8 @@ int main(int argc, char** argv) {
   app.add_option("--gateway", o.gateway, "default gateway A.B.C.D (must be inside a port's prefix)");
   app.add_option("--udp-port", o.udp_port, "UDP echo port, 0 disables (default 7)")
       ->check(CLI::Range(0, 65535));
-  app.add_option("--tcp-port", o.tcp_port, "TCP echo port, 0 disables (default 7)")->check(CLI::Range(0, 65535));
+  app.add_option("--tcp-port", o.tcp_port, "TCP echo port, 0 disables (default 7)")
+      ->check(CLI::Range(0, 65535));
   app.add_option("--backlog", o.backlog, "TCP listen backlog (default: tcp.backlog of the config, 1024)");
   app.add_option("--connect", o.connect,
                  "client mode: IP:PORT of an echo server; prints one JSON line of results at the end");
@@ -154,8 +155,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000000));
   app.add_option("--message-size", o.message_size, "client mode: bytes per message")
       ->check(CLI::Range(1, 16 * 1024 * 1024));
-  app.add_option("--keepalive", o.keepalive,
-                 "TCP keepalive on every connection: IDLE,INTERVAL,COUNT in seconds, e.g. 7200,75,9 (RFC 1122)");
+  app.add_option(
+      "--keepalive", o.keepalive,
+      "TCP keepalive on every connection: IDLE,INTERVAL,COUNT in seconds, e.g. 7200,75,9 (RFC 1122)");
   app.add_flag("--udp", o.udp, "client mode: use UDP datagrams instead of TCP connections");
   app.add_option("--lcores", o.lcores,
                  "DPDK lcore list to run on, one stack per lcore: 0 or 0-1 or 0,1 (default 0)");
@@ -196,8 +198,8 @@ int main(int argc, char** argv) {
   if (!o.keepalive.empty()) {
     double idle = 0, iv = 0;
     unsigned cnt = 0;
-    if (std::sscanf(o.keepalive.c_str(), "%lf,%lf,%u", &idle, &iv, &cnt) != 3 || idle <= 0 || iv <= 0 || cnt == 0 ||
-        cnt > 255) {
+    if (std::sscanf(o.keepalive.c_str(), "%lf,%lf,%u", &idle, &iv, &cnt) != 3 || idle <= 0 || iv <= 0 ||
+        cnt == 0 || cnt > 255) {
       std::cerr << "tern-echo: --keepalive '" << o.keepalive
                 << "': expected IDLE,INTERVAL,COUNT (seconds, seconds, 1..255), e.g. 7200,75,9\n";
       return 2;
@@ -241,8 +243,9 @@ int main(int argc, char** argv) {
   const uint64_t start = tern::monotonic_ns();
   if (client) {
     auto cl = tern::apps::start_client(stack->core(0), co, g_stop);
-    std::cerr << "tern-echo: client: " << co.connections << " " << (co.udp ? "UDP socket(s)" : "TCP connection(s)")
-              << " to " << o.connect << ", " << co.message_size << "-byte messages for " << co.duration_s << " s\n";
+    std::cerr << "tern-echo: client: " << co.connections << " "
+              << (co.udp ? "UDP socket(s)" : "TCP connection(s)") << " to " << o.connect << ", "
+              << co.message_size << "-byte messages for " << co.duration_s << " s\n";
     stack->run(g_stop);
     std::string stack_json = stack->stats_json();
     unsigned leaked = stack->shutdown();

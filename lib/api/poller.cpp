@@ -9,20 +9,27 @@
 
 namespace tern::api {
 
-Poller::~Poller() {
-  for (Reg& r : regs_) {
-    switch (r.kind) {
-      case Kind::tcp_connection:
-        static_cast<tcp::Connection*>(r.socket)->on_event(nullptr);
-        break;
-      case Kind::tcp_listener:
-        static_cast<tcp::Listener*>(r.socket)->on_event(nullptr);
-        break;
-      case Kind::udp_socket:
-        static_cast<udp::Socket*>(r.socket)->on_readable(nullptr);
-        break;
-    }
+namespace {
+
+// Give the socket its own callback slot back (empty).
+void detach(Kind kind, void* socket) {
+  switch (kind) {
+    case Kind::tcp_connection:
+      static_cast<tcp::Connection*>(socket)->on_event(nullptr);
+      break;
+    case Kind::tcp_listener:
+      static_cast<tcp::Listener*>(socket)->on_event(nullptr);
+      break;
+    case Kind::udp_socket:
+      static_cast<udp::Socket*>(socket)->on_readable(nullptr);
+      break;
   }
+}
+
+}  // namespace
+
+Poller::~Poller() {
+  for (Reg& r : regs_) detach(r.kind, r.socket);
 }
 
 Poller::Reg* Poller::find(void* s) noexcept {
@@ -81,17 +88,7 @@ Status Poller::modify(tcp::Connection* c, uint32_t interest) {
 Status Poller::remove(void* s) {
   auto it = std::find_if(regs_.begin(), regs_.end(), [s](const Reg& r) { return r.socket == s; });
   if (it == regs_.end()) return make_error(Errc::not_found, "socket not registered");
-  switch (it->kind) {
-    case Kind::tcp_connection:
-      static_cast<tcp::Connection*>(s)->on_event(nullptr);
-      break;
-    case Kind::tcp_listener:
-      static_cast<tcp::Listener*>(s)->on_event(nullptr);
-      break;
-    case Kind::udp_socket:
-      static_cast<udp::Socket*>(s)->on_readable(nullptr);
-      break;
-  }
+  detach(it->kind, s);
   regs_.erase(it);
   std::erase(ready_, s);
   return {};

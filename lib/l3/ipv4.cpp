@@ -271,6 +271,31 @@ void Ipv4::finish_header(Packet& dgram, const PortCaps& caps) {
 
 // Complete a transport checksum that was left to the NIC (pseudo-header sum
 // in the field): needed when the datagram is fragmented.
+bool l4_checksum_ok(const Packet& l4, const Ipv4Meta& meta) noexcept {
+  ChecksumAccumulator acc;
+  add_ipv4_pseudo_header(acc, meta.src.v, meta.dst.v, meta.proto, static_cast<uint16_t>(l4.length()));
+  l4.for_each_segment([&](std::span<const uint8_t> seg) { acc.add(seg); });
+  return acc.sum16() == 0xffff;
+}
+
+void fill_l4_checksum(Packet& l4, uint16_t field_off, Ipv4Addr src, Ipv4Addr dst, uint8_t proto, bool offload,
+                      uint8_t l4_header_len) noexcept {
+  ChecksumAccumulator acc;
+  add_ipv4_pseudo_header(acc, src.v, dst.v, proto, static_cast<uint16_t>(l4.length()));
+  uint8_t* field = l4.data() + field_off;  // the header is in the first segment
+  if (offload) {
+    store_be16(field, acc.sum16());  // the NIC adds the rest
+    l4.set_tx_lengths(0, 0, l4_header_len);
+    l4.add_tx_flags(proto == wire::ip_proto::udp ? RTE_MBUF_F_TX_UDP_CKSUM : RTE_MBUF_F_TX_TCP_CKSUM);
+    return;
+  }
+  store_be16(field, 0);
+  l4.for_each_segment([&](std::span<const uint8_t> seg) { acc.add(seg); });
+  uint16_t c = acc.finish();
+  if (c == 0 && proto == wire::ip_proto::udp) c = 0xffff;  // RFC 768: 0 means "no checksum"
+  store_be16(field, c);
+}
+
 void Ipv4::software_l4_checksum(Packet& dgram) {
   uint64_t l4 = dgram.ol_flags() & RTE_MBUF_F_TX_L4_MASK;
   if (l4 == 0) return;

@@ -10,7 +10,6 @@
  */
 #include <algorithm>
 
-#include "tern/base/checksum.hpp"
 #include "tern/tcp/tcp.hpp"
 #include "tern/tcp/tcp_internal.hpp"
 
@@ -67,15 +66,9 @@ bool Tcp::parse(Packet& pkt, const l3::Ipv4Meta& meta, Segment& s) {
     return false;
   }
   // RFC 9293 §3.1: the checksum covers the pseudo-header, header and data.
-  if (!meta.l4_csum_good) {
-    ChecksumAccumulator acc;
-    add_ipv4_pseudo_header(acc, meta.src.v, meta.dst.v, wire::ip_proto::tcp,
-                           static_cast<uint16_t>(pkt.length()));
-    pkt.for_each_segment([&](std::span<const uint8_t> seg) { acc.add(seg); });
-    if (acc.sum16() != 0xffff) {
-      stats_.drop(TcpDrop::bad_checksum);
-      return false;
-    }
+  if (!meta.l4_csum_good && !l3::l4_checksum_ok(pkt, meta)) {
+    stats_.drop(TcpDrop::bad_checksum);
+    return false;
   }
   // RFC 9293 §3.9.1 / RFC 1122 §4.2.3.10: TCP is unicast; a segment to a broadcast address is dropped.
   if (meta.broadcast || meta.dst.is_multicast()) {
@@ -102,6 +95,19 @@ void Tcp::input_closed(Segment& s) {
   stats_.drop(TcpDrop::no_connection);
   if (s.has(fl::rst)) return;
   send_reply_rst(s);
+}
+
+// A TCB for a passive open on @p l: owned by the listener until accept().
+Connection* Tcp::new_child(Listener& l, const Segment& s) {
+  Connection* c = alloc_conn();
+  if (c == nullptr) return nullptr;
+  init_tcb(*c, l.opt_, now_);
+  c->t_ = s.t;
+  c->parent_ = &l;
+  c->app_owned_ = false;
+  c->accepted_ = false;
+  c->ts_offset_ = isn_.hash(s.t, 2);
+  return c;
 }
 
 // RFC 9293 §3.10.7.2: LISTEN.
@@ -132,7 +138,7 @@ void Tcp::input_listen(Listener& l, Segment& s) {
     }
     return;
   }
-  Connection* c = alloc_conn();
+  Connection* c = new_child(l, s);
   if (c == nullptr) {
     if (p_.syncookies) {
       send_cookie_synack(s, l);
@@ -141,19 +147,13 @@ void Tcp::input_listen(Listener& l, Segment& s) {
     }
     return;
   }
-  init_tcb(*c, l.opt_, now_);
-  c->t_ = s.t;
-  c->parent_ = &l;
-  c->app_owned_ = false;
-  c->accepted_ = false;
   c->irs_ = s.seq;
   c->rcv_nxt_ = c->rcv_adv_ = c->last_ack_sent_ = s.seq + 1;
   c->iss_ = isn_.isn(s.t, now_);  // RFC 6528
   c->snd_una_ = c->snd_nxt_ = c->snd_max_ = c->iss_;
   c->sndq_base_ = c->iss_ + 1;
-  c->ts_offset_ = isn_.hash(s.t, 2);
   offer_options(*c);
-  negotiate(*c, s.v.options(), s);
+  negotiate(*c, s.v.options());
   c->snd_wnd_ = s.wnd;  // RFC 7323 §2.2: the window of a SYN is never scaled
   c->max_snd_wnd_ = c->snd_wnd_;
   c->snd_wl1_ = s.seq;
@@ -179,16 +179,11 @@ void Tcp::input_cookie_ack(Listener& l, Segment& s) {
     stats_.drop(TcpDrop::listen_overflow);
     return;
   }
-  Connection* c = alloc_conn();
+  Connection* c = new_child(l, s);
   if (c == nullptr) {
     stats_.drop(TcpDrop::no_memory);
     return;
   }
-  init_tcb(*c, l.opt_, now_);
-  c->t_ = s.t;
-  c->parent_ = &l;
-  c->app_owned_ = false;
-  c->accepted_ = false;
   c->from_cookie_ = true;
   c->iss_ = s.ack - 1;
   c->snd_una_ = c->snd_nxt_ = c->snd_max_ = s.ack;
@@ -198,7 +193,6 @@ void Tcp::input_cookie_ack(Listener& l, Segment& s) {
   c->last_ack_sent_ = s.seq;
   // RFC 9293 §3.8.6.2.2: the cookie SYN,ACK offered 65535 bytes (unscaled); data in this ACK is in window.
   c->rcv_adv_ = s.seq + 65535;
-  c->ts_offset_ = isn_.hash(s.t, 2);
   c->peer_mss_ = *mss;
   const auto& ts = s.v.options().timestamps;
   std::optional<SynCookieOptions> o = ts ? SynCookies::decode_ts(ts->tsecr) : std::nullopt;
@@ -249,7 +243,7 @@ void Tcp::input_syn_sent(Connection& c, Segment& s) {
   c.last_rx_ns_ = now_;
   c.irs_ = s.seq;
   c.rcv_nxt_ = c.rcv_adv_ = c.last_ack_sent_ = s.seq + 1;
-  negotiate(c, s.v.options(), s);
+  negotiate(c, s.v.options());
   c.snd_wnd_ = s.wnd;  // RFC 7323 §2.2: not scaled in a SYN
   c.max_snd_wnd_ = c.snd_wnd_;
   c.snd_wl1_ = s.seq;
@@ -262,8 +256,7 @@ void Tcp::input_syn_sent(Connection& c, Segment& s) {
     wheel_.cancel(c.rtx_timer_);
     established(c);
     notify(c, ev::connected | ev::writable);
-    c.ack_now_ = true;
-    schedule(c);
+    ack_soon(c);
     return;
   }
   // Simultaneous open (RFC 9293 Figure 7): SYN-RECEIVED, answer with SYN,ACK.
@@ -310,12 +303,11 @@ bool Tcp::check_seq(Connection& c, Segment& s) {
     bool stale = now_ - c.ts_recent_ns_ > 24ull * 86400 * 1'000'000'000;
     if (static_cast<int32_t>(ts->tsval - c.ts_recent_) < 0 && !stale) {
       stats_.drop(TcpDrop::paws);
-      c.ack_now_ = true;
-      schedule(c);
+      ack_soon(c);
       return false;
     }
   }
-  uint32_t wnd = c.rcv_adv_ > c.rcv_nxt_ ? static_cast<uint32_t>(c.rcv_adv_ - c.rcv_nxt_) : 0;
+  uint32_t wnd = c.advertised();
   uint32_t slen = s.seg_len();
   bool ok;
   if (slen == 0) {
@@ -331,8 +323,7 @@ bool Tcp::check_seq(Connection& c, Segment& s) {
     if (slen > 0 && !s.has(fl::rst)) {
       // RFC 9293 §3.8.6.1 / §3.10.7.4: the dropped text (a zero-window probe) is not acceptable:
       // answer with an ACK so the prober learns the window.
-      c.ack_now_ = true;
-      schedule(c);
+      ack_soon(c);
     }
     s.len = 0;
     s.flags &= static_cast<uint8_t>(~(fl::fin | fl::syn));
@@ -342,8 +333,7 @@ bool Tcp::check_seq(Connection& c, Segment& s) {
     stats_.drop(TcpDrop::out_of_window);
     if (slen > 0) ++stats_.dup_segs;
     if (!s.has(fl::rst)) {
-      c.ack_now_ = true;
-      schedule(c);
+      ack_soon(c);
     }
     return false;
   }
@@ -462,7 +452,7 @@ bool Tcp::check_ack(Connection& c, Segment& s) {
     if (c.fin_queued_) schedule(c);  // RFC 9293 §3.10.4: a CLOSE queued in SYN-RECEIVED sends its FIN now
     if (s.ack == c.snd_una_) {
       // Only our SYN was acknowledged: nothing more for the ACK step.
-      return after_ack(c, s);
+      return after_ack(c);
     }
   }
   // RFC 5961 §5.2: acceptable is SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT.
@@ -484,13 +474,12 @@ bool Tcp::check_ack(Connection& c, Segment& s) {
   // RFC 9293 §3.10.7.4 fifth: the window is updated only if SND.UNA =< SEG.ACK =< SND.NXT (an
   // older ACK's window is relative to an edge that has moved).
   if (s.ack >= c.snd_una_) update_window(c, s);
-  return after_ack(c, s);
+  return after_ack(c);
 }
 
 // The state changes that an ACK of our FIN causes (RFC 9293 §3.10.7.4 step 5).
-bool Tcp::after_ack(Connection& c, Segment& s) {
-  (void)s;
-  bool fin_acked = c.fin_queued_ && c.sndq_.empty() && c.snd_una_ == c.sndq_base_ + 1;
+bool Tcp::after_ack(Connection& c) {
+  bool fin_acked = c.fin_acked();
   switch (c.st_) {
     case State::fin_wait_1:
       if (fin_acked) {
@@ -518,7 +507,7 @@ bool Tcp::after_ack(Connection& c, Segment& s) {
 // New data acknowledged (RFC 9293 §3.10.7.4 step 5; RFC 6298 §5; RFC 5681; RFC 6582 §3.2).
 void Tcp::process_ack(Connection& c, Segment& s, uint32_t acked) {
   uint32_t flight_before = flight(c);
-  SeqNum data_end = c.sndq_base_ + c.sndq_.bytes();
+  SeqNum data_end = c.send_end();
   if (s.ack > c.sndq_base_) {
     uint32_t n = static_cast<uint32_t>(wire::seq_min(s.ack, data_end) - c.sndq_base_);
     c.sndq_.consume(n);
@@ -528,7 +517,7 @@ void Tcp::process_ack(Connection& c, Segment& s, uint32_t acked) {
   c.snd_una_ = s.ack;
   if (c.snd_nxt_ < c.snd_una_) c.snd_nxt_ = c.snd_una_;
   if (c.high_rxt_ < c.snd_una_) c.high_rxt_ = c.snd_una_;
-  rtt_sample(c, s, acked);
+  rtt_sample(c, s);
   c.retries_ = 0;
   if (c.sack_ok_) c.sb_.update(c.snd_una_, c.snd_max_, s.v.options().sack_blocks());
   if (c.in_recovery_) {
@@ -546,8 +535,7 @@ void Tcp::process_ack(Connection& c, Segment& s, uint32_t acked) {
     }
   } else {
     c.dupacks_ = 0;
-    bool app_limited = flight_before < c.cc_.cwnd() / 2;
-    c.cc_.on_ack(acked, flight_before, c.rtt_.srtt_ns(), now_, app_limited);
+    c.cc_.on_ack(acked, flight_before, c.rtt_.srtt_ns(), now_);  // it skips growth when app-limited
   }
   // RFC 6298 §5.2/§5.3: stop the timer when all is acknowledged, else restart it.
   if (c.snd_una_ == c.snd_max_) {
@@ -599,7 +587,7 @@ void Tcp::process_dupack(Connection& c, Segment& s) {
 
 // Resend the first unacknowledged segment. Returns the sequence space it covered.
 uint32_t Tcp::retransmit_head(Connection& c) {
-  SeqNum data_end = c.sndq_base_ + c.sndq_.bytes();
+  SeqNum data_end = c.send_end();
   uint32_t len = c.snd_una_ < data_end
                      ? std::min<uint32_t>(effective_mss(c), static_cast<uint32_t>(data_end - c.snd_una_))
                      : 0;
@@ -634,8 +622,7 @@ void Tcp::update_window(Connection& c, Segment& s) {
   if (grew) schedule(c);
 }
 
-void Tcp::rtt_sample(Connection& c, const Segment& s, uint32_t acked) {
-  (void)acked;
+void Tcp::rtt_sample(Connection& c, const Segment& s) {
   uint64_t sample = 0;
   if (c.rtt_timing_ && s.ack > c.rtt_seq_) {
     // Karn's rule (RFC 6298 §3): rtt_timing_ is cleared whenever the timed data is resent.
@@ -665,8 +652,7 @@ bool Tcp::process_text(Connection& c, Segment& s) {
       // RFC 9293 §3.10.7.4 step 7: CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT ignore text;
       // a repeated FIN is acknowledged again.
       if (fin) {
-        c.ack_now_ = true;
-        schedule(c);
+        ack_soon(c);
       }
       return true;
   }
@@ -689,8 +675,7 @@ bool Tcp::process_text(Connection& c, Segment& s) {
     if (r == OooResult::queued) ++stats_.ooo_segs;
     if (r == OooResult::dropped) stats_.drop(TcpDrop::ooo_full);
     if (r == OooResult::duplicate) ++stats_.dup_segs;
-    c.ack_now_ = true;
-    schedule(c);
+    ack_soon(c);
     return true;
   }
   bool had_ooo = !c.ooo_.empty();
@@ -746,7 +731,7 @@ bool Tcp::process_fin(Connection& c) {
       set_state(c, State::close_wait);
       break;
     case State::fin_wait_1:
-      if (c.fin_queued_ && c.sndq_.empty() && c.snd_una_ == c.sndq_base_ + 1) {
+      if (c.fin_acked()) {
         send_ack(c);
         enter_time_wait(c);
         return false;
@@ -765,8 +750,7 @@ bool Tcp::process_fin(Connection& c) {
 }
 
 // Options from a SYN or SYN,ACK (RFC 9293 §3.7.1, RFC 7323 §1.3 and §3.2, RFC 2018 §2).
-void Tcp::negotiate(Connection& c, const wire::TcpOptions& o, const Segment& s) {
-  (void)s;
+void Tcp::negotiate(Connection& c, const wire::TcpOptions& o) {
   // RFC 9293 §3.7.1: 536 without the option; never below 64 (a hostile tiny MSS).
   c.peer_mss_ = std::max<uint16_t>(o.mss.value_or(536), 64);
   c.ws_ok_ = c.ws_ok_ && o.wscale.has_value();

@@ -10,7 +10,6 @@
  */
 #include <algorithm>
 
-#include "tern/base/checksum.hpp"
 #include "tern/tcp/tcp.hpp"
 #include "tern/tcp/tcp_internal.hpp"
 
@@ -41,7 +40,7 @@ uint32_t Tcp::recv_window(Connection& c) noexcept {
   uint32_t held = c.rcvq_.bytes() + c.ooo_.bytes();
   uint32_t space = buf > held ? buf - held : 0;
   space = std::min(space, 65535u << c.rcv_wscale_);
-  uint32_t cur = c.rcv_adv_ > c.rcv_nxt_ ? static_cast<uint32_t>(c.rcv_adv_ - c.rcv_nxt_) : 0;
+  uint32_t cur = c.advertised();
   // RFC 9293 §3.8.6.2.2: never move the right edge left (no shrinking).
   if (space <= cur) return cur;
   // RFC 1122 §4.2.3.3 receiver SWS avoidance: open only by min(buffer/2, MSS) or more.
@@ -61,7 +60,7 @@ uint16_t Tcp::window_field(Connection& c, bool syn) noexcept {
     SeqNum adv = c.rcv_nxt_ + (field << c.rcv_wscale_);
     if (adv > c.rcv_adv_) c.rcv_adv_ = adv;
   }
-  c.rcv_wnd_ = static_cast<uint32_t>(c.rcv_adv_ - c.rcv_nxt_);
+  c.rcv_wnd_ = c.advertised();
   return static_cast<uint16_t>(field);
 }
 
@@ -81,24 +80,33 @@ void Tcp::fill_options(Connection& c, uint8_t flags, wire::TcpOptions& o) noexce
   }
 }
 
-namespace {
-
-void finish_checksum(Packet& seg, uint8_t* h, uint32_t src, uint32_t dst, const PortCaps& caps, uint16_t hlen,
-                     uint16_t mtu) {
-  ChecksumAccumulator acc;
-  add_ipv4_pseudo_header(acc, src, dst, wire::ip_proto::tcp, static_cast<uint16_t>(seg.length()));
-  if (caps.tx_tcp_csum && seg.length() + wire::kIpv4MinHeaderLen <= mtu) {
-    store_be16(h + 16, acc.sum16());  // the NIC adds the rest
-    seg.set_tx_lengths(0, 0, static_cast<uint8_t>(hlen));
-    seg.add_tx_flags(RTE_MBUF_F_TX_TCP_CKSUM);
-    return;
+// Write @p th in a fresh header mbuf, chain @p data (may be empty), checksum and hand to IPv4 (DF set:
+// RFC 1191 path MTU discovery). Errors: Ipv4::output's, or no_memory (counted) without a header mbuf.
+Status Tcp::emit(const FourTuple& t, const wire::TcpHeader& th, Packet data, const l3::PathInfo& path,
+                 bool offload) {
+  Packet seg = Packet::alloc(pool_);
+  uint16_t hlen = static_cast<uint16_t>(th.length());
+  uint8_t* h = seg ? seg.append(hlen) : nullptr;
+  if (h == nullptr || (data && !seg.chain(std::move(data)))) {
+    stats_.drop(TcpDrop::no_memory);
+    return make_error(Errc::no_memory, "no mbuf for a TCP header");
   }
-  store_be16(h + 16, 0);
-  seg.for_each_segment([&](std::span<const uint8_t> s) { acc.add(s); });
-  store_be16(h + 16, acc.finish());
+  th.emit(std::span<uint8_t>(h, hlen));
+  if (seg.segments() > 1 && !path.iface->caps().multi_seg_tx) seg.linearize();  // counted
+  offload = offload && path.iface->caps().tx_tcp_csum && seg.length() + wire::kIpv4MinHeaderLen <= path.mtu;
+  l3::fill_l4_checksum(seg, 16, wire::Ipv4Addr{t.local_ip}, wire::Ipv4Addr{t.remote_ip}, wire::ip_proto::tcp,
+                       offload, static_cast<uint8_t>(hlen));
+  l3::OutputParams out;
+  out.src = wire::Ipv4Addr{t.local_ip};
+  out.dst = wire::Ipv4Addr{t.remote_ip};
+  out.proto = wire::ip_proto::tcp;
+  out.dont_fragment = true;
+  Status st = ip_.output(std::move(seg), out, path, now_);
+  if (!st) return st;
+  ++stats_.out_segs;
+  if (th.flags & fl::rst) ++stats_.out_rsts;
+  return {};
 }
-
-}  // namespace
 
 bool Tcp::send_segment(Connection& c, SeqNum seq, uint32_t len, uint8_t flags, uint32_t* sent) {
   if (sent != nullptr) *sent = 0;
@@ -110,12 +118,15 @@ bool Tcp::send_segment(Connection& c, SeqNum seq, uint32_t len, uint8_t flags, u
   uint32_t room = c.mss_ > th.options.length() ? c.mss_ - static_cast<uint32_t>(th.options.length()) : 1;
   if (len > room) {
     len = room;
-    if (flags & fl::fin) flags &= static_cast<uint8_t>(~fl::fin);  // the FIN goes with the last byte
+    flags &= static_cast<uint8_t>(~fl::fin);  // the FIN goes with the last byte
   }
-  Packet seg = Packet::alloc(pool_);
-  if (!seg) {
-    stats_.drop(TcpDrop::no_memory);
-    return false;
+  Packet data;
+  if (len > 0) {
+    data = c.sndq_.slice(static_cast<uint32_t>(seq - c.sndq_base_), len, pool_);
+    if (!data) {
+      stats_.drop(TcpDrop::no_memory);
+      return false;
+    }
   }
   th.src_port = c.t_.local_port;
   th.dst_port = c.t_.remote_port;
@@ -123,29 +134,7 @@ bool Tcp::send_segment(Connection& c, SeqNum seq, uint32_t len, uint8_t flags, u
   th.flags = flags;
   th.ack = (flags & fl::ack) ? c.rcv_nxt_ : SeqNum{};
   th.window = window_field(c, (flags & fl::syn) != 0);
-  uint16_t hlen = static_cast<uint16_t>(th.length());
-  uint8_t* h = seg.append(hlen);
-  if (h == nullptr) {
-    stats_.drop(TcpDrop::no_memory);
-    return false;
-  }
-  th.emit(std::span<uint8_t>(h, hlen));
-  if (len > 0) {
-    Packet data = c.sndq_.slice(static_cast<uint32_t>(seq - c.sndq_base_), len, pool_);
-    if (!data || !seg.chain(std::move(data))) {
-      stats_.drop(TcpDrop::no_memory);
-      return false;
-    }
-    if (!path->iface->caps().multi_seg_tx) seg.linearize();
-  }
-  finish_checksum(seg, h, c.t_.local_ip, c.t_.remote_ip, path->iface->caps(), hlen, path->mtu);
-  l3::OutputParams out;
-  out.src = wire::Ipv4Addr{c.t_.local_ip};
-  out.dst = dst;
-  out.proto = wire::ip_proto::tcp;
-  out.dont_fragment = true;  // RFC 1191 path MTU discovery
-  Status st = ip_.output(std::move(seg), out, *path, now_);
-  if (!st) {
+  if (Status st = emit(c.t_, th, std::move(data), *path, true); !st) {
     if (st.error().code == Errc::would_block) {
       // Too big for the path (a smaller PMTU was learned): shrink and let the caller retry.
       c.mss_ = std::min(c.mss_, path_mss(dst));
@@ -159,8 +148,6 @@ bool Tcp::send_segment(Connection& c, SeqNum seq, uint32_t len, uint8_t flags, u
 }
 
 void Tcp::note_sent(Connection& c, SeqNum seq, uint32_t len, uint8_t flags) {
-  ++stats_.out_segs;
-  if (flags & fl::rst) ++stats_.out_rsts;
   uint32_t span = len + ((flags & fl::syn) ? 1 : 0) + ((flags & fl::fin) ? 1 : 0);
   if (span > 0 && seq < c.snd_max_) {
     ++stats_.retrans_segs;
@@ -184,7 +171,6 @@ void Tcp::note_sent(Connection& c, SeqNum seq, uint32_t len, uint8_t flags) {
     c.delack_segs_ = 0;
     wheel_.cancel(c.dack_timer_);
   }
-  c.last_tx_ns_ = now_;
 }
 
 void Tcp::send_syn(Connection& c) {
@@ -203,16 +189,11 @@ void Tcp::send_rst(Connection& c) {
   send_segment(c, c.snd_max_, 0, fl::rst | fl::ack);
 }
 
+// A segment outside any TCB (resets, SYN cookie SYN,ACKs, TIME_WAIT ACKs): checksum in software.
 bool Tcp::send_raw(const FourTuple& t, SeqNum seq, SeqNum ack, uint8_t flags, uint16_t window,
                    const wire::TcpOptions& opts) {
-  wire::Ipv4Addr dst{t.remote_ip};
-  auto path = ip_.path(dst);
+  auto path = ip_.path(wire::Ipv4Addr{t.remote_ip});
   if (!path) return false;
-  Packet seg = Packet::alloc(pool_);
-  if (!seg) {
-    stats_.drop(TcpDrop::no_memory);
-    return false;
-  }
   wire::TcpHeader th;
   th.src_port = t.local_port;
   th.dst_port = t.remote_port;
@@ -221,21 +202,7 @@ bool Tcp::send_raw(const FourTuple& t, SeqNum seq, SeqNum ack, uint8_t flags, ui
   th.flags = flags;
   th.window = window;
   th.options = opts;
-  uint16_t hlen = static_cast<uint16_t>(th.length());
-  uint8_t* h = seg.append(hlen);
-  if (h == nullptr) return false;
-  th.emit(std::span<uint8_t>(h, hlen));
-  PortCaps sw{};  // tiny: checksum in software
-  finish_checksum(seg, h, t.local_ip, t.remote_ip, sw, hlen, path->mtu);
-  l3::OutputParams out;
-  out.src = wire::Ipv4Addr{t.local_ip};
-  out.dst = dst;
-  out.proto = wire::ip_proto::tcp;
-  out.dont_fragment = true;
-  if (!ip_.output(std::move(seg), out, *path, now_)) return false;
-  ++stats_.out_segs;
-  if (flags & fl::rst) ++stats_.out_rsts;
-  return true;
+  return emit(t, th, Packet{}, *path, false).ok();
 }
 
 // RFC 9293 §3.10.7.1: the reset that answers a segment without a connection.
@@ -282,39 +249,30 @@ bool Tcp::may_send(const Connection& c, uint32_t len, uint32_t unsent) const noe
 }
 
 void Tcp::output(Connection& c) {
-  switch (c.st_) {
-    case State::established:
-    case State::close_wait:
-    case State::fin_wait_1:
-    case State::closing:
-    case State::last_ack:
-      break;
-    case State::fin_wait_2:
-    case State::syn_received:
-      if (c.ack_now_) send_ack(c);
-      return;
-    default:
-      return;
+  if (!sends_data(c.st_)) {
+    // FIN_WAIT_2 and SYN_RECEIVED still acknowledge; the rest have nothing to send.
+    if (c.ack_now_ && (c.st_ == State::fin_wait_2 || c.st_ == State::syn_received)) send_ack(c);
+    return;
   }
   bool sent = false;
   if (c.in_recovery_ && c.sack_ok_) sent = output_recovery(c);
   uint32_t mss = effective_mss(c);
   for (;;) {
-    SeqNum data_end = c.sndq_base_ + c.sndq_.bytes();
+    SeqNum data_end = c.send_end();
     uint32_t unsent = c.snd_nxt_ < data_end ? static_cast<uint32_t>(data_end - c.snd_nxt_) : 0;
-    uint32_t wnd = std::min(c.snd_wnd_, c.cc_.cwnd());
-    uint32_t in_flight = c.snd_nxt_ > c.snd_una_ ? static_cast<uint32_t>(c.snd_nxt_ - c.snd_una_) : 0;
+    uint32_t usable;
     if (c.in_recovery_ && c.sack_ok_) {
-      in_flight = c.sb_.pipe(c.snd_una_, c.snd_max_, c.high_rxt_, mss);
-      wnd = std::min(c.snd_wnd_ > flight(c) ? c.snd_wnd_ : 0, c.cc_.cwnd());
-    }
-    uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
-    if (c.in_recovery_ && c.sack_ok_) {
-      // New data must also fit in the peer's window measured from SND.UNA.
+      // RFC 6675 §5 (C) rule 2: new data while cwnd - pipe allows, and within the peer's
+      // window measured from SND.UNA.
+      uint32_t pipe = c.sb_.pipe(c.snd_una_, c.snd_max_, c.high_rxt_, mss);
       uint32_t edge = c.snd_una_ + c.snd_wnd_ > c.snd_nxt_
                           ? static_cast<uint32_t>(c.snd_una_ + c.snd_wnd_ - c.snd_nxt_)
                           : 0;
-      usable = std::min(usable, edge);
+      usable = std::min(c.cc_.cwnd() > pipe ? c.cc_.cwnd() - pipe : 0, edge);
+    } else {
+      uint32_t wnd = std::min(c.snd_wnd_, c.cc_.cwnd());
+      uint32_t in_flight = c.snd_nxt_ > c.snd_una_ ? static_cast<uint32_t>(c.snd_nxt_ - c.snd_una_) : 0;
+      usable = wnd > in_flight ? wnd - in_flight : 0;
     }
     uint32_t len = std::min({unsent, usable, mss});
     if (len > 0 && may_send(c, len, unsent)) {
@@ -340,8 +298,7 @@ void Tcp::output(Connection& c) {
   // RFC 6298 §5.1: the retransmission timer runs while data is outstanding.
   if (c.snd_max_ != c.snd_una_ && !c.rtx_timer_.armed()) arm_rtx(c);
   // RFC 9293 §3.8.6.1: data waits on a zero (or too small) window with nothing in flight: probe.
-  SeqNum data_end = c.sndq_base_ + c.sndq_.bytes();
-  if (c.snd_nxt_ < data_end && c.snd_max_ == c.snd_una_ && !c.rtx_timer_.armed()) arm_persist(c);
+  if (c.snd_nxt_ < c.send_end() && c.snd_max_ == c.snd_una_ && !c.rtx_timer_.armed()) arm_persist(c);
 }
 
 // RFC 6675 §5 step (C): while cwnd - pipe >= 1 SMSS, send NextSeg().
@@ -351,7 +308,7 @@ bool Tcp::output_recovery(Connection& c) {
   for (int guard = 0; guard < 64; ++guard) {
     uint32_t pipe = c.sb_.pipe(c.snd_una_, c.snd_max_, c.high_rxt_, mss);
     if (c.cc_.cwnd() < pipe + mss) break;
-    SeqNum data_end = c.sndq_base_ + c.sndq_.bytes();
+    SeqNum data_end = c.send_end();
     bool new_data = c.snd_max_ < data_end && c.snd_nxt_ == c.snd_max_;
     auto seg = c.sb_.next_seg(c.snd_una_, c.high_rxt_, mss, !new_data);
     if (!seg) break;  // rule 2 (new data) is the caller's loop
@@ -373,13 +330,12 @@ bool Tcp::output_recovery(Connection& c) {
 void Tcp::maybe_window_update(Connection& c) {
   // RFC 1122 §4.2.3.3: tell the peer when the window opens by min(buffer/2, MSS) or more.
   if (c.st_ != State::established && c.st_ != State::fin_wait_1 && c.st_ != State::fin_wait_2) return;
-  uint32_t cur = c.rcv_adv_ > c.rcv_nxt_ ? static_cast<uint32_t>(c.rcv_adv_ - c.rcv_nxt_) : 0;
+  uint32_t cur = c.advertised();
   uint32_t w = recv_window(c);
   uint32_t step = std::min<uint32_t>(c.opt_.recv_buffer / 2, 2 * effective_mss(c));
   if (w >= cur + step || (cur == 0 && w > 0)) {
     ++stats_.window_updates;
-    c.ack_now_ = true;
-    schedule(c);
+    ack_soon(c);
   }
 }
 

@@ -26,7 +26,8 @@ void SegQueue::append(Packet p) noexcept {
   if (!p) return;
   if (p.length() == 0) return;  // Packet frees it
   rte_mbuf* m = p.mbuf();
-  if (tail_ != nullptr && m->pkt_len <= kCoalesceMax && writable_tail(tail_) && tailroom(tail_) >= m->pkt_len) {
+  if (tail_ != nullptr && m->pkt_len <= kCoalesceMax && writable_tail(tail_) &&
+      tailroom(tail_) >= m->pkt_len) {
     uint8_t* dst = rte_pktmbuf_mtod_offset(tail_, uint8_t*, tail_->data_len);
     p.for_each_segment([&](std::span<const uint8_t> s) {
       std::memcpy(dst, s.data(), s.size());

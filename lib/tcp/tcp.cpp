@@ -162,12 +162,8 @@ void Tcp::abort_all() {
       if (c->st_ != State::syn_sent) send_rst(*c);
       unlink(c.get());
     }
-    c->ooo_.clear(ooo_pool_);
-    c->sndq_.clear();
+    quiesce(*c);
     c->rcvq_.clear();
-    wheel_.cancel(c->rtx_timer_);
-    wheel_.cancel(c->dack_timer_);
-    wheel_.cancel(c->ka_timer_);
     c->st_ = State::closed;
   }
   pending_.clear();
@@ -213,12 +209,6 @@ void Tcp::unlink(Connection* c) {
   }
 }
 
-uint32_t Tcp::established() const noexcept {
-  uint32_t n = 0;
-  for (const auto& c : all_) n += (c->st_ == State::established || c->st_ == State::close_wait);
-  return n;
-}
-
 uint32_t Tcp::ts_now() const noexcept {
   // RFC 7323 §5.4: a 1 ms timestamp clock.
   return static_cast<uint32_t>(now_ / kNsPerMs);
@@ -241,28 +231,20 @@ Connection* Tcp::alloc_conn() {
 void Tcp::init_tcb(Connection& c, const SocketOptions& opt, uint64_t now) {
   c.opt_ = opt;
   c.rtt_.set_params(p_.rtt);
-  c.last_rx_ns_ = c.last_tx_ns_ = now;
+  c.last_rx_ns_ = now;
 }
 
-void Tcp::destroy(Connection* c) {
-  // Free the TCB for reuse: queues, timers, table and list membership.
-  unlink(c);
-  remove_from_listener(*c);
-  c->ooo_.clear(ooo_pool_);
-  if (c->in_pending_) std::erase(pending_, c);
-  if (c->in_ready_) std::erase(ready_, c);
-  if (in_dispatch_) {
-    // The dispatch loop may still look at it: reset after the loop.
-    c->st_ = State::closed;
-    c->app_owned_ = false;
-    c->cb_ = nullptr;
-    c->in_pending_ = c->in_ready_ = false;
-    wheel_.cancel(c->rtx_timer_);
-    wheel_.cancel(c->dack_timer_);
-    wheel_.cancel(c->ka_timer_);
-    closing_.push_back(c);
-    return;
-  }
+// Stop a TCB's timers and drop what it holds for sending or reassembly.
+void Tcp::quiesce(Connection& c) {
+  wheel_.cancel(c.rtx_timer_);
+  wheel_.cancel(c.dack_timer_);
+  wheel_.cancel(c.ka_timer_);
+  c.sndq_.clear();
+  c.ooo_.clear(ooo_pool_);
+}
+
+// Reset a TCB to its constructed state and put it on the free list.
+void Tcp::recycle(Connection* c) {
   std::destroy_at(c);
   new (c) Connection(*this);
   c->qnext_ = free_;
@@ -270,19 +252,32 @@ void Tcp::destroy(Connection* c) {
   --live_;
 }
 
-void Tcp::release(Connection* c) {
-  // The connection reached CLOSED: free it unless the application still holds it.
-  if (c->st_ != State::closed) set_state(*c, State::closed);
+void Tcp::destroy(Connection* c) {
+  // Free the TCB for reuse: queues, timers, table and list membership.
   unlink(c);
-  wheel_.cancel(c->rtx_timer_);
-  wheel_.cancel(c->dack_timer_);
-  wheel_.cancel(c->ka_timer_);
-  c->sndq_.clear();
-  c->ooo_.clear(ooo_pool_);
-  if (!c->app_owned_ || (!c->accepted_ && c->parent_ != nullptr)) {
+  remove_from_listener(*c);
+  quiesce(*c);
+  if (c->in_pending_) std::erase(pending_, c);
+  if (c->in_ready_) std::erase(ready_, c);
+  if (in_dispatch_) {
+    // The dispatch loop may still look at it: recycle after the loop.
+    c->st_ = State::closed;
     c->app_owned_ = false;
-    destroy(c);
+    c->cb_ = nullptr;
+    c->in_pending_ = c->in_ready_ = false;
+    closing_.push_back(c);
+    return;
   }
+  recycle(c);
+}
+
+void Tcp::release(Connection* c) {
+  // The connection reached CLOSED: free it unless the application still holds it
+  // (an unaccepted child never is: app_owned_ is set by accept()).
+  set_state(*c, State::closed);
+  unlink(c);
+  quiesce(*c);
+  if (!c->app_owned_) destroy(c);
 }
 
 void Tcp::set_state(Connection& c, State s) { c.st_ = s; }
@@ -351,13 +346,7 @@ void Tcp::dispatch_events() {
   }
   dispatching_.clear();
   in_dispatch_ = false;
-  for (Connection* c : closing_) {
-    std::destroy_at(c);
-    new (c) Connection(*this);
-    c->qnext_ = free_;
-    free_ = c;
-    --live_;
-  }
+  for (Connection* c : closing_) recycle(c);
   closing_.clear();
 }
 

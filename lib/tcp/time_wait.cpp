@@ -30,15 +30,28 @@ Tcp::TimeWait* Tcp::tw_find(const FourTuple& t) const noexcept {
   return nullptr;
 }
 
-void Tcp::tw_remove(TimeWait* w) {
-  TimeWait** pp = &tw_buckets_[hash(w->t) & bucket_mask_];
-  while (*pp != nullptr && *pp != w) pp = &(*pp)->hnext;
-  if (*pp == w) *pp = w->hnext;
+// The expiry FIFO: entries ordered by expiry, oldest first (every entry lives 2 x MSL).
+void Tcp::tw_unlink_fifo(TimeWait* w) {
   if (w->older != nullptr) w->older->newer = w->newer;
   if (w->newer != nullptr) w->newer->older = w->older;
   if (tw_oldest_ == w) tw_oldest_ = w->newer;
   if (tw_newest_ == w) tw_newest_ = w->older;
   w->older = w->newer = nullptr;
+}
+
+void Tcp::tw_link_newest(TimeWait* w) {
+  w->older = tw_newest_;
+  w->newer = nullptr;
+  if (tw_newest_ != nullptr) tw_newest_->newer = w;
+  tw_newest_ = w;
+  if (tw_oldest_ == nullptr) tw_oldest_ = w;
+}
+
+void Tcp::tw_remove(TimeWait* w) {
+  TimeWait** pp = &tw_buckets_[hash(w->t) & bucket_mask_];
+  while (*pp != nullptr && *pp != w) pp = &(*pp)->hnext;
+  if (*pp == w) *pp = w->hnext;
+  tw_unlink_fifo(w);
   w->hnext = tw_free_;
   tw_free_ = w;
   --tw_count_;
@@ -65,24 +78,18 @@ void Tcp::enter_time_wait(Connection& c) {
   w->ts_recent = c.ts_recent_;
   w->ts_recent_ns = c.ts_recent_ns_;
   w->ts_offset = c.ts_offset_;
+  w->window = static_cast<uint16_t>(std::min<uint32_t>(c.advertised() >> c.rcv_wscale_, 65535));
   w->expiry_ns = now_ + 2 * p_.msl_ns;  // RFC 9293 §3.4.2: 2 x MSL
   TimeWait*& b = tw_buckets_[hash(w->t) & bucket_mask_];
   w->hnext = b;
   b = w;
-  w->older = tw_newest_;
-  if (tw_newest_ != nullptr) tw_newest_->newer = w;
-  tw_newest_ = w;
-  if (tw_oldest_ == nullptr) tw_oldest_ = w;
+  tw_link_newest(w);
   ++tw_count_;
   ++stats_.time_wait_entered;
   if (!tw_timer_.armed()) wheel_.arm(tw_timer_, tw_oldest_->expiry_ns);
   // The TCB is no longer needed.
   unlink(&c);
-  wheel_.cancel(c.rtx_timer_);
-  wheel_.cancel(c.dack_timer_);
-  wheel_.cancel(c.ka_timer_);
-  c.sndq_.clear();
-  c.ooo_.clear(ooo_pool_);
+  quiesce(c);
   set_state(c, State::time_wait);
   if (!c.app_owned_) destroy(&c);
 }
@@ -109,20 +116,14 @@ bool Tcp::tw_input(TimeWait& w, Segment& s) {
   if (w.ts_ok) o.timestamps = wire::TcpTimestamps{ts_now() + w.ts_offset, w.ts_recent};
   if (s.has(fl::fin) && s.seq + s.seg_len() == w.rcv_nxt) {
     // RFC 9293 §3.10.7.4 step 8: a retransmitted FIN is acknowledged and restarts the 2 MSL timeout.
-    send_raw(w.t, w.snd_nxt, w.rcv_nxt, fl::ack, 0, o);
+    send_raw(w.t, w.snd_nxt, w.rcv_nxt, fl::ack, w.window, o);
     w.expiry_ns = now_ + 2 * p_.msl_ns;
-    if (tw_newest_ != &w) {
-      if (w.older != nullptr) w.older->newer = w.newer;
-      if (w.newer != nullptr) w.newer->older = w.older;
-      if (tw_oldest_ == &w) tw_oldest_ = w.newer;
-      w.older = tw_newest_;
-      w.newer = nullptr;
-      tw_newest_->newer = &w;
-      tw_newest_ = &w;
-    }
+    tw_unlink_fifo(&w);
+    tw_link_newest(&w);
     return true;
   }
-  if (s.seg_len() > 0) send_raw(w.t, w.snd_nxt, w.rcv_nxt, fl::ack, 0, o);  // RFC 9293: not acceptable: ACK
+  if (s.seg_len() > 0)
+    send_raw(w.t, w.snd_nxt, w.rcv_nxt, fl::ack, w.window, o);  // RFC 9293: not acceptable: ACK
   return true;
 }
 

@@ -110,10 +110,8 @@ void Tcp::rtx_timeout(Connection& c) {
 // RFC 9293 §3.8.6.1: probe a zero window with one byte; RFC 1122 §4.2.3.4: the SWS override timer.
 void Tcp::persist_timeout(Connection& c) {
   c.persist_ = false;
-  SeqNum data_end = c.sndq_base_ + c.sndq_.bytes();
-  bool can_send = c.st_ == State::established || c.st_ == State::close_wait || c.st_ == State::fin_wait_1 ||
-                  c.st_ == State::closing || c.st_ == State::last_ack;
-  if (!can_send || c.snd_nxt_ >= data_end) return;
+  SeqNum data_end = c.send_end();
+  if (!sends_data(c.st_) || c.snd_nxt_ >= data_end) return;
   if (++c.retries_ > p_.max_retries) {
     fail(c, Errc::timed_out, "connection timed out: zero-window probes unanswered");
     return;
@@ -142,13 +140,16 @@ void Tcp::dack_timeout(Connection& c) {
   send_ack(c);
 }
 
-void Tcp::arm_keepalive(Connection& c) {
-  uint64_t d = UINT64_MAX;
+// RFC 1122 §4.2.3.6: after idle_ns of silence, probe every interval_ns, give up after count.
+// When the next probe (or the verdict) is due; UINT64_MAX when keepalive does not apply.
+uint64_t Tcp::keepalive_due(const Connection& c) const noexcept {
   const KeepaliveOptions& k = c.opt_.keepalive;
-  if (k.enabled && (c.st_ == State::established || c.st_ == State::close_wait)) {
-    // RFC 1122 §4.2.3.6: after idle_ns of silence, probe every interval_ns, give up after count.
-    d = c.last_rx_ns_ + k.idle_ns + uint64_t{c.ka_probes_} * k.interval_ns;
-  }
+  if (!k.enabled || (c.st_ != State::established && c.st_ != State::close_wait)) return UINT64_MAX;
+  return c.last_rx_ns_ + k.idle_ns + uint64_t{c.ka_probes_} * k.interval_ns;
+}
+
+void Tcp::arm_keepalive(Connection& c) {
+  uint64_t d = keepalive_due(c);
   if (c.st_ == State::fin_wait_2 && !c.app_owned_) d = std::min(d, c.last_rx_ns_ + p_.fin_wait_2_ns);
   if (c.close_deadline_ns_ != 0) d = std::min(d, c.close_deadline_ns_);
   if (d == UINT64_MAX) {
@@ -169,20 +170,16 @@ void Tcp::keepalive_timeout(Connection& c) {
     release(&c);
     return;
   }
-  const KeepaliveOptions& k = c.opt_.keepalive;
-  if (k.enabled && (c.st_ == State::established || c.st_ == State::close_wait)) {
-    uint64_t due = c.last_rx_ns_ + k.idle_ns + uint64_t{c.ka_probes_} * k.interval_ns;
-    if (now_ >= due) {
-      if (c.ka_probes_ >= k.count) {
-        ++stats_.keepalive_drops;
-        fail(c, Errc::timed_out, "keepalive: the peer stopped answering");
-        return;
-      }
-      // RFC 1122 §4.2.3.6: a segment with SEG.SEQ = SND.NXT-1 and no data draws an ACK.
-      send_segment(c, c.snd_una_ - 1, 0, fl::ack);
-      ++c.ka_probes_;
-      ++stats_.keepalive_probes;
+  if (now_ >= keepalive_due(c)) {
+    if (c.ka_probes_ >= c.opt_.keepalive.count) {
+      ++stats_.keepalive_drops;
+      fail(c, Errc::timed_out, "keepalive: the peer stopped answering");
+      return;
     }
+    // RFC 1122 §4.2.3.6: a segment with SEG.SEQ = SND.NXT-1 and no data draws an ACK.
+    send_segment(c, c.snd_una_ - 1, 0, fl::ack);
+    ++c.ka_probes_;
+    ++stats_.keepalive_probes;
   }
   arm_keepalive(c);
 }

@@ -7,7 +7,6 @@
 #include <algorithm>
 
 #include "tern/base/byteorder.hpp"
-#include "tern/base/checksum.hpp"
 #include "tern/wire/ipv4.hpp"
 #include "tern/wire/udp.hpp"
 
@@ -134,14 +133,6 @@ void Udp::dispatch_events() {
   closed_.clear();
 }
 
-bool Udp::checksum_ok(const Packet& dgram, const l3::Ipv4Meta& meta) const noexcept {
-  ChecksumAccumulator acc;
-  add_ipv4_pseudo_header(acc, meta.src.v, meta.dst.v, wire::ip_proto::udp,
-                         static_cast<uint16_t>(dgram.length()));
-  dgram.for_each_segment([&](std::span<const uint8_t> s) { acc.add(s); });
-  return acc.sum16() == 0xffff;
-}
-
 l3::L4Verdict Udp::input(Packet& dgram, const l3::Ipv4Meta& meta, uint64_t now) {
   now_ = now;
   uint8_t scratch[wire::kUdpHeaderLen];
@@ -160,7 +151,7 @@ l3::L4Verdict Udp::input(Packet& dgram, const l3::Ipv4Meta& meta, uint64_t now) 
   }
   dgram.truncate(len);
   // RFC 768: an all-zero checksum means the sender computed none.
-  if (csum != 0 && !meta.l4_csum_good && !checksum_ok(dgram, meta)) {
+  if (csum != 0 && !meta.l4_csum_good && !l3::l4_checksum_ok(dgram, meta)) {
     stats_.drop(UdpDrop::bad_checksum);
     return l3::L4Verdict::consumed;
   }
@@ -228,20 +219,10 @@ Status Udp::output(uint16_t src_port, const Endpoint& to, Packet payload, wire::
   store_be16(h, src_port);
   store_be16(h + 2, to.port);
   store_be16(h + 4, static_cast<uint16_t>(len));
-  ChecksumAccumulator acc;
-  add_ipv4_pseudo_header(acc, src.v, to.addr.v, wire::ip_proto::udp, static_cast<uint16_t>(len));
   const PortCaps& caps = path->iface->caps();
-  if (caps.tx_udp_csum && len + wire::kIpv4MinHeaderLen <= path->mtu) {
-    // Offload: the field holds the pseudo-header sum, the NIC adds the rest.
-    store_be16(h + 6, acc.sum16());
-    payload.set_tx_lengths(0, 0, static_cast<uint8_t>(wire::kUdpHeaderLen));
-    payload.add_tx_flags(RTE_MBUF_F_TX_UDP_CKSUM);
-  } else {
-    store_be16(h + 6, 0);
-    payload.for_each_segment([&](std::span<const uint8_t> s) { acc.add(s); });
-    uint16_t c = acc.finish();
-    store_be16(h + 6, c == 0 ? 0xffff : c);  // RFC 768: transmit a computed 0 as all ones
-  }
+  l3::fill_l4_checksum(payload, 6, src, to.addr, wire::ip_proto::udp,
+                       caps.tx_udp_csum && len + wire::kIpv4MinHeaderLen <= path->mtu,
+                       static_cast<uint8_t>(wire::kUdpHeaderLen));
   l3::OutputParams out;
   out.src = src;
   out.dst = to.addr;

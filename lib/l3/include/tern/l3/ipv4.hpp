@@ -92,6 +92,23 @@ struct Ipv4Params {
   bool forwarding = false;  ///< act as a router (RFC 1812) for datagrams not addressed to us
 };
 
+/**
+ * Check the transport checksum of @p l4 (data at the UDP or TCP header, the
+ * whole segment) over the IPv4 pseudo-header of @p meta (RFC 768, RFC 9293
+ * §3.1). @return true when it sums to 0xffff.
+ */
+bool l4_checksum_ok(const Packet& l4, const Ipv4Meta& meta) noexcept;
+
+/**
+ * Fill the UDP or TCP checksum of @p l4 (data at the transport header, whose
+ * checksum field is at @p field_off) for @p src -> @p dst. With @p offload
+ * the field gets the pseudo-header sum and the mbuf asks the NIC for the rest
+ * (l4_len = @p l4_header_len); otherwise the sum is computed in software
+ * (a computed UDP 0 is sent as 0xffff, RFC 768).
+ */
+void fill_l4_checksum(Packet& l4, uint16_t field_off, wire::Ipv4Addr src, wire::Ipv4Addr dst, uint8_t proto,
+                      bool offload, uint8_t l4_header_len) noexcept;
+
 class Icmp;
 
 class Ipv4 {

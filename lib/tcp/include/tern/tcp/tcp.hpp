@@ -260,7 +260,14 @@ class Connection {
   friend class Tcp;
   friend class Listener;
   explicit Connection(Tcp& tcp);
-  void reset_state() noexcept;
+  /** The sequence number after the last queued byte (where a FIN goes). */
+  wire::SeqNum send_end() const noexcept { return sndq_base_ + sndq_.bytes(); }
+  /** Our FIN was sent and acknowledged. */
+  bool fin_acked() const noexcept { return fin_queued_ && sndq_.empty() && snd_una_ == sndq_base_ + 1; }
+  /** The window we last advertised, from RCV.NXT (RCV.WND). */
+  uint32_t advertised() const noexcept {
+    return rcv_adv_ > rcv_nxt_ ? static_cast<uint32_t>(rcv_adv_ - rcv_nxt_) : 0;
+  }
 
   Tcp& tcp_;
   FourTuple t_;
@@ -297,7 +304,7 @@ class Connection {
   uint32_t persist_backoff_ = 0;  // zero-window probe backoff (kept while probes are answered)
   uint32_t ka_probes_ = 0;
   wire::SeqNum rtt_seq_;
-  uint64_t rtt_start_ns_ = 0, last_rx_ns_ = 0, last_tx_ns_ = 0, close_deadline_ns_ = 0;
+  uint64_t rtt_start_ns_ = 0, last_rx_ns_ = 0, close_deadline_ns_ = 0;
   uint32_t events_ = 0;
   std::optional<Error> err_;
   // Counters for info().
@@ -397,8 +404,6 @@ class Tcp final : public l3::L4Handler {
   const TcpParams& params() const noexcept { return p_; }
   /** Live TCBs (any state but TIME_WAIT entries), including ones the application still holds. */
   uint32_t connections() const noexcept { return live_; }
-  /** TCBs in ESTABLISHED or CLOSE_WAIT. */
-  uint32_t established() const noexcept;
   uint32_t time_wait() const noexcept { return tw_count_; }
   /** Bytes of memory per TCB (the object itself, without queued data). */
   static size_t connection_size() noexcept { return sizeof(Connection); }
@@ -413,6 +418,7 @@ class Tcp final : public l3::L4Handler {
     FourTuple t;
     wire::SeqNum snd_nxt, rcv_nxt;
     uint32_t ts_recent = 0, ts_offset = 0;
+    uint16_t window = 0;  // the window field of our last segment, repeated in TIME_WAIT ACKs
     uint64_t ts_recent_ns = 0;
     uint64_t expiry_ns = 0;
     bool ts_ok = false;
@@ -428,6 +434,13 @@ class Tcp final : public l3::L4Handler {
   void unlink(Connection* c);
   void release(Connection* c);
   void destroy(Connection* c);
+  void recycle(Connection* c);
+  void quiesce(Connection& c);
+  void ack_soon(Connection& c) {
+    c.ack_now_ = true;
+    schedule(c);
+  }
+  Connection* new_child(Listener& l, const Segment& s);
   void set_state(Connection& c, State s);
   void fail(Connection& c, Errc code, std::string_view reason);
   void notify(Connection& c, uint32_t events);
@@ -443,6 +456,8 @@ class Tcp final : public l3::L4Handler {
   void enter_time_wait(Connection& c);
   TimeWait* tw_find(const FourTuple& t) const noexcept;
   void tw_remove(TimeWait* w);
+  void tw_link_newest(TimeWait* w);
+  void tw_unlink_fifo(TimeWait* w);
   bool tw_input(TimeWait& w, Segment& s);
   void tw_expire(uint64_t now);
 
@@ -459,7 +474,7 @@ class Tcp final : public l3::L4Handler {
   bool check_rst(Connection& c, Segment& s);
   bool check_syn(Connection& c, Segment& s);
   bool check_ack(Connection& c, Segment& s);
-  bool after_ack(Connection& c, Segment& s);
+  bool after_ack(Connection& c);
   void process_ack(Connection& c, Segment& s, uint32_t acked);
   void process_dupack(Connection& c, Segment& s);
   uint32_t retransmit_head(Connection& c);
@@ -467,12 +482,12 @@ class Tcp final : public l3::L4Handler {
   bool process_text(Connection& c, Segment& s);
   bool process_fin(Connection& c);
   bool queue_in_order(Connection& c, Packet data, bool fin);
-  void negotiate(Connection& c, const wire::TcpOptions& o, const Segment& s);
+  void negotiate(Connection& c, const wire::TcpOptions& o);
   void offer_options(Connection& c);
   uint8_t our_wscale(const SocketOptions& o) const noexcept;
   void take_timestamp(Connection& c, const Segment& s);
   void challenge_ack(Connection& c);
-  void rtt_sample(Connection& c, const Segment& s, uint32_t acked);
+  void rtt_sample(Connection& c, const Segment& s);
   Listener* listener_for(uint16_t port) const noexcept { return listeners_[port].get(); }
   void accept_ready(Listener& l, Connection& c);
   void remove_from_listener(Connection& c);
@@ -486,6 +501,8 @@ class Tcp final : public l3::L4Handler {
   void send_reply_rst(const Segment& s);
   bool send_raw(const FourTuple& t, wire::SeqNum seq, wire::SeqNum ack, uint8_t flags, uint16_t window,
                 const wire::TcpOptions& opts);
+  Status emit(const FourTuple& t, const wire::TcpHeader& th, Packet data, const l3::PathInfo& path,
+              bool offload);
   void note_sent(Connection& c, wire::SeqNum seq, uint32_t len, uint8_t flags);
   void output(Connection& c);
   bool output_recovery(Connection& c);
@@ -509,6 +526,7 @@ class Tcp final : public l3::L4Handler {
   void arm_persist(Connection& c);
   void arm_keepalive(Connection& c);
   void keepalive_timeout(Connection& c);
+  uint64_t keepalive_due(const Connection& c) const noexcept;
   void dack_timeout(Connection& c);
 
   TcpParams p_;

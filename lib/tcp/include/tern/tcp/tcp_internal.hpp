@@ -9,18 +9,24 @@
 
 namespace tern::tcp {
 
+/** States in which a connection may send data or a FIN (RFC 9293 §3.10.2: SEND is refused elsewhere). */
+constexpr bool sends_data(State s) noexcept {
+  return s == State::established || s == State::close_wait || s == State::fin_wait_1 || s == State::closing ||
+         s == State::last_ack;
+}
+
 /** One received segment being processed; filled by Tcp::parse(). */
 struct Tcp::Segment {
-  Packet pkt;                        ///< the whole segment, data at the TCP header
-  wire::TcpView v;                   ///< parsed header and options (over pkt's first mbuf)
+  Packet pkt;       ///< the whole segment, data at the TCP header
+  wire::TcpView v;  ///< parsed header and options (over pkt's first mbuf)
   const l3::Ipv4Meta* meta = nullptr;
-  FourTuple t;                       ///< from our side: local = destination
-  wire::SeqNum seq, ack;             ///< seq moves forward as the front is trimmed
-  uint32_t len = 0;                  ///< payload bytes still in play
-  uint32_t data_off = 0;             ///< where that payload starts in pkt
+  FourTuple t;            ///< from our side: local = destination
+  wire::SeqNum seq, ack;  ///< seq moves forward as the front is trimmed
+  uint32_t len = 0;       ///< payload bytes still in play
+  uint32_t data_off = 0;  ///< where that payload starts in pkt
   uint16_t hlen = 0;
-  uint8_t flags = 0;                 ///< flags still in play (trimming may clear SYN/FIN)
-  uint16_t wnd = 0;                  ///< window field, unscaled
+  uint8_t flags = 0;  ///< flags still in play (trimming may clear SYN/FIN)
+  uint16_t wnd = 0;   ///< window field, unscaled
   bool has(uint8_t f) const noexcept { return (flags & f) != 0; }
   /** SEG.LEN (RFC 9293 §3.4): data plus SYN plus FIN. */
   uint32_t seg_len() const noexcept {

@@ -157,7 +157,6 @@ class Udp final : public l3::L4Handler {
  private:
   friend class Socket;
   Status output(uint16_t src_port, const Endpoint& to, Packet payload, wire::Ipv4Addr src) noexcept;
-  bool checksum_ok(const Packet& dgram, const l3::Ipv4Meta& meta) const noexcept;
 
   UdpParams p_;
   l3::Ipv4& ip_;
