@@ -241,16 +241,6 @@ Packet Packet::share(rte_mempool* clone_pool) const noexcept {
   return Packet(c);
 }
 
-Packet Packet::clone_copy(rte_mempool* pool) const noexcept {
-  rte_mbuf* c = rte_pktmbuf_copy(m_, pool, 0, UINT32_MAX);
-  if (c == nullptr) {
-    ++buf_stats().alloc_failures;
-  } else {
-    count_copy(m_->pkt_len);
-  }
-  return Packet(c);
-}
-
 RxCsum Packet::rx_ip_csum() const noexcept {
   switch (m_->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) {
     case RTE_MBUF_F_RX_IP_CKSUM_GOOD:

@@ -181,6 +181,11 @@ void Interface::emit(Packet payload, const MacAddr& dst, uint16_t ethertype) {
 }
 
 void Interface::transmit_frame(Packet&& frame) {
+  // The one place that knows the port: a chain goes flat for ports that cannot send chains (counted).
+  if (frame.segments() > 1 && !caps_.multi_seg_tx && !frame.linearize()) {
+    stats_.drop(L2Drop::no_mbuf);
+    return;
+  }
   ++stats_.tx_frames;
   tx_.push(std::move(frame));
 }

@@ -140,14 +140,10 @@ bool Icmp::send_error(const Packet& original, uint8_t type, uint8_t code, uint16
   wire::Ipv4Addr src = v->src();
   if (v->protocol() == wire::ip_proto::icmp && (v->payload().empty() || is_error_type(v->payload()[0])))
     return false;
-  if (!ip_.is_local(v->dst()) && v->dst() != wire::Ipv4Addr{}) {
-    bool bcast = v->dst().is_broadcast() || v->dst().is_multicast();
-    for (auto* i : ip_.interfaces()) bcast = bcast || i->is_broadcast(v->dst());
-    if (bcast) return false;
-  }
-  if (v->fragment_offset() != 0 || src.is_unspecified() || src.is_broadcast() || src.is_multicast() ||
-      src.is_loopback() || (src.v >> 28) == 0xf)  // class E (240/4) is never a host
+  if (!ip_.is_local(v->dst()) &&
+      (v->dst().is_broadcast() || v->dst().is_multicast() || ip_.is_our_broadcast(v->dst())))
     return false;
+  if (v->fragment_offset() != 0 || src.is_special()) return false;
   if (!take_token(now)) {
     st.drop(L3Drop::icmp_rate_limited);
     return false;

@@ -113,53 +113,53 @@ L3Drop drop_for(Errc e) {
 // serve) (a), limited and subnet-directed broadcasts (c)/(d), multicast,
 // loopback 127/8 (g), and our own addresses (a martian: someone spoofs us).
 bool Ipv4::source_valid(Ipv4Addr src) const noexcept {
-  if (src.is_unspecified() || src.is_broadcast() || src.is_multicast() || src.is_loopback() ||
-      (src.v >> 28) == 0xf)  // class E, reserved (RFC 1112 §4)
-    return false;
+  return !src.is_special() && !is_local(src) && !is_our_broadcast(src);
+}
+
+bool Ipv4::is_our_broadcast(Ipv4Addr a) const noexcept {
   for (const auto* i : ifaces_) {
-    if (i->is_local(src) || i->is_broadcast(src)) return false;
+    if (i->is_broadcast(a)) return true;
   }
-  return true;
+  return false;
 }
 
 // RFC 1122 §3.2.1 and RFC 791 §3.1: validate once; later stages trust the header.
-bool Ipv4::validate(Packet& dgram, l2::Interface& iface) {
-  (void)iface;
+std::optional<wire::Ipv4View> Ipv4::validate(Packet& dgram) {
   if (dgram.segments() > 1 && !dgram.linearize()) {
     stats_.drop(L3Drop::bad_length);
-    return false;
+    return std::nullopt;
   }
   auto v = wire::Ipv4View::parse(dgram.head());
   if (!v) {
     stats_.drop(drop_for(v.error().code));
-    return false;
+    return std::nullopt;
   }
   RxCsum hw = dgram.rx_ip_csum();
   // RFC 1122 §3.2.1.2: a host MUST verify the header checksum (here or in the NIC).
   if (hw == RxCsum::bad || (hw == RxCsum::unknown && !v->checksum_ok())) {
     stats_.drop(L3Drop::bad_checksum);
-    return false;
+    return std::nullopt;
   }
   // RFC 791 §3.2 "Time to Live": zero means destroy. Deviation: RFC 1122
   // §3.2.1.7 says a host MUST NOT discard for TTL < 2; we accept TTL 1 but
   // drop TTL 0, which only a broken or hostile sender emits (counted).
   if (v->ttl() == 0) {
     stats_.drop(L3Drop::ttl_zero);
-    return false;
+    return std::nullopt;
   }
   if (!source_valid(v->src())) {
     stats_.drop(L3Drop::bad_source);
-    return false;
+    return std::nullopt;
   }
   dgram.truncate(v->total_length());  // drop Ethernet padding
-  return true;
+  return *v;
 }
 
 void Ipv4::input(Packet dgram, l2::Interface& iface, uint64_t now, bool link_broadcast) {
   now_ = now;
   ++stats_.rx_datagrams;
-  if (!validate(dgram, iface)) return;
-  auto v = wire::Ipv4View::parse(dgram.head());
+  auto v = validate(dgram);  // the one parse of this header
+  if (!v) return;
   Ipv4Addr dst = v->dst();
   bool bcast = false;
   if (!is_local(dst)) {
@@ -173,30 +173,33 @@ void Ipv4::input(Packet dgram, l2::Interface& iface, uint64_t now, bool link_bro
       return;
     }
   }
-  if (v->is_fragment()) {
-    dgram = reasm_.add(std::move(dgram), *v, now);
-    if (!dgram) return;
+  // RFC 1122 §3.2.2: a link-layer broadcast counts as a broadcast even to our address.
+  bool broadcast = link_broadcast || bcast;
+  if (!v->is_fragment()) {
+    deliver(std::move(dgram), *v, broadcast, iface, now);
+    return;
   }
-  deliver(std::move(dgram), iface, now, link_broadcast);
-}
-
-void Ipv4::deliver(Packet dgram, l2::Interface& iface, uint64_t now, bool link_broadcast) {
-  // The header is in the head segment (validated, or rebuilt by reassembly).
-  auto v = wire::Ipv4View::parse_quoted(dgram.head());
-  if (!v) {
+  dgram = reasm_.add(std::move(dgram), *v, now);
+  if (!dgram) return;
+  // The whole datagram behind the header reassembly rebuilt in its head segment.
+  auto whole = wire::Ipv4View::parse_quoted(dgram.head());
+  if (!whole) {
     stats_.drop(L3Drop::bad_header);
     return;
   }
+  deliver(std::move(dgram), *whole, broadcast, iface, now);
+}
+
+void Ipv4::deliver(Packet dgram, const wire::Ipv4View& v, bool broadcast, l2::Interface& iface, uint64_t now) {
   Ipv4Meta m;
-  m.src = v->src();
-  m.dst = v->dst();
-  m.proto = v->protocol();
-  m.ttl = v->ttl();
-  m.tos = v->tos();
-  m.header_len = static_cast<uint8_t>(v->header_length());
+  m.src = v.src();
+  m.dst = v.dst();
+  m.proto = v.protocol();
+  m.ttl = v.ttl();
+  m.tos = v.tos();
+  m.header_len = static_cast<uint8_t>(v.header_length());
   m.iface = iface.index();
-  // RFC 1122 §3.2.2: a link-layer broadcast counts as a broadcast even to our address.
-  m.broadcast = link_broadcast || !is_local(m.dst);
+  m.broadcast = broadcast;
   m.l4_csum_good = dgram.segments() == 1 && dgram.rx_l4_csum() == RxCsum::good;
   L4Handler* h = handlers_[m.proto];
   if (h == nullptr) {
@@ -269,8 +272,6 @@ void Ipv4::finish_header(Packet& dgram, const PortCaps& caps) {
   }
 }
 
-// Complete a transport checksum that was left to the NIC (pseudo-header sum
-// in the field): needed when the datagram is fragmented.
 bool l4_checksum_ok(const Packet& l4, const Ipv4Meta& meta) noexcept {
   ChecksumAccumulator acc;
   add_ipv4_pseudo_header(acc, meta.src.v, meta.dst.v, meta.proto, static_cast<uint16_t>(l4.length()));
@@ -296,6 +297,10 @@ void fill_l4_checksum(Packet& l4, uint16_t field_off, Ipv4Addr src, Ipv4Addr dst
   store_be16(field, c);
 }
 
+// Complete a transport checksum that was left to the NIC (pseudo-header sum in
+// the field): fragments cannot carry the offload, so fragment() finishes it here.
+// Transports always ask for the offload when the port has it; this is the one
+// place that falls back.
 void Ipv4::software_l4_checksum(Packet& dgram) {
   uint64_t l4 = dgram.ol_flags() & RTE_MBUF_F_TX_L4_MASK;
   if (l4 == 0) return;
@@ -423,18 +428,11 @@ bool Ipv4::forward_checks(Packet& dgram, bool link_broadcast, uint64_t now, cons
   Ipv4Addr dst = Ipv4Addr{load_be32(h + 16)};
   // RFC 1812 §5.3.4: not a datagram that arrived as a link-layer broadcast;
   // §5.3.7: never multicast (no multicast routing), loopback, 0/8 or class E.
-  if (link_broadcast || dst.is_multicast() || dst.is_loopback() || (dst.v >> 24) == 0 ||
-      (dst.v >> 28) == 0xf) {
-    stats_.drop(L3Drop::not_forwardable);
-    return false;
-  }
   // RFC 2644 (updating RFC 1812 §5.3.5.2): directed broadcasts to an attached
   // subnet are discarded by default; they are the smurf amplifier.
-  for (const auto* i : ifaces_) {
-    if (i->is_broadcast(dst)) {
-      stats_.drop(L3Drop::not_forwardable);
-      return false;
-    }
+  if (link_broadcast || dst.is_special() || (dst.v >> 24) == 0 || is_our_broadcast(dst)) {
+    stats_.drop(L3Drop::not_forwardable);
+    return false;
   }
   if (h[8] <= 1) {  // RFC 1812 §5.3.1: TTL would reach zero
     stats_.drop(L3Drop::ttl_exceeded);

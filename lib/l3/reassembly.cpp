@@ -191,7 +191,7 @@ Packet Reassembler::assemble(Slot& s) {
   }
   s.head = kNil;
   if (out) {
-    uint8_t* h = out.prepend(s.header_len);
+    uint8_t* h = out.push_header(s.header_len, out.mbuf()->pool);
     if (h == nullptr) {
       out.reset();
       stats_.drop(L3Drop::no_mbuf);
@@ -214,14 +214,9 @@ Packet Reassembler::take_first(Slot& s) {
   Node& n = nodes_[s.head];
   Packet p = n.payload.share(n.payload.mbuf()->pool);
   if (!p) return {};
-  uint8_t* h = p.prepend(s.header_len);
-  if (h == nullptr) {
-    // Indirect mbufs have no headroom of their own: put the header in front.
-    Packet head = Packet::alloc(n.payload.mbuf()->pool);
-    if (!head || head.append(s.header_len) == nullptr || !head.chain(std::move(p))) return {};
-    p = std::move(head);
-    h = p.data();
-  }
+  // Indirect mbufs have no headroom of their own: push_header puts the header in front then.
+  uint8_t* h = p.push_header(s.header_len, n.payload.mbuf()->pool);
+  if (h == nullptr) return {};
   std::memcpy(h, s.header, s.header_len);
   return p;
 }

@@ -26,7 +26,7 @@ Core::Core(CoreParams params) : p_(std::move(params)), wheel_(kNsPerMs, 1024, 0)
     // The connected route of each interface (RFC 1122 §3.3.1.1: on-link prefix).
     (void)p_.routes.add(l3::Route{ci.params.address, wire::Ipv4Addr{}, static_cast<uint16_t>(i)});
   }
-  ipv4_ = std::make_unique<l3::Ipv4>(p_.ipv4, std::move(raw), p_.routes, p_.pool);
+  ipv4_ = std::make_unique<l3::Ipv4>(p_.ipv4, std::move(raw), std::move(p_.routes), p_.pool);  // Ipv4 owns them now
   icmp_ = std::make_unique<l3::Icmp>(p_.icmp, *ipv4_);
   udp_ = std::make_unique<udp::Udp>(p_.udp, *ipv4_);
   tcp_ = std::make_unique<tcp::Tcp>(p_.tcp, *ipv4_, wheel_, 0);

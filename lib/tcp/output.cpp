@@ -92,8 +92,7 @@ Status Tcp::emit(const FourTuple& t, const wire::TcpHeader& th, Packet data, con
     return make_error(Errc::no_memory, "no mbuf for a TCP header");
   }
   th.emit(std::span<uint8_t>(h, hlen));
-  if (seg.segments() > 1 && !path.iface->caps().multi_seg_tx) seg.linearize();  // counted
-  offload = offload && path.iface->caps().tx_tcp_csum && seg.length() + wire::kIpv4MinHeaderLen <= path.mtu;
+  offload = offload && path.iface->caps().tx_tcp_csum;
   l3::fill_l4_checksum(seg, 16, wire::Ipv4Addr{t.local_ip}, wire::Ipv4Addr{t.remote_ip}, wire::ip_proto::tcp,
                        offload, static_cast<uint8_t>(hlen));
   l3::OutputParams out;

@@ -61,8 +61,8 @@ CoreParams core_params(Port& port, Ipv4Addr addr, const UdpParams& udp) {
 
 class UdpTest : public ::testing::Test {
  protected:
-  explicit UdpTest(const UdpParams& a = {}, const UdpParams& b = {})
-      : a_(core_params(wire_.a(), kIpA, a)), b_(core_params(wire_.b(), kIpB, b)) {
+  explicit UdpTest(const UdpParams& a = {}, const UdpParams& b = {}, PortCaps a_caps = caps(kMacA))
+      : wire_(a_caps, caps(kMacB)), a_(core_params(wire_.a(), kIpA, a)), b_(core_params(wire_.b(), kIpB, b)) {
     a_.start(now_);
     b_.start(now_);
   }
@@ -102,7 +102,7 @@ class UdpTest : public ::testing::Test {
   }
 
   uint64_t now_ = 1 * kSec;
-  drivers::PairWire wire_{caps(kMacA), caps(kMacB)};
+  drivers::PairWire wire_;
   Core a_;
   Core b_;
 };
@@ -365,6 +365,31 @@ TEST_F(UdpTest, LargeDatagramGoesThroughFragmentationAndReassemblyByteExact) {
   EXPECT_EQ(a_.ipv4().stats().fragmented, 1u);
   EXPECT_EQ(a_.ipv4().stats().fragments_created, 14u);  // 20008 bytes in 1480-byte pieces
   EXPECT_EQ(b_.ipv4().stats().reassembled, 1u);
+  EXPECT_EQ(b_.udp().stats().dropped(UdpDrop::bad_checksum), 0u);
+}
+
+// A port with UDP checksum offload: the checksum is left to the NIC even for a datagram that
+// will be fragmented, and Ipv4::fragment() completes it in software (fragments cannot carry the
+// offload). b verifies every byte of it in software.
+class OffloadingSenderUdpTest : public UdpTest {
+ protected:
+  static PortCaps offload_caps() {
+    PortCaps c = caps(kMacA);
+    c.tx_udp_csum = true;
+    return c;
+  }
+  OffloadingSenderUdpTest() : UdpTest({}, {}, offload_caps()) {}
+};
+
+TEST_F(OffloadingSenderUdpTest, FragmentedDatagramGetsItsOffloadedChecksumCompleted) {
+  Socket* sb = bind(b_, 5000);
+  const Bytes data = pattern(5000, 3);
+  ASSERT_TRUE(bind(a_, 4000)->send_copy({kIpB, 5000}, data).ok());
+  run();
+  Datagram d;
+  ASSERT_TRUE(sb->recv(d));
+  EXPECT_EQ(test::bytes_of(d.payload), data);
+  EXPECT_EQ(a_.ipv4().stats().fragmented, 1u);
   EXPECT_EQ(b_.udp().stats().dropped(UdpDrop::bad_checksum), 0u);
 }
 

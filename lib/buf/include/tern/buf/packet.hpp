@@ -143,8 +143,6 @@ class Packet {
    * and by duplication in tests. Null on exhaustion (counted).
    */
   Packet share(rte_mempool* clone_pool) const noexcept;
-  /** A deep copy into fresh mbufs from @p pool (counted). */
-  Packet clone_copy(rte_mempool* pool) const noexcept;
 
   // --- offload metadata travelling in the head mbuf -----------------------
   bool has_rss_hash() const noexcept { return (m_->ol_flags & RTE_MBUF_F_RX_RSS_HASH) != 0; }

@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include "tern/l3/route.hpp"
 #include "tern/l3/stats.hpp"
 #include "tern/wire/addr.hpp"
+#include "tern/wire/ipv4.hpp"
 
 namespace tern::l3 {
 
@@ -146,10 +148,12 @@ class Ipv4 {
   void update_pmtu(wire::Ipv4Addr dst, uint16_t mtu, uint64_t now) noexcept;
   /** True when @p a is one of our addresses. */
   bool is_local(wire::Ipv4Addr a) const noexcept;
+  /** True when @p a is the subnet-directed broadcast of one of our interfaces. */
+  bool is_our_broadcast(wire::Ipv4Addr a) const noexcept;
   /** Act as a router (RFC 1812) for datagrams not addressed to us, or stop. */
   void set_forwarding(bool on) noexcept { p_.forwarding = on; }
   bool forwarding() const noexcept { return p_.forwarding; }
-  /** Reassembly timeouts and PMTU ageing. */
+  /** Reassembly timeouts (learned path MTUs age out lazily, when looked up). */
   void tick(uint64_t now);
 
   const L3Stats& stats() const noexcept { return stats_; }
@@ -166,12 +170,12 @@ class Ipv4 {
     uint16_t mtu = 0;
     uint64_t expires_ns = 0;
   };
-  bool validate(Packet& dgram, l2::Interface& iface);
+  std::optional<wire::Ipv4View> validate(Packet& dgram);
   bool source_valid(wire::Ipv4Addr src) const noexcept;
   void forward(Packet dgram, bool link_broadcast, uint64_t now);
   void transmit(Packet dgram, const PathInfo& path, uint64_t now);
   bool forward_checks(Packet& dgram, bool link_broadcast, uint64_t now, const Route*& route);
-  void deliver(Packet dgram, l2::Interface& iface, uint64_t now, bool link_broadcast);
+  void deliver(Packet dgram, const wire::Ipv4View& v, bool broadcast, l2::Interface& iface, uint64_t now);
   void finish_header(Packet& dgram, const PortCaps& caps);
   Status fragment(Packet dgram, const PathInfo& path, uint64_t now);
   void software_l4_checksum(Packet& dgram);

@@ -31,10 +31,7 @@ class TxQueue {
   TxQueue(Port& port, uint16_t queue) noexcept : port_(&port), queue_(queue) {}
   TxQueue(const TxQueue&) = delete;
   TxQueue& operator=(const TxQueue&) = delete;
-  ~TxQueue() {
-    flush();
-    for (uint16_t i = 0; i < n_; ++i) rte_pktmbuf_free(pkts_[i]);
-  }
+  ~TxQueue() { flush(); }  // flush() sends or frees (counted) everything queued
 
   /** Queue a finished frame (takes ownership); flushes when the batch is full. */
   void push(Packet&& frame) noexcept {
