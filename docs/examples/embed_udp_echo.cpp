@@ -40,5 +40,6 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, [](int) { stop = true; });
   if (argc > 3) std::signal(SIGALRM, [](int) { stop = true; }), alarm(std::atoi(argv[3]));
   stack->run(stop);
-  std::printf("%s\nleaked mbufs: %u\n", stack->stats_json().c_str(), stack->shutdown());
+  std::string stats = stack->stats_json();  // before shutdown(), which tears the cores down
+  std::printf("%s\nleaked mbufs: %u\n", stats.c_str(), stack->shutdown());
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Checks every frame tern sent during integration-tap_kernel_peer.
 
-usage: tap_check_wire.py PCAP TERN_MAC
+usage: tap_check_wire.py PCAP TERN_MAC [MIN_FRAMES]  (fails with fewer frames: default 1)
 
 PCAP is tcpdump's capture on the kernel side of the tap, filtered to frames whose
 Ethernet source is tern (so after the tap PMD applied any checksum offload: these are
@@ -137,6 +137,7 @@ def check_frame(b: bytes, tern_mac: bytes, tally):
 
 def main():
     path, tern_mac = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", ""))
+    min_frames = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     tally = collections.Counter()
     problems = []
     n = 0
@@ -148,6 +149,10 @@ def main():
             problems.append((n, p.replace(INVALID_SOURCE_NOTE, ""), b))
             note = note or INVALID_SOURCE_NOTE in p
     print(f"  tern sent {n} frames: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.items())))
+    if n < min_frames:
+        print(f"  FAIL  the capture holds {n} frames from tern, fewer than the {min_frames} the test made it send "
+              "(a wrong capture filter checks nothing)")
+        return 1
     if problems:
         print(f"  FAIL  {len(problems)} problem(s) in frames tern sent:")
         for i, p, b in problems[:20]:

@@ -180,7 +180,7 @@ if [ -n "$DUMP_PID" ]; then
   sleep 0.2
   stop_dump
   grep -E "packets? (captured|dropped by kernel)" "$WORK/tcpdump.log" | sed 's/^/  | /'
-  if "$PY" "$HERE/tap_check_wire.py" "$WORK/from-tern.pcap" "$TERN_MAC"; then :; else fail "frames tern sent (see above)"; fi
+  if "$PY" "$HERE/tap_check_wire.py" "$WORK/from-tern.pcap" "$TERN_MAC" 1025; then :; else fail "frames tern sent (see above)"; fi
 fi
 
 say "7. SIGTERM tern-echo; its counters"
