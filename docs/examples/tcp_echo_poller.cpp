@@ -25,8 +25,11 @@ int main(int argc, char** argv) {
   port.address = *tern::wire::Ipv4Prefix::parse(argv[2]);
   cfg.ports.push_back(port);
   auto open = [](const tern::config::PortConfig& pc, const tern::PortSetup& s, std::string& err) {
-    tern::drivers::DpdkPortOptions o{
-        .name = pc.name, .devargs = pc.devargs, .rx_queues = s.queues, .tx_queues = s.queues, .rx_pools = s.pools};
+    tern::drivers::DpdkPortOptions o{.name = pc.name,
+                                     .devargs = pc.devargs,
+                                     .rx_queues = s.queues,
+                                     .tx_queues = s.queues,
+                                     .rx_pools = s.pools};
     return std::unique_ptr<tern::Port>(tern::drivers::DpdkPort::open(o, err));
   };
   std::string err;
@@ -46,7 +49,8 @@ int main(int argc, char** argv) {
       const tern::api::Event& e = events[i];
       if (e.kind == tern::api::Kind::tcp_listener) {
         while (tern::tcp::Connection* c = e.listener()->accept()) {
-          (void)poller.add(c, tern::api::ev::readable | tern::api::ev::writable | tern::api::ev::peer_closed, 1);
+          (void)poller.add(c, tern::api::ev::readable | tern::api::ev::writable | tern::api::ev::peer_closed,
+                           1);
         }
         continue;
       }

@@ -190,7 +190,8 @@ void Ipv4::input(Packet dgram, l2::Interface& iface, uint64_t now, bool link_bro
   deliver(std::move(dgram), *whole, broadcast, iface, now);
 }
 
-void Ipv4::deliver(Packet dgram, const wire::Ipv4View& v, bool broadcast, l2::Interface& iface, uint64_t now) {
+void Ipv4::deliver(Packet dgram, const wire::Ipv4View& v, bool broadcast, l2::Interface& iface,
+                   uint64_t now) {
   Ipv4Meta m;
   m.src = v.src();
   m.dst = v.dst();

@@ -28,7 +28,7 @@
 #     syncookies_validated >= 1 (the client's handshake completed through a cookie)
 # instance D (--keepalive 1,0.5,3):
 #  4. a kernel client echoes 1 KiB, then its interface goes down: tern-echo must report
-#     "failed: timed_out (keepalive: ...)" within 6 s (idle + count x interval = 2.5 s)
+#     "failed: timed_out (keepalive: ...)" 2.2..4 s after the link goes down (idle + count x interval = 2.5 s)
 #     after SIGTERM: exit status 0, mbufs_leaked 0, keepalive_drops >= 1
 #
 # Needs root and /dev/net/tun (exit 77 = skipped otherwise). Traffic stays in the namespace
@@ -58,7 +58,7 @@ TERN=198.18.0.2
 SEED=${TERN_TEST_SEED:-$$}
 SERVER_PORT=7007        # the kernel echo server of check 2
 BIG=$((64 << 20))       # 64 MiB
-KA_IDLE=1 KA_INTERVAL=0.5 KA_COUNT=3 KA_LIMIT=6
+KA_IDLE=1 KA_INTERVAL=0.5 KA_COUNT=3 KA_LIMIT=4
 WORK=$(mktemp -d "${2:-/tmp}/tern-itest-tti.XXXXXX") || { echo "FAIL: cannot create a work directory"; exit 1; }
 PID=""                  # the running tern-echo
 NAME=""                 # its name: its files are $WORK/$NAME.stdout and .stderr
@@ -178,7 +178,7 @@ say "namespace $NS; tern-echo on net_tap0,iface=$IF as $TERN/24, the kernel as $
 ip netns add "$NS" || { echo "FAIL: cannot create namespace $NS"; exit 1; }
 in_ns ip link set lo up
 # The kernel must silently drop what tern sends to the burst's spoofed sources (check 5).
-in_ns sysctl -qw net.ipv4.ip_forward=0
+in_ns sysctl -qw net.ipv4.ip_forward=0 || { echo "FAIL: cannot turn off forwarding in $NS (check 5 needs it)"; exit 1; }
 
 # ---------------------------------------------------------------- instance A
 say "tern-echo A: TCP echo server"
@@ -236,6 +236,7 @@ if command -v tcpdump >/dev/null; then
     2>"$WORK/tcpdump.log" &
   DUMP_PID=$!
   for _ in $(seq 1 100); do grep -q "listening on" "$WORK/tcpdump.log" && break; sleep 0.05; done
+  grep -q "listening on" "$WORK/tcpdump.log" || { cat "$WORK/tcpdump.log"; fail "tcpdump did not start"; }
 fi
 
 say "5. 10,000 SYNs from scapy; a kernel client connects and echoes 1 KiB during the burst"

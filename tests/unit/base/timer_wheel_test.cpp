@@ -114,6 +114,9 @@ TEST(TimerWheel, PastExpiryFiresOnNextAdvance) {
   Tagged a(1, &r);
   w.arm(a.timer, 10 * kNsPerMs);
   EXPECT_EQ(w.advance(51 * kNsPerMs), 1u);
+  ASSERT_EQ(r.fired.size(), 1u);
+  EXPECT_EQ(r.fired[0].first, 1);
+  EXPECT_EQ(r.fired[0].second, 51 * kNsPerMs);
 }
 
 TEST(Clock, MonotonicNeverGoesBack) {

@@ -22,10 +22,10 @@
 namespace tern::tcp {
 namespace {
 
-using wire::Ipv4Addr;
-using wire::MacAddr;
 using drivers::FaultOptions;
 using drivers::FaultStats;
+using wire::Ipv4Addr;
+using wire::MacAddr;
 
 constexpr uint64_t kUs = 1'000;
 constexpr uint32_t kTotal = 64u << 20;
@@ -81,10 +81,10 @@ struct Side {
 };
 
 struct CaseResult {
-  bool ok = false;          // every byte arrived in order both ways, and each side read the other's FIN
-  uint64_t retrans = 0;     // segments retransmitted, both sides
-  uint64_t rsts = 0;        // resets sent, both sides (a graceful close sends none)
-  uint64_t caught = 0;      // datagrams dropped by IPv4 validation or the TCP checks of a corrupted header
+  bool ok = false;       // every byte arrived in order both ways, and each side read the other's FIN
+  uint64_t retrans = 0;  // segments retransmitted, both sides
+  uint64_t rsts = 0;     // resets sent, both sides (a graceful close sends none)
+  uint64_t caught = 0;   // datagrams dropped by IPv4 validation or the TCP checks of a corrupted header
   FaultStats fa, fb;
   uint64_t sim_ms = 0;
   uint64_t rto = 0, sack_rec = 0, fast = 0;
@@ -139,7 +139,8 @@ CaseResult run_case(const FaultOptions& fo, uint32_t total) {
       if (s.c == nullptr) return;
       // Send: fill chunks of the position-dependent stream while there is space.
       while (s.sent < total && s.c->send_space() > 0) {
-        uint32_t n = std::min<uint32_t>({total - s.sent, static_cast<uint32_t>(chunk.size()), s.c->send_space()});
+        uint32_t n =
+            std::min<uint32_t>({total - s.sent, static_cast<uint32_t>(chunk.size()), s.c->send_space()});
         for (uint32_t i = 0; i < n; ++i) chunk[i] = stream_byte(s.sent + i, dir_out);
         auto r = s.c->send_copy(std::span<const uint8_t>(chunk.data(), n));
         if (!r || *r == 0) break;
@@ -171,8 +172,8 @@ CaseResult run_case(const FaultOptions& fo, uint32_t total) {
       if (done || sa.bad || sb.bad) break;
       if (sa.c->error() || (sb.c != nullptr && sb.c->error())) break;
     }
-    res.ok = !sa.bad && !sb.bad && sa.got == total && sb.got == total && sa.shut && sb.shut && sa.c->at_eof() &&
-             sb.c != nullptr && sb.c->at_eof();
+    res.ok = !sa.bad && !sb.bad && sa.got == total && sb.got == total && sa.shut && sb.shut &&
+             sa.c->at_eof() && sb.c != nullptr && sb.c->at_eof();
     if (!res.ok) {
       ADD_FAILURE() << "a got " << sa.got << " b got " << sb.got << " bad " << sa.bad << sb.bad << " a state "
                     << to_string(sa.c->state()) << " b state " << (sb.c ? to_string(sb.c->state()) : "none");
@@ -210,14 +211,17 @@ CaseResult run_case(const FaultOptions& fo, uint32_t total) {
 }
 
 void report(const std::string& name, const CaseResult& r) {
-  std::printf("%s: simulated %.1f s, retransmitted %lu, faults injected a+b: dropped %lu duplicated %lu reordered %lu "
-              "corrupted %lu; caught by validation %lu; rto %lu sack recoveries %lu fast retransmits %lu\n",
-              name.c_str(), r.sim_ms / 1000.0, static_cast<unsigned long>(r.retrans),
-              static_cast<unsigned long>(r.fa.dropped + r.fb.dropped),
-              static_cast<unsigned long>(r.fa.duplicated + r.fb.duplicated),
-              static_cast<unsigned long>(r.fa.reordered + r.fb.reordered),
-              static_cast<unsigned long>(r.fa.corrupted + r.fb.corrupted), static_cast<unsigned long>(r.caught),
-              static_cast<unsigned long>(r.rto), static_cast<unsigned long>(r.sack_rec), static_cast<unsigned long>(r.fast));
+  std::printf(
+      "%s: simulated %.1f s, retransmitted %lu, faults injected a+b: dropped %lu duplicated %lu reordered "
+      "%lu "
+      "corrupted %lu; caught by validation %lu; rto %lu sack recoveries %lu fast retransmits %lu\n",
+      name.c_str(), r.sim_ms / 1000.0, static_cast<unsigned long>(r.retrans),
+      static_cast<unsigned long>(r.fa.dropped + r.fb.dropped),
+      static_cast<unsigned long>(r.fa.duplicated + r.fb.duplicated),
+      static_cast<unsigned long>(r.fa.reordered + r.fb.reordered),
+      static_cast<unsigned long>(r.fa.corrupted + r.fb.corrupted), static_cast<unsigned long>(r.caught),
+      static_cast<unsigned long>(r.rto), static_cast<unsigned long>(r.sack_rec),
+      static_cast<unsigned long>(r.fast));
 }
 
 TEST(TcpFault, SixtyFourMiBEachWayWithoutFaults) {

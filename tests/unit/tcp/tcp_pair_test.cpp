@@ -200,11 +200,12 @@ TEST(TcpMemory, EstablishedIdleConnectionCostsOneTcbAndNoMbufs) {
   const size_t heap1 = mallinfo2().uordblks;
   const unsigned in_use1 = rte_mempool_in_use_count(test::pool());
   double per_conn = static_cast<double>(heap1 - heap0) / (2.0 * kConns);
-  std::printf("memory per established idle connection: %.0f bytes of heap (sizeof(Connection) = %zu), "
-              "%u mbufs held by %d connections\n",
-              per_conn, Tcp::connection_size(), in_use1 - in_use0, 2 * kConns);
-  EXPECT_EQ(in_use1, in_use0);           // idle connections hold no mbufs
-  EXPECT_LT(per_conn, 4096.0);           // one TCB each; no per-connection buffers until data flows
+  std::printf(
+      "memory per established idle connection: %.0f bytes of heap (sizeof(Connection) = %zu), "
+      "%u mbufs held by %d connections\n",
+      per_conn, Tcp::connection_size(), in_use1 - in_use0, 2 * kConns);
+  EXPECT_EQ(in_use1, in_use0);  // idle connections hold no mbufs
+  EXPECT_LT(per_conn, 4096.0);  // one TCB each; no per-connection buffers until data flows
   for (Connection* c : cs) c->close();
   for (Connection* s : ss) s->close();
   for (int i = 0; i < 1000 && a.tcp().connections() + b.tcp().connections() != 0; ++i) poll(1);

@@ -656,7 +656,7 @@ class ListenBacklog2 : public ListenState {
   }
 };
 
-TEST_F(ListenBacklog2, BacklogBoundsSynAndAcceptQueues) {
+TEST_F(ListenBacklog2, BacklogBoundsSynQueue) {
   peer_port_ = 40001;
   peer_syn();
   peer_port_ = 40002;
@@ -669,7 +669,7 @@ TEST_F(ListenBacklog2, BacklogBoundsSynAndAcceptQueues) {
   expect_nothing("(backlog full)");
   EXPECT_EQ(stats().dropped(TcpDrop::listen_overflow), 1u);
   EXPECT_EQ(tcp().connections(), 2u);
-  // Complete both handshakes: they wait in the accept queue, in order.
+  // A bad ACK for either half-open is answered with a reset; the half-open stays.
   for (uint16_t port : {40002, 40001}) {
     peer_port_ = port;
     send(fl::ack, p_iss_ + 1, SeqNum{0}, {}, wire::TcpOptions{}, 65535);  // wrong ACK: RST, still half open
@@ -1572,8 +1572,9 @@ TEST_F(EstablishedState, ZeroWindowProbeFromPeerIsAcked) {
     sent += n;
   }
   advance(params_.delayed_ack_ns);
-  Seg a;
-  for (const Seg& s : take_all()) a = s;
+  std::vector<Seg> acks = take_all();
+  ASSERT_FALSE(acks.empty()) << "no ACK for the data that filled the window";
+  Seg a = acks.back();
   EXPECT_EQ(a.ack.v, p_nxt_.v);
   EXPECT_EQ(a.window, 0u);
   send(fl::ack, p_nxt_, p_rcv_, pattern(1));
@@ -1584,6 +1585,49 @@ TEST_F(EstablishedState, ZeroWindowProbeFromPeerIsAcked) {
   EXPECT_EQ(read_all().size(), buf);
   a = expect_ack(p_nxt_, "window update");
   EXPECT_GT(a.window, 0u);
+}
+
+TEST_F(EstablishedState, ReceiverSwsAvoidanceAndTheRightEdgeNeverMovesLeft) {
+  // RFC 1122 §4.2.3.3: after the window closed, reading less than an MSS must not reopen it (no
+  // window update for a sliver); RFC 9293 §3.8.6.2.2: the advertised right edge does not retreat,
+  // except by less than one window-scale unit: the scaled field is rounded down so that the
+  // receive buffer stays a hard bound (RFC 7323 Appendix F; docs/tcp.md).
+  const uint32_t scale = 1u << conn_->info().rcv_wscale;
+  SeqNum right{};
+  bool have_right = false;
+  auto edge_ok = [&](const Seg& a) {
+    SeqNum r = a.ack + a.window * scale;
+    bool ok = !have_right || r + (scale - 1) >= right;
+    right = have_right && right > r ? right : r;
+    have_right = true;
+    return ok;
+  };
+  uint32_t buf = params_.socket.recv_buffer;
+  for (uint32_t sent = 0; sent < buf;) {
+    uint32_t n = std::min<uint32_t>(1448, buf - sent);
+    peer_data(pattern(n));
+    sent += n;
+    for (const Seg& a : take_all()) EXPECT_TRUE(edge_ok(a)) << "right edge moved left at ack " << a.ack.v;
+  }
+  advance(params_.delayed_ack_ns);
+  for (const Seg& a : take_all()) EXPECT_TRUE(edge_ok(a));
+  ASSERT_EQ(conn_->readable(), buf);
+  // Read 100 bytes: far less than an MSS. No window update may go out.
+  uint8_t small[100];
+  ASSERT_EQ(*conn_->recv_copy(small), sizeof small);
+  advance(params_.delayed_ack_ns);
+  expect_nothing("after reading 100 bytes of a full buffer (receiver SWS avoidance)");
+  // A segment now still sees a closed window: the probe byte is refused and the ACK says 0.
+  send(fl::ack, p_nxt_, p_rcv_, pattern(1));
+  Seg a = expect_ack(p_nxt_, "ACK of a probe after a 100-byte read");
+  EXPECT_EQ(a.window, 0u);
+  EXPECT_TRUE(edge_ok(a));
+  // Reading a lot opens the window, with a window update.
+  std::vector<uint8_t> big(16 * 1024);
+  ASSERT_EQ(*conn_->recv_copy(big), big.size());
+  a = expect_ack(p_nxt_, "window update after a 16 KiB read");
+  EXPECT_GE(a.window * scale, big.size() - 2 * 1448);
+  EXPECT_TRUE(edge_ok(a));
 }
 
 TEST_F(EstablishedState, KeepaliveTimesOutWhenPeerIsSilent) {
@@ -1977,7 +2021,9 @@ TEST_F(SynCookieTest, FullBacklogAnswersWithCookieAndKeepsNoState) {
   EXPECT_EQ(read_all(), pattern(64, 1));
   // It works both ways.
   app_send(pattern(100, 2));
-  Seg d = take_all().back();
+  std::vector<Seg> out = take_all();
+  ASSERT_FALSE(out.empty()) << "the cookie connection sent nothing";
+  Seg d = out.back();
   EXPECT_EQ(d.seq.v, (sa.seq + 1).v);
   EXPECT_EQ(d.ack.v, p_nxt_.v);
   peer_ack();
