@@ -8,6 +8,7 @@
 #include <array>
 #include <vector>
 
+#include "core_pair.hpp"
 #include "tern/drivers/pair_wire.hpp"
 #include "tern/stack/core.hpp"
 #include "test_support.hpp"
@@ -15,28 +16,17 @@
 namespace tern::api {
 namespace {
 
+using test::caps;
+using test::kIpA;
+using test::kIpB;
+using test::kMacA;
+using test::kMacB;
+
 using wire::Ipv4Addr;
 using wire::MacAddr;
 
-const MacAddr kMacA{{0x02, 0x00, 0x00, 0x00, 0x00, 0x0a}};
-const MacAddr kMacB{{0x02, 0x00, 0x00, 0x00, 0x00, 0x0b}};
-const Ipv4Addr kIpA = Ipv4Addr::from_octets(10, 0, 0, 1);
-const Ipv4Addr kIpB = Ipv4Addr::from_octets(10, 0, 0, 2);
-
-PortCaps caps(const MacAddr& mac) {
-  PortCaps c;
-  c.mac = mac.b;
-  return c;
-}
-
 CoreParams params(Port& port, Ipv4Addr ip) {
-  CoreParams p;
-  p.pool = test::pool();
-  CoreInterface ci;
-  ci.port = &port;
-  ci.params.name = "if0";
-  ci.params.address = wire::Ipv4Prefix{ip, 24};
-  p.interfaces.push_back(ci);
+  CoreParams p = test::core_params(port, ip);
   p.tcp.max_connections = 32;
   p.tcp.ooo_nodes = 256;
   return p;

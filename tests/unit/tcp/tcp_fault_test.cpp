@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core_pair.hpp"
 #include "tern/drivers/fault_port.hpp"
 #include "tern/drivers/pair_wire.hpp"
 #include "tern/stack/core.hpp"
@@ -22,6 +23,12 @@
 namespace tern::tcp {
 namespace {
 
+using test::caps;
+using test::kIpA;
+using test::kIpB;
+using test::kMacA;
+using test::kMacB;
+
 using drivers::FaultOptions;
 using drivers::FaultStats;
 using wire::Ipv4Addr;
@@ -29,11 +36,6 @@ using wire::MacAddr;
 
 constexpr uint64_t kUs = 1'000;
 constexpr uint32_t kTotal = 64u << 20;
-
-const MacAddr kMacA{{0x02, 0x00, 0x00, 0x00, 0x00, 0x0a}};
-const MacAddr kMacB{{0x02, 0x00, 0x00, 0x00, 0x00, 0x0b}};
-const Ipv4Addr kIpA = Ipv4Addr::from_octets(10, 0, 0, 1);
-const Ipv4Addr kIpB = Ipv4Addr::from_octets(10, 0, 0, 2);
 
 // A Port that forwards to a PairWire end it does not own (FaultPort owns its inner port).
 class PortRef final : public Port {
@@ -55,13 +57,6 @@ class PortRef final : public Port {
 // that slipped through would show.
 inline uint8_t stream_byte(uint32_t i, uint8_t d) {
   return static_cast<uint8_t>((i * 2654435761u) >> 24) ^ static_cast<uint8_t>(i >> 16) ^ d;
-}
-
-PortCaps caps(const MacAddr& mac) {
-  PortCaps c;
-  c.mac = mac.b;
-  c.mtu = 1500;
-  return c;
 }
 
 struct Pools {
@@ -105,13 +100,7 @@ CaseResult run_case(const FaultOptions& fo, uint32_t total) {
   drivers::FaultPort fa(std::make_unique<PortRef>(wire.a()), oa, pools.a);
   drivers::FaultPort fb(std::make_unique<PortRef>(wire.b()), ob, pools.b);
   auto params = [](Port& port, Ipv4Addr ip, rte_mempool* pool) {
-    CoreParams p;
-    p.pool = pool;
-    CoreInterface ci;
-    ci.port = &port;
-    ci.params.name = "if0";
-    ci.params.address = wire::Ipv4Prefix{ip, 24};
-    p.interfaces.push_back(ci);
+    CoreParams p = test::core_params(port, ip, pool);
     p.tcp.max_connections = 16;
     p.tcp.ooo_nodes = 4096;
     p.tcp.socket.send_buffer = 512 * 1024;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core_pair.hpp"
 #include "tern/drivers/pair_wire.hpp"
 #include "tern/stack/core.hpp"
 #include "tern/tcp/tcp.hpp"
@@ -15,16 +16,17 @@
 namespace tern::tcp {
 namespace {
 
+using test::caps;
+using test::kIpA;
+using test::kIpB;
+using test::kMacA;
+using test::kMacB;
+
 using Bytes = std::vector<uint8_t>;
 using wire::Ipv4Addr;
 using wire::MacAddr;
 
 constexpr uint64_t kMs = 1'000'000;
-
-const MacAddr kMacA{{0x02, 0x00, 0x00, 0x00, 0x00, 0x0a}};
-const MacAddr kMacB{{0x02, 0x00, 0x00, 0x00, 0x00, 0x0b}};
-const Ipv4Addr kIpA = Ipv4Addr::from_octets(10, 0, 0, 1);
-const Ipv4Addr kIpB = Ipv4Addr::from_octets(10, 0, 0, 2);
 
 Bytes pattern(size_t n, uint8_t seed = 0) {
   Bytes b(n);
@@ -32,21 +34,8 @@ Bytes pattern(size_t n, uint8_t seed = 0) {
   return b;
 }
 
-PortCaps caps(const MacAddr& mac) {
-  PortCaps c;
-  c.mac = mac.b;
-  c.mtu = 1500;
-  return c;
-}
-
 CoreParams core_params(Port& port, Ipv4Addr addr, const TcpParams& tcp) {
-  CoreParams p;
-  p.pool = test::pool();
-  CoreInterface ci;
-  ci.port = &port;
-  ci.params.name = "if0";
-  ci.params.address = wire::Ipv4Prefix{addr, 24};
-  p.interfaces.push_back(ci);
+  CoreParams p = test::core_params(port, addr);
   p.tcp = tcp;
   return p;
 }

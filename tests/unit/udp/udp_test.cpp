@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "core_pair.hpp"
 #include "tern/base/byteorder.hpp"
 #include "tern/drivers/pair_wire.hpp"
 #include "tern/stack/core.hpp"
@@ -17,17 +18,18 @@
 namespace tern::udp {
 namespace {
 
+using test::caps;
+using test::kIpA;
+using test::kIpB;
+using test::kMacA;
+using test::kMacB;
+
 using Bytes = std::vector<uint8_t>;
 using wire::Ipv4Addr;
 using wire::MacAddr;
 
 constexpr uint64_t kMs = 1'000'000;
 constexpr uint64_t kSec = 1'000'000'000;
-
-const MacAddr kMacA{{0x02, 0x00, 0x00, 0x00, 0x00, 0x0a}};
-const MacAddr kMacB{{0x02, 0x00, 0x00, 0x00, 0x00, 0x0b}};
-const Ipv4Addr kIpA = Ipv4Addr::from_octets(10, 0, 0, 1);
-const Ipv4Addr kIpB = Ipv4Addr::from_octets(10, 0, 0, 2);
 
 // Offsets in an untagged Ethernet/IPv4(20)/UDP frame.
 constexpr size_t kUdpOff = 14 + 20;
@@ -39,28 +41,13 @@ Bytes pattern(size_t n, uint8_t seed = 0) {
   return b;
 }
 
-PortCaps caps(const MacAddr& mac) {
-  PortCaps c;
-  c.mac = mac.b;
-  c.mtu = 1500;
-  return c;
-}
-
-CoreParams core_params(Port& port, Ipv4Addr addr, const UdpParams& udp) {
-  CoreParams p;
-  p.pool = test::pool();
-  CoreInterface ci;
-  ci.port = &port;
-  ci.queue = 0;
-  ci.params.name = "if0";
-  ci.params.address = wire::Ipv4Prefix{addr, 24};
-  p.interfaces.push_back(ci);
-  p.udp = udp;
-  return p;
-}
-
 class UdpTest : public ::testing::Test {
  protected:
+  static CoreParams core_params(Port& port, Ipv4Addr addr, const UdpParams& udp) {
+    CoreParams p = test::core_params(port, addr);
+    p.udp = udp;
+    return p;
+  }
   explicit UdpTest(const UdpParams& a = {}, const UdpParams& b = {}, PortCaps a_caps = caps(kMacA))
       : wire_(a_caps, caps(kMacB)), a_(core_params(wire_.a(), kIpA, a)), b_(core_params(wire_.b(), kIpB, b)) {
     a_.start(now_);
