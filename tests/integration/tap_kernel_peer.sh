@@ -24,15 +24,8 @@ set -uo pipefail
 
 TERN_ECHO=${1:?usage: $0 TERN_ECHO [WORKDIR]}
 HERE=$(cd "$(dirname "$0")" && pwd)
-PY=/usr/bin/python3   # Debian's python3-scapy only works with the system interpreter
-
-if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (network namespaces, net_tap)"; exit 77; fi
-if [ ! -c /dev/net/tun ]; then echo "SKIP: /dev/net/tun is missing (net_tap needs it)"; exit 77; fi
-for tool in ip ping "$PY"; do
-  command -v "$tool" >/dev/null || { echo "FAIL: $tool not found (scripts/setup.sh installs the test tools)"; exit 1; }
-done
-"$PY" -c 'import scapy.all' 2>/dev/null || { echo "FAIL: scapy does not import under $PY (apt-get install python3-scapy)"; exit 1; }
-[ -x "$TERN_ECHO" ] || { echo "FAIL: $TERN_ECHO is not an executable"; exit 1; }
+. "$HERE/tap_lib.sh"
+require_tap_env "$TERN_ECHO"
 
 NS=tern-itest-tkp-$$
 IF=ttkp$$               # tap names are at most 15 characters
@@ -47,11 +40,6 @@ DUMP_PID=""
 FAILED=0
 T0=$(date +%s%N)
 
-in_ns() { ip netns exec "$NS" "$@"; }
-say() { printf '\n== %s\n' "$*"; }
-ok() { printf '  ok    %s\n' "$*"; }
-fail() { printf '  FAIL  %s\n' "$*"; FAILED=$((FAILED + 1)); }
-
 dump_tern() {
   echo "---- tern-echo stderr ($WORK/stderr) ----"
   cat "$WORK/stderr" 2>/dev/null
@@ -59,31 +47,7 @@ dump_tern() {
   cat "$WORK/stdout" 2>/dev/null
 }
 
-stop_tern() {  # SIGTERM, wait up to 10 s, then SIGKILL; sets TERN_RC
-  TERN_RC=""
-  [ -n "$PID" ] || return 0
-  kill -TERM "$PID" 2>/dev/null
-  for _ in $(seq 1 100); do
-    kill -0 "$PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$PID" 2>/dev/null; then
-    echo "  tern-echo (pid $PID) ignored SIGTERM for 10 s: SIGKILL"
-    kill -KILL "$PID" 2>/dev/null
-  fi
-  wait "$PID" 2>/dev/null
-  TERN_RC=$?
-  PID=""
-}
-
-stop_dump() {  # SIGTERM: tcpdump closes its file and exits (background jobs ignore SIGINT)
-  [ -n "$DUMP_PID" ] || return 0
-  kill -TERM "$DUMP_PID" 2>/dev/null
-  for _ in $(seq 1 50); do kill -0 "$DUMP_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$DUMP_PID" 2>/dev/null
-  wait "$DUMP_PID" 2>/dev/null
-  DUMP_PID=""
-}
+stop_dump() { stop_pid "$DUMP_PID"; DUMP_PID=""; }  # tcpdump closes its file on SIGTERM
 
 cleanup() {
   local rc=$?

@@ -38,16 +38,9 @@ set -uo pipefail
 
 TERN_ECHO=${1:?usage: $0 TERN_ECHO [WORKDIR]}
 HERE=$(cd "$(dirname "$0")" && pwd)
-PY=/usr/bin/python3   # Debian's python3-scapy only works with the system interpreter
 PEER_PY="$HERE/tap_tcp_peer.py"
-
-if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (network namespaces, net_tap)"; exit 77; fi
-if [ ! -c /dev/net/tun ]; then echo "SKIP: /dev/net/tun is missing (net_tap needs it)"; exit 77; fi
-for tool in ip ping "$PY"; do
-  command -v "$tool" >/dev/null || { echo "FAIL: $tool not found (scripts/setup.sh installs the test tools)"; exit 1; }
-done
-"$PY" -c 'import scapy.all' 2>/dev/null || { echo "FAIL: scapy does not import under $PY (apt-get install python3-scapy)"; exit 1; }
-[ -x "$TERN_ECHO" ] || { echo "FAIL: $TERN_ECHO is not an executable"; exit 1; }
+. "$HERE/tap_lib.sh"
+require_tap_env "$TERN_ECHO"
 
 NS=tern-itest-tti-$$
 IF=ttti$$               # tap names are at most 15 characters
@@ -68,41 +61,11 @@ TERN_MAC=""
 FAILED=0
 T0=$(date +%s%N)
 
-in_ns() { ip netns exec "$NS" "$@"; }
-say() { printf '\n== %s\n' "$*"; }
-ok() { printf '  ok    %s\n' "$*"; }
-fail() { printf '  FAIL  %s\n' "$*"; FAILED=$((FAILED + 1)); }
-
 dump_tern() {  # the files of tern-echo instance $1
   echo "---- tern-echo $1 stderr ($WORK/$1.stderr) ----"
   cat "$WORK/$1.stderr" 2>/dev/null
   echo "---- tern-echo $1 stdout / JSON ($WORK/$1.stdout) ----"
   cat "$WORK/$1.stdout" 2>/dev/null
-}
-
-stop_tern() {  # SIGTERM, wait up to 10 s, then SIGKILL; sets TERN_RC
-  TERN_RC=""
-  [ -n "$PID" ] || return 0
-  kill -TERM "$PID" 2>/dev/null
-  for _ in $(seq 1 100); do
-    kill -0 "$PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$PID" 2>/dev/null; then
-    echo "  tern-echo (pid $PID) ignored SIGTERM for 10 s: SIGKILL"
-    kill -KILL "$PID" 2>/dev/null
-  fi
-  wait "$PID" 2>/dev/null
-  TERN_RC=$?
-  PID=""
-}
-
-stop_pid() {  # stop_pid PID [SECONDS]: SIGTERM a process of ours, SIGKILL after SECONDS (5), reap it
-  [ -n "$1" ] || return 0
-  kill -TERM "$1" 2>/dev/null
-  for _ in $(seq 1 $((${2:-5} * 10))); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$1" 2>/dev/null
-  wait "$1" 2>/dev/null
 }
 
 stop_dump() { stop_pid "$DUMP_PID"; DUMP_PID=""; }  # tcpdump closes its file on SIGTERM
