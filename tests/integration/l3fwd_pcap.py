@@ -41,16 +41,13 @@ The JSON counters must match: forwarded, ttl_exceeded, no_route, each malformed 
 bad_source, per-port/per-interface rx/tx, ICMP echo requests, ARP, and mbufs_leaked = 0.
 No root needed (net_pcap, --no-huge), so it never skips; without scapy it fails.
 """
-import json
 import os
 import random
 import struct
-import subprocess
 import sys
 import tempfile
-import time
 
-from pcap_checks import check, csum16, failures  # noqa: E402  (shared with the other pcap test)
+from pcap_checks import check, csum16, failures, run_tool  # noqa: E402  (shared with the other pcap test)
 
 try:
     from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, Raw, RawPcapWriter, fragment, rdpcap
@@ -382,18 +379,7 @@ def run_router(exe, ins_files, outs, log_path):
     for r in ROUTES:
         cmd += ["--route", r]
     cmd += ["--exit-idle-ms", "1500"]
-    print("running: " + " ".join(cmd))
-    t0 = time.monotonic()
-    try:
-        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120, text=True)
-    except subprocess.TimeoutExpired as e:
-        print("l3fwd_pcap: FAIL: tern-l3fwd did not exit within 120 s (--exit-idle-ms 1500)")
-        print("stderr:\n" + (e.stderr.decode() if isinstance(e.stderr, bytes) else (e.stderr or "")))
-        sys.exit(1)
-    with open(log_path, "w") as f:
-        f.write(r.stderr)
-    print(f"tern-l3fwd exited with {r.returncode} after {time.monotonic() - t0:.1f} s")
-    return r
+    return run_tool("tern-l3fwd", cmd, log_path, "l3fwd_pcap")
 
 
 def main():
@@ -424,30 +410,10 @@ def main():
         w.close()
 
     print("== tern-l3fwd on two net_pcap ports")
-    r = run_router(exe, in_files, out_files, log)
-    lines = [l for l in r.stdout.splitlines() if l.startswith("{")]
-    stats = None
-    if lines:
-        try:
-            stats = json.loads(lines[-1])
-        except ValueError as e:
-            print(f"cannot parse the JSON line: {e}")
-
-    def dump_diagnostics():
-        print("---- tern-l3fwd stderr ----")
-        print(r.stderr.rstrip())
-        print("---- tern-l3fwd stdout (JSON) ----")
-        print(r.stdout.rstrip())
-        print(f"---- files kept in {work} ----")
-
-    if not check(r.returncode == 0, f"tern-l3fwd exit code 0 (got {r.returncode})") or stats is None:
-        check(stats is not None, "tern-l3fwd printed a JSON line of counters")
-        dump_diagnostics()
+    run = run_router(exe, in_files, out_files, log)
+    if not run.ok(out_files, work):
         return 1
-    for f in out_files:
-        if not check(os.path.exists(f), f"tx_pcap {f} was written"):
-            dump_diagnostics()
-            return 1
+    stats = run.stats
 
     by_key = {}
     for x in ins[0] + ins[1]:
@@ -718,7 +684,7 @@ def main():
         print(f"l3fwd_pcap: {len(failures)} check(s) FAILED:")
         for f in failures:
             print("  - " + f.split("\n")[0])
-        dump_diagnostics()
+        run.dump(work)
         return 1
     print("l3fwd_pcap: all checks passed")
     return 0

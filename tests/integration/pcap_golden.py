@@ -26,16 +26,13 @@ net_pcap reads rx_pcap once (at EOF it simply stops delivering) and writes every
 tern sends to tx_pcap; tern-echo --exit-idle-ms ends the run once the input is used up.
 No root needed (net_pcap, --no-huge), so it never skips; without scapy it fails.
 """
-import json
 import os
 import random
 import struct
-import subprocess
 import sys
 import tempfile
-import time
 
-from pcap_checks import check, csum16, failures  # noqa: E402  (shared with the other pcap test)
+from pcap_checks import check, csum16, failures, run_tool  # noqa: E402  (shared with the other pcap test)
 
 try:
     from scapy.all import ARP, ICMP, IP, UDP, Ether, Raw, RawPcapWriter, fragment, rdpcap
@@ -218,18 +215,7 @@ def build_input(rng):
 def run_tern(tern_echo, inp, out, log_path):
     cmd = [tern_echo, "--dev", f"net_pcap0,rx_pcap={inp},tx_pcap={out}", "--mac", TERN_MAC,
            "--ip", f"{TERN_IP}/24", "--udp-port", "7", "--exit-idle-ms", "1500"]
-    print("running: " + " ".join(cmd))
-    t0 = time.monotonic()
-    try:
-        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120, text=True)
-    except subprocess.TimeoutExpired as e:
-        print("pcap_golden: FAIL: tern-echo did not exit within 120 s (--exit-idle-ms 1500)")
-        print("stderr:\n" + (e.stderr.decode() if isinstance(e.stderr, bytes) else (e.stderr or "")))
-        sys.exit(1)
-    with open(log_path, "w") as f:
-        f.write(r.stderr)
-    print(f"tern-echo exited with {r.returncode} after {time.monotonic() - t0:.1f} s")
-    return r
+    return run_tool("tern-echo", cmd, log_path, "pcap_golden")
 
 
 def main():
@@ -255,30 +241,10 @@ def main():
     w.close()
 
     print("== tern-echo on net_pcap")
-    r = run_tern(tern_echo, inp, out, log)
-    lines = [l for l in r.stdout.splitlines() if l.startswith("{")]
-    stats = None
-    if lines:
-        try:
-            stats = json.loads(lines[-1])
-        except ValueError as e:
-            print(f"cannot parse the JSON line: {e}")
-
-    def dump_diagnostics():
-        print("---- tern-echo stderr ----")
-        print(r.stderr.rstrip())
-        print("---- tern-echo stdout (JSON) ----")
-        print(r.stdout.rstrip())
-        print(f"---- files kept in {work} ----")
-
-    if not check(r.returncode == 0, f"tern-echo exit code 0 (got {r.returncode})") or stats is None:
-        check(stats is not None, "tern-echo printed a JSON line of counters")
-        dump_diagnostics()
+    run = run_tern(tern_echo, inp, out, log)
+    if not run.ok([out], work):
         return 1
-    if not os.path.exists(out):
-        check(False, f"tx_pcap {out} was written")
-        dump_diagnostics()
-        return 1
+    stats = run.stats
 
     sent = rdpcap(out)
     print(f"== output: {len(sent)} frames in {out}")
@@ -466,7 +432,7 @@ def main():
             print("  (the counter mismatches above follow from the same bug: the datagrams from 198.18.0.255 "
                   "were delivered - udp rx, icmp echo_requests, no_socket, unknown_protocol - instead of "
                   "being dropped as bad_source)")
-        dump_diagnostics()
+        run.dump(work)
         return 1
     print("pcap_golden: all checks passed")
     return 0
