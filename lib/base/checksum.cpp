@@ -80,14 +80,6 @@ uint16_t internet_checksum(std::span<const uint8_t> bytes) noexcept {
   return acc.finish();
 }
 
-uint16_t checksum_update16(uint16_t old_checksum, uint16_t old_field, uint16_t new_field) noexcept {
-  // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m')
-  uint32_t sum = static_cast<uint16_t>(~old_checksum);
-  sum += static_cast<uint16_t>(~old_field);
-  sum += new_field;
-  return static_cast<uint16_t>(~fold(sum));
-}
-
 uint16_t checksum_update32(uint16_t old_checksum, uint32_t old_field, uint32_t new_field) noexcept {
   uint16_t c = checksum_update16(old_checksum, static_cast<uint16_t>(old_field >> 16),
                                  static_cast<uint16_t>(new_field >> 16));

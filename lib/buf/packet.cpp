@@ -241,18 +241,6 @@ Packet Packet::share(rte_mempool* clone_pool) const noexcept {
   return Packet(c);
 }
 
-RxCsum Packet::rx_ip_csum() const noexcept {
-  switch (m_->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) {
-    case RTE_MBUF_F_RX_IP_CKSUM_GOOD:
-    case RTE_MBUF_F_RX_IP_CKSUM_NONE:  // verified, field not filled (virtio)
-      return RxCsum::good;
-    case RTE_MBUF_F_RX_IP_CKSUM_BAD:
-      return RxCsum::bad;
-    default:
-      return RxCsum::unknown;
-  }
-}
-
 RxCsum Packet::rx_l4_csum() const noexcept {
   switch (m_->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
     case RTE_MBUF_F_RX_L4_CKSUM_GOOD:

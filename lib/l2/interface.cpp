@@ -180,14 +180,10 @@ void Interface::emit(Packet payload, const MacAddr& dst, uint16_t ethertype) {
   transmit_frame(std::move(payload));
 }
 
-void Interface::transmit_frame(Packet&& frame) {
-  // The one place that knows the port: a chain goes flat for ports that cannot send chains (counted).
-  if (frame.segments() > 1 && !caps_.multi_seg_tx && !frame.linearize()) {
-    stats_.drop(L2Drop::no_mbuf);
-    return;
-  }
-  ++stats_.tx_frames;
-  tx_.push(std::move(frame));
+bool Interface::linearize_for_tx(Packet& frame) {
+  if (frame.linearize()) return true;
+  stats_.drop(L2Drop::no_mbuf);
+  return false;
 }
 
 }  // namespace tern::l2

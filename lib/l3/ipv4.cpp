@@ -82,6 +82,10 @@ Ipv4::Ipv4(const Ipv4Params& params, std::vector<l2::Interface*> ifaces, RouteTa
   // RFC 6864 §4.1: IDs must not repeat between cores sending to one peer; a
   // random start per core (and per process) also keeps them unpredictable.
   next_id_ = static_cast<uint16_t>(rte_rand());
+  for (const auto* i : ifaces_) {
+    own_.push_back(i->address().v);
+    if (i->prefix().len < 31) own_.push_back(i->prefix().broadcast().v);
+  }
 }
 
 bool Ipv4::is_local(Ipv4Addr a) const noexcept {

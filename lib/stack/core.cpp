@@ -26,7 +26,8 @@ Core::Core(CoreParams params) : p_(std::move(params)), wheel_(kNsPerMs, 1024, 0)
     // The connected route of each interface (RFC 1122 §3.3.1.1: on-link prefix).
     (void)p_.routes.add(l3::Route{ci.params.address, wire::Ipv4Addr{}, static_cast<uint16_t>(i)});
   }
-  ipv4_ = std::make_unique<l3::Ipv4>(p_.ipv4, std::move(raw), std::move(p_.routes), p_.pool);  // Ipv4 owns them now
+  ipv4_ = std::make_unique<l3::Ipv4>(p_.ipv4, std::move(raw), std::move(p_.routes),
+                                     p_.pool);  // Ipv4 owns them now
   icmp_ = std::make_unique<l3::Icmp>(p_.icmp, *ipv4_);
   udp_ = std::make_unique<udp::Udp>(p_.udp, *ipv4_);
   tcp_ = std::make_unique<tcp::Tcp>(p_.tcp, *ipv4_, wheel_, 0);
@@ -105,10 +106,14 @@ uint32_t Core::poll(uint64_t now) {
   for (size_t i = 0; i < ifaces_.size(); ++i) {
     CoreInterface& ci = p_.interfaces[i];
     uint16_t n = ci.port->rx_burst(ci.queue, pkts, burst);
+    const bool fwd = ipv4_->forwarding();
     for (uint16_t j = 0; j < n; ++j) {
       if (j + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[j + 1], void*));
+      Packet frame(pkts[j]);
+      // A router's plain transit traffic never climbs the stack (l3/forward_fast.cpp).
+      if (fwd && ipv4_->forward_fast(frame, *ifaces_[i], now)) continue;
       bool link_bcast = false;
-      Packet dgram = ifaces_[i]->input(Packet(pkts[j]), now, &link_bcast);
+      Packet dgram = ifaces_[i]->input(std::move(frame), now, &link_bcast);
       if (dgram) ipv4_->input(std::move(dgram), *ifaces_[i], now, link_bcast);
     }
     total += n;
@@ -202,7 +207,10 @@ void Core::write_json(JsonWriter& w) const {
   w.kv("connections", uint64_t{tcp_->connections()}).kv("time_wait", uint64_t{tcp_->time_wait()});
   w.kv("in_segs", ts.in_segs).kv("out_segs", ts.out_segs).kv("retrans_segs", ts.retrans_segs);
   w.kv("rx_bytes", ts.rx_bytes).kv("tx_bytes", ts.tx_bytes);
-  w.kv("in_rsts", ts.in_rsts).kv("out_rsts", ts.out_rsts).kv("ooo_segs", ts.ooo_segs).kv("dup_segs", ts.dup_segs);
+  w.kv("in_rsts", ts.in_rsts)
+      .kv("out_rsts", ts.out_rsts)
+      .kv("ooo_segs", ts.ooo_segs)
+      .kv("dup_segs", ts.dup_segs);
   w.kv("syncookies_sent", ts.syncookies_sent).kv("syncookies_validated", ts.syncookies_validated);
   w.kv("syncookies_failed", ts.syncookies_failed);
   w.kv("challenge_acks", ts.challenge_acks).kv("challenge_acks_limited", ts.challenge_acks_limited);

@@ -161,5 +161,80 @@ TEST_F(ForwardTest, DatagramsToTheRouterItselfAreStillDelivered) {
   EXPECT_EQ(st().forwarded, 0u);
 }
 
+// ---- the fast path (l3/forward_fast.cpp): same output, same counters, declines the rest ----
+
+TEST_F(ForwardTest, FastPathForwardsPlainDatagramsExactlyAsTheFullPathDoes) {
+  // A static-MAC route and an ARP-resolved gateway; with and without Ethernet padding.
+  for (Ipv4Addr dst : {kFar, kViaGw}) {
+    for (size_t payload : {size_t{0}, size_t{32}, size_t{1400}}) {
+      Bytes frame = eth_frame(kRouterMac, kPeerMac, wire::ethertype::ipv4, datagram(dst, 64, payload));
+      inject(datagram(dst, 64, payload));
+      auto slow = sent();
+      const L3Stats before = st();
+      const uint64_t rx_ipv4 = host_.iface().stats().rx_ipv4;
+      ASSERT_TRUE(host_.receive_fast_first(frame, now_)) << dst.to_string() << " " << payload;
+      auto fast = sent();
+      ASSERT_EQ(slow.size(), 1u);
+      ASSERT_EQ(fast.size(), 1u);
+      EXPECT_EQ(fast[0], slow[0]) << "byte-identical output";
+      EXPECT_EQ(st().forwarded, before.forwarded + 1);
+      EXPECT_EQ(st().rx_datagrams, before.rx_datagrams + 1);
+      EXPECT_EQ(host_.iface().stats().rx_ipv4, rx_ipv4 + 1);
+    }
+  }
+}
+
+TEST_F(ForwardTest, FastPathLeavesEverythingElseUntouchedForTheFullPath) {
+  auto with = [&](auto edit, Bytes dgram) {
+    Bytes f = eth_frame(kRouterMac, kPeerMac, wire::ethertype::ipv4, dgram);
+    edit(f);
+    return f;
+  };
+  auto none = [](Bytes&) {};
+  IpSpec opt;
+  opt.src = kPeerIp;
+  opt.dst = kFar;
+  opt.options = {1, 1, 1, 1};  // NOPs: IHL 6
+  IpSpec from_bcast = opt;
+  from_bcast.options.clear();
+  from_bcast.src = Ipv4Addr::from_octets(10, 0, 0, 255);
+  struct Case {
+    const char* what;
+    Bytes frame;
+  };
+  const Case cases[] = {
+      {"TTL 1 (time exceeded)", with(none, datagram(kFar, 1))},
+      {"TTL 0", with(none, datagram(kFar, 0))},
+      {"bad header checksum", with([](Bytes& f) { f[14 + 10] ^= 0x01; }, datagram(kFar))},
+      {"IP options", with(none, ipv4_bytes(opt, udp_bytes(kPeerIp, kFar, 1, 2, pattern(8))))},
+      {"to the router itself", with(none, datagram(kRouterIp))},
+      {"to our subnet broadcast", with(none, datagram(Ipv4Addr::from_octets(10, 0, 0, 255)))},
+      {"from our subnet broadcast",
+       with(none, ipv4_bytes(from_bcast, udp_bytes(from_bcast.src, kFar, 1, 2, {})))},
+      {"to multicast", with(none, datagram(Ipv4Addr::from_octets(224, 0, 0, 9)))},
+      {"no route", with(none, datagram(kNowhere))},
+      {"too big for the MTU", with(none, datagram(kFar, 64, 1500))},
+      {"link broadcast", eth_frame(MacAddr::broadcast(), kPeerMac, wire::ethertype::ipv4, datagram(kFar))},
+      {"another station's MAC", eth_frame(kNextHopMac, kPeerMac, wire::ethertype::ipv4, datagram(kFar))},
+      {"ARP", eth_frame(kRouterMac, kPeerMac, wire::ethertype::arp, Bytes(28, 0))},
+      {"truncated header", with([](Bytes& f) { f.resize(14 + 16); }, datagram(kFar))},
+      {"length beyond the frame", with([](Bytes& f) { f[14 + 3] = 0xff; }, datagram(kFar))},
+  };
+  for (const Case& c : cases) {
+    Packet p = tern::test::make_packet(c.frame);
+    EXPECT_FALSE(host_.ip().forward_fast(p, host_.iface(), now_)) << c.what;
+    ASSERT_TRUE(p) << c.what << ": the frame must stay with the caller";
+    EXPECT_EQ(tern::test::bytes_of(p), c.frame) << c.what << ": untouched";
+  }
+  EXPECT_EQ(st().forwarded, 0u) << "nothing above was forwarded";
+  // A gateway without a resolved MAC: the full path queues it and asks ARP.
+  (void)host_.ip().routes().add(
+      Route{*wire::Ipv4Prefix::parse("10.7.0.0/16"), Ipv4Addr::from_octets(10, 0, 0, 3), 0, {}});
+  EXPECT_FALSE(host_.receive_fast_first(
+      eth_frame(kRouterMac, kPeerMac, wire::ethertype::ipv4, datagram(Ipv4Addr::from_octets(10, 7, 0, 1))),
+      now_));
+  EXPECT_EQ(host_.iface().stats().arp_requests_out, 1u);
+}
+
 }  // namespace
 }  // namespace tern::l3

@@ -161,6 +161,14 @@ class Host {
     tx_.flush();
   }
   void receive(std::span<const uint8_t> frame, uint64_t now) { receive(tern::test::make_packet(frame), now); }
+  /** As Core::poll() does for a router: the forwarding fast path first, then the full path. */
+  bool receive_fast_first(std::span<const uint8_t> frame, uint64_t now) {
+    Packet p = tern::test::make_packet(frame);
+    bool fast = ip_.forward_fast(p, iface_, now);
+    if (!fast) receive(std::move(p), now);
+    tx_.flush();
+    return fast;
+  }
   /** Receive everything waiting on the port. @return frames received. */
   size_t poll(uint64_t now) {
     size_t n = 0;

@@ -1,7 +1,10 @@
-// RouteTable: longest-prefix match over per-length maps.
+// RouteTable: longest-prefix match (per-length maps + DIR-16-8-8 index).
 #include "tern/l3/route.hpp"
 
 #include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
 
 namespace tern::l3 {
 namespace {
@@ -98,6 +101,63 @@ TEST(RouteTable, RejectsPrefixLengthAbove32) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, Errc::invalid_argument);
   EXPECT_EQ(t.size(), 0u);
+}
+
+// The index against a brute-force model: random prefixes of every length,
+// random adds, replacements and removes, lookups at random and at prefix edges.
+TEST(RouteTable, IndexAgreesWithBruteForceUnderAddsAndRemoves) {
+  std::mt19937 rng(12345);
+  RouteTable t;
+  struct M {
+    uint32_t addr;
+    uint8_t len;
+    uint32_t tag;
+  };
+  std::vector<M> model;
+  auto mask = [](uint8_t len) { return len == 0 ? 0u : ~0u << (32 - len); };
+  auto best = [&](uint32_t dst) -> int64_t {
+    int bl = -1;
+    int64_t tag = -1;
+    for (const M& m : model) {
+      if ((dst & mask(m.len)) == m.addr && m.len > bl) {
+        bl = m.len;
+        tag = m.tag;
+      }
+    }
+    return tag;
+  };
+  auto check = [&](uint32_t dst) {
+    const Route* r = t.lookup(Ipv4Addr{dst});
+    int64_t got = r == nullptr ? -1 : int64_t{r->gateway.v};
+    ASSERT_EQ(got, best(dst)) << "dst " << Ipv4Addr{dst}.to_string();
+  };
+  for (int step = 0; step < 600; ++step) {
+    uint32_t op = rng() % 10;
+    if (op < 7 || model.empty()) {
+      // Lengths cluster around the level boundaries (16, 24) and the ends.
+      static const uint8_t lens[] = {0, 1, 8, 12, 15, 16, 17, 20, 23, 24, 25, 28, 31, 32};
+      uint8_t len = lens[rng() % sizeof(lens)];
+      uint32_t base = (rng() % 4 == 0) ? 0x0a000000u : rng();  // overlap often under 10/8
+      uint32_t addr = base & mask(len);
+      uint32_t tag = 1 + static_cast<uint32_t>(step);
+      ASSERT_TRUE(t.add(route(Ipv4Prefix{Ipv4Addr{addr}, len}, Ipv4Addr{tag})).ok());
+      std::erase_if(model, [&](const M& m) { return m.addr == addr && m.len == len; });
+      model.push_back({addr, len, tag});
+    } else {
+      size_t k = rng() % model.size();
+      ASSERT_TRUE(t.remove(Ipv4Prefix{Ipv4Addr{model[k].addr}, model[k].len}));
+      model.erase(model.begin() + static_cast<long>(k));
+    }
+    ASSERT_EQ(t.size(), model.size());
+    for (int q = 0; q < 20; ++q) check(rng() % 3 == 0 ? (0x0a000000u | (rng() & 0xffffff)) : rng());
+    for (const M& m : model) {
+      check(m.addr);
+      check(m.addr | ~mask(m.len));
+    }
+  }
+  RouteTable copy = t;  // copies point into their own maps
+  t = RouteTable{};
+  for (const M& m : model) ASSERT_EQ(int64_t{copy.lookup(Ipv4Addr{m.addr})->gateway.v}, best(m.addr));
 }
 
 }  // namespace

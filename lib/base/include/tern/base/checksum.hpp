@@ -54,7 +54,15 @@ inline bool checksum_valid(std::span<const uint8_t> bytes) noexcept {
  * RFC 1624 eqn. 3: the new checksum after one 16-bit field of the covered
  * data changes from @p old_field to @p new_field: HC' = ~(~HC + ~m + m').
  */
-uint16_t checksum_update16(uint16_t old_checksum, uint16_t old_field, uint16_t new_field) noexcept;
+inline uint16_t checksum_update16(uint16_t old_checksum, uint16_t old_field, uint16_t new_field) noexcept {
+  // Inline: forwarding runs it once per packet (TTL decrement).
+  uint32_t sum = static_cast<uint16_t>(~old_checksum);
+  sum += static_cast<uint16_t>(~old_field);
+  sum += new_field;
+  sum = (sum & 0xffff) + (sum >> 16);  // three 16-bit terms: two folds always suffice
+  sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
 
 /** As checksum_update16() for a 32-bit field (e.g. an IPv4 address). */
 uint16_t checksum_update32(uint16_t old_checksum, uint32_t old_field, uint32_t new_field) noexcept;

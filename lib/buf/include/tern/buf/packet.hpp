@@ -151,7 +151,17 @@ class Packet {
     m_->hash.rss = h;
     m_->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
   }
-  RxCsum rx_ip_csum() const noexcept;
+  RxCsum rx_ip_csum() const noexcept {  // inline: the forwarding fast path asks per packet
+    switch (m_->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) {
+      case RTE_MBUF_F_RX_IP_CKSUM_GOOD:
+      case RTE_MBUF_F_RX_IP_CKSUM_NONE:  // verified, field not filled (virtio)
+        return RxCsum::good;
+      case RTE_MBUF_F_RX_IP_CKSUM_BAD:
+        return RxCsum::bad;
+      default:
+        return RxCsum::unknown;
+    }
+  }
   RxCsum rx_l4_csum() const noexcept;
   /** Copy the TX offload request (flags and lengths) of @p from onto this head (a new header mbuf). */
   void copy_tx_offloads(const Packet& from) noexcept {

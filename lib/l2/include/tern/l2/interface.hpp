@@ -71,7 +71,17 @@ class Interface final : private NeighbourSink {
     learn_ctx_ = ctx;
   }
   /** Queue a finished frame for transmit (takes ownership). */
-  void transmit_frame(Packet&& frame);
+  void transmit_frame(Packet&& frame) {
+    // The one place that knows the port: a chain goes flat for ports that cannot send chains (counted).
+    if (frame.segments() > 1 && !caps_.multi_seg_tx && !linearize_for_tx(frame)) return;
+    ++stats_.tx_frames;
+    tx_.push(std::move(frame));
+  }
+  /** Count a received IPv4 frame that a fast path consumed without input(). */
+  void count_rx_ipv4() noexcept {
+    ++stats_.rx_frames;
+    ++stats_.rx_ipv4;
+  }
 
   uint16_t index() const noexcept { return p_.index; }
   const std::string& name() const noexcept { return p_.name; }
@@ -91,6 +101,7 @@ class Interface final : private NeighbourSink {
   TxQueue& tx() noexcept { return tx_; }
 
  private:
+  bool linearize_for_tx(Packet& frame);
   void arp_input(Packet&& frame, size_t eth_len, uint64_t now);
   void arp_reply_in_place(Packet&& frame, const wire::MacAddr& to_mac, wire::Ipv4Addr to_ip);
   void send_arp(uint16_t op, const wire::MacAddr& eth_dst, const wire::MacAddr& tha, wire::Ipv4Addr tpa);

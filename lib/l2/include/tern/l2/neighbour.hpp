@@ -75,6 +75,18 @@ class NeighbourTable {
   void tick(uint64_t now);
   /** The entry for @p ip, or null. */
   const NeighEntry* find(wire::Ipv4Addr ip) const noexcept;
+  /**
+   * The MAC of @p ip when its entry is reachable and still fresh at @p now
+   * (marking it used, as send() does); null when send() would have to queue,
+   * probe or age the entry. For the forwarding fast path.
+   */
+  const wire::MacAddr* fresh_mac(wire::Ipv4Addr ip, uint64_t now) noexcept {
+    NeighEntry* e = lookup(ip);
+    if (e == nullptr || e->state != NeighState::reachable || now - e->confirmed_ns >= p_.reachable_ns)
+      return nullptr;
+    e->used_ns = now;
+    return &e->mac;
+  }
   /** Entries in use. */
   size_t size() const noexcept { return used_; }
   /** Call @p f(const NeighEntry&) on each entry in use. */

@@ -153,6 +153,19 @@ class Ipv4 {
   /** Act as a router (RFC 1812) for datagrams not addressed to us, or stop. */
   void set_forwarding(bool on) noexcept { p_.forwarding = on; }
   bool forwarding() const noexcept { return p_.forwarding; }
+  /**
+   * The forwarding fast path (RFC 1812 §5.2-5.3 for the plain case), run on a
+   * whole received Ethernet frame before l2::Interface::input(). It forwards
+   * in place, rewriting the MACs and the TTL/checksum inside the frame, when
+   * the frame is the common case: one segment, unicast to @p in's MAC,
+   * untagged IPv4 without options, a good header checksum, TTL above 1,
+   * neither address special nor ours nor one of our broadcasts, a route whose
+   * next hop has a static or fresh MAC, and a length within the MTU. It then
+   * takes @p frame and returns true, with the same counters the slow path
+   * keeps. Otherwise it returns false and leaves @p frame untouched: the slow
+   * path (input()) handles it, drops it with a reason or answers with ICMP.
+   */
+  bool forward_fast(Packet& frame, l2::Interface& in, uint64_t now);
   /** Reassembly timeouts (learned path MTUs age out lazily, when looked up). */
   void tick(uint64_t now);
 
@@ -192,6 +205,9 @@ class Ipv4 {
   uint16_t next_id_ = 1;
   uint64_t now_ = 0;
   std::array<PmtuEntry, 64> pmtu_{};
+  // Our addresses and subnet broadcasts, for the fast path's one compare loop
+  // (interfaces and their addresses are fixed at construction).
+  std::vector<uint32_t> own_;
 };
 
 }  // namespace tern::l3
