@@ -103,6 +103,26 @@ void serve_tcp_echo(Core& core, uint16_t port, uint32_t backlog,
   });
 }
 
+void serve_tcp_discard(Core& core, uint16_t port, uint32_t backlog) {
+  tcp::ListenOptions lo;
+  lo.backlog = backlog;
+  auto l = core.tcp().listen(port, lo);
+  if (!l) {
+    TERN_LOG_ERROR("core %u: cannot listen on TCP port %u: %.*s", core.index(), port,
+                   static_cast<int>(l.error().reason.size()), l.error().reason.data());
+    return;
+  }
+  (*l)->on_event([](tcp::Listener& lis, uint32_t) {
+    while (tcp::Connection* c = lis.accept()) {
+      c->on_event([](tcp::Connection& conn, uint32_t e) {
+        Packet p;
+        while (conn.recv(p)) p = Packet{};  // RFC 863: throw it away (frees the mbufs)
+        if ((e & tcp::ev::error) || conn.at_eof()) conn.close();
+      });
+    }
+  });
+}
+
 // ---- client / load mode ----
 
 namespace {
@@ -125,6 +145,7 @@ class Client {
     uint64_t txn = 0;
     uint32_t sent = 0, got = 0;
     uint64_t t0 = 0;
+    uint64_t retry_at = 0;  // short mode: when a failed slot connects again
     bool up = false, dead = false;
   };
 
@@ -149,20 +170,34 @@ class Client {
         k.udp->on_readable([&k](udp::Socket&) { k.self->udp_readable(k); });
         send_udp(k, now);
       } else {
-        tcp::ConnectOptions co;
-        auto c = core_.tcp().connect(tcp::Endpoint{o_.server, o_.port}, co);
-        if (!c) {
-          ++connect_failures_;
-          k.dead = true;
-          TERN_LOG_WARN("connect: %.*s", static_cast<int>(c.error().reason.size()), c.error().reason.data());
-          continue;
-        }
-        k.tcp = *c;
-        k.tcp->set_nodelay(o_.nodelay);
-        if (o_.keepalive) k.tcp->set_keepalive(*o_.keepalive);
-        k.tcp->on_event([&k](tcp::Connection&, uint32_t e) { k.self->tcp_event(k, e); });
+        open_tcp(k, now);
       }
     }
+  }
+
+  // Connect slot @p k (again, in short mode). A failure to even start is counted and retried later.
+  void open_tcp(Conn& k, uint64_t now) {
+    tcp::ConnectOptions co;
+    tcp::SocketOptions so = core_.tcp().params().socket;
+    so.nodelay = o_.nodelay;
+    if (o_.keepalive) so.keepalive = *o_.keepalive;
+    co.socket = so;
+    k.t0 = now;
+    k.up = false;
+    k.sent = k.got = 0;
+    auto c = core_.tcp().connect(tcp::Endpoint{o_.server, o_.port}, co);
+    if (!c) {
+      ++connect_failures_;
+      ++failures_in_row_;
+      k.dead = true;
+      k.retry_at = now + 1'000'000;
+      if (!o_.short_conn || failures_in_row_ == 1)
+        TERN_LOG_WARN("connect: %.*s", static_cast<int>(c.error().reason.size()), c.error().reason.data());
+      return;
+    }
+    k.dead = false;
+    k.tcp = *c;
+    k.tcp->on_event([&k](tcp::Connection&, uint32_t e) { k.self->tcp_event(k, e); });
   }
 
   void tick(uint64_t now) {
@@ -178,11 +213,21 @@ class Client {
       if (core_.tcp().connections() == 0 || now >= drain_deadline_) stop_.store(true);
       return;
     }
+    if (o_.short_conn && failures_in_row_ > 1000) {
+      TERN_LOG_ERROR("short connections: 1000 connects in a row failed; stopping");
+      stop_.store(true);
+      return;
+    }
     for (Conn& k : conns_) {
-      if (k.dead) continue;
-      if (!k.up && now - start_ns_ > static_cast<uint64_t>(o_.connect_timeout_s * 1e9)) {
+      if (k.dead) {
+        if (o_.short_conn && now >= k.retry_at) open_tcp(k, now);
+        continue;
+      }
+      if (!k.up && k.tcp != nullptr && now - k.t0 > static_cast<uint64_t>(o_.connect_timeout_s * 1e9)) {
         ++connect_failures_;
+        ++failures_in_row_;
         close_conn(k, true);
+        k.retry_at = now;
       }
       if (o_.udp && k.up && k.t0 != 0 && now - k.t0 > 1'000'000'000) {
         ++errors_;  // a datagram or its echo was lost: count and go on
@@ -203,7 +248,7 @@ class Client {
     double secs = static_cast<double>(end - (first_up_ns_ != 0 ? first_up_ns_ : start_ns_)) / 1e9;
     JsonWriter w;
     w.begin_object();
-    w.kv("mode", o_.udp ? "udp" : "tcp");
+    w.kv("mode", o_.udp ? "udp" : o_.short_conn ? "short" : o_.bulk ? "bulk" : "tcp");
     char srv[32];
     std::snprintf(srv, sizeof srv, "%s:%u", o_.server.to_string().c_str(), o_.port);
     w.kv("server", srv)
@@ -216,11 +261,16 @@ class Client {
     w.kv("max", l.empty() ? 0.0 : l.back() / 1000.0);
     w.end_object();
     w.kv("errors", errors_).kv("verify_errors", verify_errors_).kv("connect_failures", connect_failures_);
-    w.kv("bytes_verified", bytes_verified_);
+    w.kv("bytes_verified", bytes_verified_).kv("bytes_sent", bytes_sent_);
+    w.kv("gbps", secs > 0 ? static_cast<double>(bytes_sent_) * 8 / secs / 1e9 : 0.0);
     w.end_object();
     return w.str();
   }
-  bool ok() const { return errors_ == 0 && verify_errors_ == 0 && connect_failures_ == 0 && txns_ > 0; }
+  bool ok() const {
+    // Short connections may lose a connect to a full backlog now and then (counted, retried).
+    const bool connects_ok = o_.short_conn || connect_failures_ == 0;
+    return errors_ == 0 && verify_errors_ == 0 && connects_ok && (o_.bulk ? bytes_sent_ > 0 : txns_ > 0);
+  }
 
  private:
   void fill(const Conn& k) {
@@ -235,9 +285,31 @@ class Client {
 
   void begin_txn(Conn& k, uint64_t now) {
     k.sent = k.got = 0;
-    k.t0 = now;
+    if (!o_.short_conn) k.t0 = now;  // short: from the connect
+    if (o_.bulk) {
+      send_bulk(k);
+      return;
+    }
     fill(k);
     send_more(k);
+  }
+
+  // Bulk: keep the send buffer full of one fixed chunk; nothing comes back.
+  void send_bulk(Conn& k) {
+    fill(k);
+    while (!draining_ && k.tcp != nullptr) {
+      auto r = k.tcp->send_copy(msg_);
+      if (!r) {
+        if (r.error().code != Errc::would_block) {
+          ++errors_;
+          close_conn(k, true);
+        }
+        return;  // resumes on ev::writable
+      }
+      if (*r == 0) return;
+      bytes_sent_ += *r;
+      txns_ = bytes_sent_ / o_.message_size;
+    }
   }
 
   void send_more(Conn& k) {
@@ -260,6 +332,13 @@ class Client {
     if (k.dead) return;
     uint64_t now = core_.tcp().now();
     if (e & tcp::ev::error) {
+      if (o_.short_conn && !k.up) {  // refused or timed out: count, retry shortly
+        ++connect_failures_;
+        ++failures_in_row_;
+        close_conn(k, false);
+        k.retry_at = now + 1'000'000;
+        return;
+      }
       std::fprintf(stderr, "tern-echo: client connection %u failed: %s\n", k.idx,
                    describe_error(*k.tcp).c_str());
       if (!draining_) ++errors_;
@@ -268,8 +347,15 @@ class Client {
     }
     if ((e & tcp::ev::connected) && !k.up) {
       k.up = true;
+      failures_in_row_ = 0;
       if (first_up_ns_ == 0) first_up_ns_ = now;
       if (!draining_) begin_txn(k, now);
+    }
+    if (o_.bulk) {
+      if ((e & tcp::ev::writable) && k.up) send_bulk(k);
+      Packet p;
+      while (!k.dead && k.tcp->recv(p)) ++errors_;  // a discard server sends nothing
+      return;
     }
     if (e & tcp::ev::writable && k.up && k.sent < o_.message_size && !draining_) {
       fill(k);
@@ -296,6 +382,13 @@ class Client {
         lat_.push_back(static_cast<uint32_t>(std::min<uint64_t>(now - k.t0, UINT32_MAX)));
         ++txns_;
         ++k.txn;
+        if (o_.short_conn) {
+          // Reset after the verified echo (as load generators do with SO_LINGER 0): a FIN would
+          // leave each port in TIME_WAIT and cap the rate at the ephemeral range per 2 x MSL.
+          close_conn(k, true);
+          if (!draining_) open_tcp(k, now);
+          return;
+        }
         if (!draining_) begin_txn(k, now);
       }
     }
@@ -367,6 +460,8 @@ class Client {
   std::vector<uint32_t> lat_;
   uint64_t start_ns_ = 0, end_ns_ = 0, first_up_ns_ = 0, drain_deadline_ = 0;
   uint64_t txns_ = 0, errors_ = 0, verify_errors_ = 0, connect_failures_ = 0, bytes_verified_ = 0;
+  uint64_t bytes_sent_ = 0;
+  uint32_t failures_in_row_ = 0;
   bool draining_ = false;
 
   friend std::shared_ptr<Client> start_client(Core&, const ClientOptions&, std::atomic<bool>&);

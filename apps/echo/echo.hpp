@@ -25,6 +25,12 @@ void serve_udp_echo(Core& core, uint16_t port);
 void serve_tcp_echo(Core& core, uint16_t port, uint32_t backlog,
                     const std::optional<tcp::KeepaliveOptions>& keepalive = {});
 
+/**
+ * Serve TCP discard (RFC 863) on @p port of @p core: read and drop everything
+ * (the sink of the bulk-throughput benchmark).
+ */
+void serve_tcp_discard(Core& core, uint16_t port, uint32_t backlog);
+
 /** What the client/load mode does. */
 struct ClientOptions {
   wire::Ipv4Addr server;
@@ -33,6 +39,10 @@ struct ClientOptions {
   uint32_t message_size = 64;
   double duration_s = 10;
   bool udp = false;
+  /** Short connections: connect, one message, its echo, reset; then again. One transaction each. */
+  bool short_conn = false;
+  /** Bulk: send message_size-byte chunks one way (to a discard server) as fast as the stack takes them. */
+  bool bulk = false;
   double connect_timeout_s = 5;
   bool nodelay = true;
   std::optional<tcp::KeepaliveOptions> keepalive;

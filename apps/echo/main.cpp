@@ -40,6 +40,9 @@ struct Options {
   uint32_t connections = 1;
   uint32_t message_size = 64;
   bool udp = false;
+  bool short_conn = false;
+  bool bulk = false;
+  int discard_port = 0;
   uint32_t backlog = 0;
   std::string keepalive;
 };
@@ -159,6 +162,12 @@ int main(int argc, char** argv) {
       "--keepalive", o.keepalive,
       "TCP keepalive on every connection: IDLE,INTERVAL,COUNT in seconds, e.g. 7200,75,9 (RFC 1122)");
   app.add_flag("--udp", o.udp, "client mode: use UDP datagrams instead of TCP connections");
+  app.add_flag("--short", o.short_conn,
+               "client mode: short connections (connect, one message, its echo, reset; repeat)");
+  app.add_flag("--bulk", o.bulk,
+               "client mode: send --message-size chunks one way as fast as possible (to a discard server)");
+  app.add_option("--discard-port", o.discard_port, "also serve TCP discard (RFC 863) on this port, 0: off")
+      ->check(CLI::Range(0, 65535));
   app.add_option("--lcores", o.lcores,
                  "DPDK lcore list to run on, one stack per lcore: 0 or 0-1 or 0,1 (default 0)");
   app.add_option("--capture", o.capture,
@@ -232,6 +241,12 @@ int main(int argc, char** argv) {
     co.message_size = o.message_size;
     co.duration_s = o.duration_s;
     co.udp = o.udp;
+    co.short_conn = o.short_conn;
+    co.bulk = o.bulk;
+    if (int(o.udp) + int(o.short_conn) + int(o.bulk) > 1) {
+      std::cerr << "tern-echo: --udp, --short and --bulk are different modes: give at most one\n";
+      return 2;
+    }
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -244,8 +259,11 @@ int main(int argc, char** argv) {
   if (client) {
     auto cl = tern::apps::start_client(stack->core(0), co, g_stop);
     std::cerr << "tern-echo: client: " << co.connections << " "
-              << (co.udp ? "UDP socket(s)" : "TCP connection(s)") << " to " << o.connect << ", "
-              << co.message_size << "-byte messages for " << co.duration_s << " s\n";
+              << (co.udp          ? "UDP socket(s)"
+                  : co.short_conn ? "short-connection slot(s)"
+                                  : "TCP connection(s)")
+              << (co.bulk ? " sending bulk" : "") << " to " << o.connect << ", " << co.message_size
+              << "-byte messages for " << co.duration_s << " s\n";
     stack->run(g_stop);
     std::string stack_json = stack->stats_json();
     unsigned leaked = stack->shutdown();
@@ -261,6 +279,8 @@ int main(int argc, char** argv) {
     tern::Core& core = stack->core(c);
     if (cfg.echo.udp_port != 0) tern::apps::serve_udp_echo(core, cfg.echo.udp_port);
     if (cfg.echo.tcp_port != 0) tern::apps::serve_tcp_echo(core, cfg.echo.tcp_port, backlog, ka);
+    if (o.discard_port != 0)
+      tern::apps::serve_tcp_discard(core, static_cast<uint16_t>(o.discard_port), backlog);
     if (c == 0 && (deadline != 0 || o.idle_exit_ms != 0)) {
       const uint64_t idle_ns = uint64_t{o.idle_exit_ms} * tern::kNsPerMs;
       core.set_on_poll([deadline, idle_ns, start](tern::Core& k, uint64_t now) {
