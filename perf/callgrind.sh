@@ -1,21 +1,34 @@
 #!/usr/bin/env bash
-# Instructions per packet of the UDP echo path (receive + echo + transmit on
-# one Core), counted by valgrind's callgrind inside Core::poll: repeatable
-# run to run, unlike wall time. Two runs (N and 2N bursts) cancel fixed costs.
-#   perf/callgrind.sh [BUILD_DIR] [PAYLOAD_BYTES]
+# Instructions per packet / per transaction, counted by valgrind's callgrind:
+# repeatable run to run, unlike wall time. Each figure comes from two runs
+# (N and 2N) whose difference cancels the fixed costs (EAL, set-up, warm-up).
+#   UDP echo path (tern-echo-path-count): receive + echo + transmit on one
+#     Core, counted inside Core::poll.
+#   TCP request/response (tern-tcp-rr-count): two Cores over a PairWire, one
+#     connection; counted inside serve_poll(), the only caller of the server
+#     Core's poll, so the client's side is not counted.
+#   perf/callgrind.sh [BUILD_DIR] [PAYLOAD_BYTES]   (PAYLOAD: UDP payload and TCP message size)
+# Output (other scripts grep it; keep the wording, the number is the word before "instructions per"):
+#   UDP echo path, 64-byte payload: N instructions per packet inside Core::poll (...)
+#   TCP request/response, 64-byte messages: N instructions per transaction on the server side (...)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 payload=${2:-64}
-ninja -C "$build" perf/tern-echo-path-count >/dev/null
+ninja -C "$build" perf/tern-echo-path-count perf/tern-tcp-rr-count >/dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-count() {  # BURSTS -> instructions collected inside Core::poll
-  valgrind --tool=callgrind --callgrind-out-file="$out/cg.$1" --toggle-collect='tern::Core::poll(*' \
-    "$build/perf/tern-echo-path-count" "$1" "$payload" >/dev/null 2>"$out/log.$1" || { cat "$out/log.$1"; exit 1; }
-  callgrind_annotate "$out/cg.$1" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",","",$1); if (!done) print $1; done=1}'
+count() {  # NAME TOGGLE PROGRAM COUNT -> instructions collected inside TOGGLE
+  valgrind --tool=callgrind --callgrind-out-file="$out/cg.$1.$4" --toggle-collect="$2" \
+    "$build/perf/$3" "$4" "$payload" >"$out/out.$1.$4" 2>"$out/log.$1.$4" ||
+    { cat "$out/out.$1.$4" "$out/log.$1.$4"; exit 1; }
+  callgrind_annotate "$out/cg.$1.$4" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",","",$1); if (!done) print $1; done=1}'
 }
-a=$(count 200)
-b=$(count 400)
+a=$(count udp 'tern::Core::poll(*' tern-echo-path-count 200)
+b=$(count udp 'tern::Core::poll(*' tern-echo-path-count 400)
 per=$(( (b - a) / (200 * 32) ))
 echo "UDP echo path, ${payload}-byte payload: $per instructions per packet inside Core::poll (rx, l2, l3, udp, socket callback, echo, tx)"
+a=$(count tcp 'serve_poll(*' tern-tcp-rr-count 1000)
+b=$(count tcp 'serve_poll(*' tern-tcp-rr-count 2000)
+per=$(( (b - a) / 1000 ))
+echo "TCP request/response, ${payload}-byte messages: $per instructions per transaction on the server side (rx, l2, l3, tcp input, echo, tcp output, tx)"

@@ -9,7 +9,7 @@
 int main(int argc, char** argv) {
   std::string prefix = "--file-prefix=tern-bench-" + std::to_string(getpid());
   const char* eal[] = {
-      "tern-bench",   "--no-huge", "-m", "256", "--no-pci", "--no-telemetry", "--log-level=lib.eal:error",
+      "tern-bench",   "--no-huge", "-m", "512", "--no-pci", "--no-telemetry", "--log-level=lib.eal:error",
       prefix.c_str(), "-l",        "0"};
   if (rte_eal_init(sizeof(eal) / sizeof(eal[0]), const_cast<char**>(eal)) < 0) return 1;
   benchmark::Initialize(&argc, argv);
