@@ -182,21 +182,32 @@ kernel_net() {
 
 # Start a server, run one client, stop the server; record the client's JSON.
 #   run_pair BENCH IMPL VARIANT REP SERVER_ARGS -- CLIENT_ARGS
-SOCK=$OUT/memif.sock
 run_tern() {  # BENCH VARIANT REP CLIENT_ARGS...
   local bench=$1 variant=$2 rep=$3; shift 3
-  rm -f "$SOCK"
-  taskset -c 0 "$TE" --dev "net_memif0,role=server,socket=$SOCK" --ip 198.18.0.1/24 --mac 02:00:00:00:00:01 \
+  # memif's control socket is abstract by default (no file); a fresh name per run.
+  local sock="/tern-bench-$$-$bench-$variant-$rep"
+  taskset -c 0 "$TE" --dev "net_memif0,role=server,socket=$sock" --ip 198.18.0.1/24 --mac 02:00:00:00:00:01 \
     --discard-port 9 --backlog 4096 -- -l 0 >"$OUT/srv.json" 2>"$OUT/srv.log" &
   local spid=$!
-  PIDS+=("$spid")
-  wait_file "$SOCK" || { log "tern-echo server did not create $SOCK"; cat "$OUT/srv.log" >&2; exit 1; }
+  local up=0
+  for _ in $(seq 1 100); do
+    grep -q "ready:" "$OUT/srv.log" 2>/dev/null && { up=1; break; }
+    kill -0 $spid 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ $up -eq 0 ]; then
+    kill $spid 2>/dev/null || true
+    log "tern-echo server did not start: $(tail -3 "$OUT/srv.log" | tr '\n' ' ')"
+    echo '{"tps":0,"gbps":0,"exit":99}'
+    return
+  fi
   local res rc=0
-  res=$(taskset -c 1 "$TE" --dev "net_memif0,role=client,socket=$SOCK" --ip 198.18.0.2/24 --mac 02:00:00:00:00:02 \
+  res=$(taskset -c 1 "$TE" --dev "net_memif0,role=client,socket=$sock" --ip 198.18.0.2/24 --mac 02:00:00:00:00:02 \
     "$@" -- -l 1 2>"$OUT/cli.log") || rc=$?
   kill -INT $spid; wait $spid 2>/dev/null || true
   local leaked; leaked=$(json_field '["mbufs_leaked"]' <"$OUT/srv.json" 2>/dev/null || echo "?")
   [ $rc -eq 0 ] || log "tern client exit $rc: $(tail -2 "$OUT/cli.log" | tr '\n' ' ')"
+  [ -n "$res" ] || res='{"tps":0,"gbps":0}'
   res=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["server_mbufs_leaked"]=sys.argv[2]; d["exit"]=int(sys.argv[3]); d.pop("stack",None); print(json.dumps(d))' "$res" "$leaked" "$rc")
   record "$bench" tern "$variant" "$rep" "$res"
   echo "$res"
@@ -208,12 +219,15 @@ run_kernel() {  # BENCH IMPL(kernel|kernel-busy) VARIANT REP CLIENT_ARGS...
   ip netns exec $NS_S taskset -c 0 "$KE" server --tcp-port 7 --udp-port 7 --discard-port 9 "${busy[@]}" \
     >"$OUT/ksrv.json" 2>"$OUT/ksrv.log" &
   local spid=$!
-  PIDS+=("$spid")
-  sleep 0.3
+  for _ in $(seq 1 50); do
+    ip netns exec $NS_S ss -Hltn 'sport = :7' | grep -q LISTEN && break
+    sleep 0.1
+  done
   local res rc=0
   res=$(ip netns exec $NS_C taskset -c 1 "$KE" client "${busy[@]}" "$@" 2>"$OUT/kcli.log") || rc=$?
   kill -INT $spid; wait $spid 2>/dev/null || true
   [ $rc -eq 0 ] || log "kernel client exit $rc: $(tail -2 "$OUT/kcli.log" | tr '\n' ' ')"
+  [ -n "$res" ] || res='{"tps":0,"gbps":0}'
   res=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); s=json.loads(open(sys.argv[3]).read() or "{}"); d["server"]=s; d["exit"]=int(sys.argv[2]); print(json.dumps(d))' "$res" "$rc" "$OUT/ksrv.json")
   record "$bench" "$impl" "$variant" "$rep" "$res"
   echo "$res"
