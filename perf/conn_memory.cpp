@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "micro/bench_util.hpp"
 #include "tern/drivers/pair_wire.hpp"
 #include "tern/stack/core.hpp"
 #include "tern/tcp/tcp.hpp"
@@ -41,42 +42,24 @@ size_t rss_bytes() {
   return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
 }
 
-CoreParams params(Port& port, wire::Ipv4Addr ip, rte_mempool* pool, uint32_t max_conns) {
-  CoreParams p;
-  p.pool = pool;
-  CoreInterface ci;
-  ci.port = &port;
-  ci.params.name = "if0";
-  ci.params.address = wire::Ipv4Prefix{ip, 24};
-  ci.params.gratuitous_arp = false;
-  p.interfaces.push_back(ci);
-  p.tcp.max_connections = max_conns;
-  return p;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   const long n_arg = argc > 1 ? std::atol(argv[1]) : 100000;
   if (n_arg < 1 || n_arg > 1'000'000) fail("N must be 1..1000000 connections");
   const uint32_t n = static_cast<uint32_t>(n_arg);
-  std::string prefix = "--file-prefix=tern-connmem-" + std::to_string(getpid());
-  const char* eal[] = {
-      "tern-conn-memory",          "--no-huge",    "-m", "1024", "--no-pci", "--no-telemetry",
-      "--log-level=lib.eal:error", prefix.c_str(), "-l", "0"};
-  if (rte_eal_init(sizeof(eal) / sizeof(eal[0]), const_cast<char**>(eal)) < 0) fail("EAL init failed");
+  perf::start_eal("tern-conn-memory", 1024);
   rte_mempool* pool = rte_pktmbuf_pool_create("connmem", 65535, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
   if (pool == nullptr) fail("cannot create the mbuf pool (EAL memory: -m)");
-  PortCaps cc, cs;
-  cc.mac = kMacC.b;
-  cs.mac = kMacS.b;
   uint64_t heap_per = 0, rss_per = 0;
   unsigned mbufs_held = 0;
   size_t est_c = 0, est_s = 0;
   {
-    drivers::PairWire wire(cc, cs, 65536);
-    Core client(params(wire.a(), kIpC, pool, n + 1024));
-    Core server(params(wire.b(), kIpS, pool, n + 1024));
+    drivers::PairWire wire(perf::plain_caps(kMacC), perf::plain_caps(kMacS), 65536);
+    CoreParams pc = perf::host_params(wire.a(), kIpC, pool), ps = perf::host_params(wire.b(), kIpS, pool);
+    pc.tcp.max_connections = ps.tcp.max_connections = n + 1024;
+    Core client(std::move(pc));
+    Core server(std::move(ps));
     uint64_t now = 1'000'000'000;
     client.start(now);
     server.start(now);

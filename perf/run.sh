@@ -234,37 +234,26 @@ run_kernel() {  # BENCH IMPL(kernel|kernel-busy) VARIANT REP CLIENT_ARGS...
 }
 summ() { json_field '["tps"]' | xargs printf "%.0f"; }
 
-bench_rr() {  # 2. TCP request/response, 64-byte messages, 1 and 64 connections
+# One echo comparison: tern, then the kernel blocking and busy-polling, REPS times per
+# connection count, the same client options on both sides.
+#   echo_bench BENCH UNIT "COUNTS" CLIENT_OPTIONS...
+echo_bench() {
+  local bench=$1 unit=$2 counts=$3; shift 3
   local c rep impl
-  for c in 1 64; do
+  for c in $counts; do
     for rep in $(seq 1 "$REPS"); do
-      log "rr c=$c rep $rep: tern $(run_tern rr "c$c" "$rep" --connect 198.18.0.1:7 --connections $c --message-size 64 --duration "$T_RR" | summ) tps"
+      log "$bench c=$c rep $rep: tern $(run_tern "$bench" "c$c" "$rep" --connect 198.18.0.1:7 --connections "$c" \
+        --message-size 64 --duration "$T_RR" "$@" | summ) $unit"
       for impl in kernel kernel-busy; do
-        log "rr c=$c rep $rep: $impl $(run_kernel rr $impl "c$c" "$rep" --connect 10.77.0.1:7 --connections $c --message-size 64 --duration "$T_RR" | summ) tps"
+        log "$bench c=$c rep $rep: $impl $(run_kernel "$bench" $impl "c$c" "$rep" --connect 10.77.0.1:7 \
+          --connections "$c" --message-size 64 --duration "$T_RR" "$@" | summ) $unit"
       done
     done
   done
 }
-bench_short() {  # 3. short connections: connect, 64-byte request, response, reset
-  local rep impl
-  for rep in $(seq 1 "$REPS"); do
-    log "short rep $rep: tern $(run_tern short c8 "$rep" --connect 198.18.0.1:7 --short --connections 8 --message-size 64 --duration "$T_RR" | summ) conn/s"
-    for impl in kernel kernel-busy; do
-      log "short rep $rep: $impl $(run_kernel short $impl c8 "$rep" --connect 10.77.0.1:7 --short --connections 8 --message-size 64 --duration "$T_RR" | summ) conn/s"
-    done
-  done
-}
-bench_udp() {  # 4. UDP echo, 64-byte datagrams, 1 and 16 sockets
-  local c rep impl
-  for c in 1 16; do
-    for rep in $(seq 1 "$REPS"); do
-      log "udp c=$c rep $rep: tern $(run_tern udp "c$c" "$rep" --connect 198.18.0.1:7 --udp --connections $c --message-size 64 --duration "$T_RR" | summ) pps"
-      for impl in kernel kernel-busy; do
-        log "udp c=$c rep $rep: $impl $(run_kernel udp $impl "c$c" "$rep" --connect 10.77.0.1:7 --udp --connections $c --message-size 64 --duration "$T_RR" | summ) pps"
-      done
-    done
-  done
-}
+bench_rr() { echo_bench rr tps "1 64"; }                  # 2. TCP request/response, 64-byte messages
+bench_short() { echo_bench short conn/s "8" --short; }   # 3. connect, 64-byte request, response, reset
+bench_udp() { echo_bench udp pps "1 16" --udp; }          # 4. UDP echo, 64-byte datagrams
 bench_bulk() {  # 5. bulk TCP, one connection, one direction
   local rep
   for rep in $(seq 1 "$REPS"); do
@@ -284,29 +273,43 @@ bench_cost() {
   # The kernel echo server: user-space instructions under callgrind over N and 2N
   # transactions (the difference cancels start-up); kernel instructions need perf stat.
   local n k1 k2
-  kcount() {  # TRANSACTIONS -> user instructions of the kernel echo server
-    ip netns exec $NS_S taskset -c 0 valgrind --tool=callgrind --callgrind-out-file="$OUT/kcg.$1" \
-      "$KE" server --tcp-port 7 --udp-port 0 --discard-port 0 --exit-after-bytes $(( $1 * 64 )) \
-      >/dev/null 2>"$OUT/kcg.$1.log" &
+  # Run the kernel echo server under WRAPPER... until it has echoed TRANSACTIONS messages.
+  kserve() {  # TRANSACTIONS WRAPPER...
+    local n=$1; shift
+    ip netns exec $NS_S taskset -c 0 "$@" "$KE" server --tcp-port 7 --udp-port 0 --discard-port 0 \
+      --exit-after-bytes $(( n * 64 )) >/dev/null 2>"$OUT/kserve.log" &
     local vp=$!
     for _ in $(seq 1 100); do
       ip netns exec $NS_S ss -Hltn 'sport = :7' | grep -q LISTEN && break
       sleep 0.1
     done
-    # The client runs until the server has echoed N messages and exits.
     ip netns exec $NS_C "$KE" client --connect 10.77.0.1:7 --connections 1 --message-size 64 --duration 120 \
-      >/dev/null 2>&1 || true
+      >/dev/null 2>&1 || true  # ends when the server has echoed n messages and exits
     wait $vp || true
+  }
+  kcount() {  # TRANSACTIONS -> user-space instructions of the kernel echo server (callgrind)
+    kserve "$1" valgrind --tool=callgrind --callgrind-out-file="$OUT/kcg.$1"
     callgrind_annotate "$OUT/kcg.$1" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",","",$1); print $1; exit}'
   }
-  n=$N_COST
+  kperf() {  # TRANSACTIONS -> user+kernel instructions of the kernel echo server (perf stat)
+    kserve "$1" perf stat -x, -e instructions -o "$OUT/kperf.$1"
+    awk -F, '/instructions/ && $1 ~ /^[0-9]+$/ {print $1; exit}' "$OUT/kperf.$1"
+  }
+  local n=$N_COST k1 k2
   k1=$(kcount $n)
   k2=$(kcount $((2 * n)))
   local user=$(( (k2 - k1) / n ))
-  local perf_ok=0
-  if perf stat -e instructions -x, true 2>&1 | grep -q '^[0-9]'; then perf_ok=1; fi
   local kernel_note="perf stat cannot count instructions on this machine (no hardware counters in the VM): the kernel's own instructions are not measured"
-  [ $perf_ok -eq 1 ] && kernel_note="perf stat available (not yet wired)"
+  if perf stat -x, -e instructions true 2>&1 | grep -q '^[0-9]'; then
+    local p1 p2
+    p1=$(kperf $n)
+    p2=$(kperf $((2 * n)))
+    if [ -n "$p1" ] && [ -n "$p2" ]; then
+      kernel_note="perf stat: $(( (p2 - p1) / n )) instructions per transaction in the kernel echo server's user space and the kernel together (N and 2N runs)"
+    else
+      kernel_note="perf stat answered but counted nothing for the echo server: kernel instructions not measured"
+    fi
+  fi
   # Kernel CPU time per transaction from a timed run (getrusage of the server): sys + user.
   local res
   res=$(run_kernel cost-cpu kernel c1 1 --connect 10.77.0.1:7 --connections 1 --message-size 64 --duration "$T_RR")

@@ -52,10 +52,6 @@ Interface::Interface(const InterfaceParams& params, TxQueue& tx, rte_mempool* po
   mac_.b = caps_.mac;
 }
 
-bool Interface::is_broadcast(Ipv4Addr a) const noexcept {
-  return a.is_broadcast() || (p_.address.len < 31 && a == p_.address.broadcast());
-}
-
 Packet Interface::input(Packet&& frame, uint64_t now, bool* link_broadcast) {
   ++stats_.rx_frames;
   // Headers must be contiguous; a split first segment is rare (counted copy).

@@ -144,7 +144,7 @@ void NeighbourTable::send(Ipv4Addr ip, Packet dgram, uint64_t now) {
       enqueue(*e, std::move(dgram));
       return;
     case NeighState::reachable:
-      if (now - e->confirmed_ns < p_.reachable_ns) break;
+      if (fresh(*e, now)) break;
       e->state = NeighState::stale;
       [[fallthrough]];
     case NeighState::stale:
@@ -195,7 +195,7 @@ void NeighbourTable::tick_entry(NeighEntry& e, uint64_t now) {
       }
       break;
     case NeighState::reachable:
-      if (now - e.confirmed_ns >= p_.reachable_ns) e.state = NeighState::stale;
+      if (!fresh(e, now)) e.state = NeighState::stale;
       break;
     case NeighState::free:
       break;

@@ -16,20 +16,7 @@
 namespace tern::l3 {
 
 namespace {
-
 constexpr uint32_t kEth = wire::kEthernetHeaderLen;
-
-// RFC 1071: a 20-byte header (no options) sums to 0xffff when its checksum is right.
-inline bool header_checksum_ok(const uint8_t* h) noexcept {
-  uint64_t s =
-      uint64_t{load_be32(h)} + load_be32(h + 4) + load_be32(h + 8) + load_be32(h + 12) + load_be32(h + 16);
-  s = (s & 0xffffffff) + (s >> 32);
-  s = (s & 0xffff) + (s >> 16);
-  s = (s & 0xffff) + (s >> 16);
-  s = (s & 0xffff) + (s >> 16);
-  return s == 0xffff;
-}
-
 }  // namespace
 
 bool Ipv4::forward_fast(Packet& frame, l2::Interface& in, uint64_t now) {
@@ -42,14 +29,12 @@ bool Ipv4::forward_fast(Packet& frame, l2::Interface& in, uint64_t now) {
   // RFC 1812 §5.2.2: version 4, IHL 5 (options take the full path), a length that fits.
   if (h[0] != 0x45 || total < 20 || total > frame.length() - kEth) return false;
   const RxCsum hw = frame.rx_ip_csum();
-  if (hw == RxCsum::bad || (hw == RxCsum::unknown && !header_checksum_ok(h))) return false;
+  if (hw == RxCsum::bad || (hw == RxCsum::unknown && !checksum_valid20(h))) return false;
   if (h[8] <= 1) return false;  // RFC 1812 §5.3.1: time exceeded is the full path's
   const wire::Ipv4Addr src{load_be32(h + 12)}, dst{load_be32(h + 16)};
   // RFC 1812 §5.3.7 / RFC 1122 §3.2.1.3: special or local addresses take the full path.
   if (src.is_special() || dst.is_special() || (dst.v >> 24) == 0 || (src.v >> 24) == 0) return false;
-  for (uint32_t a : own_) {  // is_local() / is_our_broadcast() of both, in one pass
-    if (a == dst.v || a == src.v) return false;
-  }
+  if (is_local(dst) || is_local(src) || is_our_broadcast(dst) || is_our_broadcast(src)) return false;
   const Route* route = routes_.lookup(dst);
   if (route == nullptr || route->iface >= ifaces_.size()) return false;
   l2::Interface& out = *ifaces_[route->iface];

@@ -83,16 +83,9 @@ Ipv4::Ipv4(const Ipv4Params& params, std::vector<l2::Interface*> ifaces, RouteTa
   // random start per core (and per process) also keeps them unpredictable.
   next_id_ = static_cast<uint16_t>(rte_rand());
   for (const auto* i : ifaces_) {
-    own_.push_back(i->address().v);
-    if (i->prefix().len < 31) own_.push_back(i->prefix().broadcast().v);
+    locals_.push_back(i->address().v);
+    if (i->has_subnet_broadcast()) broadcasts_.push_back(i->prefix().broadcast().v);
   }
-}
-
-bool Ipv4::is_local(Ipv4Addr a) const noexcept {
-  for (const auto* i : ifaces_) {
-    if (i->is_local(a)) return true;
-  }
-  return false;
 }
 
 namespace {
@@ -118,13 +111,6 @@ L3Drop drop_for(Errc e) {
 // loopback 127/8 (g), and our own addresses (a martian: someone spoofs us).
 bool Ipv4::source_valid(Ipv4Addr src) const noexcept {
   return !src.is_special() && !is_local(src) && !is_our_broadcast(src);
-}
-
-bool Ipv4::is_our_broadcast(Ipv4Addr a) const noexcept {
-  for (const auto* i : ifaces_) {
-    if (i->is_broadcast(a)) return true;
-  }
-  return false;
 }
 
 // RFC 1122 §3.2.1 and RFC 791 §3.1: validate once; later stages trust the header.

@@ -6,12 +6,10 @@
 
 #include <string>
 
+#include "bench_util.hpp"
+
 int main(int argc, char** argv) {
-  std::string prefix = "--file-prefix=tern-bench-" + std::to_string(getpid());
-  const char* eal[] = {
-      "tern-bench",   "--no-huge", "-m", "512", "--no-pci", "--no-telemetry", "--log-level=lib.eal:error",
-      prefix.c_str(), "-l",        "0"};
-  if (rte_eal_init(sizeof(eal) / sizeof(eal[0]), const_cast<char**>(eal)) < 0) return 1;
+  tern::perf::start_eal("tern-bench", 512);
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -1,9 +1,12 @@
 #include "bench_util.hpp"
 
+#include <rte_eal.h>
 #include <rte_mbuf.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 #include "tern/base/byteorder.hpp"
 #include "tern/wire/ethernet.hpp"
@@ -14,6 +17,42 @@ namespace tern::perf {
 void fail(const char* what) {
   std::fprintf(stderr, "benchmark fixture failed: %s\n", what);
   std::abort();
+}
+
+void start_eal(const char* name, int mem_mb) {
+  std::string prefix = "--file-prefix=" + std::string(name) + "-" + std::to_string(getpid());
+  std::string mem = std::to_string(mem_mb);
+  const char* eal[] = {name,
+                       "--no-huge",
+                       "-m",
+                       mem.c_str(),
+                       "--no-pci",
+                       "--no-telemetry",
+                       "--log-level=lib.eal:error",
+                       prefix.c_str(),
+                       "-l",
+                       "0"};
+  require(rte_eal_init(sizeof(eal) / sizeof(eal[0]), const_cast<char**>(eal)) >= 0,
+          "rte_eal_init failed (see the EAL's message above)");
+}
+
+PortCaps plain_caps(const wire::MacAddr& mac) {
+  PortCaps c;
+  c.mac = mac.b;
+  c.mtu = 1500;
+  return c;
+}
+
+CoreParams host_params(Port& port, wire::Ipv4Addr ip, rte_mempool* pool) {
+  CoreParams p;
+  p.pool = pool;
+  CoreInterface ci;
+  ci.port = &port;
+  ci.params.name = "if0";
+  ci.params.address = wire::Ipv4Prefix{ip, 24};
+  ci.params.gratuitous_arp = false;
+  p.interfaces.push_back(ci);
+  return p;
 }
 
 rte_mempool* micro_pool() {

@@ -2,8 +2,10 @@
  * @file
  * What the micro benchmarks share: a fixture check that aborts with a
  * message (a benchmark must not measure a broken setup silently), one mbuf
- * pool, and a builder of peer frames (Ethernet + IPv4 + TCP, valid
- * checksums) for the TCP fixtures.
+ * pool, the EAL start and the one-interface Core every fixture builds, and
+ * a builder of peer frames (Ethernet + IPv4 + TCP, valid checksums) for the
+ * TCP fixtures. Linked by the benchmarks, the callgrind drivers and
+ * tern-conn-memory.
  */
 #pragma once
 
@@ -13,6 +15,7 @@
 #include <span>
 #include <vector>
 
+#include "tern/stack/core.hpp"
 #include "tern/wire/addr.hpp"
 #include "tern/wire/tcp.hpp"
 
@@ -24,6 +27,19 @@ namespace tern::perf {
 inline void require(bool ok, const char* what) {
   if (!ok) fail(what);
 }
+
+/**
+ * Start DPDK's EAL for a measuring tool: --no-huge with @p mem_mb MiB, a
+ * --file-prefix unique to the process, no PCI, no telemetry, lcore 0.
+ * Aborts with a message when the EAL refuses.
+ */
+void start_eal(const char* name, int mem_mb);
+
+/** Port capabilities with address @p mac, MTU 1500 and no offloads (what PairWire ends offer). */
+PortCaps plain_caps(const wire::MacAddr& mac);
+
+/** A Core with one interface "if0" on queue 0 of @p port, @p ip/24, no gratuitous ARP. Adjust the rest. */
+CoreParams host_params(Port& port, wire::Ipv4Addr ip, rte_mempool* pool);
 
 /** The micro benchmarks' mbuf pool (created on first use; needs the EAL). */
 rte_mempool* micro_pool();

@@ -1,5 +1,6 @@
 #include "echo_path.hpp"
 
+#include "bench_util.hpp"
 #include "tern/wire/ethernet.hpp"
 #include "tern/wire/ipv4.hpp"
 #include "tern/wire/udp.hpp"
@@ -34,15 +35,7 @@ EchoPath::EchoPath(size_t payload) {
   caps_a_.mac = {2, 0, 0, 0, 0, 2};
   caps_b_.mac = {2, 0, 0, 0, 0, 1};
   wire_ = std::make_unique<drivers::PairWire>(caps_a_, caps_b_, 4096);
-  CoreParams cp;
-  cp.pool = pool_;
-  CoreInterface ci;
-  ci.port = &wire_->a();
-  ci.params.name = "bench";
-  ci.params.address = *wire::Ipv4Prefix::parse("10.0.0.2/24");
-  ci.params.gratuitous_arp = false;
-  cp.interfaces.push_back(ci);
-  core_ = std::make_unique<Core>(std::move(cp));
+  core_ = std::make_unique<Core>(host_params(wire_->a(), *wire::Ipv4Addr::parse("10.0.0.2"), pool_));
   auto sock = core_->udp().bind(7);
   (*sock)->on_readable([](udp::Socket& s) {
     udp::Datagram d;

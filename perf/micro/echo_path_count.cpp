@@ -8,16 +8,13 @@
 #include <cstdlib>
 #include <string>
 
+#include "bench_util.hpp"
 #include "echo_path.hpp"
 
 int main(int argc, char** argv) {
   int bursts = argc > 1 ? std::atoi(argv[1]) : 1000;
   size_t payload = argc > 2 ? static_cast<size_t>(std::atoi(argv[2])) : 64;
-  std::string prefix = "--file-prefix=tern-count-" + std::to_string(getpid());
-  const char* eal[] = {
-      "tern-count",   "--no-huge", "-m", "256", "--no-pci", "--no-telemetry", "--log-level=lib.eal:error",
-      prefix.c_str(), "-l",        "0"};
-  if (rte_eal_init(sizeof(eal) / sizeof(eal[0]), const_cast<char**>(eal)) < 0) return 1;
+  tern::perf::start_eal("tern-count", 256);
   uint64_t replies = 0;
   {
     tern::perf::EchoPath path(payload);

@@ -15,25 +15,11 @@ const wire::MacAddr kMacPeer{{2, 0, 0, 0, 0, 0x0b}};
 const wire::Ipv4Addr kIpStack = wire::Ipv4Addr::from_octets(10, 0, 0, 1);
 const wire::Ipv4Addr kIpPeer = wire::Ipv4Addr::from_octets(10, 0, 0, 2);
 
-PortCaps plain_caps(const wire::MacAddr& mac) {
-  PortCaps c;
-  c.mac = mac.b;
-  c.mtu = 1500;
-  return c;
-}
 }  // namespace
 
 TcpPeer::TcpPeer(bool nodelay) : pool_(micro_pool()) {
   wire_ = std::make_unique<drivers::PairWire>(plain_caps(kMacStack), plain_caps(kMacPeer), 4096);
-  CoreParams cp;
-  cp.pool = pool_;
-  CoreInterface ci;
-  ci.port = &wire_->a();
-  ci.params.name = "if0";
-  ci.params.address = wire::Ipv4Prefix{kIpStack, 24};
-  ci.params.gratuitous_arp = false;
-  cp.interfaces.push_back(ci);
-  core_ = std::make_unique<Core>(std::move(cp));
+  core_ = std::make_unique<Core>(host_params(wire_->a(), kIpStack, pool_));
   core_->start(now_);
   core_->interface(0).neighbours().learn(kIpPeer, kMacPeer, true, now_);
   ends_ = FrameEnds{kMacPeer, kMacStack, kIpPeer, kIpStack};

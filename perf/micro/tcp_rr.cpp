@@ -20,25 +20,6 @@ const wire::MacAddr kMacServer{{2, 0, 0, 0, 0, 0x0b}};
 const wire::Ipv4Addr kIpClient = wire::Ipv4Addr::from_octets(10, 0, 0, 1);
 const wire::Ipv4Addr kIpServer = wire::Ipv4Addr::from_octets(10, 0, 0, 2);
 
-PortCaps plain_caps(const wire::MacAddr& mac) {
-  PortCaps c;
-  c.mac = mac.b;
-  c.mtu = 1500;
-  return c;
-}
-
-CoreParams core_params(Port& port, wire::Ipv4Addr ip, rte_mempool* pool) {
-  CoreParams p;
-  p.pool = pool;
-  CoreInterface ci;
-  ci.port = &port;
-  ci.params.name = "if0";
-  ci.params.address = wire::Ipv4Prefix{ip, 24};
-  ci.params.gratuitous_arp = false;
-  p.interfaces.push_back(ci);
-  return p;
-}
-
 // The server's echo, as tern-echo's: received chains go back out as they are (zero copy).
 struct EchoConn {
   Packet pending;  // received, not yet taken by send() (send buffer full)
@@ -76,8 +57,8 @@ TcpRr::TcpRr(rte_mempool* pool, size_t msg_size) : msg_(msg_size), got_(msg_size
   PortCaps client_caps = plain_caps(kMacClient);
   client_caps.multi_seg_tx = false;
   wire_ = std::make_unique<drivers::PairWire>(client_caps, plain_caps(kMacServer), 4096);
-  client_ = std::make_unique<Core>(core_params(wire_->a(), kIpClient, pool));
-  server_ = std::make_unique<Core>(core_params(wire_->b(), kIpServer, pool));
+  client_ = std::make_unique<Core>(host_params(wire_->a(), kIpClient, pool));
+  server_ = std::make_unique<Core>(host_params(wire_->b(), kIpServer, pool));
   client_->start(now_);
   server_->start(now_);
   client_->interface(0).neighbours().learn(kIpServer, kMacServer, true, now_);

@@ -11,16 +11,13 @@
 #include <cstdlib>
 #include <string>
 
+#include "bench_util.hpp"
 #include "tcp_rr.hpp"
 
 int main(int argc, char** argv) {
   int n = argc > 1 ? std::atoi(argv[1]) : 1000;
   size_t msg = argc > 2 ? static_cast<size_t>(std::atoi(argv[2])) : 64;
-  std::string prefix = "--file-prefix=tern-rr-" + std::to_string(getpid());
-  const char* eal[] = {
-      "tern-rr",      "--no-huge", "-m", "256", "--no-pci", "--no-telemetry", "--log-level=lib.eal:error",
-      prefix.c_str(), "-l",        "0"};
-  if (rte_eal_init(sizeof(eal) / sizeof(eal[0]), const_cast<char**>(eal)) < 0) return 1;
+  tern::perf::start_eal("tern-rr", 256);
   rte_mempool* pool = rte_pktmbuf_pool_create("rr_pool", 4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
   if (pool == nullptr) return 1;
   uint64_t done = 0, rtx = 0, srv_in = 0, srv_out = 0, cli_wu = 0, cli_dack = 0;

@@ -93,7 +93,11 @@ class Interface final : private NeighbourSink {
   /** True for our own address. */
   bool is_local(wire::Ipv4Addr a) const noexcept { return a == p_.address.addr; }
   /** True for 255.255.255.255 and our subnet's directed broadcast. */
-  bool is_broadcast(wire::Ipv4Addr a) const noexcept;
+  bool is_broadcast(wire::Ipv4Addr a) const noexcept {
+    return a.is_broadcast() || (has_subnet_broadcast() && a == p_.address.broadcast());
+  }
+  /** /31 and /32 have no directed broadcast (RFC 3021); every shorter prefix has one. */
+  bool has_subnet_broadcast() const noexcept { return p_.address.len < 31; }
   const L2Stats& stats() const noexcept { return stats_; }
   const NeighbourTable& neighbours() const noexcept { return neigh_; }
   NeighbourTable& neighbours() noexcept { return neigh_; }

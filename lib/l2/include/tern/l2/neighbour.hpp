@@ -82,8 +82,7 @@ class NeighbourTable {
    */
   const wire::MacAddr* fresh_mac(wire::Ipv4Addr ip, uint64_t now) noexcept {
     NeighEntry* e = lookup(ip);
-    if (e == nullptr || e->state != NeighState::reachable || now - e->confirmed_ns >= p_.reachable_ns)
-      return nullptr;
+    if (e == nullptr || e->state != NeighState::reachable || !fresh(*e, now)) return nullptr;
     e->used_ns = now;
     return &e->mac;
   }
@@ -98,6 +97,10 @@ class NeighbourTable {
   }
 
  private:
+  // RFC 1122 §2.3.2.1: a reachable entry is trusted this long after its last confirmation.
+  bool fresh(const NeighEntry& e, uint64_t now) const noexcept {
+    return now - e.confirmed_ns < p_.reachable_ns;
+  }
   size_t home(wire::Ipv4Addr ip) const noexcept;
   NeighEntry* lookup(wire::Ipv4Addr ip) noexcept;
   NeighEntry* create(wire::Ipv4Addr ip, uint64_t now);

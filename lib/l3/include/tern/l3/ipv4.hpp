@@ -147,9 +147,20 @@ class Ipv4 {
   /** Record a smaller path MTU toward @p dst (RFC 1191 §6.3; never below 68). */
   void update_pmtu(wire::Ipv4Addr dst, uint16_t mtu, uint64_t now) noexcept;
   /** True when @p a is one of our addresses. */
-  bool is_local(wire::Ipv4Addr a) const noexcept;
-  /** True when @p a is the subnet-directed broadcast of one of our interfaces. */
-  bool is_our_broadcast(wire::Ipv4Addr a) const noexcept;
+  bool is_local(wire::Ipv4Addr a) const noexcept {
+    for (uint32_t x : locals_) {
+      if (x == a.v) return true;
+    }
+    return false;
+  }
+  /** True when @p a is 255.255.255.255 or the subnet-directed broadcast of one of our interfaces. */
+  bool is_our_broadcast(wire::Ipv4Addr a) const noexcept {
+    if (a.is_broadcast()) return true;
+    for (uint32_t x : broadcasts_) {
+      if (x == a.v) return true;
+    }
+    return false;
+  }
   /** Act as a router (RFC 1812) for datagrams not addressed to us, or stop. */
   void set_forwarding(bool on) noexcept { p_.forwarding = on; }
   bool forwarding() const noexcept { return p_.forwarding; }
@@ -205,9 +216,9 @@ class Ipv4 {
   uint16_t next_id_ = 1;
   uint64_t now_ = 0;
   std::array<PmtuEntry, 64> pmtu_{};
-  // Our addresses and subnet broadcasts, for the fast path's one compare loop
-  // (interfaces and their addresses are fixed at construction).
-  std::vector<uint32_t> own_;
+  // Our addresses and subnet-directed broadcasts (Interface::is_local/is_broadcast),
+  // taken once: interfaces and their addresses are fixed at construction.
+  std::vector<uint32_t> locals_, broadcasts_;
 };
 
 }  // namespace tern::l3

@@ -60,8 +60,6 @@ class RouteTable {
     return id == 0 ? nullptr : routes_[id - 1];
   }
   size_t size() const noexcept { return count_; }
-  /** Index groups in use (for the memory figure). */
-  size_t groups() const noexcept { return groups_.size() / 256; }
   /** Call @p f(const Route&) for every route. */
   template <typename F>
   void for_each(F&& f) const {
