@@ -187,7 +187,7 @@ run_tern() {  # BENCH VARIANT REP CLIENT_ARGS...
   # memif's control socket is abstract by default (no file); a fresh name per run.
   local sock="/tern-bench-$$-$bench-$variant-$rep"
   taskset -c 0 "$TE" --dev "net_memif0,role=server,socket=$sock" --ip 198.18.0.1/24 --mac 02:00:00:00:00:01 \
-    --discard-port 9 --backlog 4096 -- -l 0 >"$OUT/srv.json" 2>"$OUT/srv.log" &
+    --discard-port 9 --backlog 4096 -- -l 0 >"$OUT/srv-$bench-$variant-$rep.json" 2>"$OUT/srv.log" &
   local spid=$!
   local up=0
   for _ in $(seq 1 100); do
@@ -204,11 +204,14 @@ run_tern() {  # BENCH VARIANT REP CLIENT_ARGS...
   local res rc=0
   res=$(taskset -c 1 "$TE" --dev "net_memif0,role=client,socket=$sock" --ip 198.18.0.2/24 --mac 02:00:00:00:00:02 \
     "$@" -- -l 1 2>"$OUT/cli.log") || rc=$?
-  kill -INT $spid; wait $spid 2>/dev/null || true
-  local leaked; leaked=$(json_field '["mbufs_leaked"]' <"$OUT/srv.json" 2>/dev/null || echo "?")
+  kill -INT $spid
+  local src=0
+  wait $spid 2>/dev/null || src=$?
+  local leaked; leaked=$(json_field '["mbufs_leaked"]' <"$OUT/srv-$bench-$variant-$rep.json" 2>/dev/null || echo "?")
+  [ "$leaked" != "?" ] || log "tern-echo server (exit $src) printed no readable counters: $(tail -2 "$OUT/srv.log" | tr '\n' ' ')"
   [ $rc -eq 0 ] || log "tern client exit $rc: $(tail -2 "$OUT/cli.log" | tr '\n' ' ')"
   [ -n "$res" ] || res='{"tps":0,"gbps":0}'
-  res=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["server_mbufs_leaked"]=sys.argv[2]; d["exit"]=int(sys.argv[3]); d.pop("stack",None); print(json.dumps(d))' "$res" "$leaked" "$rc")
+  res=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["server_mbufs_leaked"]=sys.argv[2]; d["exit"]=int(sys.argv[3]); d["server_exit"]=int(sys.argv[4]); d.pop("stack",None); print(json.dumps(d))' "$res" "$leaked" "$rc" "$src")
   record "$bench" tern "$variant" "$rep" "$res"
   echo "$res"
 }

@@ -113,7 +113,10 @@ def main():
                 for r in rs:
                     if r.get("errors") or r.get("verify_errors"):
                         problems.append(f"{bench} {v} {impl}: errors {r.get('errors')} verify_errors {r.get('verify_errors')}")
-                    if r.get("mbufs_leaked") not in (None, 0) or r.get("server_mbufs_leaked") not in (None, "0", 0):
+                    if r.get("server_exit") not in (None, 0):
+                        problems.append(f"{bench} {v} {impl}: the tern-echo server exited with status "
+                                        f"{r['server_exit']} at shutdown (139: SIGSEGV) and printed no counters")
+                    elif r.get("mbufs_leaked") not in (None, 0) or r.get("server_mbufs_leaked") not in (None, "0", 0):
                         problems.append(f"{bench} {v} {impl}: mbufs leaked")
         w("")
 
