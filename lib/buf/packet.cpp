@@ -150,6 +150,86 @@ uint8_t* Packet::append(uint16_t n, rte_mempool* pool) noexcept {
   return rte_pktmbuf_mtod(seg, uint8_t*);
 }
 
+uint64_t chain_truesize(const rte_mbuf* m) noexcept {
+  uint64_t n = 0;
+  for (; m != nullptr; m = m->next) n += mbuf_truesize(m);
+  return n;
+}
+
+namespace {
+// Copy whole segments from *m on into the fresh mbuf n while they fit; frees them.
+void fill_from(rte_mbuf* n, rte_mbuf*& m, uint64_t* saved) noexcept {
+  uint16_t room = rte_pktmbuf_tailroom(n);
+  uint8_t* dst = rte_pktmbuf_mtod(n, uint8_t*);
+  uint32_t used = 0;
+  while (m != nullptr && used + m->data_len <= room) {
+    std::memcpy(dst + used, rte_pktmbuf_mtod(m, const uint8_t*), m->data_len);
+    used += m->data_len;
+    rte_mbuf* next = m->next;
+    m->next = nullptr;
+    *saved += mbuf_truesize(m);
+    rte_pktmbuf_free_seg(m);
+    m = next;
+  }
+  n->data_len = static_cast<uint16_t>(used);
+  n->pkt_len = used;
+  *saved -= mbuf_truesize(n);
+  buf_stats().copies++;
+  buf_stats().copied_bytes += used;
+}
+}  // namespace
+
+rte_mbuf* compact_segments(rte_mbuf* head, rte_mempool* pool, rte_mbuf** tail, uint32_t* segs,
+                           uint64_t* saved) noexcept {
+  rte_mbuf* first = nullptr;
+  rte_mbuf* last = nullptr;
+  uint32_t count = 0;
+  const uint32_t room = rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM;
+  rte_mbuf* m = head;
+  bool dry = false;
+  while (m != nullptr) {
+    rte_mbuf* out = m;
+    rte_mbuf* next = m->next;
+    if (!dry && next != nullptr && uint32_t{m->data_len} + next->data_len <= room) {
+      rte_mbuf* n = rte_pktmbuf_alloc(pool);
+      if (n != nullptr) {
+        fill_from(n, m, saved);  // advances m past what it copied
+        out = n;
+        next = m;
+      } else {
+        ++buf_stats().alloc_failures;
+        dry = true;
+      }
+    }
+    out->next = nullptr;
+    if (last == nullptr) {
+      first = out;
+    } else {
+      last->next = out;
+    }
+    last = out;
+    ++count;
+    m = next;
+  }
+  *tail = last;
+  *segs = count;
+  return first;
+}
+
+uint64_t Packet::compact(rte_mempool* pool) noexcept {
+  if (m_ == nullptr || m_->nb_segs < 2) return 0;
+  uint32_t len = m_->pkt_len;
+  uint64_t ol = m_->ol_flags;
+  rte_mbuf* tail = nullptr;
+  uint32_t segs = 0;
+  uint64_t saved = 0;
+  m_ = compact_segments(m_, pool, &tail, &segs, &saved);
+  m_->pkt_len = len;
+  m_->nb_segs = static_cast<uint16_t>(segs);
+  m_->ol_flags = (m_->ol_flags & kAttachFlags) | (ol & ~kAttachFlags);
+  return saved;
+}
+
 bool Packet::chain(Packet&& tail) noexcept {
   if (!tail) return true;
   if (rte_pktmbuf_chain(m_, tail.m_) != 0) return false;

@@ -87,6 +87,8 @@ constexpr IntRule kTcpMaxRetries{1, 100, false, false, " (retransmissions)"};
 constexpr IntRule kTcpSynRetries{1, 20, false, false, " (retransmissions)"};
 constexpr IntRule kTcpFinWait2{1, 3600, false, false, " (seconds)"};
 constexpr IntRule kTcpOooNodes{16, 4194304, false, false, " (segments per core)"};
+constexpr IntRule kTcpMemoryKb{0, 16777216, false, false, " (KiB per core; 0: automatic)"};
+constexpr IntRule kRxReserve{0, 16777215, false, false, " (mbufs; 0: automatic)"};
 
 constexpr std::string_view kLogLevels[] = {"error", "warn", "info", "debug"};
 // The names tcp::cc_from_string() accepts; config does not depend on lib/tcp, lib/stack maps them.
@@ -422,7 +424,7 @@ void get_string(Source& src, const MapView& m, std::string_view key, std::string
   if (const YAML::Node* n = m.get(key)) out = scalar(src, *n, m.child(key), m.pos(key), accepted, "a string");
 }
 
-constexpr const char* kPrefixAccepted = "an IPv4 prefix A.B.C.D/N with N 0..32, e.g. 10.0.0.0/8";
+constexpr const char* kPrefixAccepted = "an IPv4 prefix A.B.C.D/N with N 0..32, e.g. 198.18.0.0/15";
 constexpr const char* kHostAccepted =
     "a unicast host address with its prefix length, A.B.C.D/N with N 1..32, e.g. 198.18.0.2/24";
 constexpr const char* kAddrAccepted = "an IPv4 address A.B.C.D, e.g. 198.18.0.1";
@@ -529,7 +531,7 @@ RouteConfig parse_route(Source& src, const YAML::Node& n, const std::string& pat
 constexpr std::string_view kTopKeys[] = {"log_level", "lcores", "eal",  "mempool", "ports", "routes",
                                          "arp",       "ipv4",   "icmp", "udp",     "tcp",   "echo"};
 
-constexpr std::string_view kMempoolKeys[] = {"mbufs", "cache", "data_room"};
+constexpr std::string_view kMempoolKeys[] = {"mbufs", "cache", "data_room", "rx_reserve"};
 constexpr std::string_view kArpKeys[] = {"table_size", "queue_len", "reachable_ms", "stale_ms",
                                          "retry_ms",   "retries",   "gratuitous"};
 constexpr std::string_view kIpv4Keys[] = {"default_ttl", "reassembly_timeout_ms", "reassembly_max_bytes",
@@ -540,7 +542,8 @@ constexpr std::string_view kTcpKeys[] = {
     "congestion",  "initial_window",  "delayed_ack_ms", "rto_min_ms",  "rto_max_ms", "rto_initial_ms",
     "msl_ms",      "max_connections", "max_time_wait",  "backlog",     "syncookies", "timestamps",
     "sack",        "window_scaling",  "send_buffer",    "recv_buffer", "nodelay",    "keepalive",
-    "max_retries", "syn_retries",     "fin_wait_2_s",   "ooo_nodes"};
+    "max_retries", "syn_retries",     "fin_wait_2_s",   "ooo_nodes",
+    "memory_limit_kb"};
 constexpr std::string_view kTcpKeepaliveKeys[] = {"enabled", "idle_s", "interval_s", "count"};
 constexpr std::string_view kEchoKeys[] = {"udp_port", "tcp_port"};
 
@@ -575,6 +578,7 @@ void parse_tcp(Source& src, const YAML::Node& n, Pos pos, TcpConfig& t) {
   get_uint(src, m, "syn_retries", t.syn_retries, kTcpSynRetries);
   get_uint(src, m, "fin_wait_2_s", t.fin_wait_2_s, kTcpFinWait2);
   get_uint(src, m, "ooo_nodes", t.ooo_nodes, kTcpOooNodes);
+  get_uint(src, m, "memory_limit_kb", t.memory_limit_kb, kTcpMemoryKb);
 }
 
 StackConfig parse_root(Source& src, const YAML::Node& root, Pos root_pos) {
@@ -601,6 +605,7 @@ StackConfig parse_root(Source& src, const YAML::Node& root, Pos root_pos) {
     get_uint(src, m, "mbufs", c.mempool.mbufs, kMbufs);
     get_uint(src, m, "cache", c.mempool.cache, kCache);
     get_uint(src, m, "data_room", c.mempool.data_room, kDataRoom);
+    get_uint(src, m, "rx_reserve", c.mempool.rx_reserve, kRxReserve);
   }
 
   if (const YAML::Node* n = top.get("ports")) {
@@ -757,6 +762,7 @@ void validate_tcp(const Source& src, const TcpConfig& t) {
   check_int(src, "tcp.syn_retries", t.syn_retries, kTcpSynRetries);
   check_int(src, "tcp.fin_wait_2_s", t.fin_wait_2_s, kTcpFinWait2);
   check_int(src, "tcp.ooo_nodes", t.ooo_nodes, kTcpOooNodes);
+  check_int(src, "tcp.memory_limit_kb", t.memory_limit_kb, kTcpMemoryKb);
 }
 
 std::string port_prefixes(const StackConfig& c) {
@@ -792,6 +798,13 @@ void validate_config(const Source& src, const StackConfig& c) {
   check_int(src, "mempool.mbufs", c.mempool.mbufs, kMbufs);
   check_int(src, "mempool.cache", c.mempool.cache, kCache);
   check_int(src, "mempool.data_room", c.mempool.data_room, kDataRoom);
+  check_int(src, "mempool.rx_reserve", c.mempool.rx_reserve, kRxReserve);
+  if (c.mempool.rx_reserve != 0 && c.mempool.rx_reserve >= c.mempool.mbufs) {
+    src.fail_at("mempool.rx_reserve",
+                std::to_string(c.mempool.rx_reserve) + " mbufs leaves nothing of the pool of " +
+                    std::to_string(c.mempool.mbufs) + " for socket queues",
+                "below mempool.mbufs (0: automatic)");
+  }
   // --- ports
   if (c.ports.empty()) {
     src.fail_at("ports", "no ports are configured; the stack needs at least one",
@@ -1152,6 +1165,7 @@ std::string to_yaml(const StackConfig& c) {
     out << YAML::Key << "mbufs" << YAML::Value << c.mempool.mbufs;
     out << YAML::Key << "cache" << YAML::Value << c.mempool.cache;
     out << YAML::Key << "data_room" << YAML::Value << c.mempool.data_room;
+    out << YAML::Key << "rx_reserve" << YAML::Value << c.mempool.rx_reserve;
     out << YAML::EndMap;
 
     out << YAML::Key << "ports" << YAML::Value << YAML::BeginSeq;
@@ -1247,6 +1261,7 @@ std::string to_yaml(const StackConfig& c) {
     out << YAML::Key << "syn_retries" << YAML::Value << t.syn_retries;
     out << YAML::Key << "fin_wait_2_s" << YAML::Value << t.fin_wait_2_s;
     out << YAML::Key << "ooo_nodes" << YAML::Value << t.ooo_nodes;
+    out << YAML::Key << "memory_limit_kb" << YAML::Value << t.memory_limit_kb;
     out << YAML::EndMap;
 
     out << YAML::Key << "echo" << YAML::Value << YAML::BeginMap;

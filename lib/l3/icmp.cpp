@@ -128,7 +128,7 @@ bool Icmp::take_token(uint64_t now) {
   return true;
 }
 
-bool Icmp::send_error(const Packet& original, uint8_t type, uint8_t code, uint16_t mtu, uint64_t now) {
+bool Icmp::send_error(const Packet& original, uint8_t type, uint8_t code, uint32_t rest, uint64_t now) {
   L3Stats& st = ip_.stats();
   uint8_t scratch[60 + 8];
   uint32_t avail = std::min<uint32_t>(original.length(), sizeof(scratch));
@@ -158,7 +158,7 @@ bool Icmp::send_error(const Packet& original, uint8_t type, uint8_t code, uint16
   h[0] = type;
   h[1] = code;
   store_be16(h + 2, 0);
-  store_be32(h + 4, mtu);  // unused (0) except next-hop MTU for frag needed
+  store_be32(h + 4, rest);  // RFC 792: unused (0), next-hop MTU (RFC 1191 §4) or pointer << 24
   original.copy_out(0, {h + wire::kIcmpHeaderLen, quote});
   store_be16(h + 2, internet_checksum({h, wire::kIcmpHeaderLen + quote}));
   OutputParams out;

@@ -36,8 +36,6 @@ std::string_view to_string(L3Drop d) noexcept {
       return "bad_option";
     case L3Drop::bad_checksum:
       return "bad_checksum";
-    case L3Drop::ttl_zero:
-      return "ttl_zero";
     case L3Drop::bad_source:
       return "bad_source";
     case L3Drop::not_for_us:
@@ -48,6 +46,8 @@ std::string_view to_string(L3Drop d) noexcept {
       return "bad_fragment";
     case L3Drop::duplicate_fragment:
       return "duplicate_fragment";
+    case L3Drop::fragment_conflict:
+      return "fragment_conflict";
     case L3Drop::reassembly_timeout:
       return "reassembly_timeout";
     case L3Drop::reassembly_memory:
@@ -66,6 +66,16 @@ std::string_view to_string(L3Drop d) noexcept {
       return "icmp_malformed";
     case L3Drop::icmp_rate_limited:
       return "icmp_rate_limited";
+    case L3Drop::icmp_not_ours:
+      return "icmp_not_ours";
+    case L3Drop::icmp_no_transport:
+      return "icmp_no_transport";
+    case L3Drop::icmp_type_ignored:
+      return "icmp_type_ignored";
+    case L3Drop::icmp_frag_no_df:
+      return "icmp_frag_no_df";
+    case L3Drop::pmtu_not_lower:
+      return "pmtu_not_lower";
     case L3Drop::count_:
       break;
   }
@@ -113,8 +123,31 @@ bool Ipv4::source_valid(Ipv4Addr src) const noexcept {
   return !src.is_special() && !is_local(src) && !is_our_broadcast(src);
 }
 
+// RFC 1122 §3.2.2.5: a host SHOULD send Parameter Problem (RFC 792: type 12,
+// code 0, pointer at the octet found wrong) about a datagram it discards for a
+// bad parameter; here, malformed options. Only when the header checksum holds
+// (a damaged header proves nothing), the datagram is for one of our addresses
+// in a unicast frame (never about broadcast or multicast, §3.2.2) and its
+// source is one host (§3.2.1.3). send_error() adds the rest of §3.2.2 (never
+// about an ICMP error or a non-first fragment) and the error rate limit.
+void Ipv4::report_bad_options(Packet& dgram, bool link_broadcast, uint64_t now) {
+  if (icmp_ == nullptr || link_broadcast) return;
+  const uint8_t* h = dgram.data();
+  const size_t hlen = (h[0] & 0x0fu) * 4u;  // parse() checked IHL and total length before the options
+  const std::span<const uint8_t> header(h, hlen);
+  const RxCsum hw = dgram.rx_ip_csum();
+  if (hw == RxCsum::bad || (hw == RxCsum::unknown && !checksum_valid(header))) return;
+  const std::optional<uint8_t> pointer = wire::ipv4_option_problem(header);
+  if (!pointer || !is_local(Ipv4Addr::load(h + 16)) || !source_valid(Ipv4Addr::load(h + 12))) return;
+  dgram.truncate(load_be16(h + 2));  // Ethernet padding is not part of the quote
+  if (icmp_->send_error(dgram, wire::icmp_type::parameter_problem, wire::icmp_code::pointer_indicates_error,
+                        uint32_t{*pointer} << 24, now)) {
+    ++stats_.icmp_param_problem_out;
+  }
+}
+
 // RFC 1122 §3.2.1 and RFC 791 §3.1: validate once; later stages trust the header.
-std::optional<wire::Ipv4View> Ipv4::validate(Packet& dgram) {
+std::optional<wire::Ipv4View> Ipv4::validate(Packet& dgram, bool link_broadcast, uint64_t now) {
   if (dgram.segments() > 1 && !dgram.linearize()) {
     stats_.drop(L3Drop::bad_length);
     return std::nullopt;
@@ -122,6 +155,7 @@ std::optional<wire::Ipv4View> Ipv4::validate(Packet& dgram) {
   auto v = wire::Ipv4View::parse(dgram.head());
   if (!v) {
     stats_.drop(drop_for(v.error().code));
+    if (v.error().code == Errc::bad_option) report_bad_options(dgram, link_broadcast, now);
     return std::nullopt;
   }
   RxCsum hw = dgram.rx_ip_csum();
@@ -130,13 +164,10 @@ std::optional<wire::Ipv4View> Ipv4::validate(Packet& dgram) {
     stats_.drop(L3Drop::bad_checksum);
     return std::nullopt;
   }
-  // RFC 791 §3.2 "Time to Live": zero means destroy. Deviation: RFC 1122
-  // §3.2.1.7 says a host MUST NOT discard for TTL < 2; we accept TTL 1 but
-  // drop TTL 0, which only a broken or hostile sender emits (counted).
-  if (v->ttl() == 0) {
-    stats_.drop(L3Drop::ttl_zero);
-    return std::nullopt;
-  }
+  // RFC 1122 §3.2.1.7: a host MUST NOT discard a datagram just because it was
+  // received with TTL less than 2, so TTL 0 and 1 are delivered when they are
+  // for us. Forwarding still refuses them (forward_checks, forward_fast: RFC
+  // 1812 §5.3.1, time exceeded).
   if (!source_valid(v->src())) {
     stats_.drop(L3Drop::bad_source);
     return std::nullopt;
@@ -148,7 +179,7 @@ std::optional<wire::Ipv4View> Ipv4::validate(Packet& dgram) {
 void Ipv4::input(Packet dgram, l2::Interface& iface, uint64_t now, bool link_broadcast) {
   now_ = now;
   ++stats_.rx_datagrams;
-  auto v = validate(dgram);  // the one parse of this header
+  auto v = validate(dgram, link_broadcast, now);  // the one parse of this header
   if (!v) return;
   Ipv4Addr dst = v->dst();
   bool bcast = false;
@@ -233,20 +264,24 @@ Result<PathInfo> Ipv4::path(Ipv4Addr dst) const noexcept {
   return p;
 }
 
-uint16_t Ipv4::pmtu_lookup(Ipv4Addr dst) const noexcept {
+uint16_t Ipv4::pmtu_lookup(Ipv4Addr dst, bool* locked) const noexcept {
   const PmtuEntry& e = pmtu_[(dst.v * 0x9e3779b1u) >> 26];
-  if (e.dst == dst.v && e.mtu != 0 && now_ < e.expires_ns) return e.mtu;
+  if (e.dst == dst.v && e.mtu != 0 && now_ < e.expires_ns) {
+    if (locked != nullptr) *locked = e.locked;
+    return e.mtu;
+  }
   return UINT16_MAX;
 }
 
-void Ipv4::update_pmtu(Ipv4Addr dst, uint16_t mtu, uint64_t now) noexcept {
+bool Ipv4::update_pmtu(Ipv4Addr dst, uint16_t mtu, uint64_t now) noexcept {
   // RFC 1191 §6.3: never raise it from an ICMP message; 68 is the IPv4 minimum (RFC 791).
   mtu = std::max<uint16_t>(mtu, 68);
   PmtuEntry& e = pmtu_[(dst.v * 0x9e3779b1u) >> 26];
   uint16_t cur = (e.dst == dst.v && now < e.expires_ns) ? e.mtu : UINT16_MAX;
-  if (mtu >= cur) return;
-  e = PmtuEntry{dst.v, mtu, now + p_.pmtu_expiry_ns};
+  if (mtu >= cur) return false;
+  e = PmtuEntry{dst.v, mtu, false, now + p_.pmtu_expiry_ns};
   ++stats_.pmtu_updates;
+  return true;
 }
 
 void Ipv4::finish_header(Packet& dgram, const PortCaps& caps) {

@@ -5,6 +5,7 @@
  */
 #include "tern/l3/reassembly.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "tern/base/byteorder.hpp"
@@ -48,7 +49,7 @@ void Reassembler::free_node(uint32_t n) {
   free_nodes_.push_back(n);
 }
 
-void Reassembler::release(Slot& s, L3Drop why) {
+void Reassembler::free_fragments(Slot& s, L3Drop why) {
   uint32_t dropped = 0;
   for (uint32_t n = s.head; n != kNil;) {
     uint32_t next = nodes_[n].next;
@@ -57,8 +58,72 @@ void Reassembler::release(Slot& s, L3Drop why) {
     n = next;
   }
   stats_.drop(why, dropped);
+  s.head = kNil;
+  s.nfrags = 0;
+}
+
+void Reassembler::release(Slot& s, L3Drop why) {
+  free_fragments(s, why);
   s = Slot{};
   --active_;
+}
+
+// RFC 5722 §4 in spirit: the whole datagram goes, and so do its fragments not
+// yet received. The slot keeps its key and first_ns, so the fragments still in
+// flight are recognised and refused until expire() frees it at the timeout it
+// would have had. Nothing of it remains to quote: no ICMP time exceeded then.
+void Reassembler::discard(Slot& s) {
+  free_fragments(s, L3Drop::fragment_conflict);
+  s.discarded = true;
+  s.header_len = 0;
+  s.have_last = false;
+  s.total = 0;
+}
+
+namespace {
+// A read position in an mbuf chain: compares without copying (Packet::read would copy across segments).
+struct Cursor {
+  const rte_mbuf* m;
+  uint32_t off;
+  Cursor(const Packet& p, uint32_t at) : m(p.mbuf()), off(at) { settle(); }
+  void settle() {
+    while (m != nullptr && off >= m->data_len) {
+      off -= m->data_len;
+      m = m->next;
+    }
+  }
+  uint32_t run() const { return m->data_len - off; }
+  const uint8_t* ptr() const { return rte_pktmbuf_mtod_offset(m, const uint8_t*, off); }
+  void advance(uint32_t n) {
+    off += n;
+    settle();
+  }
+};
+
+bool same_bytes(const Packet& a, uint32_t a_off, const Packet& b, uint32_t b_off, uint32_t len) {
+  Cursor x(a, a_off), y(b, b_off);
+  while (len > 0) {
+    if (x.m == nullptr || y.m == nullptr) return false;
+    const uint32_t n = std::min({len, x.run(), y.run()});
+    if (std::memcmp(x.ptr(), y.ptr(), n) != 0) return false;
+    x.advance(n);
+    y.advance(n);
+    len -= n;
+  }
+  return true;
+}
+}  // namespace
+
+// True when [off, end) of the new fragment (@p payload) disagrees with a held byte.
+bool Reassembler::conflicts(const Slot& s, const Packet& payload, uint32_t off, uint32_t end) const {
+  for (uint32_t n = s.head; n != kNil; n = nodes_[n].next) {
+    const Node& h = nodes_[n];
+    if (h.off >= end) break;  // sorted by offset, no overlaps among held fragments
+    if (h.end <= off) continue;
+    const uint32_t lo = std::max(off, h.off), hi = std::min(end, h.end);
+    if (!same_bytes(h.payload, lo - h.off, payload, lo - off, hi - lo)) return true;
+  }
+  return false;
 }
 
 void Reassembler::evict_oldest(const Slot* keep) {
@@ -233,6 +298,10 @@ Packet Reassembler::add(Packet&& frag, const wire::Ipv4View& ip, uint64_t now) {
     return {};
   }
   Slot* s = find_or_create(ip, now);
+  if (s->discarded) {  // a datagram whose overlapping fragments disagreed: nothing of it is kept
+    stats_.drop(L3Drop::fragment_conflict);
+    return {};
+  }
   if (!ip.more_fragments()) {
     if ((s->have_last && s->total != end) || (s->head != kNil && end < max_end(*s))) {
       release(*s, L3Drop::bad_fragment);  // contradicting last fragment
@@ -258,6 +327,12 @@ Packet Reassembler::add(Packet&& frag, const wire::Ipv4View& ip, uint64_t now) {
     s->header_len = static_cast<uint8_t>(hlen);
   }
   frag.trim_front(hlen);
+  // Overlapping bytes must agree (RFC 5722 in spirit, see reassembly.hpp): else nothing of it is kept.
+  if (conflicts(*s, frag, off, end)) {
+    discard(*s);
+    stats_.drop(L3Drop::fragment_conflict);
+    return {};
+  }
   while (bytes_ + truesize(frag) > p_.max_bytes && active_ > 1) {
     uint32_t before = active_;
     evict_oldest(s);

@@ -89,6 +89,17 @@ void Core::drain_inbox(uint64_t now) {
   stats_.neigh_received += n;
 }
 
+// The RX path never starves (docs/robustness.md): TCP's own limit keeps its queues out of
+// the pool's reserve; when other holders (the application, UDP, IP) push the free count
+// below it anyway, TCP gives back out-of-order data, the only memory it may renege on.
+void Core::check_pool() {
+  const uint32_t avail = rte_mempool_avail_count(p_.pool);
+  const uint32_t reserve = tcp_->rx_reserve();
+  if (avail >= reserve) return;
+  ++stats_.pool_low;
+  stats_.pool_reclaimed += tcp_->reclaim(uint64_t{reserve - avail} * tcp_->mbuf_cost());
+}
+
 void Core::housekeeping(Timer& t, uint64_t now) {
   auto* self = static_cast<Core*>(t.ctx);
   for (auto& i : self->ifaces_) i->tick(now);
@@ -124,6 +135,7 @@ uint32_t Core::poll(uint64_t now) {
     stats_.last_rx_ns = now;
   }
   if (inbox_ != nullptr) drain_inbox(now);
+  if ((stats_.polls & 63) == 0) check_pool();
   wheel_.advance(now);
   udp_->dispatch_events();
   tcp_->dispatch_events();
@@ -155,6 +167,8 @@ void Core::write_json(JsonWriter& w) const {
       .kv("rx", stats_.rx_packets);
   w.kv("neigh_shared", stats_.neigh_shared).kv("neigh_share_lost", stats_.neigh_share_lost);
   w.kv("neigh_received", stats_.neigh_received);
+  w.kv("pool_free", uint64_t{rte_mempool_avail_count(p_.pool)}).kv("pool_low", stats_.pool_low);
+  w.kv("pool_reclaimed", stats_.pool_reclaimed);
   w.key("buf").begin_object();
   w.kv("copies", stats_.buf.copies).kv("copied_bytes", stats_.buf.copied_bytes);
   w.kv("linearizations", stats_.buf.linearizations).kv("alloc_failures", stats_.buf.alloc_failures);
@@ -172,6 +186,8 @@ void Core::write_json(JsonWriter& w) const {
     w.kv("gratuitous_out", s.arp_gratuitous_out).kv("conflicts", s.arp_conflicts);
     w.kv("neighbours", static_cast<uint64_t>(ifaces_[i]->neighbours().size()));
     w.kv("resolved", s.neigh_resolved).kv("failed", s.neigh_failed).kv("queued", s.neigh_queued);
+    w.kv("evicted", s.neigh_evicted).kv("evicted_unsolicited", s.neigh_evicted_unsolicited);
+    w.kv("evicted_stale", s.neigh_evicted_stale).kv("evicted_active", s.neigh_evicted_active);
     w.end_object();
     write_drops<l2::L2Stats, l2::L2Drop>(w, s);
     w.end_object();
@@ -190,6 +206,7 @@ void Core::write_json(JsonWriter& w) const {
   w.kv("in", l3s.icmp_in).kv("out", l3s.icmp_out).kv("echo_requests", l3s.icmp_echo_requests);
   w.kv("echo_replies", l3s.icmp_echo_replies).kv("errors_in", l3s.icmp_errors_in);
   w.kv("errors_out", l3s.icmp_errors_out).kv("unreachable_out", l3s.icmp_unreach_out);
+  w.kv("param_problem_out", l3s.icmp_param_problem_out);
   w.end_object();
   const udp::UdpStats& us = udp_->stats();
   w.key("udp").begin_object();
@@ -221,6 +238,10 @@ void Core::write_json(JsonWriter& w) const {
   w.kv("window_updates", ts.window_updates).kv("time_wait_entered", ts.time_wait_entered);
   w.kv("time_wait_recycled", ts.time_wait_recycled).kv("time_wait_reused", ts.time_wait_reused);
   w.kv("pmtu_updates", ts.pmtu_updates).kv("icmp_hard_errors", ts.icmp_hard_errors);
+  w.kv("memory_used", tcp_->memory_used()).kv("memory_limit", tcp_->memory_limit());
+  w.kv("mem_pressure", ts.mem_pressure).kv("compacted_bytes", ts.compacted_bytes);
+  w.kv("ooo_pruned_segs", ts.ooo_pruned_segs).kv("ooo_pruned_bytes", ts.ooo_pruned_bytes);
+  w.kv("ooo_pruned_others", ts.ooo_pruned_others).kv("send_mem_blocked", ts.send_mem_blocked);
   write_drops<tcp::TcpStats, tcp::TcpDrop>(w, ts);
   w.end_object();
   w.end_object();

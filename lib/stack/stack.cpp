@@ -75,6 +75,7 @@ tcp::TcpParams tcp_params(const config::TcpConfig& cfg) {
   p.max_retries = cfg.max_retries;
   p.fin_wait_2_ns = uint64_t{cfg.fin_wait_2_s} * kNsPerSec;
   p.ooo_nodes = cfg.ooo_nodes;
+  p.memory_limit = uint64_t{cfg.memory_limit_kb} * 1024;
   p.socket.nodelay = cfg.nodelay;
   p.socket.send_buffer = cfg.send_buffer;
   p.socket.recv_buffer = cfg.recv_buffer;
@@ -86,6 +87,18 @@ tcp::TcpParams tcp_params(const config::TcpConfig& cfg) {
   p.socket.keepalive.count = cfg.keepalive.count;
   return p;
 }
+
+namespace {
+// Mbufs of each core's pool that TCP queues never take: the rings the pool must refill and
+// the cache, plus room for ARP/IP/UDP queues and TX headers (docs/robustness.md).
+uint32_t rx_reserve(const config::StackConfig& cfg) {
+  if (cfg.mempool.rx_reserve != 0) return cfg.mempool.rx_reserve;
+  uint64_t rings = 0;
+  for (const auto& p : cfg.ports) rings += uint64_t{p.rx_desc} + p.tx_desc;
+  uint64_t r = std::max<uint64_t>(cfg.mempool.mbufs / 4, rings + cfg.mempool.cache + 256);
+  return static_cast<uint32_t>(std::min<uint64_t>(r, cfg.mempool.mbufs));
+}
+}  // namespace
 
 std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::vector<std::string>& eal_args,
                                      PortFactory factory, std::string& error) {
@@ -181,6 +194,7 @@ std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::
     cp.icmp.error_burst = cfg.icmp.error_burst;
     cp.udp.rx_queue_len = cfg.udp.rx_queue_len;
     cp.tcp = tcp_params(cfg.tcp);  // per core: each core gets the configured limits, not a share
+    cp.tcp.rx_reserve = rx_reserve(cfg);
     s->cores_.push_back(std::make_unique<Core>(std::move(cp)));
   }
   if (ncores > 1) {

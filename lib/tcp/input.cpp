@@ -112,6 +112,14 @@ Connection* Tcp::new_child(Listener& l, const Segment& s) {
 
 // RFC 9293 §3.10.7.2: LISTEN.
 void Tcp::input_listen(Listener& l, Segment& s) {
+  // SYN with FIN or RST is never a real opening segment (scanners, firewall
+  // evasion); RFC 9293 would open a connection on it and process the FIN
+  // later. Dropped before any other step, as Linux does in LISTEN: no SYN,ACK,
+  // no cookie, no reset (tern deviates from §3.10.7.2 "second" for SYN,ACK,FIN).
+  if (s.has(fl::syn) && (s.flags & (fl::fin | fl::rst)) != 0) {
+    stats_.drop(TcpDrop::bad_flags);
+    return;
+  }
   if (s.has(fl::rst)) {  // first: an incoming RST is ignored
     stats_.drop(TcpDrop::no_connection);
     return;
@@ -669,12 +677,20 @@ bool Tcp::process_text(Connection& c, Segment& s) {
     s.pkt.truncate(s.len);
     data = std::move(s.pkt);
   }
+  if (data && !rcv_room(c, data.truesize(), s.seq)) {
+    // Over the connection's or the core's buffer memory even after compacting and pruning
+    // (memory.cpp): refuse the data; the ACK repeats RCV.NXT and the shrunken window.
+    stats_.drop(TcpDrop::no_rcv_memory);
+    ack_soon(c);
+    return true;
+  }
   if (s.seq != c.rcv_nxt_) {
     // Out of order: hold it and send a duplicate ACK with SACK now (RFC 5681 §4.2, RFC 2018 §4).
     OooResult r = c.ooo_.insert(s.seq, std::move(data), fin, ooo_pool_, p_.ooo_per_connection);
     if (r == OooResult::queued) ++stats_.ooo_segs;
     if (r == OooResult::dropped) stats_.drop(TcpDrop::ooo_full);
     if (r == OooResult::duplicate) ++stats_.dup_segs;
+    ooo_track(c);
     ack_soon(c);
     return true;
   }
@@ -689,6 +705,8 @@ bool Tcp::process_text(Connection& c, Segment& s) {
     alive = queue_in_order(c, std::move(p), f);
   }
   if (!alive) return false;
+  if (c.ooo_.empty()) ooo_untrack(c);
+  maybe_compact(c);
   if (had_ooo) {
     c.ack_now_ = true;  // RFC 5681 §4.2: ACK at once when a gap fills
   } else if (s.len > 0) {
@@ -751,8 +769,13 @@ bool Tcp::process_fin(Connection& c) {
 
 // Options from a SYN or SYN,ACK (RFC 9293 §3.7.1, RFC 7323 §1.3 and §3.2, RFC 2018 §2).
 void Tcp::negotiate(Connection& c, const wire::TcpOptions& o) {
-  // RFC 9293 §3.7.1: 536 without the option; never below 64 (a hostile tiny MSS).
-  c.peer_mss_ = std::max<uint16_t>(o.mss.value_or(536), 64);
+  // RFC 9293 §3.7.1: 536 without the option. A smaller value is raised to
+  // Linux's TCP_MIN_MSS, 88, and so is 0 (Linux ignores an MSS of 0 and uses
+  // 536; one floor keeps the rule monotonic). A tiny MSS makes us cut data
+  // into tiny segments, a CPU and memory amplifier (CVE-2019-11479); any IPv4
+  // host takes 128-byte datagrams (RFC 791: 576), so 88 + 40 always arrives.
+  constexpr uint16_t kMinPeerMss = 88;
+  c.peer_mss_ = std::max<uint16_t>(o.mss.value_or(536), kMinPeerMss);
   c.ws_ok_ = c.ws_ok_ && o.wscale.has_value();
   c.snd_wscale_ = c.ws_ok_ ? std::min<uint8_t>(*o.wscale, wire::kTcpMaxWindowShift) : 0;
   if (!c.ws_ok_) c.rcv_wscale_ = 0;

@@ -55,6 +55,7 @@ void SegQueue::append(Packet p) noexcept {
       last = m;
       bytes_ += m->data_len;
       ++segs_;
+      charge(m);
     }
     m = next;
   }
@@ -95,6 +96,7 @@ uint32_t SegQueue::append_copy(std::span<const uint8_t> data, rte_mempool* pool)
     }
     tail_ = m;
     ++segs_;
+    charge(m);
     bytes_ += n;
     done += n;
   }
@@ -119,9 +121,20 @@ void SegQueue::consume(uint32_t n) noexcept {
     head_ = m->next;
     m->next = nullptr;
     --segs_;
+    uncharge(m);
     rte_pktmbuf_free_seg(m);
   }
   if (head_ == nullptr) tail_ = nullptr;
+}
+
+uint64_t SegQueue::compact(rte_mempool* pool) noexcept {
+  if (segs_ < 2) return 0;
+  uint64_t saved = 0;
+  cur_ = nullptr;
+  head_ = compact_segments(head_, pool, &tail_, &segs_, &saved);
+  mem_ -= saved;
+  if (acct_ != nullptr) acct_->used -= saved;
+  return saved;
 }
 
 Packet SegQueue::pop(uint32_t max, rte_mempool* clone_pool) noexcept {
@@ -146,9 +159,11 @@ Packet SegQueue::pop(uint32_t max, rte_mempool* clone_pool) noexcept {
   rte_mbuf* last = head_;
   uint32_t len = head_->data_len;
   uint16_t n = 1;
+  uncharge(first);
   while (last->next != nullptr && n < 128 && len + last->next->data_len <= max) {
     last = last->next;
     len += last->data_len;
+    uncharge(last);
     ++n;
   }
   head_ = last->next;
@@ -247,6 +262,7 @@ void SegQueue::clear() noexcept {
     rte_mbuf* m = head_;
     head_ = m->next;
     m->next = nullptr;
+    uncharge(m);
     rte_pktmbuf_free_seg(m);
   }
   tail_ = nullptr;

@@ -83,6 +83,14 @@ std::string_view to_string(TcpDrop d) noexcept {
       return "rcv_buffer_full";
     case TcpDrop::after_close:
       return "after_close";
+    case TcpDrop::no_rcv_memory:
+      return "no_rcv_memory";
+    case TcpDrop::bad_flags:
+      return "bad_flags";
+    case TcpDrop::icmp_no_connection:
+      return "icmp_no_connection";
+    case TcpDrop::icmp_not_in_flight:
+      return "icmp_not_in_flight";
     case TcpDrop::count_:
       break;
   }
@@ -112,6 +120,9 @@ uint32_t pow2_at_least(uint32_t n) {
 }  // namespace
 
 Connection::Connection(Tcp& tcp) : tcp_(tcp) {
+  sndq_.set_account(&tcp.mem_);
+  rcvq_.set_account(&tcp.mem_);
+  ooo_.set_account(&tcp.mem_);
   rtx_timer_.fn = &Tcp::on_rtx_timer;
   rtx_timer_.ctx = this;
   dack_timer_.fn = &Tcp::on_dack_timer;
@@ -143,6 +154,7 @@ Tcp::Tcp(const TcpParams& params, l3::Ipv4& ip, TimerWheel& wheel, uint64_t now)
   next_port_ = static_cast<uint16_t>(hash_seed_ & 0xffff);
   tw_timer_.fn = &Tcp::on_tw_timer;
   tw_timer_.ctx = this;
+  init_memory();
   ip_.set_handler(wire::ip_proto::tcp, this);
 }
 
@@ -241,6 +253,11 @@ void Tcp::quiesce(Connection& c) {
   wheel_.cancel(c.ka_timer_);
   c.sndq_.clear();
   c.ooo_.clear(ooo_pool_);
+  ooo_untrack(c);
+  if (c.mem_waiting_) {
+    c.mem_waiting_ = false;
+    std::erase(mem_waiters_, &c);
+  }
 }
 
 // Reset a TCB to its constructed state and put it on the free list.
@@ -324,6 +341,7 @@ void Tcp::flush() {
     output(*c);
   }
   pending_.clear();
+  wake_mem_waiters();
 }
 
 void Tcp::dispatch_events() {
@@ -510,6 +528,8 @@ void Listener::close() noexcept { tcp_.close_listener(this); }
 // ---- Connection: application calls ----
 
 uint32_t Connection::send_space() const noexcept {
+  if (sndq_.mem() >= tcp_.send_mem_limit(*this)) return 0;  // tiny packets: truesize, not bytes
+  if (tcp_.mem_.used >= tcp_.mem_limit_) return 0;           // the core's TCP memory is used up
   return sndq_.bytes() >= opt_.send_buffer ? 0 : opt_.send_buffer - sndq_.bytes();
 }
 
@@ -518,7 +538,7 @@ Result<size_t> Connection::send(Packet& data) noexcept {
   if (fin_queued_) return make_error(Errc::closed, "send after shutdown");
   if (st_ == State::closed || st_ == State::time_wait)
     return make_error(Errc::not_connected, "not connected");
-  if (send_space() == 0) {
+  if (send_space() == 0 || !tcp_.send_mem_ok(*this)) {
     want_writable_ = true;
     return make_error(Errc::would_block, "send buffer full");
   }
@@ -535,7 +555,7 @@ Result<size_t> Connection::send_copy(std::span<const uint8_t> data) noexcept {
     return make_error(Errc::not_connected, "not connected");
   uint32_t space = send_space();
   if (data.empty()) return size_t{0};
-  if (space == 0) {
+  if (space == 0 || !tcp_.send_mem_ok(*this)) {
     want_writable_ = true;
     return make_error(Errc::would_block, "send buffer full");
   }
@@ -691,6 +711,12 @@ TcpInfo Connection::info() const noexcept {
   i.send_queued = sndq_.bytes();
   i.recv_queued = rcvq_.bytes();
   i.ooo_queued = ooo_.bytes();
+  i.ooo_segments = ooo_.count();
+  i.send_mem = sndq_.mem();
+  i.recv_mem = rcvq_.mem();
+  i.ooo_mem = ooo_.mem();
+  i.send_mem_limit = tcp_.send_mem_limit(*this);
+  i.recv_mem_limit = tcp_.recv_mem_limit(*this);
   return i;
 }
 

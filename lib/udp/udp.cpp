@@ -24,6 +24,8 @@ std::string_view to_string(UdpDrop d) noexcept {
       return "no_socket";
     case UdpDrop::queue_full:
       return "queue_full";
+    case UdpDrop::icmp_no_socket:
+      return "icmp_no_socket";
     case UdpDrop::count_:
       break;
   }

@@ -13,7 +13,8 @@ namespace {
 
 // RFC 791 §3.1 "Options": EOL ends the list, NOP is one byte, every other
 // option is type, length (counting both), data; it must fit in the header.
-Status check_options(std::span<const uint8_t> opts) noexcept {
+// Sets @p at to the offset in @p opts of the octet found wrong.
+Status check_options(std::span<const uint8_t> opts, size_t& at) noexcept {
   size_t i = 0;
   while (i < opts.size()) {
     const uint8_t type = opts[i];
@@ -22,8 +23,10 @@ Status check_options(std::span<const uint8_t> opts) noexcept {
       ++i;
       continue;
     }
+    at = i;  // no room for the length octet: the type octet is the culprit
     if (i + 1 >= opts.size()) return make_error(Errc::bad_option, "ipv4: option length byte missing");
     const uint8_t len = opts[i + 1];
+    at = i + 1;  // the length octet
     if (len < 2) return make_error(Errc::bad_option, "ipv4: option length below 2");
     if (len > opts.size() - i) return make_error(Errc::bad_option, "ipv4: option overruns the header");
     i += len;
@@ -31,7 +34,21 @@ Status check_options(std::span<const uint8_t> opts) noexcept {
   return {};
 }
 
+Status check_options(std::span<const uint8_t> opts) noexcept {
+  size_t at = 0;
+  return check_options(opts, at);
+}
+
 }  // namespace
+
+std::optional<uint8_t> ipv4_option_problem(std::span<const uint8_t> header) noexcept {
+  if (header.size() < kIpv4MinHeaderLen) return std::nullopt;
+  const size_t hlen = std::min<size_t>(size_t{header[0] & 0x0fu} * 4, header.size());
+  if (hlen <= kIpv4MinHeaderLen) return std::nullopt;
+  size_t at = 0;
+  if (check_options(header.subspan(kIpv4MinHeaderLen, hlen - kIpv4MinHeaderLen), at)) return std::nullopt;
+  return static_cast<uint8_t>(kIpv4MinHeaderLen + at);
+}
 
 Result<Ipv4View> Ipv4View::parse_impl(std::span<const uint8_t> bytes, bool quoted) noexcept {
   if (bytes.size() < kIpv4MinHeaderLen)
@@ -47,8 +64,10 @@ Result<Ipv4View> Ipv4View::parse_impl(std::span<const uint8_t> bytes, bool quote
   if (total < hlen) return make_error(Errc::bad_length, "ipv4: total length below header length");
   if (!quoted && total > bytes.size())
     return make_error(Errc::bad_length, "ipv4: total length beyond the data");
-  auto st = check_options(bytes.subspan(kIpv4MinHeaderLen, hlen - kIpv4MinHeaderLen));
-  if (!st) return st.error();
+  if (!quoted) {  // a quoted header's options are never acted on, and may be why it is quoted
+    auto st = check_options(bytes.subspan(kIpv4MinHeaderLen, hlen - kIpv4MinHeaderLen));
+    if (!st) return st.error();
+  }
   return Ipv4View(bytes.first(std::min(total, bytes.size())), hlen);
 }
 

@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t len = v->length();
   FUZZ_CHECK(len >= kUdpHeaderLen && len <= size);
   FUZZ_CHECK(v->bytes().size() == len && v->payload().size() == len - kUdpHeaderLen);
-  const Ipv4Addr src{0x0a630001}, dst{0x0a630002};
+  const Ipv4Addr src{0xc6120001}, dst{0xc6120002};  // 198.18.0.1, 198.18.0.2
   const UdpHeader h = UdpHeader::from_view(*v);
   std::vector<uint8_t> buf(len);
   FUZZ_CHECK(h.emit(buf) == kUdpHeaderLen && UdpHeader::header_length() == kUdpHeaderLen);

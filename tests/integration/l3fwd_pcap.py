@@ -9,9 +9,9 @@ Files (in0/in1/out0/out1.pcap, tern-l3fwd.stderr) go to WORKDIR/l3fwd_pcap.d, or
 The router (RFC 1812 forwarding on tern):
   port 0  net_pcap0  198.18.0.1/24  02:00:00:00:00:10   hosts 198.18.0.5..9 behind 02:00:00:00:00:01
   port 1  net_pcap1  198.19.0.1/24  02:00:00:00:00:11   host 198.19.0.50 at 02:00:00:00:01:50 (ARP)
-  routes  10.1.0.0/16 -> port 1, 02:00:00:00:01:01
-          10.1.2.0/24 -> port 0, 02:00:00:00:00:aa   (longer prefix, back out port 0)
-          10.2.0.0/16 -> port 0, 02:00:00:00:02:02
+  routes  198.18.16.0/20 -> port 1, 02:00:00:00:01:01
+          198.18.18.0/24 -> port 0, 02:00:00:00:00:aa   (longer prefix, back out port 0)
+          198.18.32.0/20 -> port 0, 02:00:00:00:02:02
           198.18.0.0/24 -> port 0, 02:00:00:00:00:01 (the way back to the sources)
 
 IN0 (from the 198.18.0.x hosts) and IN1 (from 198.19.0.50) hold, every datagram with a
@@ -65,11 +65,11 @@ H1_MAC = "02:00:00:00:01:50"  # the host 198.19.0.50 on port 1 (learnt by ARP)
 H1_IP = "198.19.0.50"
 OTHER_MAC = "02:00:00:00:00:99"
 BCAST = "ff:ff:ff:ff:ff:ff"
-RT_10_1 = (1, "02:00:00:00:01:01")
-RT_10_1_2 = (0, "02:00:00:00:00:aa")
-RT_10_2 = (0, "02:00:00:00:02:02")
-ROUTES = ["10.1.0.0/16=1,02:00:00:00:01:01", "10.1.2.0/24=0,02:00:00:00:00:aa",
-          "10.2.0.0/16=0,02:00:00:00:02:02", "198.18.0.0/24=0,02:00:00:00:00:01"]
+RT_16 = (1, "02:00:00:00:01:01")  # 198.18.16.0/20
+RT_18 = (0, "02:00:00:00:00:aa")  # 198.18.18.0/24, inside RT_16
+RT_32 = (0, "02:00:00:00:02:02")  # 198.18.32.0/20
+ROUTES = ["198.18.16.0/20=1,02:00:00:00:01:01", "198.18.18.0/24=0,02:00:00:00:00:aa",
+          "198.18.32.0/20=0,02:00:00:00:02:02", "198.18.0.0/24=0,02:00:00:00:00:01"]
 SEED = 1812
 MAX_QUOTE = 576 - 20 - 8  # RFC 1812 §4.3.2.3: the whole ICMP error fits in 576 bytes
 
@@ -163,7 +163,7 @@ def build_inputs(rng):
     def icmp_echo_sized(src, dst, total, ident, **ipkw):
         return IP(src=src, dst=dst, id=nid(), **ipkw) / ICMP(type=8, id=ident, seq=1) / Raw(payload(total - 28))
 
-    def raw_udp(dst="10.1.5.5", src=SRCS[0], ttl=64):
+    def raw_udp(dst="198.18.21.5", src=SRCS[0], ttl=64):
         return bytearray(bytes(e0() / IP(src=src, dst=dst, id=nid(), ttl=ttl) /
                                UDP(sport=4444, dport=9000) / Raw(b"malformed datagram")))
 
@@ -194,99 +194,99 @@ def build_inputs(rng):
         "echo", router_ip=R_IP[1], ident=0x0103, seq=3, data=pl)
 
     # ---- IN0: forwarded ----------------------------------------------------------------------
-    add(0, "UDP 198.18.0.5 -> 10.1.5.5 (10.1/16: port 1)",
-        e0() / IP(src=S5, dst="10.1.5.5", id=nid()) / UDP(sport=1000, dport=2000) / Raw(payload(100)),
-        "fwd", route=RT_10_1)
-    add(0, "TCP SYN 198.18.0.6 -> 10.1.5.5 (port 1)",
-        e0() / IP(src=S6, dst="10.1.5.5", id=nid(), flags="DF") /
-        TCP(sport=33000, dport=443, flags="S", seq=12345, options=[("MSS", 1460)]), "fwd", route=RT_10_1)
-    add(0, "ICMP echo request 198.18.0.7 -> 10.1.200.1 (transit, port 1)",
-        e0() / IP(src=S7, dst="10.1.200.1", id=nid()) / ICMP(type=8, id=0x0201, seq=1) / Raw(payload(40)),
-        "fwd", route=RT_10_1)
-    add(0, "UDP 198.18.0.8 -> 10.1.2.9 (10.1.2/24 beats 10.1/16: back out port 0 to ..:aa)",
-        e0() / IP(src=S8, dst="10.1.2.9", id=nid()) / UDP(sport=1001, dport=53) / Raw(payload(60)),
-        "fwd", route=RT_10_1_2)
-    add(0, "TCP 198.18.0.9 -> 10.1.2.200 with 300 bytes (port 0, ..:aa)",
-        e0() / tcp_sized(S9, "10.1.2.200", 340), "fwd", route=RT_10_1_2)
-    add(0, "UDP 198.18.0.5 -> 10.2.3.4 TOS 0xb8 DF (10.2/16: port 0, ..:02:02)",
-        e0() / IP(src=S5, dst="10.2.3.4", id=nid(), tos=0xB8, flags="DF") / UDP(sport=1002, dport=5004) /
-        Raw(payload(200)), "fwd", route=RT_10_2)
-    add(0, "ICMP echo request 198.18.0.6 -> 10.2.3.4 with TTL 2 (leaves with TTL 1)",
-        e0() / IP(src=S6, dst="10.2.3.4", id=nid(), ttl=2) / ICMP(type=8, id=0x0202, seq=9) / Raw(payload(24)),
-        "fwd", route=RT_10_2)
-    add(0, "UDP 198.18.0.7 -> 10.1.5.5 with TTL 255",
-        e0() / IP(src=S7, dst="10.1.5.5", id=nid(), ttl=255) / UDP(sport=1003, dport=2000) / Raw(payload(10)),
-        "fwd", route=RT_10_1)
-    add(0, "UDP 198.18.0.8 -> 10.1.5.5 with IP options NOP,NOP,NOP,EOL (IHL 6)",
-        e0() / IP(src=S8, dst="10.1.5.5", id=nid(), options=[IPOption_NOP(), IPOption_NOP(), IPOption_NOP(),
+    add(0, "UDP 198.18.0.5 -> 198.18.21.5 (198.18.16/20: port 1)",
+        e0() / IP(src=S5, dst="198.18.21.5", id=nid()) / UDP(sport=1000, dport=2000) / Raw(payload(100)),
+        "fwd", route=RT_16)
+    add(0, "TCP SYN 198.18.0.6 -> 198.18.21.5 (port 1)",
+        e0() / IP(src=S6, dst="198.18.21.5", id=nid(), flags="DF") /
+        TCP(sport=33000, dport=443, flags="S", seq=12345, options=[("MSS", 1460)]), "fwd", route=RT_16)
+    add(0, "ICMP echo request 198.18.0.7 -> 198.18.31.1 (transit, port 1)",
+        e0() / IP(src=S7, dst="198.18.31.1", id=nid()) / ICMP(type=8, id=0x0201, seq=1) / Raw(payload(40)),
+        "fwd", route=RT_16)
+    add(0, "UDP 198.18.0.8 -> 198.18.18.9 (198.18.18/24 beats 198.18.16/20: back out port 0 to ..:aa)",
+        e0() / IP(src=S8, dst="198.18.18.9", id=nid()) / UDP(sport=1001, dport=53) / Raw(payload(60)),
+        "fwd", route=RT_18)
+    add(0, "TCP 198.18.0.9 -> 198.18.18.200 with 300 bytes (port 0, ..:aa)",
+        e0() / tcp_sized(S9, "198.18.18.200", 340), "fwd", route=RT_18)
+    add(0, "UDP 198.18.0.5 -> 198.18.35.4 TOS 0xb8 DF (198.18.32/20: port 0, ..:02:02)",
+        e0() / IP(src=S5, dst="198.18.35.4", id=nid(), tos=0xB8, flags="DF") / UDP(sport=1002, dport=5004) /
+        Raw(payload(200)), "fwd", route=RT_32)
+    add(0, "ICMP echo request 198.18.0.6 -> 198.18.35.4 with TTL 2 (leaves with TTL 1)",
+        e0() / IP(src=S6, dst="198.18.35.4", id=nid(), ttl=2) / ICMP(type=8, id=0x0202, seq=9) / Raw(payload(24)),
+        "fwd", route=RT_32)
+    add(0, "UDP 198.18.0.7 -> 198.18.21.5 with TTL 255",
+        e0() / IP(src=S7, dst="198.18.21.5", id=nid(), ttl=255) / UDP(sport=1003, dport=2000) / Raw(payload(10)),
+        "fwd", route=RT_16)
+    add(0, "UDP 198.18.0.8 -> 198.18.21.5 with IP options NOP,NOP,NOP,EOL (IHL 6)",
+        e0() / IP(src=S8, dst="198.18.21.5", id=nid(), options=[IPOption_NOP(), IPOption_NOP(), IPOption_NOP(),
                                                              IPOption_EOL()]) /
-        UDP(sport=1004, dport=2000) / Raw(payload(33)), "fwd", route=RT_10_1)
-    p = bytes(e0() / IP(src=S9, dst="10.2.3.4", id=nid()) / UDP(sport=1005, dport=2000) / Raw(b"hi"))
-    add(0, "UDP 198.18.0.9 -> 10.2.3.4 payload 2 in a frame padded to 60 bytes",
-        Raw(p + b"\xee" * (60 - len(p))), "fwd", route=RT_10_2)
-    quoted = IP(src="10.1.5.5", dst=S5, id=0x7777) / UDP(sport=2000, dport=1000) / Raw(b"12345678")
-    add(0, "ICMP port unreachable 198.18.0.5 -> 10.1.5.5 in transit (forwarded like any datagram)",
-        e0() / IP(src=S5, dst="10.1.5.5", id=nid()) / ICMP(type=3, code=3) / Raw(bytes(quoted)),
-        "fwd", route=RT_10_1)
-    whole = IP(src=S6, dst="10.1.5.5", id=nid()) / UDP(sport=1006, dport=2000) / Raw(payload(2000))
+        UDP(sport=1004, dport=2000) / Raw(payload(33)), "fwd", route=RT_16)
+    p = bytes(e0() / IP(src=S9, dst="198.18.35.4", id=nid()) / UDP(sport=1005, dport=2000) / Raw(b"hi"))
+    add(0, "UDP 198.18.0.9 -> 198.18.35.4 payload 2 in a frame padded to 60 bytes",
+        Raw(p + b"\xee" * (60 - len(p))), "fwd", route=RT_32)
+    quoted = IP(src="198.18.21.5", dst=S5, id=0x7777) / UDP(sport=2000, dport=1000) / Raw(b"12345678")
+    add(0, "ICMP port unreachable 198.18.0.5 -> 198.18.21.5 in transit (forwarded like any datagram)",
+        e0() / IP(src=S5, dst="198.18.21.5", id=nid()) / ICMP(type=3, code=3) / Raw(bytes(quoted)),
+        "fwd", route=RT_16)
+    whole = IP(src=S6, dst="198.18.21.5", id=nid()) / UDP(sport=1006, dport=2000) / Raw(payload(2000))
     for k, f in enumerate(fragment(IP(bytes(whole)), fragsize=1480)):
-        add(0, f"UDP 198.18.0.6 -> 10.1.5.5, 2008-byte datagram, fragment {k} (offset {f.frag * 8}): "
-               "forwarded as is, not reassembled", e0() / f, "fwd", route=RT_10_1)
-    add(0, "UDP 1400 bytes 198.18.0.5 -> 10.1.5.5", e0() / udp_sized(S5, "10.1.5.5", 1400), "fwd", route=RT_10_1)
-    add(0, "TCP 1400 bytes DF 198.18.0.6 -> 10.2.3.4",
-        e0() / tcp_sized(S6, "10.2.3.4", 1400, flags="DF"), "fwd", route=RT_10_2)
-    add(0, "ICMP echo 1400 bytes 198.18.0.7 -> 10.1.2.9",
-        e0() / icmp_echo_sized(S7, "10.1.2.9", 1400, 0x0203), "fwd", route=RT_10_1_2)
-    add(0, "UDP 1500 bytes (the MTU) DF 198.18.0.8 -> 10.1.5.5",
-        e0() / udp_sized(S8, "10.1.5.5", 1500, flags="DF"), "fwd", route=RT_10_1)
+        add(0, f"UDP 198.18.0.6 -> 198.18.21.5, 2008-byte datagram, fragment {k} (offset {f.frag * 8}): "
+               "forwarded as is, not reassembled", e0() / f, "fwd", route=RT_16)
+    add(0, "UDP 1400 bytes 198.18.0.5 -> 198.18.21.5", e0() / udp_sized(S5, "198.18.21.5", 1400), "fwd", route=RT_16)
+    add(0, "TCP 1400 bytes DF 198.18.0.6 -> 198.18.35.4",
+        e0() / tcp_sized(S6, "198.18.35.4", 1400, flags="DF"), "fwd", route=RT_32)
+    add(0, "ICMP echo 1400 bytes 198.18.0.7 -> 198.18.18.9",
+        e0() / icmp_echo_sized(S7, "198.18.18.9", 1400, 0x0203), "fwd", route=RT_18)
+    add(0, "UDP 1500 bytes (the MTU) DF 198.18.0.8 -> 198.18.21.5",
+        e0() / udp_sized(S8, "198.18.21.5", 1500, flags="DF"), "fwd", route=RT_16)
 
     # ---- IN0: TTL expiry ---------------------------------------------------------------------
-    add(0, "UDP TTL 1 198.18.0.5 -> 10.1.5.5 (time exceeded)",
-        e0() / IP(src=S5, dst="10.1.5.5", id=nid(), ttl=1) / UDP(sport=1010, dport=33434) / Raw(payload(12)), "te")
-    add(0, "TCP TTL 1 198.18.0.6 -> 10.2.3.4 (time exceeded)",
-        e0() / IP(src=S6, dst="10.2.3.4", id=nid(), ttl=1) / TCP(sport=1011, dport=80, flags="S"), "te")
-    add(0, "ICMP echo TTL 1 198.18.0.7 -> 10.1.2.9 (time exceeded)",
-        e0() / IP(src=S7, dst="10.1.2.9", id=nid(), ttl=1) / ICMP(type=8, id=0x0301, seq=1) / Raw(payload(8)),
+    add(0, "UDP TTL 1 198.18.0.5 -> 198.18.21.5 (time exceeded)",
+        e0() / IP(src=S5, dst="198.18.21.5", id=nid(), ttl=1) / UDP(sport=1010, dport=33434) / Raw(payload(12)), "te")
+    add(0, "TCP TTL 1 198.18.0.6 -> 198.18.35.4 (time exceeded)",
+        e0() / IP(src=S6, dst="198.18.35.4", id=nid(), ttl=1) / TCP(sport=1011, dport=80, flags="S"), "te")
+    add(0, "ICMP echo TTL 1 198.18.0.7 -> 198.18.18.9 (time exceeded)",
+        e0() / IP(src=S7, dst="198.18.18.9", id=nid(), ttl=1) / ICMP(type=8, id=0x0301, seq=1) / Raw(payload(8)),
         "te")
-    add(0, "UDP 1400 bytes TTL 1 198.18.0.8 -> 10.1.5.5 (time exceeded, quote cut to fit 576)",
-        e0() / udp_sized(S8, "10.1.5.5", 1400, ttl=1), "te")
-    add(0, "ICMP port unreachable TTL 1 in transit 198.18.0.9 -> 10.1.5.5 (dropped, no error about an error)",
-        e0() / IP(src=S9, dst="10.1.5.5", id=nid(), ttl=1) / ICMP(type=3, code=3) / Raw(bytes(quoted)),
+    add(0, "UDP 1400 bytes TTL 1 198.18.0.8 -> 198.18.21.5 (time exceeded, quote cut to fit 576)",
+        e0() / udp_sized(S8, "198.18.21.5", 1400, ttl=1), "te")
+    add(0, "ICMP port unreachable TTL 1 in transit 198.18.0.9 -> 198.18.21.5 (dropped, no error about an error)",
+        e0() / IP(src=S9, dst="198.18.21.5", id=nid(), ttl=1) / ICMP(type=3, code=3) / Raw(bytes(quoted)),
         "none", counts="ttl_exceeded")
-    add(0, "UDP non-first fragment TTL 1 198.18.0.5 -> 10.1.5.5 (dropped, no error about it)",
-        e0() / IP(src=S5, dst="10.1.5.5", id=nid(), ttl=1, frag=185, proto=17) / Raw(payload(100)),
+    add(0, "UDP non-first fragment TTL 1 198.18.0.5 -> 198.18.21.5 (dropped, no error about it)",
+        e0() / IP(src=S5, dst="198.18.21.5", id=nid(), ttl=1, frag=185, proto=17) / Raw(payload(100)),
         "none", counts="ttl_exceeded")
-    add(0, "UDP TTL 0 198.18.0.5 -> 10.1.5.5 (not forwarded)",
-        e0() / IP(src=S5, dst="10.1.5.5", id=nid(), ttl=0) / UDP(sport=1012, dport=2000) / Raw(payload(20)),
+    add(0, "UDP TTL 0 198.18.0.5 -> 198.18.21.5 (not forwarded)",
+        e0() / IP(src=S5, dst="198.18.21.5", id=nid(), ttl=0) / UDP(sport=1012, dport=2000) / Raw(payload(20)),
         "te_optional", counts="ttl_zero|ttl_exceeded")
-    add(0, "TCP TTL 0 198.18.0.6 -> 10.2.3.4 (not forwarded)",
-        e0() / IP(src=S6, dst="10.2.3.4", id=nid(), ttl=0) / TCP(sport=1013, dport=80, flags="S"),
+    add(0, "TCP TTL 0 198.18.0.6 -> 198.18.35.4 (not forwarded)",
+        e0() / IP(src=S6, dst="198.18.35.4", id=nid(), ttl=0) / TCP(sport=1013, dport=80, flags="S"),
         "te_optional", counts="ttl_zero|ttl_exceeded")
 
     # ---- IN0: no route -----------------------------------------------------------------------
-    add(0, "UDP 198.18.0.5 -> 192.0.2.1 (no route: net unreachable)",
-        e0() / IP(src=S5, dst="192.0.2.1", id=nid()) / UDP(sport=1020, dport=2000) / Raw(payload(30)), "unreach")
-    add(0, "TCP 198.18.0.6 -> 203.0.113.9 (no route: net unreachable)",
-        e0() / IP(src=S6, dst="203.0.113.9", id=nid()) / TCP(sport=1021, dport=80, flags="S"), "unreach")
-    add(0, "UDP 1400 bytes 198.18.0.7 -> 192.0.2.77 (net unreachable, quote cut to fit 576)",
-        e0() / udp_sized(S7, "192.0.2.77", 1400), "unreach")
-    add(0, "ICMP echo 198.18.0.9 -> 192.0.2.1 (no route: net unreachable)",
-        e0() / IP(src=S9, dst="192.0.2.1", id=nid()) / ICMP(type=8, id=0x0401, seq=1) / Raw(payload(16)),
+    add(0, "UDP 198.18.0.5 -> 198.19.200.1 (no route: net unreachable)",
+        e0() / IP(src=S5, dst="198.19.200.1", id=nid()) / UDP(sport=1020, dport=2000) / Raw(payload(30)), "unreach")
+    add(0, "TCP 198.18.0.6 -> 198.19.113.9 (no route: net unreachable)",
+        e0() / IP(src=S6, dst="198.19.113.9", id=nid()) / TCP(sport=1021, dport=80, flags="S"), "unreach")
+    add(0, "UDP 1400 bytes 198.18.0.7 -> 198.19.200.77 (net unreachable, quote cut to fit 576)",
+        e0() / udp_sized(S7, "198.19.200.77", 1400), "unreach")
+    add(0, "ICMP echo 198.18.0.9 -> 198.19.200.1 (no route: net unreachable)",
+        e0() / IP(src=S9, dst="198.19.200.1", id=nid()) / ICMP(type=8, id=0x0401, seq=1) / Raw(payload(16)),
         "unreach")
-    add(0, "ICMP time exceeded in transit 198.18.0.8 -> 192.0.2.1 (no route; no error about an error)",
-        e0() / IP(src=S8, dst="192.0.2.1", id=nid()) / ICMP(type=11, code=0) / Raw(bytes(quoted)),
+    add(0, "ICMP time exceeded in transit 198.18.0.8 -> 198.19.200.1 (no route; no error about an error)",
+        e0() / IP(src=S8, dst="198.19.200.1", id=nid()) / ICMP(type=11, code=0) / Raw(bytes(quoted)),
         "none", counts="no_route")
 
     # ---- IN0: malformed IPv4 (each dropped and counted) -------------------------------------
     b = raw_udp()
     b[24] ^= 0x5A
-    add(0, "IPv4 header checksum wrong, to 10.1.5.5", b, "none", counts="bad_checksum")
+    add(0, "IPv4 header checksum wrong, to 198.18.21.5", b, "none", counts="bad_checksum")
     b = bytearray(bytes(e0() / IP(src=S5, dst=R_IP[0], id=nid()) / ICMP(type=8, id=0x0501, seq=1) / Raw(b"x" * 8)))
     b[24] ^= 0x01
     add(0, "IPv4 header checksum wrong, ICMP echo to 198.18.0.1", b, "none", counts="bad_checksum")
     b = raw_udp(ttl=1)
     b[25] ^= 0x10
-    add(0, "IPv4 header checksum wrong, TTL 1 to 10.1.5.5 (no time exceeded)", b, "none", counts="bad_checksum")
+    add(0, "IPv4 header checksum wrong, TTL 1 to 198.18.21.5 (no time exceeded)", b, "none", counts="bad_checksum")
     good = raw_udp()
     add(0, "IPv4 truncated: 12 bytes after the Ethernet header", good[:14 + 12], "none", counts="truncated")
     add(0, "IPv4 truncated: 19 bytes after the Ethernet header", raw_udp()[:14 + 19], "none", counts="truncated")
@@ -309,17 +309,17 @@ def build_inputs(rng):
 
     # ---- IN0: invalid sources, link-layer broadcast, other MAC, directed broadcast ------------
     for src in ("127.0.0.1", "0.0.0.0", "198.18.0.255"):
-        add(0, f"UDP from invalid source {src} -> 10.1.5.5 (RFC 1812 §5.3.7: not forwarded, not answered)",
-            e0() / IP(src=src, dst="10.1.5.5", id=nid()) / UDP(sport=1030, dport=2000) / Raw(b"martian"),
+        add(0, f"UDP from invalid source {src} -> 198.18.21.5 (RFC 1812 §5.3.7: not forwarded, not answered)",
+            e0() / IP(src=src, dst="198.18.21.5", id=nid()) / UDP(sport=1030, dport=2000) / Raw(b"martian"),
             "none", counts="bad_source")
-    add(0, "UDP 198.18.0.5 -> 10.1.5.5 in an Ethernet broadcast frame (RFC 1812 §5.3.4: not forwarded)",
-        e0(BCAST) / IP(src=S5, dst="10.1.5.5", id=nid()) / UDP(sport=1040, dport=2000) / Raw(b"bcast"),
+    add(0, "UDP 198.18.0.5 -> 198.18.21.5 in an Ethernet broadcast frame (RFC 1812 §5.3.4: not forwarded)",
+        e0(BCAST) / IP(src=S5, dst="198.18.21.5", id=nid()) / UDP(sport=1040, dport=2000) / Raw(b"bcast"),
         "none", counts="unspecified")
-    add(0, "UDP TTL 1 198.18.0.5 -> 10.1.5.5 in an Ethernet broadcast frame (no time exceeded, §4.3.2.7)",
-        e0(BCAST) / IP(src=S5, dst="10.1.5.5", id=nid(), ttl=1) / UDP(sport=1041, dport=2000) / Raw(b"bcast"),
+    add(0, "UDP TTL 1 198.18.0.5 -> 198.18.21.5 in an Ethernet broadcast frame (no time exceeded, §4.3.2.7)",
+        e0(BCAST) / IP(src=S5, dst="198.18.21.5", id=nid(), ttl=1) / UDP(sport=1041, dport=2000) / Raw(b"bcast"),
         "none", counts="unspecified")
-    add(0, "UDP 198.18.0.5 -> 10.1.5.5 to another station's MAC 02:00:00:00:00:99 (l2 not_for_us)",
-        e0(OTHER_MAC) / IP(src=S5, dst="10.1.5.5", id=nid()) / UDP(sport=1042, dport=2000) / Raw(b"not mine"),
+    add(0, "UDP 198.18.0.5 -> 198.18.21.5 to another station's MAC 02:00:00:00:00:99 (l2 not_for_us)",
+        e0(OTHER_MAC) / IP(src=S5, dst="198.18.21.5", id=nid()) / UDP(sport=1042, dport=2000) / Raw(b"not mine"),
         "none", counts="l2:not_for_us")
     add(0, "UDP 198.18.0.5 -> 198.19.0.255 (port 1's directed broadcast; RFC 2644: not forwarded)",
         e0() / IP(src=S5, dst="198.19.0.255", id=nid()) / UDP(sport=1043, dport=2000) / Raw(b"smurf"),
@@ -334,28 +334,28 @@ def build_inputs(rng):
         e0() / tcp_sized(S6, H1_IP, 1400), "fwd", route=(1, H1_MAC))
 
     # ---- IN1: from 198.19.0.50 ---------------------------------------------------------------
-    add(1, "UDP 198.19.0.50 -> 10.2.3.4 (port 1 -> port 0, ..:02:02)",
-        e1() / IP(src=H1_IP, dst="10.2.3.4", id=nid()) / UDP(sport=1100, dport=2000) / Raw(payload(77)),
-        "fwd", route=RT_10_2)
-    add(1, "TCP 1400 bytes 198.19.0.50 -> 10.2.9.9 (port 0)", e1() / tcp_sized(H1_IP, "10.2.9.9", 1400),
-        "fwd", route=RT_10_2)
-    add(1, "UDP 198.19.0.50 -> 10.1.5.5 (hairpin: back out port 1)",
-        e1() / IP(src=H1_IP, dst="10.1.5.5", id=nid()) / UDP(sport=1101, dport=2000) / Raw(payload(5)),
-        "fwd", route=RT_10_1)
-    add(1, "UDP TTL 1 198.19.0.50 -> 10.2.3.4 (time exceeded back out port 1)",
-        e1() / IP(src=H1_IP, dst="10.2.3.4", id=nid(), ttl=1) / UDP(sport=1102, dport=33434) / Raw(payload(9)),
+    add(1, "UDP 198.19.0.50 -> 198.18.35.4 (port 1 -> port 0, ..:02:02)",
+        e1() / IP(src=H1_IP, dst="198.18.35.4", id=nid()) / UDP(sport=1100, dport=2000) / Raw(payload(77)),
+        "fwd", route=RT_32)
+    add(1, "TCP 1400 bytes 198.19.0.50 -> 198.18.41.9 (port 0)", e1() / tcp_sized(H1_IP, "198.18.41.9", 1400),
+        "fwd", route=RT_32)
+    add(1, "UDP 198.19.0.50 -> 198.18.21.5 (hairpin: back out port 1)",
+        e1() / IP(src=H1_IP, dst="198.18.21.5", id=nid()) / UDP(sport=1101, dport=2000) / Raw(payload(5)),
+        "fwd", route=RT_16)
+    add(1, "UDP TTL 1 198.19.0.50 -> 198.18.35.4 (time exceeded back out port 1)",
+        e1() / IP(src=H1_IP, dst="198.18.35.4", id=nid(), ttl=1) / UDP(sport=1102, dport=33434) / Raw(payload(9)),
         "te")
-    add(1, "UDP 198.19.0.50 -> 192.0.2.1 (net unreachable back out port 1)",
-        e1() / IP(src=H1_IP, dst="192.0.2.1", id=nid()) / UDP(sport=1103, dport=2000) / Raw(payload(9)),
+    add(1, "UDP 198.19.0.50 -> 198.19.200.1 (net unreachable back out port 1)",
+        e1() / IP(src=H1_IP, dst="198.19.200.1", id=nid()) / UDP(sport=1103, dport=2000) / Raw(payload(9)),
         "unreach")
     pl = payload(20)
     add(1, "ICMP echo request 198.19.0.50 -> 198.19.0.1",
         e1() / IP(src=H1_IP, dst=R_IP[1], id=nid()) / ICMP(type=8, id=0x0601, seq=1) / Raw(pl),
         "echo", router_ip=R_IP[1], ident=0x0601, seq=1, data=pl)
-    b = bytearray(bytes(e1() / IP(src=H1_IP, dst="10.2.3.4", id=nid()) / UDP(sport=1104, dport=2000) /
+    b = bytearray(bytes(e1() / IP(src=H1_IP, dst="198.18.35.4", id=nid()) / UDP(sport=1104, dport=2000) /
                         Raw(b"bad sum")))
     b[24] ^= 0x80
-    add(1, "IPv4 header checksum wrong, 198.19.0.50 -> 10.2.3.4", b, "none", counts="bad_checksum")
+    add(1, "IPv4 header checksum wrong, 198.19.0.50 -> 198.18.35.4", b, "none", counts="bad_checksum")
 
     for port in (0, 1):
         for i, x in enumerate(ins[port]):

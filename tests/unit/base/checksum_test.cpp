@@ -32,7 +32,7 @@ TEST(Checksum, ComputesIpv4HeaderChecksum) {
 // single-bit corruption of it, and on random blocks fixed up to be valid (carries included).
 TEST(Checksum, TwentyByteCheckAgreesWithGeneralCheck) {
   std::vector<uint8_t> h = {0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
-                            0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7};
+                            0xad, 0x8d, 0xc6, 0x12, 0x00, 0x01, 0xc6, 0x12, 0x00, 0xc7};
   EXPECT_TRUE(checksum_valid20(h.data()));
   for (size_t bit = 0; bit < 160; ++bit) {
     h[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
@@ -78,11 +78,11 @@ TEST(Checksum, PiecesOfAnyLengthEqualWhole) {
 }
 
 TEST(Checksum, HostWordsMatchBytes) {
-  const uint8_t data[] = {0xc0, 0xa8, 0x00, 0x01, 0x00, 0x11};
+  const uint8_t data[] = {0xc6, 0x12, 0x00, 0x01, 0x00, 0x11};
   ChecksumAccumulator a;
   a.add(data, sizeof(data));
   ChecksumAccumulator b;
-  b.add_u32(0xc0a80001);
+  b.add_u32(0xc6120001);
   b.add_u16(0x0011);
   EXPECT_EQ(a.sum16(), b.sum16());
 }
@@ -90,7 +90,7 @@ TEST(Checksum, HostWordsMatchBytes) {
 // RFC 1624 §4: incremental update gives the same result as recomputing.
 TEST(Checksum, IncrementalUpdateMatchesRecompute) {
   std::vector<uint8_t> h = {0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
-                            0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7};
+                            0xad, 0x8d, 0xc6, 0x12, 0x00, 0x01, 0xc6, 0x12, 0x00, 0xc7};
   for (int ttl = 64; ttl > 0; --ttl) {
     uint16_t old_word = static_cast<uint16_t>((h[8] << 8) | h[9]);
     h[8] = static_cast<uint8_t>(ttl - 1);
@@ -107,10 +107,10 @@ TEST(Checksum, IncrementalUpdateMatchesRecompute) {
 
 TEST(Checksum, IncrementalUpdate32MatchesRecompute) {
   std::vector<uint8_t> h = {0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
-                            0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7};
-  uint16_t upd = checksum_update32(0xb861, 0xc0a80001, 0x0a000005);
-  h[12] = 0x0a;
-  h[13] = 0x00;
+                            0xad, 0x8d, 0xc6, 0x12, 0x00, 0x01, 0xc6, 0x12, 0x00, 0xc7};
+  uint16_t upd = checksum_update32(0xad8d, 0xc6120001, 0xc6130005);
+  h[12] = 0xc6;  // the source becomes 198.19.0.5
+  h[13] = 0x13;
   h[14] = 0x00;
   h[15] = 0x05;
   h[10] = h[11] = 0;

@@ -75,7 +75,7 @@ std::string OnePort(const char* port_extra = "", const char* top_extra = "") {
       "ports:",                  // 1
       "  - name: p0",            // 2
       "    devargs: net_null0",  // 3
-      "    ip: 10.0.0.2/24",     // 4
+      "    ip: 198.18.0.2/24",   // 4
   });
   if (*port_extra) s += std::string(port_extra) + "\n";  // 5
   s += top_extra;
@@ -158,7 +158,7 @@ TEST(ConfigDefaults, MinimalFileTakesDefaultsForEverythingElse) {
   PortConfig p;
   p.name = "p0";
   p.devargs = "net_null0";
-  p.address = Prefix("10.0.0.2/24");
+  p.address = Prefix("198.18.0.2/24");
   want.ports.push_back(p);
   EXPECT_EQ(c, want);
 }
@@ -221,13 +221,13 @@ ports:
       delay_us: 250
   - name: lan
     devargs: 0000:03:00.0
-    ip: 10.1.0.1/16
+    ip: 198.19.0.1/16
     mtu: 1400
 routes:
   - prefix: 0.0.0.0/0
     gateway: 198.18.0.1
-  - prefix: 172.16.0.0/12
-    gateway: 10.1.2.3
+  - prefix: 198.18.64.0/18
+    gateway: 198.19.2.3
     port: lan
 arp:
   table_size: 4096
@@ -309,14 +309,14 @@ TEST(ConfigLoad, FullFileSetsEveryField) {
   const PortConfig& l = c.ports[1];
   EXPECT_EQ(l.name, "lan");
   EXPECT_EQ(l.devargs, "0000:03:00.0");
-  EXPECT_EQ(l.address, Prefix("10.1.0.1/16"));
+  EXPECT_EQ(l.address, Prefix("198.19.0.1/16"));
   EXPECT_FALSE(l.mac.has_value());
   EXPECT_EQ(l.mtu, 1400);
   EXPECT_EQ(l.fault, FaultConfig{});
 
   ASSERT_EQ(c.routes.size(), 2u);
   EXPECT_EQ(c.routes[0], (RouteConfig{Prefix("0.0.0.0/0"), Addr("198.18.0.1"), ""}));
-  EXPECT_EQ(c.routes[1], (RouteConfig{Prefix("172.16.0.0/12"), Addr("10.1.2.3"), "lan"}));
+  EXPECT_EQ(c.routes[1], (RouteConfig{Prefix("198.18.64.0/18"), Addr("198.19.2.3"), "lan"}));
 
   EXPECT_EQ(c.arp, (ArpConfig{4096, 8, 20000, 300000, 500, 5, false}));
   EXPECT_EQ(c.ipv4, (Ipv4Config{128, 15000, 1048576, 64}));
@@ -401,9 +401,9 @@ TEST(ConfigLoad, RouteWithoutPortPicksThePortHoldingTheGateway) {
   const StackConfig c = LoadOk(kFull);
   EXPECT_EQ(port_for_route(c, c.routes[0]), std::optional<size_t>(0));
   EXPECT_EQ(port_for_route(c, c.routes[1]), std::optional<size_t>(1));
-  RouteConfig r{Prefix("1.0.0.0/8"), Addr("10.1.9.9"), ""};
+  RouteConfig r{Prefix("198.18.128.0/17"), Addr("198.19.9.9"), ""};
   EXPECT_EQ(port_for_route(c, r), std::optional<size_t>(1));
-  r.gateway = Addr("192.0.2.1");
+  r.gateway = Addr("198.18.5.1");
   EXPECT_EQ(port_for_route(c, r), std::nullopt);
   r.port = "nope";
   EXPECT_EQ(port_for_route(c, r), std::nullopt);
@@ -433,7 +433,7 @@ const std::string kUnknownMempool = OnePort("", "mempool:\n  mbufs: 2047\n  buff
 const std::string kUnknownPort = OnePort("    speed: 10");
 const std::string kUnknownFault = OnePort("    fault:\n      loss: 0.1\n      jitter: 3");
 const std::string kUnknownRoute =
-    OnePort("", "routes:\n  - prefix: 0.0.0.0/0\n    gateway: 10.0.0.1\n    metric: 1");
+    OnePort("", "routes:\n  - prefix: 0.0.0.0/0\n    gateway: 198.18.0.1\n    metric: 1");
 const std::string kUnknownArp = OnePort("", "arp: {timeout: 1}");
 const std::string kUnknownIpv4 = OnePort("", "ipv4:\n  ttl: 3");
 const std::string kUnknownIcmp = OnePort("", "icmp:\n  rate: 3");
@@ -489,7 +489,7 @@ TEST(ConfigReject, WrongTypes) {
   ExpectRejected(OnePort("    mtu: 1500.5"), "ports[0].mtu", 5, "is not an integer");
   ExpectRejected(OnePort("    mtu: [1500]"), "ports[0].mtu", 5, "expected an integer, got a list");
   ExpectRejected(OnePort("    mtu:"), "ports[0].mtu", 5, "expected an integer, got no value");
-  ExpectRejected(Doc({"ports:", "  - name: [a]", "    devargs: x", "    ip: 10.0.0.2/24"}), "ports[0].name",
+  ExpectRejected(Doc({"ports:", "  - name: [a]", "    devargs: x", "    ip: 198.18.0.2/24"}), "ports[0].name",
                  2, "expected a string, got a list");
   ExpectRejected(OnePort("    fault: 0.5"), "ports[0].fault", 5, "expected a map, got '0.5'");
   ExpectRejected(OnePort("    fault: {loss: high}"), "ports[0].fault.loss", 5, "'high' is not a number");
@@ -544,34 +544,34 @@ TEST(ConfigReject, ProbabilityOutside0To1) {
 }
 
 TEST(ConfigReject, UnparsableAddresses) {
-  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 10.0.0.256/24"}), "ports[0].ip", 4,
-                 "'10.0.0.256/24' is not an IPv4 prefix");
-  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 10.0.0.2"}), "ports[0].ip", 4,
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 198.18.0.256/24"}), "ports[0].ip",
+                 4, "'198.18.0.256/24' is not an IPv4 prefix");
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 198.18.0.2"}), "ports[0].ip", 4,
                  "is not an IPv4 prefix");
-  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 10.0.0.2/33"}), "ports[0].ip", 4,
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 198.18.0.2/33"}), "ports[0].ip", 4,
                  "is not an IPv4 prefix");
   ExpectRejected(OnePort("    mac: 02:00:00:00:00"), "ports[0].mac", 5, "is not a MAC address");
   ExpectRejected(OnePort("    mac: 02-00-00-00-00-02"), "ports[0].mac", 5, "is not a MAC address");
-  ExpectRejected(OnePort("", "routes:\n  - prefix: 10.0.0/8\n    gateway: 10.0.0.1"), "routes[0].prefix", 6,
-                 "is not an IPv4 prefix");
+  ExpectRejected(OnePort("", "routes:\n  - prefix: 198.18.0/8\n    gateway: 198.18.0.1"), "routes[0].prefix",
+                 6, "is not an IPv4 prefix");
   ExpectRejected(
-      OnePort("", "routes:\n  - prefix: 0.0.0.0/0\n    gateway: 10.0.0.1/24"), "routes[0].gateway", 7,
+      OnePort("", "routes:\n  - prefix: 0.0.0.0/0\n    gateway: 198.18.0.1/24"), "routes[0].gateway", 7,
       "is not an IPv4 address (ipv4: trailing characters after address); accepted: an IPv4 address");
 }
 
 TEST(ConfigReject, UnusablePortAddresses) {
-  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 10.0.0.0/24"}), "ports[0].ip", 4,
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 198.18.0.0/24"}), "ports[0].ip", 4,
                  "is the network address");
-  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 10.0.0.255/24"}), "ports[0].ip", 4,
-                 "is the broadcast address");
-  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 10.0.0.2/0"}), "ports[0].ip", 4,
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 198.18.0.255/24"}), "ports[0].ip",
+                 4, "is the broadcast address");
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 198.18.0.2/0"}), "ports[0].ip", 4,
                  "prefix length /0 is not usable");
   ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 224.0.0.1/24"}), "ports[0].ip", 4,
                  "not a unicast host address");
   ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 127.0.0.1/8"}), "ports[0].ip", 4,
                  "not a unicast host address");
   EXPECT_EQ(
-      LoadOk(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 10.0.0.0/31"})).ports[0].address.len,
+      LoadOk(Doc({"ports:", "  - name: p0", "    devargs: x", "    ip: 198.18.0.0/31"})).ports[0].address.len,
       31)
       << "RFC 3021 /31 has no network or broadcast address";
   ExpectRejected(OnePort("    mac: 01:00:5e:00:00:01"), "ports[0].mac", 5, "is not a unicast MAC");
@@ -602,74 +602,75 @@ TEST(ConfigReject, EalArgumentsThatSetLcores) {
 }
 
 TEST(ConfigReject, BadPortNamesAndDevargs) {
-  ExpectRejected(Doc({"ports:", "  - name: \"my port\"", "    devargs: x", "    ip: 10.0.0.2/24"}),
+  ExpectRejected(Doc({"ports:", "  - name: \"my port\"", "    devargs: x", "    ip: 198.18.0.2/24"}),
                  "ports[0].name", 2, "is not a valid port name");
-  ExpectRejected(Doc({"ports:", "  - name: \"\"", "    devargs: x", "    ip: 10.0.0.2/24"}), "ports[0].name",
-                 2, "is not a valid port name");
-  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: \"\"", "    ip: 10.0.0.2/24"}),
+  ExpectRejected(Doc({"ports:", "  - name: \"\"", "    devargs: x", "    ip: 198.18.0.2/24"}),
+                 "ports[0].name", 2, "is not a valid port name");
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: \"\"", "    ip: 198.18.0.2/24"}),
                  "ports[0].devargs", 3, "is not a DPDK device string");
 }
 
 TEST(ConfigReject, MissingRequiredKeys) {
-  ExpectRejected(Doc({"ports:", "  - devargs: x", "    ip: 10.0.0.2/24"}), "ports[0].name", 2,
+  ExpectRejected(Doc({"ports:", "  - devargs: x", "    ip: 198.18.0.2/24"}), "ports[0].name", 2,
                  "missing required key 'name'");
-  ExpectRejected(Doc({"ports:", "  - name: p0", "    ip: 10.0.0.2/24"}), "ports[0].devargs", 2,
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    ip: 198.18.0.2/24"}), "ports[0].devargs", 2,
                  "missing required key 'devargs'");
   ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: x"}), "ports[0].ip", 2,
                  "missing required key 'ip'");
   ExpectRejected(Doc({"ports:", "  -"}), "ports[0]", 2, "empty port entry");
-  ExpectRejected(OnePort("", "routes:\n  - gateway: 10.0.0.1"), "routes[0].prefix", 6,
+  ExpectRejected(OnePort("", "routes:\n  - gateway: 198.18.0.1"), "routes[0].prefix", 6,
                  "missing required key 'prefix'");
   ExpectRejected(OnePort("", "routes:\n  - prefix: 0.0.0.0/0"), "routes[0].gateway", 6,
                  "missing required key 'gateway'");
 }
 
 TEST(ConfigReject, DuplicatePortName) {
-  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: a", "    ip: 10.0.0.2/24", "  - name: p0",
-                      "    devargs: b", "    ip: 10.0.1.2/24"}),
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: a", "    ip: 198.18.0.2/24", "  - name: p0",
+                      "    devargs: b", "    ip: 198.18.1.2/24"}),
                  "ports[1].name", 5, "duplicate port name 'p0' (also ports[0])");
 }
 
 TEST(ConfigReject, DuplicateAddressOverlappingPrefixesAndDuplicateMac) {
-  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: a", "    ip: 10.0.0.2/24", "  - name: p1",
-                      "    devargs: b", "    ip: 10.0.0.2/24"}),
-                 "ports[1].ip", 7, "address 10.0.0.2 is also ports[0].ip");
-  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: a", "    ip: 10.0.0.2/16", "  - name: p1",
-                      "    devargs: b", "    ip: 10.0.5.2/24"}),
-                 "ports[1].ip", 7, "overlaps ports[0].ip 10.0.0.2/16");
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: a", "    ip: 198.18.0.2/24", "  - name: p1",
+                      "    devargs: b", "    ip: 198.18.0.2/24"}),
+                 "ports[1].ip", 7, "address 198.18.0.2 is also ports[0].ip");
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: a", "    ip: 198.18.0.2/16", "  - name: p1",
+                      "    devargs: b", "    ip: 198.18.5.2/24"}),
+                 "ports[1].ip", 7, "overlaps ports[0].ip 198.18.0.2/16");
   ExpectRejected(
-      Doc({"ports:", "  - name: p0", "    devargs: a", "    ip: 10.0.0.2/24", "    mac: 02:00:00:00:00:01",
-           "  - name: p1", "    devargs: b", "    ip: 10.0.1.2/24", "    mac: 02:00:00:00:00:01"}),
+      Doc({"ports:", "  - name: p0", "    devargs: a", "    ip: 198.18.0.2/24", "    mac: 02:00:00:00:00:01",
+           "  - name: p1", "    devargs: b", "    ip: 198.18.1.2/24", "    mac: 02:00:00:00:00:01"}),
       "ports[1].mac", 9, "is also ports[0].mac");
 }
 
 TEST(ConfigReject, RouteNamingUnknownPort) {
-  ExpectRejected(OnePort("", "routes:\n  - prefix: 0.0.0.0/0\n    gateway: 10.0.0.1\n    port: eth9"),
+  ExpectRejected(OnePort("", "routes:\n  - prefix: 0.0.0.0/0\n    gateway: 198.18.0.1\n    port: eth9"),
                  "routes[0].port", 8, "unknown port 'eth9'; accepted: one of the configured ports (p0)");
 }
 
 TEST(ConfigReject, GatewayOutsideEveryConnectedPrefix) {
   ExpectRejected(
-      OnePort("", "routes:\n  - prefix: 0.0.0.0/0\n    gateway: 192.0.2.1"), "routes[0].gateway", 7,
-      "192.0.2.1 is not inside any port's connected prefix, so it is unreachable; accepted: an address "
-      "inside a port's connected prefix (p0: 10.0.0.2/24)");
+      OnePort("", "routes:\n  - prefix: 0.0.0.0/0\n    gateway: 198.18.5.1"), "routes[0].gateway", 7,
+      "198.18.5.1 is not inside any port's connected prefix, so it is unreachable; accepted: an address "
+      "inside a port's connected prefix (p0: 198.18.0.2/24)");
   // With a port named, the gateway must be on that port.
-  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: a", "    ip: 10.0.0.2/24", "  - name: p1",
-                      "    devargs: b", "    ip: 10.0.1.2/24", "routes:", "  - prefix: 0.0.0.0/0",
-                      "    gateway: 10.0.0.1", "    port: p1"}),
-                 "routes[0].gateway", 10, "is not inside the connected prefix 10.0.1.2/24 of port 'p1'");
-  ExpectRejected(OnePort("", "routes:\n  - prefix: 0.0.0.0/0\n    gateway: 10.0.0.2"), "routes[0].gateway", 7,
-                 "the stack's own address");
-  ExpectRejected(OnePort("", "routes:\n  - prefix: 0.0.0.0/0\n    gateway: 10.0.0.255"), "routes[0].gateway",
-                 7, "network or broadcast address");
+  ExpectRejected(Doc({"ports:", "  - name: p0", "    devargs: a", "    ip: 198.18.0.2/24", "  - name: p1",
+                      "    devargs: b", "    ip: 198.18.1.2/24", "routes:", "  - prefix: 0.0.0.0/0",
+                      "    gateway: 198.18.0.1", "    port: p1"}),
+                 "routes[0].gateway", 10, "is not inside the connected prefix 198.18.1.2/24 of port 'p1'");
+  ExpectRejected(OnePort("", "routes:\n  - prefix: 0.0.0.0/0\n    gateway: 198.18.0.2"), "routes[0].gateway",
+                 7, "the stack's own address");
+  ExpectRejected(OnePort("", "routes:\n  - prefix: 0.0.0.0/0\n    gateway: 198.18.0.255"),
+                 "routes[0].gateway", 7, "network or broadcast address");
 }
 
 TEST(ConfigReject, RoutePrefixWithHostBitsOrTwice) {
-  ExpectRejected(OnePort("", "routes:\n  - prefix: 172.16.0.1/12\n    gateway: 10.0.0.1"), "routes[0].prefix",
-                 6, "has host bits set; accepted: the network address of the prefix, here 172.16.0.0/12");
+  ExpectRejected(OnePort("", "routes:\n  - prefix: 198.19.0.1/16\n    gateway: 198.18.0.1"),
+                 "routes[0].prefix", 6,
+                 "has host bits set; accepted: the network address of the prefix, here 198.19.0.0/16");
   ExpectRejected(OnePort("",
-                         "routes:\n  - prefix: 0.0.0.0/0\n    gateway: 10.0.0.1\n  - prefix: 0.0.0.0/0\n"
-                         "    gateway: 10.0.0.3"),
+                         "routes:\n  - prefix: 0.0.0.0/0\n    gateway: 198.18.0.1\n  - prefix: 0.0.0.0/0\n"
+                         "    gateway: 198.18.0.3"),
                  "routes[1].prefix", 8, "duplicate route to 0.0.0.0/0 (also routes[0])");
 }
 
@@ -688,8 +689,8 @@ TEST(ConfigReject, MempoolTooSmallForTheConfiguration) {
   ExpectRejected(OnePort("", "mempool:\n  mbufs: 2559\n  cache: 512\nlcores: \"0-3\""), "mempool.mbufs", 6,
                  "at least 2560");
   EXPECT_EQ(LoadOk(OnePort("", "mempool:\n  mbufs: 2304")).mempool.mbufs, 2304u) << "exactly enough";
-  ExpectRejected(Doc({"ports:", "  - {name: a, devargs: a, ip: 10.0.0.2/24, rx_desc: 4096, tx_desc: 4096}",
-                      "  - {name: b, devargs: b, ip: 10.0.1.2/24, rx_desc: 4096, tx_desc: 4096}"}),
+  ExpectRejected(Doc({"ports:", "  - {name: a, devargs: a, ip: 198.18.0.2/24, rx_desc: 4096, tx_desc: 4096}",
+                      "  - {name: b, devargs: b, ip: 198.18.1.2/24, rx_desc: 4096, tx_desc: 4096}"}),
                  "mempool.mbufs", 1, "16383 mbufs (the default) per lcore cannot fill the rings");
   ExpectRejected(OnePort("", "mempool:\n  mbufs: 1023\n  cache: 700"), "mempool.cache", 7,
                  "700 is out of range");
@@ -901,7 +902,7 @@ TEST(ConfigTcp, ValidateChecksValuesSetInCode) {
   PortConfig p;
   p.name = "p0";
   p.devargs = "net_null0";
-  p.address = Prefix("10.0.0.2/24");
+  p.address = Prefix("198.18.0.2/24");
   c.ports.push_back(p);
   ASSERT_FALSE(validate(c).has_value());
 
@@ -977,9 +978,9 @@ StackConfig GoodConfig() {
   PortConfig p;
   p.name = "p0";
   p.devargs = "net_null0";
-  p.address = Prefix("10.0.0.2/24");
+  p.address = Prefix("198.18.0.2/24");
   c.ports.push_back(p);
-  c.routes.push_back(RouteConfig{Prefix("0.0.0.0/0"), Addr("10.0.0.1"), ""});
+  c.routes.push_back(RouteConfig{Prefix("0.0.0.0/0"), Addr("198.18.0.1"), ""});
   return c;
 }
 
@@ -1221,7 +1222,7 @@ namespace {
 // Routes like DPDK l3fwd's: prefix -> port and a static next-hop MAC, no gateway.
 TEST(ConfigRoutes, PortAndMacWithoutGatewayIsAnOnLinkRoute) {
   const StackConfig c =
-      LoadOk(OnePort("", "routes:\n  - {prefix: 10.1.0.0/16, port: p0, mac: \"02:00:00:00:01:01\"}"));
+      LoadOk(OnePort("", "routes:\n  - {prefix: 198.19.0.0/16, port: p0, mac: \"02:00:00:00:01:01\"}"));
   ASSERT_EQ(c.routes.size(), 1u);
   EXPECT_TRUE(c.routes[0].gateway.is_unspecified());
   ASSERT_TRUE(c.routes[0].mac.has_value());
@@ -1231,25 +1232,25 @@ TEST(ConfigRoutes, PortAndMacWithoutGatewayIsAnOnLinkRoute) {
 }
 
 TEST(ConfigRoutes, GatewayRouteMayCarryAStaticMac) {
-  const StackConfig c =
-      LoadOk(OnePort("", "routes:\n  - {prefix: 0.0.0.0/0, gateway: 10.0.0.1, mac: \"02:00:00:00:00:aa\"}"));
+  const StackConfig c = LoadOk(
+      OnePort("", "routes:\n  - {prefix: 0.0.0.0/0, gateway: 198.18.0.1, mac: \"02:00:00:00:00:aa\"}"));
   ASSERT_TRUE(c.routes[0].mac.has_value());
   ExpectRoundTrip(c);
 }
 
 TEST(ConfigRoutes, RouteWithNeitherGatewayNorPortIsRejected) {
-  const ConfigError e = LoadErr(OnePort("", "routes:\n  - {prefix: 10.1.0.0/16}"));
+  const ConfigError e = LoadErr(OnePort("", "routes:\n  - {prefix: 198.19.0.0/16}"));
   EXPECT_NE(e.message.find("gateway"), std::string::npos) << e.message;
 }
 
 TEST(ConfigRoutes, MulticastNextHopMacIsRejected) {
   const ConfigError e =
-      LoadErr(OnePort("", "routes:\n  - {prefix: 10.1.0.0/16, port: p0, mac: \"01:00:5e:00:00:01\"}"));
+      LoadErr(OnePort("", "routes:\n  - {prefix: 198.19.0.0/16, port: p0, mac: \"01:00:5e:00:00:01\"}"));
   EXPECT_NE(e.message.find("routes[0].mac"), std::string::npos) << e.message;
 }
 
 TEST(ConfigRoutes, OnLinkRouteToAnUnknownPortIsRejected) {
-  const ConfigError e = LoadErr(OnePort("", "routes:\n  - {prefix: 10.1.0.0/16, port: nope}"));
+  const ConfigError e = LoadErr(OnePort("", "routes:\n  - {prefix: 198.19.0.0/16, port: nope}"));
   EXPECT_NE(e.message.find("unknown port"), std::string::npos) << e.message;
 }
 

@@ -392,5 +392,40 @@ TEST_F(InterfaceTest, BroadcastAddressesOfOurPrefix) {
   EXPECT_FALSE(iface_.is_local(kPeerIp));
 }
 
+TEST_F(InterfaceTest, ForgedArpRequestFloodDoesNotKeepANewPeerOut) {
+  // Forged "who-has <us>" requests from many on-link senders fill the neighbour table
+  // (RFC 826: the target learns the sender), then keep coming.
+  const uint32_t table = params().neighbour.table_size;
+  auto flood = [&](uint32_t first, uint32_t count, uint64_t now) {
+    for (uint32_t i = first; i < first + count; ++i) {
+      const MacAddr sha{{0x02, 0x66, static_cast<uint8_t>(i >> 16), static_cast<uint8_t>(i >> 8),
+                         static_cast<uint8_t>(i), 0x01}};
+      const Ipv4Addr spa{Ipv4Addr::from_octets(198, 18, 128, 0).v + i};
+      feed(arp_frame(MacAddr::broadcast(), wire::arp_op::request, sha, spa, MacAddr{}, kOurIp), now);
+      if (i % 16 == 0) sent();  // the replies tern sends to each of them
+    }
+    sent();
+  };
+  flood(0, table, kT0);
+  ASSERT_EQ(iface_.neighbours().size(), table);
+  // A legitimate new peer: tern resolves it, the datagram waits.
+  const Ipv4Addr peer = Ipv4Addr::from_octets(198, 18, 0, 77);
+  const MacAddr peer_mac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x77}};
+  const Bytes body = l3_payload(60, 7);
+  iface_.send_ipv4(test::make_packet(body), peer, kT0 + 1);
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u) << "an ARP request for the new peer";
+  EXPECT_EQ(parse_arp_frame(out[0]).arp.tpa, peer);
+  flood(table, table, kT0 + 2);  // the flood goes on while the reply travels
+  feed(arp_frame(kOurMac, wire::arp_op::reply, peer_mac, peer, kOurMac, kOurIp), kT0 + 3);
+  out = sent();
+  ASSERT_EQ(out.size(), 1u) << "the queued datagram goes out";
+  EXPECT_EQ(EthernetHeader::parse(out[0])->dst, peer_mac);
+  EXPECT_EQ(Bytes(out[0].begin() + 14, out[0].end()), body);
+  EXPECT_EQ(iface_.stats().neigh_resolved, 1u);
+  EXPECT_EQ(iface_.stats().dropped(L2Drop::neigh_table_full), 0u);
+  EXPECT_EQ(iface_.stats().neigh_evicted_unsolicited, table + 1u);
+}
+
 }  // namespace
 }  // namespace tern::l2

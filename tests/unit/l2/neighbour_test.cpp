@@ -326,8 +326,11 @@ TEST_F(SmallNeighbourTableTest, FullTableEvictsLeastRecentlyUsedStaleEntry) {
 TEST_F(SmallNeighbourTableTest, FullTableWithoutStaleEntriesDropsNewResolution) {
   table_.send(ip(10, 0, 0, 11), tagged(1), kT0);
   table_.send(ip(10, 0, 0, 12), tagged(2), kT0);
-  table_.learn(ip(10, 0, 0, 13), mac_of(13), true, kT0);
-  table_.learn(ip(10, 0, 0, 14), mac_of(14), true, kT0);
+  // Two of our own resolutions, answered: reachable, and ours (not evictable while fresh).
+  table_.send(ip(10, 0, 0, 13), tagged(13), kT0);
+  table_.send(ip(10, 0, 0, 14), tagged(14), kT0);
+  table_.learn(ip(10, 0, 0, 13), mac_of(13), false, kT0);
+  table_.learn(ip(10, 0, 0, 14), mac_of(14), false, kT0);
   ASSERT_EQ(table_.size(), 4u);
   const size_t requests = sink_.requests.size();
 
@@ -448,6 +451,87 @@ TEST(NeighbourTableStorage, ManyInsertsAndRandomRemovalsKeepLookupsCorrect) {
   size_t seen = 0;
   table.for_each([&](const NeighEntry&) { ++seen; });
   EXPECT_EQ(seen, 1000u);
+}
+
+// --- a full table under a flood of forged on-link senders (issue 9) ----------
+
+/** The @p n-th forged sender: 198.18.128.0/17, never one of the test's real peers. */
+Ipv4Addr forged_sender(uint32_t n) { return Ipv4Addr{Ipv4Addr::from_octets(198, 18, 128, 0).v + n}; }
+const Ipv4Addr kNewPeer = Ipv4Addr::from_octets(198, 18, 0, 77);
+const MacAddr kNewPeerMac{{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x77}};
+
+/**
+ * What Interface::arp_input does for each forged "who-has <us>" request: learn the
+ * sender, creating its entry (RFC 826: we are the target).
+ */
+void forged_requests(NeighbourTable& t, uint32_t first, uint32_t count, uint64_t now) {
+  for (uint32_t i = first; i < first + count; ++i) t.learn(forged_sender(i), mac_of(0x100000 + i), true, now);
+}
+
+TEST_F(NeighbourTableTest, ForgedSenderFloodDoesNotKeepANewPeerOut) {
+  forged_requests(table_, 0, params_.table_size, kT0);
+  ASSERT_EQ(table_.size(), params_.table_size) << "the flood filled the table with fresh entries";
+  // Our own resolution of a new peer gets an entry at once: a request goes out, the packet waits.
+  table_.send(kNewPeer, tagged(1), kT0 + 1);
+  ASSERT_EQ(sink_.requests.size(), 1u);
+  EXPECT_EQ(sink_.requests[0].target, kNewPeer);
+  EXPECT_EQ(stats_.dropped(L2Drop::neigh_table_full), 0u);
+  // The flood goes on while the reply travels: it displaces only its own entries.
+  forged_requests(table_, params_.table_size, 10 * params_.table_size, kT0 + 2);
+  ASSERT_NE(table_.find(kNewPeer), nullptr) << "our pending resolution survived the flood";
+  EXPECT_EQ(table_.find(kNewPeer)->state, NeighState::incomplete);
+  // The reply is accepted and the queued packet leaves.
+  EXPECT_TRUE(table_.learn(kNewPeer, kNewPeerMac, true, kT0 + 3));
+  ASSERT_EQ(sink_.transmits.size(), 1u);
+  EXPECT_EQ(sink_.transmits[0].tag, 1u);
+  EXPECT_EQ(sink_.transmits[0].dst, kNewPeerMac);
+  EXPECT_EQ(stats_.neigh_resolved, 1u);
+  EXPECT_EQ(stats_.neigh_evicted_unsolicited, 1u + 10 * params_.table_size);
+  EXPECT_EQ(stats_.neigh_evicted, stats_.neigh_evicted_unsolicited);
+  EXPECT_EQ(stats_.dropped(L2Drop::neigh_table_full), 0u);
+}
+
+TEST_F(NeighbourTableTest, EntryWeSendThroughOutlivesAFloodOfUnusedOnes) {
+  // A real client resolves us (its request creates its entry) and we answer it.
+  const Ipv4Addr client = Ipv4Addr::from_octets(198, 18, 0, 50);
+  table_.learn(client, mac_of(50), true, kT0);
+  table_.send(client, tagged(7), kT0 + 1);
+  forged_requests(table_, 0, 10 * params_.table_size, kT0 + 2);
+  ASSERT_NE(table_.find(client), nullptr) << "an entry in use is not displaced by unsolicited ones";
+  table_.send(client, tagged(8), kT0 + 3);
+  EXPECT_EQ(sink_.tags(), (std::vector<uint32_t>{7, 8}));
+  EXPECT_TRUE(sink_.requests.empty());
+}
+
+TEST_F(NeighbourTableTest, UnsolicitedTrafficNeverEvictsOurOwnResolutions) {
+  // The table is full of our resolutions, pending and answered.
+  for (uint32_t i = 0; i < params_.table_size; ++i) {
+    const Ipv4Addr a = Ipv4Addr{Ipv4Addr::from_octets(198, 18, 1, 0).v + i};
+    table_.send(a, tagged(i), kT0);
+    if (i % 2 == 0) table_.learn(a, mac_of(i), false, kT0);
+  }
+  forged_requests(table_, 0, 100, kT0 + 1);
+  EXPECT_EQ(stats_.dropped(L2Drop::neigh_table_full), 100u) << "no room for unsolicited entries";
+  EXPECT_EQ(stats_.neigh_evicted, 0u);
+  for (uint32_t i = 0; i < 100; ++i) EXPECT_EQ(table_.find(forged_sender(i)), nullptr);
+}
+
+TEST_F(SmallNeighbourTableTest, OwnResolutionEvictsTheLeastRecentlyUsedUnsolicitedEntryLast) {
+  // Four peers resolved us and we answered each: all reachable, all in use, none stale.
+  const Ipv4Addr peers[] = {Ipv4Addr::from_octets(198, 18, 0, 11), Ipv4Addr::from_octets(198, 18, 0, 12),
+                            Ipv4Addr::from_octets(198, 18, 0, 13), Ipv4Addr::from_octets(198, 18, 0, 14)};
+  for (uint32_t i = 0; i < 4; ++i) table_.learn(peers[i], mac_of(i), true, kT0);
+  for (uint32_t i : {2u, 0u, 3u, 1u}) table_.send(peers[i], tagged(i), kT0 + 1 + i);  // peers[0] used longest ago
+  // A forged request finds nothing it may displace...
+  EXPECT_FALSE(table_.learn(forged_sender(0), mac_of(0x100000), true, kT0 + 10));
+  EXPECT_EQ(stats_.dropped(L2Drop::neigh_table_full), 1u);
+  // ...but our own resolution does: the least recently used of them.
+  table_.send(kNewPeer, tagged(9), kT0 + 11);
+  EXPECT_EQ(table_.find(peers[0]), nullptr);
+  ASSERT_NE(table_.find(kNewPeer), nullptr);
+  EXPECT_EQ(stats_.neigh_evicted_active, 1u);
+  EXPECT_EQ(stats_.neigh_evicted, 1u);
+  EXPECT_EQ(stats_.dropped(L2Drop::neigh_table_full), 1u);
 }
 
 }  // namespace

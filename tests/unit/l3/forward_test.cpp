@@ -236,5 +236,40 @@ TEST_F(ForwardTest, FastPathLeavesEverythingElseUntouchedForTheFullPath) {
   EXPECT_EQ(host_.iface().stats().arp_requests_out, 1u);
 }
 
+// ---- TTL 0: delivered when it is for us (RFC 1122 §3.2.1.7), never forwarded (RFC 1812 §5.3.1) ----
+
+TEST_F(ForwardTest, TtlZeroInTransitIsNeverForwardedAndGetsTimeExceeded) {
+  const Bytes in = datagram(kFar, 0);
+  EXPECT_FALSE(host_.receive_fast_first(eth_frame(kRouterMac, kPeerMac, wire::ethertype::ipv4, in), now_))
+      << "the fast path leaves it to the full path";
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  auto l3 = l3_of(out[0]);
+  EXPECT_EQ(Ipv4Addr{load_be32(l3.data() + 16)}, kPeerIp);
+  const uint8_t* icmp = l3.data() + 20;
+  EXPECT_EQ(icmp[0], wire::icmp_type::time_exceeded);
+  EXPECT_EQ(icmp[1], wire::icmp_code::ttl_exceeded);
+  EXPECT_EQ(Bytes(icmp + 8, icmp + 8 + 20), Bytes(in.begin(), in.begin() + 20)) << "quotes the header";
+  EXPECT_EQ(st().forwarded, 0u);
+  EXPECT_EQ(st().dropped(L3Drop::ttl_exceeded), 1u);
+}
+
+TEST_F(ForwardTest, TtlZeroAndOneToTheRouterItselfAreDelivered) {
+  for (uint8_t ttl : {uint8_t{0}, uint8_t{1}}) {
+    IpSpec s;
+    s.src = kPeerIp;
+    s.dst = kRouterIp;
+    s.ttl = ttl;
+    s.proto = wire::ip_proto::icmp;
+    const Bytes ping = ipv4_bytes(s, icmp_bytes(wire::icmp_type::echo_request, 0, 0x00020000u + ttl, pattern(8)));
+    EXPECT_FALSE(host_.receive_fast_first(eth_frame(kRouterMac, kPeerMac, wire::ethertype::ipv4, ping), now_));
+    auto out = sent();
+    ASSERT_EQ(out.size(), 1u) << "TTL " << int{ttl};
+    EXPECT_EQ(l3_of(out[0])[20], wire::icmp_type::echo_reply) << "TTL " << int{ttl};
+  }
+  EXPECT_EQ(st().forwarded, 0u);
+  EXPECT_EQ(st().icmp_echo_requests, 2u);
+}
+
 }  // namespace
 }  // namespace tern::l3

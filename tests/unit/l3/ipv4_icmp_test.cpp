@@ -145,13 +145,28 @@ TEST_F(Ipv4IcmpTest, DropsDatagramWithBadHeaderChecksum) {
   EXPECT_EQ(st().icmp_in, 0u);
 }
 
-TEST_F(Ipv4IcmpTest, DropsDatagramWithTtlZero) {
-  IpSpec s = from_peer(wire::ip_proto::udp);
+TEST_F(Ipv4IcmpTest, DatagramsWithTtlZeroOrOneToUsAreDelivered) {
+  // RFC 1122 §3.2.1.7: a host MUST NOT discard a datagram just because it was received with TTL < 2.
+  for (uint8_t ttl : {uint8_t{0}, uint8_t{1}}) {
+    IpSpec s = from_peer(wire::ip_proto::udp);
+    s.ttl = ttl;
+    inject(ipv4_bytes(s, udp_bytes(kPeerIp, kHostIp, 1, 2, pattern(10, ttl))));
+  }
+  ASSERT_EQ(udp_.payloads.size(), 2u);
+  EXPECT_EQ(udp_.metas[0].ttl, 0u);
+  EXPECT_EQ(udp_.metas[1].ttl, 1u);
+  EXPECT_EQ(udp_.payloads[0], udp_bytes(kPeerIp, kHostIp, 1, 2, pattern(10, 0)));
+  // An echo request with TTL 0 is answered, and the answer carries our own TTL (never 0).
+  IpSpec s = from_peer(wire::ip_proto::icmp);
   s.ttl = 0;
-  inject(ipv4_bytes(s, udp_bytes(kPeerIp, kHostIp, 1, 2, pattern(10))));
-  EXPECT_EQ(st().dropped(L3Drop::ttl_zero), 1u);
-  EXPECT_TRUE(udp_.payloads.empty());
-  EXPECT_TRUE(sent().empty());
+  inject(ipv4_bytes(s, icmp_bytes(wire::icmp_type::echo_request, 0, 0x0001'0001, pattern(8))));
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  ParsedIcmp r = parse_icmp_frame(out[0]);
+  ASSERT_GE(r.icmp.size(), 8u);
+  EXPECT_EQ(r.icmp[0], wire::icmp_type::echo_reply);
+  EXPECT_EQ(r.ip[8], 64u) << "RFC 1122 §3.2.1.7: a host MUST NOT send TTL 0";
+  EXPECT_EQ(st().rx_delivered, 3u);
 }
 
 TEST_F(Ipv4IcmpTest, DropsDatagramNotForUs) {
@@ -524,6 +539,98 @@ TEST_F(TwoHostsTest, LargeEchoRequestIsAnsweredAcrossFragmentation) {
   a_.poll(now_);
   EXPECT_EQ(a_.ip().stats().reassembled, 1u);
   EXPECT_EQ(a_.ip().stats().icmp_echo_replies, 1u);
+}
+
+// --- malformed IP options: Parameter Problem (RFC 1122 §3.2.2.5, RFC 792) ----
+
+/** A datagram from the peer to @p dst carrying the raw option bytes @p opts (a multiple of 4). */
+Bytes with_options(Bytes opts, uint8_t proto = wire::ip_proto::udp, Ipv4Addr dst = kHostIp) {
+  IpSpec s;
+  s.src = kPeerIp;
+  s.dst = dst;
+  s.proto = proto;
+  s.options = std::move(opts);
+  return ipv4_bytes(s, proto == wire::ip_proto::udp ? udp_bytes(kPeerIp, dst, 1000, 2000, pattern(12))
+                                                    : pattern(12));
+}
+
+TEST_F(Ipv4IcmpTest, MalformedOptionGetsParameterProblemPointingAtTheOffendingOctet) {
+  struct Case {
+    Bytes opts;
+    uint8_t pointer;  // octet of the original header (RFC 792)
+    const char* what;
+  };
+  const Case cases[] = {
+      {{wire::ipv4_opt::router_alert, 0, 0, 0}, 21, "option length 0: its length octet"},
+      {{wire::ipv4_opt::nop, wire::ipv4_opt::router_alert, 1, 0}, 22, "length 1 after a NOP: its length octet"},
+      {{wire::ipv4_opt::router_alert, 8, 0, 0}, 21, "length 8 overruns the 4-byte options area"},
+      {{wire::ipv4_opt::nop, wire::ipv4_opt::nop, wire::ipv4_opt::nop, wire::ipv4_opt::router_alert}, 23,
+       "no room for the length octet: the option's type octet"},
+  };
+  for (const Case& c : cases) {
+    const Bytes original = with_options(c.opts);
+    inject(original);
+    auto out = sent();
+    ASSERT_EQ(out.size(), 1u) << c.what;
+    ParsedIcmp e = parse_icmp_frame(out[0]);
+    auto v = wire::Ipv4View::parse(e.ip);
+    ASSERT_TRUE(v.ok());
+    EXPECT_EQ(v->src(), kHostIp);
+    EXPECT_EQ(v->dst(), kPeerIp);
+    ASSERT_GE(e.icmp.size(), 8u + original.size());
+    // RFC 792: type 12, code 0, the pointer in the first octet after the checksum, then zeros.
+    EXPECT_EQ(e.icmp[0], wire::icmp_type::parameter_problem) << c.what;
+    EXPECT_EQ(e.icmp[1], 0u) << c.what;
+    EXPECT_EQ(e.icmp[4], c.pointer) << c.what;
+    EXPECT_EQ(e.icmp[5] | e.icmp[6] | e.icmp[7], 0) << c.what;
+    EXPECT_EQ(Bytes(e.icmp.begin() + 8, e.icmp.end()), original) << c.what << ": quotes the datagram";
+  }
+  EXPECT_TRUE(udp_.payloads.empty()) << "the datagram itself is still discarded";
+  EXPECT_EQ(st().dropped(L3Drop::bad_option), 4u);
+  EXPECT_EQ(st().icmp_errors_out, 4u);
+  EXPECT_EQ(st().icmp_param_problem_out, 4u);
+}
+
+TEST_F(Ipv4IcmpTest, NoParameterProblemAboutBroadcastsErrorsFragmentsOrCorruptHeaders) {
+  const Bytes bad = {wire::ipv4_opt::router_alert, 0, 0, 0};
+  // RFC 1122 §3.2.2: not about an IP broadcast, a link-layer broadcast or an ICMP error...
+  inject(with_options(bad, wire::ip_proto::udp, kSubnetBcast), MacAddr::broadcast());
+  inject(with_options(bad), MacAddr::broadcast());
+  inject(with_options(bad, wire::ip_proto::icmp));  // pattern(12) starts with 0x00: an echo reply
+  Bytes unreach = with_options(bad, wire::ip_proto::icmp);
+  unreach[24] = wire::icmp_type::dest_unreachable;
+  inject(unreach);
+  // ...nor a fragment other than the first.
+  IpSpec frag;
+  frag.src = kPeerIp;
+  frag.dst = kHostIp;
+  frag.frag_offset = 64;
+  frag.options = bad;
+  inject(ipv4_bytes(frag, pattern(16)));
+  // Not about a header whose checksum is wrong (it may be the options that are damaged).
+  Bytes corrupt = with_options(bad);
+  corrupt[22] ^= 0x30;
+  inject(corrupt);
+  // Not about a datagram from an invalid source, nor one for somebody else.
+  IpSpec from_zero;
+  from_zero.dst = kHostIp;
+  from_zero.options = bad;
+  inject(ipv4_bytes(from_zero, pattern(8)));
+  inject(with_options(bad, wire::ip_proto::udp, Ipv4Addr::from_octets(198, 18, 7, 7)));
+  auto out = sent_ipv4();
+  std::vector<int> types;
+  for (const Bytes& f : out) types.push_back(parse_icmp_frame(f).icmp.at(0));
+  EXPECT_EQ(types, std::vector<int>{wire::icmp_type::parameter_problem})
+      << "only the echo reply (not an error) with a bad option is answered";
+  EXPECT_EQ(st().dropped(L3Drop::bad_option), 8u);
+  EXPECT_EQ(st().icmp_param_problem_out, 1u);
+}
+
+TEST_F(RateLimitTest, ParameterProblemsShareTheErrorRateLimit) {
+  for (int i = 0; i < 5; ++i) inject(with_options({wire::ipv4_opt::router_alert, 0, 0, 0}));
+  EXPECT_EQ(sent_ipv4().size(), 3u) << "the burst of 3";
+  EXPECT_EQ(st().dropped(L3Drop::icmp_rate_limited), 2u);
+  EXPECT_EQ(st().dropped(L3Drop::bad_option), 5u);
 }
 
 }  // namespace

@@ -111,7 +111,10 @@ TEST_F(ReassemblerTest, MultiSegmentFragmentsReassembleByteExact) {
 }
 
 TEST_F(ReassemblerTest, PartialOverlapsKeepHeldData) {
-  Bytes other(64, 0xee);  // what the overlapping fragments claim
+  // What the overlapping fragments carry: the held bytes where they overlap
+  // (a retransmission), new bytes elsewhere (a conflict would discard it all).
+  Bytes other = data_;
+  for (size_t i : {8, 9, 10, 11, 12, 13, 14, 15, 40, 41, 42, 43, 44, 45, 46, 47}) other[i] = 0xee;
   // Held [16,40); a new [8,24) overlaps its front, a new [32,48) its back.
   EXPECT_FALSE(add(4, 16, 24, true, data_));
   EXPECT_FALSE(add(4, 8, 16, true, other));
@@ -130,7 +133,7 @@ TEST_F(ReassemblerTest, PartialOverlapsKeepHeldData) {
 TEST_F(ReassemblerTest, ExactDuplicateIsDroppedAndCounted) {
   EXPECT_FALSE(add(5, 0, 24, true, data_));
   const uint64_t bytes = r_.bytes_held();
-  EXPECT_FALSE(add(5, 0, 24, true, Bytes(64, 0xee)));
+  EXPECT_FALSE(add(5, 0, 24, true, data_));
   EXPECT_EQ(stats_.dropped(L3Drop::duplicate_fragment), 1u);
   EXPECT_EQ(r_.fragments_held(), 1u);
   EXPECT_EQ(r_.bytes_held(), bytes);
@@ -344,6 +347,94 @@ TEST_F(FragmentBoundTest, FragmentBeyondTheBoundIsDropped) {
   EXPECT_EQ(stats_.dropped(L3Drop::reassembly_memory), 1u);
   EXPECT_EQ(r_.fragments_held(), 3u);
   EXPECT_EQ(r_.in_progress(), 2u);
+}
+
+// ---- overlapping fragments that disagree (RFC 5722 in spirit; issue 9) ----
+
+/** @p data_ with the bytes in [from, to) inverted: what a forged overlapping fragment carries. */
+Bytes forged(const Bytes& data, size_t from, size_t to) {
+  Bytes b = data;
+  for (size_t i = from; i < to; ++i) b[i] ^= 0xff;
+  return b;
+}
+
+TEST_F(ReassemblerTest, OverlapWithDifferentBytesDiscardsTheWholeDatagram) {
+  EXPECT_FALSE(add(31, 0, 24, true, data_));
+  // [16,32) overlaps the held [16,24) with other bytes.
+  EXPECT_FALSE(add(31, 16, 16, true, forged(data_, 16, 24)));
+  EXPECT_EQ(r_.fragments_held(), 0u) << "the held fragment is freed at once";
+  // The rest of the datagram, genuine bytes included, is never delivered.
+  EXPECT_FALSE(add(31, 0, 24, true, data_));
+  EXPECT_FALSE(add(31, 24, 24, true, data_));
+  EXPECT_FALSE(add(31, 48, 16, false, data_));
+  EXPECT_EQ(stats_.reassembled, 0u);
+  EXPECT_EQ(r_.fragments_held(), 0u);
+  EXPECT_EQ(r_.bytes_held(), 0u);
+  EXPECT_EQ(stats_.dropped(L3Drop::fragment_conflict), 5u) << "the held one, the forged one, the three after";
+  EXPECT_EQ(stats_.dropped(L3Drop::duplicate_fragment), 0u);
+}
+
+TEST_F(ReassemblerTest, FragmentInsideHeldDataWithDifferentBytesDiscardsTheDatagram) {
+  EXPECT_FALSE(add(32, 0, 32, true, data_));
+  EXPECT_FALSE(add(32, 8, 8, true, forged(data_, 12, 13)));  // one byte differs
+  EXPECT_FALSE(add(32, 32, 32, false, data_));
+  EXPECT_EQ(stats_.reassembled, 0u);
+  EXPECT_EQ(r_.fragments_held(), 0u);
+}
+
+TEST_F(ReassemblerTest, FragmentCoveringHeldOnesWithDifferentBytesDiscardsTheDatagram) {
+  EXPECT_FALSE(add(33, 8, 8, true, data_));
+  EXPECT_FALSE(add(33, 32, 8, true, data_));
+  EXPECT_FALSE(add(33, 0, 48, true, forged(data_, 39, 40)));  // agrees on [8,16), not on [32,40)
+  EXPECT_EQ(r_.fragments_held(), 0u);
+  EXPECT_FALSE(add(33, 48, 16, false, data_));
+  EXPECT_EQ(stats_.reassembled, 0u);
+}
+
+TEST_F(ReassemblerTest, OverlapWithTheSameBytesIsAccepted) {
+  EXPECT_FALSE(add(34, 0, 24, true, data_));
+  EXPECT_FALSE(add(34, 16, 24, true, data_));  // a retransmission cut differently
+  EXPECT_FALSE(add(34, 8, 8, true, data_));    // an exact duplicate of held bytes
+  Packet out = add(34, 40, 24, false, data_);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(check_and_payload(out, 34), data_);
+  expect_empty();
+}
+
+TEST_F(ReassemblerTest, OverlapsAcrossSegmentBoundariesAreComparedByteByByte) {
+  const Bytes big = pattern(1000, 5);
+  // Held in 48-byte segments, the overlap in 40-byte ones: the boundaries never line up.
+  EXPECT_FALSE(add(fragment(35, 0, 400, true, big, 48)));
+  EXPECT_FALSE(add(fragment(35, 200, 400, true, big, 40)));
+  Packet out = add(fragment(35, 600, 400, false, big, 56));
+  ASSERT_TRUE(out) << "identical overlap across segments";
+  EXPECT_EQ(check_and_payload(out, 35), big);
+  // The same with one byte different deep inside the overlap.
+  EXPECT_FALSE(add(fragment(36, 0, 400, true, big, 48)));
+  EXPECT_FALSE(add(fragment(36, 200, 400, true, forged(big, 377, 378), 40)));
+  EXPECT_FALSE(add(fragment(36, 600, 400, false, big, 56)));
+  EXPECT_EQ(stats_.reassembled, 1u);
+  EXPECT_EQ(r_.fragments_held(), 0u);
+}
+
+TEST_F(ReassemblerTest, DiscardedDatagramIsForgottenWhenItsTimerExpires) {
+  EXPECT_FALSE(add(37, 0, 24, true, data_, kT0));
+  EXPECT_FALSE(add(37, 16, 16, true, forged(data_, 16, 24), kT0));
+  // Until the reassembly timer of the first fragment runs out, fragments of it are refused.
+  EXPECT_FALSE(add(37, 24, 40, false, data_, kT0 + params_.timeout_ns - 1));
+  EXPECT_FALSE(add(37, 0, 24, true, data_, kT0 + params_.timeout_ns - 1));
+  EXPECT_EQ(r_.fragments_held(), 0u);
+  int calls = 0;
+  r_.expire(kT0 + params_.timeout_ns, [&](Packet&&) { ++calls; });
+  EXPECT_EQ(calls, 0) << "a discarded datagram is discarded silently: no ICMP time exceeded";
+  EXPECT_EQ(stats_.dropped(L3Drop::fragment_conflict), 4u);
+  EXPECT_EQ(stats_.dropped(L3Drop::reassembly_timeout), 0u);
+  expect_empty();
+  // Then the same identification starts afresh.
+  EXPECT_FALSE(add(37, 0, 32, true, data_, kT0 + params_.timeout_ns + 1));
+  Packet out = add(37, 32, 32, false, data_, kT0 + params_.timeout_ns + 1);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(check_and_payload(out, 37), data_);
 }
 
 }  // namespace

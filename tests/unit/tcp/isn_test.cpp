@@ -20,7 +20,7 @@ std::vector<uint8_t> counting_message(size_t n) {
   return m;
 }
 
-constexpr FourTuple kTuple{0x0a000001, 0x0a000002, 80, 40000};
+constexpr FourTuple kTuple{0xc6120001, 0xc6120002, 80, 40000};
 constexpr uint64_t kNsPerSec = 1'000'000'000;
 
 TEST(SipHash24, MatchesPaperVector) {
@@ -106,7 +106,7 @@ TEST(IsnGenerator, HashIsKeyedPerDomainAndIndependentOfIsn) {
 
 TEST(IsnGenerator, HashesTheTupleInNetworkOrder) {
   const auto b = tuple_bytes(kTuple);
-  const std::array<uint8_t, 12> want = {0x0a, 0x00, 0x00, 0x01, 0x00, 80, 0x0a, 0x00, 0x00, 0x02, 0x9c, 0x40};
+  const std::array<uint8_t, 12> want = {0xc6, 0x12, 0x00, 0x01, 0x00, 80, 0xc6, 0x12, 0x00, 0x02, 0x9c, 0x40};
   EXPECT_EQ(b, want);
   const IsnGenerator gen(reference_key());
   EXPECT_EQ(gen.isn(kTuple, 0).v, static_cast<uint32_t>(siphash24(reference_key(), b)));

@@ -13,7 +13,7 @@ SipKey test_key() {
   return k;
 }
 
-constexpr FourTuple kTuple{0xc0a80001, 0xc0a80002, 443, 51000};
+constexpr FourTuple kTuple{0xc6120001, 0xc6120002, 443, 51000};
 constexpr SeqNum kPeerIsn{0x12345678};
 constexpr uint64_t kP = SynCookies::kPeriodNs;
 constexpr uint64_t kNow = 1000 * kP + kP / 2;

@@ -27,9 +27,9 @@ TEST(ArpView, ParsesCapturedLinuxRequest) {
   EXPECT_EQ(v->plen(), 4);
   EXPECT_EQ(v->op(), arp_op::request);
   EXPECT_EQ(v->sha(), (MacAddr{{0x26, 0xf7, 0xb7, 0xc7, 0x4c, 0xae}}));
-  EXPECT_EQ(v->spa(), Ipv4Addr::from_octets(10, 99, 0, 1));
+  EXPECT_EQ(v->spa(), Ipv4Addr::from_octets(198, 18, 0, 1));
   EXPECT_TRUE(v->tha().is_zero());
-  EXPECT_EQ(v->tpa(), Ipv4Addr::from_octets(10, 99, 0, 2));
+  EXPECT_EQ(v->tpa(), Ipv4Addr::from_octets(198, 18, 0, 2));
 }
 
 TEST(ArpView, ParsesCapturedLinuxReply) {
@@ -37,8 +37,8 @@ TEST(ArpView, ParsesCapturedLinuxReply) {
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(v->op(), arp_op::reply);
   EXPECT_EQ(v->sha(), (MacAddr{{0x9e, 0xa6, 0x4b, 0x7a, 0xf9, 0x7d}}));
-  EXPECT_EQ(v->spa(), Ipv4Addr::from_octets(10, 99, 0, 2));
-  EXPECT_EQ(v->tpa(), Ipv4Addr::from_octets(10, 99, 0, 1));
+  EXPECT_EQ(v->spa(), Ipv4Addr::from_octets(198, 18, 0, 2));
+  EXPECT_EQ(v->tpa(), Ipv4Addr::from_octets(198, 18, 0, 1));
 }
 
 TEST(ArpPacket, RoundTripsCapturedPacketsByteExact) {

@@ -62,8 +62,8 @@ TEST(IcmpView, ParsesPortUnreachableAndItsQuotedDatagram) {
   EXPECT_TRUE(v->checksum_ok());
   auto ip = Ipv4View::parse_quoted(v->payload());
   ASSERT_TRUE(ip.ok());
-  EXPECT_EQ(ip->src(), Ipv4Addr::from_octets(10, 99, 0, 1));
-  EXPECT_EQ(ip->dst(), Ipv4Addr::from_octets(10, 99, 0, 2));
+  EXPECT_EQ(ip->src(), Ipv4Addr::from_octets(198, 18, 0, 1));
+  EXPECT_EQ(ip->dst(), Ipv4Addr::from_octets(198, 18, 0, 2));
   EXPECT_EQ(ip->protocol(), ip_proto::udp);
   auto udp = UdpView::parse(ip->payload());
   ASSERT_TRUE(udp.ok());

@@ -38,9 +38,9 @@ TEST(Ipv4View, ParsesCapturedEchoRequestHeader) {
   EXPECT_FALSE(v->is_fragment());
   EXPECT_EQ(v->ttl(), 64);
   EXPECT_EQ(v->protocol(), ip_proto::icmp);
-  EXPECT_EQ(v->checksum(), 0xb292);
-  EXPECT_EQ(v->src(), Ipv4Addr::from_octets(10, 99, 0, 1));
-  EXPECT_EQ(v->dst(), Ipv4Addr::from_octets(10, 99, 0, 2));
+  EXPECT_EQ(v->checksum(), 0x3b33);
+  EXPECT_EQ(v->src(), Ipv4Addr::from_octets(198, 18, 0, 1));
+  EXPECT_EQ(v->dst(), Ipv4Addr::from_octets(198, 18, 0, 2));
   EXPECT_TRUE(v->options().empty());
   EXPECT_EQ(v->payload().size(), 64u);
   EXPECT_TRUE(v->checksum_ok());
@@ -105,7 +105,7 @@ TEST(Ipv4Header, ComputesChecksumOrEmitsItVerbatim) {
   std::vector<uint8_t> out(h.length());
   h.emit(out);
   EXPECT_TRUE(Ipv4View::parse_quoted(out)->checksum_ok());
-  EXPECT_EQ(load_be16(out.data() + 10), 0xb392);  // RFC 1624: TTL -1 adds 0x0100
+  EXPECT_EQ(load_be16(out.data() + 10), 0x3c33);  // RFC 1624: TTL -1 adds 0x0100
   h.emit(out, false);
   EXPECT_EQ(load_be16(out.data() + 10), 0x1234);
 }
@@ -243,6 +243,29 @@ TEST(Ipv4View, ParseQuotedStillRejectsInconsistentHeaders) {
   b[3] = 10;
   EXPECT_WIRE_ERROR(Ipv4View::parse_quoted(b), Errc::bad_length);
   EXPECT_WIRE_ERROR(Ipv4View::parse_quoted(std::span<const uint8_t>(b).first(19)), Errc::truncated);
+}
+
+TEST(Ipv4OptionProblem, PointsAtTheOctetFoundWrong) {
+  // RFC 792 Parameter Problem pointer: offsets from the first header octet.
+  EXPECT_EQ(ipv4_option_problem(with_options({0x94, 0, 0, 0})), std::optional<uint8_t>(21)) << "length 0";
+  EXPECT_EQ(ipv4_option_problem(with_options({1, 0x94, 1, 0})), std::optional<uint8_t>(22)) << "length 1";
+  EXPECT_EQ(ipv4_option_problem(with_options({0x94, 5, 0, 0})), std::optional<uint8_t>(21)) << "overrun";
+  EXPECT_EQ(ipv4_option_problem(with_options({1, 1, 1, 0x94})), std::optional<uint8_t>(23))
+      << "no length octet: the type octet";
+  EXPECT_EQ(ipv4_option_problem(with_options({1, 1, 1, 1})), std::nullopt);
+  EXPECT_EQ(ipv4_option_problem(with_options({0x94, 4, 0, 0})), std::nullopt);
+  EXPECT_EQ(ipv4_option_problem(with_options({0, 0x94, 0, 0xff})), std::nullopt) << "after EOL: padding";
+  EXPECT_EQ(ipv4_option_problem(bytes_of(test::l3(test::kIcmpEchoRequest))), std::nullopt) << "no options";
+}
+
+TEST(Ipv4View, ParseQuotedDoesNotWalkOptions) {
+  // A Parameter Problem quotes a header with malformed options: the quote must still parse.
+  auto b = with_options({0x94, 0, 0, 0});
+  EXPECT_WIRE_ERROR(Ipv4View::parse(b), Errc::bad_option);
+  auto v = Ipv4View::parse_quoted(b);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->header_length(), 24u);
+  EXPECT_EQ(v->options().size(), 4u);
 }
 
 }  // namespace

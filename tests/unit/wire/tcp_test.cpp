@@ -13,9 +13,9 @@ namespace {
 using test::emitted;
 using test::vec;
 
-const Ipv4Addr kClient = Ipv4Addr::from_octets(10, 99, 0, 1);
-const Ipv4Addr kServer = Ipv4Addr::from_octets(10, 99, 0, 2);
-const Ipv4Addr kScapy = Ipv4Addr::from_octets(10, 99, 0, 3);
+const Ipv4Addr kClient = Ipv4Addr::from_octets(198, 18, 0, 1);
+const Ipv4Addr kServer = Ipv4Addr::from_octets(198, 18, 0, 2);
+const Ipv4Addr kScapy = Ipv4Addr::from_octets(198, 18, 0, 3);
 
 std::vector<uint8_t> bytes_of(std::span<const uint8_t> s) { return {s.begin(), s.end()}; }
 
@@ -40,7 +40,7 @@ TEST(TcpView, ParsesCapturedLinuxSyn) {
   EXPECT_TRUE(v->has(tcp_flag::syn));
   EXPECT_FALSE(v->has(tcp_flag::syn | tcp_flag::ack));
   EXPECT_EQ(v->window(), 64240);
-  EXPECT_EQ(v->checksum(), 0x3408);
+  EXPECT_EQ(v->checksum(), 0xbca8);
   EXPECT_EQ(v->urgent(), 0);
   const TcpOptions& o = v->options();
   EXPECT_EQ(o.mss, 1460);

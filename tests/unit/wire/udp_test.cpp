@@ -14,8 +14,8 @@ namespace {
 using test::emitted;
 using test::vec;
 
-const Ipv4Addr kClient = Ipv4Addr::from_octets(10, 99, 0, 1);
-const Ipv4Addr kServer = Ipv4Addr::from_octets(10, 99, 0, 2);
+const Ipv4Addr kClient = Ipv4Addr::from_octets(198, 18, 0, 1);
+const Ipv4Addr kServer = Ipv4Addr::from_octets(198, 18, 0, 2);
 
 std::vector<uint8_t> dns_query() {
   const auto s = test::l4(test::kUdpDnsQuery);
@@ -56,7 +56,7 @@ TEST(UdpView, ChecksumOkDetectsCorruptionAndWrongPseudoHeader) {
   d[20] ^= 0x20;
   EXPECT_FALSE(UdpView::parse(d)->checksum_ok(kClient, kServer));
   EXPECT_FALSE(UdpView::parse(test::l4(test::kUdpDnsQuery))
-                   ->checksum_ok(kClient, Ipv4Addr::from_octets(10, 99, 0, 3)));
+                   ->checksum_ok(kClient, Ipv4Addr::from_octets(198, 18, 0, 3)));
 }
 
 TEST(UdpView, ZeroChecksumMeansNoneWasSent) {

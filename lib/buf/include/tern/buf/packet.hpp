@@ -30,6 +30,29 @@ struct BufStats {
 BufStats& buf_stats() noexcept;
 
 /**
+ * What one mbuf costs its pool, whatever it carries: the mbuf header and its
+ * whole buffer (Linux's "truesize"). An indirect mbuf is charged for the
+ * buffer it pins as well. Queues are charged by this, never by payload bytes.
+ */
+inline uint32_t mbuf_truesize(const rte_mbuf* m) noexcept {
+  return static_cast<uint32_t>(sizeof(rte_mbuf)) + m->buf_len;
+}
+/** The truesize of a whole chain (0 for null). */
+uint64_t chain_truesize(const rte_mbuf* m) noexcept;
+/**
+ * Copy runs of small segments of the list starting at @p head (linked
+ * through rte_mbuf::next; pkt_len/nb_segs of the head are not read) into
+ * fresh, full mbufs from @p pool, freeing the originals: whole segments
+ * only, and only where two or more fit one new buffer, so a list of full
+ * segments is left untouched (no copy). Counted as copies in buf_stats().
+ * Stops copying (keeping the rest as it is) when the pool is empty.
+ * @param tail receives the new last segment; @param segs the new segment count.
+ * @return the new head; @p saved is increased by the truesize freed.
+ */
+rte_mbuf* compact_segments(rte_mbuf* head, rte_mempool* pool, rte_mbuf** tail, uint32_t* segs,
+                           uint64_t* saved) noexcept;
+
+/**
  * Receive checksum status reported by the NIC (from mbuf ol_flags). The
  * NIC's "NONE" state (data verified, checksum field not filled, as virtio
  * delivers) counts as good.
@@ -127,6 +150,13 @@ class Packet {
    * Returns data() or null if impossible (too short, or no room).
    */
   uint8_t* pull_up(uint32_t len) noexcept;
+  /** What the chain costs its pool (see mbuf_truesize()). */
+  uint64_t truesize() const noexcept { return chain_truesize(m_); }
+  /**
+   * Copy runs of small segments into full mbufs from @p pool (see
+   * compact_segments()); the bytes are unchanged. @return truesize freed.
+   */
+  uint64_t compact(rte_mempool* pool) noexcept;
   /** Flatten the chain into one segment (counted); false if it does not fit. */
   bool linearize() noexcept;
   /** Call @p f(std::span<const uint8_t>) for each segment's bytes in order. */

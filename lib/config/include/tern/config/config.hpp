@@ -144,6 +144,8 @@ struct TcpConfig {
   uint32_t syn_retries = 6;          ///< SYN retransmissions before connect() fails, 1..20
   uint32_t fin_wait_2_s = 60;        ///< orphaned FIN_WAIT_2 lifetime, 1..3600 s
   uint32_t ooo_nodes = 65536;        ///< out-of-order segments held per core, 16..4194304
+  /// Truesize KiB all TCP queues of one core may hold, 0..16777216; 0: the pool minus mempool.rx_reserve.
+  uint32_t memory_limit_kb = 0;
 
   friend bool operator==(const TcpConfig&, const TcpConfig&) = default;
 };
@@ -153,6 +155,9 @@ struct MempoolConfig {
   uint32_t mbufs = 16383;  ///< mbufs in each lcore's pool (2^n - 1 is most memory-efficient), 1023..16777215
   uint32_t cache = 256;    ///< mbufs cached per lcore, 0..512
   uint16_t data_room = 2048;  ///< packet bytes per mbuf, after the RTE_PKTMBUF_HEADROOM (128), 1024..65407
+  /// Mbufs per pool that socket queues never take (RX refill and the rest), below mbufs;
+  /// 0: the larger of a quarter of the pool and the rings + cache + 256.
+  uint32_t rx_reserve = 0;
 
   friend bool operator==(const MempoolConfig&, const MempoolConfig&) = default;
 };

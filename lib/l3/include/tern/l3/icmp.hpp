@@ -32,9 +32,12 @@ class Icmp final : public L4Handler {
    * consumed). Suppressed as RFC 1122 §3.2.2 requires (errors about ICMP
    * errors, broadcasts, non-first fragments, non-unicast sources) and by
    * the rate limit (counted).
+   * @param rest the second word of the ICMP header (RFC 792): 0 (unused), the
+   *        next-hop MTU for fragmentation needed (RFC 1191 §4), or the pointer
+   *        << 24 for a Parameter Problem.
    * @return true if the error was sent.
    */
-  bool send_error(const Packet& original, uint8_t type, uint8_t code, uint16_t mtu, uint64_t now);
+  bool send_error(const Packet& original, uint8_t type, uint8_t code, uint32_t rest, uint64_t now);
 
  private:
   void echo_reply(Packet& msg, const Ipv4Meta& meta, uint64_t now);

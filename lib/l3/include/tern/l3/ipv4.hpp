@@ -75,6 +75,9 @@ struct PathInfo {
   wire::Ipv4Addr next_hop;
   uint16_t mtu = 0;     ///< min(interface MTU, learned path MTU)
   wire::MacAddr mac{};  ///< the route's static next-hop MAC; zero: resolve next_hop by ARP
+  /// The learned path MTU is the floor (Ipv4Params::pmtu_min) because a smaller one was reported:
+  /// send without DF so a router on the real, smaller path can fragment (Linux's locked MTU).
+  bool pmtu_locked = false;
 };
 
 /** How to send one datagram. */
@@ -91,6 +94,9 @@ struct Ipv4Params {
   uint8_t default_ttl = 64;
   ReassemblyParams reassembly;
   uint64_t pmtu_expiry_ns = 600'000'000'000;  ///< RFC 1191 §6.3: learned PMTU ages out after 10 minutes
+  /// Floor of a learned path MTU (RFC 5927 §7.2; Linux's min_pmtu, 552): a report below it
+  /// records the floor and locks it (PathInfo::pmtu_locked). 68..65535.
+  uint16_t pmtu_min = 552;
   bool forwarding = false;  ///< act as a router (RFC 1812) for datagrams not addressed to us
 };
 
@@ -144,8 +150,15 @@ class Ipv4 {
   Status output(Packet l4, const OutputParams& params, const PathInfo& path, uint64_t now);
   /** Route, source address and path MTU toward @p dst. */
   Result<PathInfo> path(wire::Ipv4Addr dst) const noexcept;
-  /** Record a smaller path MTU toward @p dst (RFC 1191 §6.3; never below 68). */
-  void update_pmtu(wire::Ipv4Addr dst, uint16_t mtu, uint64_t now) noexcept;
+  /**
+   * Record a smaller path MTU toward @p dst (RFC 1191 §6.3), for pmtu_expiry_ns.
+   * Only a transport that validated the ICMP message calls this (TCP: a quoted
+   * sequence number in flight, RFC 5927 §4.1); ICMP itself never does.
+   * Below Ipv4Params::pmtu_min the floor is recorded instead, locked (counted in
+   * pmtu_clamped). Not below the current path MTU: ignored (pmtu_not_lower drop).
+   * @return true when the path MTU was lowered.
+   */
+  bool update_pmtu(wire::Ipv4Addr dst, uint16_t mtu, uint64_t now) noexcept;
   /** True when @p a is one of our addresses. */
   bool is_local(wire::Ipv4Addr a) const noexcept {
     for (uint32_t x : locals_) {
@@ -192,9 +205,11 @@ class Ipv4 {
   struct PmtuEntry {
     uint32_t dst = 0;
     uint16_t mtu = 0;
+    bool locked = false;  // reported below pmtu_min: mtu is the floor
     uint64_t expires_ns = 0;
   };
-  std::optional<wire::Ipv4View> validate(Packet& dgram);
+  std::optional<wire::Ipv4View> validate(Packet& dgram, bool link_broadcast, uint64_t now);
+  void report_bad_options(Packet& dgram, bool link_broadcast, uint64_t now);
   bool source_valid(wire::Ipv4Addr src) const noexcept;
   void forward(Packet dgram, bool link_broadcast, uint64_t now);
   void transmit(Packet dgram, const PathInfo& path, uint64_t now);
@@ -203,7 +218,7 @@ class Ipv4 {
   void finish_header(Packet& dgram, const PortCaps& caps);
   Status fragment(Packet dgram, const PathInfo& path, uint64_t now);
   void software_l4_checksum(Packet& dgram);
-  uint16_t pmtu_lookup(wire::Ipv4Addr dst) const noexcept;
+  uint16_t pmtu_lookup(wire::Ipv4Addr dst, bool* locked = nullptr) const noexcept;
 
   Ipv4Params p_;
   std::vector<l2::Interface*> ifaces_;

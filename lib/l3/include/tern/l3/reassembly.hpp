@@ -6,11 +6,19 @@
  * datagram (one IPv4 header followed by the payload as an mbuf chain, no
  * copy) goes back to Ipv4::input() for delivery.
  *
- * Overlaps: where a new fragment partly overlaps held data, the held bytes
- * win and the overlapping part of the new one is trimmed away; held
- * fragments lying wholly inside a new one are replaced by it; a fragment
- * that adds nothing is dropped as a duplicate. A fragment that contradicts the known total length poisons its
- * datagram, which is dropped whole.
+ * Overlaps: every byte a new fragment shares with held data is compared.
+ * Where they all agree (a retransmission, perhaps cut differently), the held
+ * bytes are kept and the overlapping part of the new one is trimmed away;
+ * held fragments lying wholly inside a new one are replaced by it; a fragment
+ * that adds nothing is dropped as a duplicate. Where any byte differs, the
+ * whole datagram is discarded: its held fragments are freed at once and every
+ * later fragment of it is refused until the reassembly timer of its first
+ * fragment would have expired (counted as fragment_conflict; no ICMP). This is
+ * RFC 5722's rule for IPv6 applied to IPv4 in spirit, narrowed to overlaps
+ * that disagree: RFC 791 §3.2 and RFC 815 leave overlaps to the implementation,
+ * and identical overlaps are legitimate there (a datagram fragmented twice
+ * along different paths). A fragment that contradicts the known total length
+ * poisons its datagram, which is dropped whole.
  */
 #pragma once
 
@@ -47,6 +55,7 @@ class Reassembler {
    * Drop datagrams older than the timeout. For each one whose first fragment
    * arrived, @p on_timeout(Packet&& first_fragment_at_ip_header) is called so
    * the caller can send ICMP time exceeded (RFC 792, RFC 1122 §3.3.2).
+   * A discarded datagram (overlaps that disagree) is forgotten silently.
    */
   template <typename F>
   void expire(uint64_t now, F&& on_timeout) {
@@ -59,7 +68,7 @@ class Reassembler {
       }
     }
   }
-  /** Datagrams in progress. */
+  /** Datagrams in progress, including discarded ones waiting for their timer. */
   uint32_t in_progress() const noexcept { return active_; }
   /** Bytes of mbuf memory held. */
   uint64_t bytes_held() const noexcept { return bytes_; }
@@ -87,11 +96,15 @@ class Reassembler {
     uint64_t first_ns = 0;
     uint32_t head = kNil;  // sorted by offset
     uint32_t nfrags = 0;
+    bool discarded = false;  // overlapping fragments disagreed: refuse the rest until the timeout
   };
 
   Slot* find_or_create(const wire::Ipv4View& ip, uint64_t now);
   enum class Insert { added, duplicate, no_room };
   Insert insert(Slot& s, Packet payload, uint32_t off, uint32_t end);
+  bool conflicts(const Slot& s, const Packet& payload, uint32_t off, uint32_t end) const;
+  void discard(Slot& s);
+  void free_fragments(Slot& s, L3Drop why);
   bool complete(const Slot& s) const;
   Packet assemble(Slot& s);
   Packet take_first(Slot& s);

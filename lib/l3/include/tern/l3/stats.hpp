@@ -17,12 +17,12 @@ enum class L3Drop : uint8_t {
   bad_length,          ///< total length inconsistent with the frame
   bad_option,          ///< malformed IPv4 option
   bad_checksum,        ///< header checksum wrong
-  ttl_zero,            ///< TTL 0 (RFC 791 §3.2: must be destroyed)
   bad_source,          ///< source not one host: 0, broadcast, multicast, loopback, ours (RFC 1122 §3.2.1.3)
   not_for_us,          ///< destination is not ours (we are a host, no forwarding)
   unknown_protocol,    ///< no transport handler
   bad_fragment,        ///< inconsistent fragment (length, offset, oversize)
   duplicate_fragment,  ///< fragment adding no new data
+  fragment_conflict,   ///< fragments of a datagram discarded because two of them overlap with different bytes
   reassembly_timeout,  ///< fragments dropped when their datagram timed out
   reassembly_memory,   ///< fragments dropped to keep the memory bound
   no_route,            ///< no route to destination (output, or forwarding)
@@ -32,6 +32,11 @@ enum class L3Drop : uint8_t {
   no_mbuf,             ///< pool exhausted
   icmp_malformed,      ///< ICMP truncated or bad checksum
   icmp_rate_limited,   ///< error not sent: rate limit
+  icmp_not_ours,       ///< ICMP error quoting a datagram whose source is not one of our addresses
+  icmp_no_transport,   ///< ICMP error about a protocol with no transport (or about ICMP itself)
+  icmp_type_ignored,   ///< redirect or source quench: nothing to do (static routes; RFC 6633)
+  icmp_frag_no_df,     ///< fragmentation needed about a datagram sent without DF (RFC 1191 §4: bogus)
+  pmtu_not_lower,      ///< validated fragmentation needed reporting no lower path MTU (RFC 1191 §6.3)
   count_
 };
 
@@ -53,7 +58,9 @@ struct L3Stats {
   uint64_t icmp_errors_in = 0;
   uint64_t icmp_errors_out = 0;
   uint64_t icmp_unreach_out = 0;
+  uint64_t icmp_param_problem_out = 0;  ///< Parameter Problem sent about malformed IPv4 options (RFC 1122 §3.2.2.5)
   uint64_t pmtu_updates = 0;
+  uint64_t pmtu_clamped = 0;  ///< path MTUs reported below Ipv4Params::pmtu_min: the floor was used
   uint64_t forwarded = 0;  ///< datagrams forwarded (RFC 1812)
   std::array<uint64_t, static_cast<size_t>(L3Drop::count_)> drops{};
 

@@ -58,6 +58,8 @@ struct CoreStats {
   uint64_t neigh_shared = 0;      ///< neighbour updates posted to siblings
   uint64_t neigh_share_lost = 0;  ///< posts that found a sibling's inbox full
   uint64_t neigh_received = 0;    ///< updates taken from siblings
+  uint64_t pool_low = 0;          ///< checks that found the pool below its RX reserve (TCP reclaimed)
+  uint64_t pool_reclaimed = 0;    ///< truesize bytes TCP freed at those checks
   BufStats buf;                   ///< copies/linearizations on this core (snapshot)
 };
 
@@ -110,6 +112,7 @@ class Core {
   static void housekeeping(Timer& t, uint64_t now);
   static void on_learn(void* ctx, uint16_t iface, wire::Ipv4Addr ip, const wire::MacAddr& mac);
   void drain_inbox(uint64_t now);
+  void check_pool();
 
   CoreParams p_;
   std::vector<std::unique_ptr<TxQueue>> tx_;

@@ -7,6 +7,14 @@
  * so the whole core's out-of-order memory is bounded and nothing allocates
  * on the data path. The queue also produces the receiver's SACK blocks
  * (RFC 2018 §4).
+ *
+ * Memory: every node is charged by what its mbufs cost (truesize), to the
+ * queue and to the core's MemAccount. Data contiguous with held data joins
+ * that node; when it is small it is copied into the room of the node's
+ * last (or first) buffer instead of chaining one more mbuf (a counted copy),
+ * so contiguous one-byte segments cost bytes, not buffers. Under pressure
+ * the owner compacts (compact()) and prunes from the highest sequence down
+ * (prune_top(); RFC 2018 §8 allows a receiver to renege on SACKed data).
  */
 #pragma once
 
@@ -15,6 +23,7 @@
 #include <vector>
 
 #include "tern/buf/packet.hpp"
+#include "tern/tcp/seg_queue.hpp"
 #include "tern/wire/seq.hpp"
 #include "tern/wire/tcp.hpp"
 
@@ -26,6 +35,8 @@ struct OooNode {
   uint32_t len = 0;
   bool fin = false;
   Packet data;
+  rte_mbuf* last = nullptr;  ///< last segment of data (appends without a walk)
+  uint32_t mem = 0;          ///< truesize of data
   OooNode* next = nullptr;
 };
 
@@ -59,6 +70,10 @@ class OooQueue {
   bool empty() const noexcept { return head_ == nullptr; }
   uint32_t bytes() const noexcept { return bytes_; }
   uint32_t count() const noexcept { return count_; }
+  /** What the held mbufs cost (truesize). */
+  uint64_t mem() const noexcept { return mem_; }
+  /** Also charge every change to @p a (null: none). Call while empty. */
+  void set_account(MemAccount* a) noexcept { acct_ = a; }
   /** The end of the highest held segment (valid when not empty). */
   wire::SeqNum highest_end() const noexcept;
 
@@ -81,10 +96,25 @@ class OooQueue {
   size_t sack_blocks(std::span<wire::SackBlock> out) const noexcept;
   /** Free everything. */
   void clear(OooPool& pool) noexcept;
+  /**
+   * Drop held segments from the highest sequence down until at least
+   * @p need truesize bytes are freed, or no held segment starts beyond
+   * @p floor (RFC 2018 §8 reneging). @return truesize freed.
+   */
+  uint64_t prune_top(uint64_t need, OooPool& pool, wire::SeqNum floor) noexcept;
+  /** The start of the highest held segment (valid when not empty). */
+  wire::SeqNum highest_start() const noexcept;
+  /** Copy runs of small segments into full mbufs from @p mp (counted). @return truesize freed. */
+  uint64_t compact(rte_mempool* mp) noexcept;
 
  private:
   void remove_after(OooNode* prev, OooNode* n, OooPool& pool) noexcept;
-  static bool join(Packet& front, Packet& back) noexcept;
+  void charge(OooNode* n, int64_t delta) noexcept;
+  bool append_to(OooNode* n, Packet& data) noexcept;
+  bool prepend_to(OooNode* n, Packet& data) noexcept;
+  void merge_next(OooNode* prev, OooPool& pool) noexcept;
+  uint64_t mem_ = 0;
+  MemAccount* acct_ = nullptr;
   OooNode* head_ = nullptr;
   uint32_t bytes_ = 0;
   uint32_t count_ = 0;

@@ -24,6 +24,15 @@
 
 namespace tern::tcp {
 
+/**
+ * Memory held by a set of queues, by truesize (see mbuf_truesize()): one per
+ * core, shared by every queue of its connections, so the core's total is
+ * known exactly without walking them.
+ */
+struct MemAccount {
+  uint64_t used = 0;  ///< truesize bytes held now
+};
+
 class SegQueue {
  public:
   /** Appended data this small is copied into the tail's free room when possible. */
@@ -38,6 +47,16 @@ class SegQueue {
   uint32_t bytes() const noexcept { return bytes_; }
   /** Segments (mbufs) queued. */
   uint32_t segments() const noexcept { return segs_; }
+  /** What the queued mbufs cost (truesize), however few bytes they carry. */
+  uint64_t mem() const noexcept { return mem_; }
+  /** Also charge every change to @p a (null: none). Call while empty. */
+  void set_account(MemAccount* a) noexcept { acct_ = a; }
+  /**
+   * Copy runs of small segments into full mbufs from @p pool (Linux's
+   * collapse; counted copies). Full segments are not touched.
+   * @return truesize freed.
+   */
+  uint64_t compact(rte_mempool* pool) noexcept;
   bool empty() const noexcept { return bytes_ == 0; }
 
   /** Append all of @p p (its data, at any offset); takes ownership. Empty packets are freed. */
@@ -73,6 +92,16 @@ class SegQueue {
   rte_mbuf* tail_ = nullptr;
   uint32_t bytes_ = 0;
   uint32_t segs_ = 0;
+  uint64_t mem_ = 0;
+  MemAccount* acct_ = nullptr;
+  void charge(const rte_mbuf* m) noexcept {
+    mem_ += mbuf_truesize(m);
+    if (acct_ != nullptr) acct_->used += mbuf_truesize(m);
+  }
+  void uncharge(const rte_mbuf* m) noexcept {
+    mem_ -= mbuf_truesize(m);
+    if (acct_ != nullptr) acct_->used -= mbuf_truesize(m);
+  }
   // Slice cursor: the segment holding byte offset cur_off_ (a cache for sequential sends).
   mutable rte_mbuf* cur_ = nullptr;
   mutable uint32_t cur_off_ = 0;

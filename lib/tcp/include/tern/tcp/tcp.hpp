@@ -67,6 +67,8 @@ inline constexpr uint32_t readable = 1u << 2;     ///< data arrived (or the peer
 inline constexpr uint32_t writable = 1u << 3;     ///< send buffer space returned after a short send
 inline constexpr uint32_t peer_closed = 1u << 4;  ///< the peer's FIN arrived (after all its data)
 inline constexpr uint32_t error = 1u << 5;        ///< the connection failed: Connection::error() says why
+/// An ICMP error about the connection that does not end it (RFC 5461 §4): Connection::soft_error() says which.
+inline constexpr uint32_t soft_error = 1u << 6;
 }  // namespace ev
 
 /** An IPv4 address and TCP port. */
@@ -88,8 +90,13 @@ struct KeepaliveOptions {
 struct SocketOptions {
   bool nodelay = false;               ///< disable Nagle's algorithm (RFC 1122 §4.2.3.4)
   KeepaliveOptions keepalive;         ///< RFC 1122 §4.2.3.6
-  uint32_t send_buffer = 256 * 1024;  ///< bytes queued (unacknowledged + unsent) before send() refuses
-  uint32_t recv_buffer = 256 * 1024;  ///< bytes held (in order + out of order); drives the window
+  /// Bytes queued (unacknowledged + unsent) before send() refuses; the queue's mbufs may
+  /// also cost at most 2 x this in truesize (tiny packets are refused sooner).
+  uint32_t send_buffer = 256 * 1024;
+  /// Bytes held (in order + out of order); drives the window. The held mbufs may cost at
+  /// most 2 x this in truesize (Linux doubles SO_RCVBUF alike); beyond it the queue is
+  /// compacted, then out-of-order data pruned, then data refused (docs/robustness.md).
+  uint32_t recv_buffer = 256 * 1024;
   CcAlgo congestion = CcAlgo::cubic;  ///< congestion control (RFC 5681/6582 NewReno or RFC 9438 CUBIC)
   std::optional<uint64_t> linger_ns;  ///< close(): 0 = abort with RST; T = reset if not done after T
   bool reuse_time_wait = false;       ///< connect() may take over a TIME_WAIT 4-tuple (needs timestamps)
@@ -115,6 +122,18 @@ struct TcpParams {
   uint64_t fin_wait_2_ns = 60'000'000'000;  ///< orphaned FIN_WAIT_2 lifetime
   uint32_t ooo_nodes = 65536;               ///< out-of-order segments held per core (all connections)
   uint32_t ooo_per_connection = 256;        ///< out-of-order segments held per connection
+  /**
+   * Truesize bytes (mbuf + whole buffer, see mbuf_truesize()) that all of
+   * this core's TCP queues together may hold: receive, out-of-order and send.
+   * 0: everything the pool has beyond rx_reserve. Never more than that.
+   */
+  uint64_t memory_limit = 0;
+  /**
+   * Mbufs of the core's pool that TCP queues can never take: RX ring refill,
+   * header and clone mbufs, ARP/IP/UDP queues. 0: a quarter of the pool
+   * (at least 64). See docs/robustness.md.
+   */
+  uint32_t rx_reserve = 0;
   uint16_t ephemeral_first = 49152;         ///< RFC 6335 dynamic port range
   uint16_t ephemeral_last = 65535;
   SocketOptions socket;  ///< defaults for new sockets
@@ -136,7 +155,11 @@ enum class TcpDrop : uint8_t {
   no_memory,        ///< no mbuf or TCB
   ooo_full,         ///< out-of-order segment with no room
   rcv_buffer_full,  ///< in-order data beyond the receive buffer
+  no_rcv_memory,    ///< data refused: the connection's or the core's buffer memory is used up
+  bad_flags,        ///< SYN with FIN or RST (never a valid opening segment)
   after_close,      ///< data for a connection the application closed (reset)
+  icmp_no_connection,  ///< ICMP error quoting a segment of no live connection (RFC 5927 §4.1)
+  icmp_not_in_flight,  ///< ICMP error quoting a sequence number outside SND.UNA..SND.NXT-1 (RFC 5927 §4.1)
   count_
 };
 std::string_view to_string(TcpDrop d) noexcept;
@@ -155,7 +178,15 @@ struct TcpStats {
   uint64_t persist_probes = 0, delayed_acks = 0, window_updates = 0;
   uint64_t time_wait_entered = 0, time_wait_recycled = 0, time_wait_reused = 0;
   uint64_t pmtu_updates = 0, icmp_hard_errors = 0;
+  uint64_t icmp_soft_errors = 0;  ///< ICMP errors recorded without ending the connection (RFC 5461 §4)
   uint64_t rx_bytes = 0, tx_bytes = 0;
+  // Memory pressure (docs/robustness.md): in the order tern relieves it.
+  uint64_t mem_pressure = 0;       ///< segments that found their connection or the core over its memory limit
+  uint64_t compacted_bytes = 0;    ///< truesize freed by copying small segments into full buffers
+  uint64_t ooo_pruned_segs = 0;    ///< out-of-order segments dropped to make room (RFC 2018 §8 reneging)
+  uint64_t ooo_pruned_bytes = 0;   ///< their truesize
+  uint64_t ooo_pruned_others = 0;  ///< of those, taken from other connections under core pressure
+  uint64_t send_mem_blocked = 0;   ///< send() refused because the core's TCP memory was used up
   std::array<uint64_t, static_cast<size_t>(TcpDrop::count_)> drops{};
   void drop(TcpDrop d) noexcept { ++drops[static_cast<size_t>(d)]; }
   uint64_t dropped(TcpDrop d) const noexcept { return drops[static_cast<size_t>(d)]; }
@@ -177,6 +208,9 @@ struct TcpInfo {
   uint8_t snd_wscale = 0, rcv_wscale = 0;
   bool timestamps = false, sack = false, nodelay = false;
   uint32_t send_queued = 0, recv_queued = 0, ooo_queued = 0;
+  /// What the queues' mbufs cost (truesize), and the connection's limits on it.
+  uint64_t send_mem = 0, recv_mem = 0, ooo_mem = 0, send_mem_limit = 0, recv_mem_limit = 0;
+  uint32_t ooo_segments = 0;
 };
 
 class Tcp;
@@ -251,6 +285,16 @@ class Connection {
   TcpInfo info() const noexcept;
   /** Why the connection failed (reset, refused, timed out, unreachable), if it did. */
   std::optional<Error> error() const noexcept { return err_; }
+  /**
+   * The last ICMP error about this connection that did not end it (a soft
+   * error, RFC 1122 §4.2.3.9, RFC 5461 §4: destination unreachable of any
+   * code, time exceeded, parameter problem, once synchronized), announced by
+   * ev::soft_error. It stays until the connection is freed. When the
+   * retransmission, persist or keepalive timer later gives up and no data was
+   * acknowledged since it arrived, error() carries it as the reason instead of
+   * timed_out (as Linux reports EHOSTUNREACH/ECONNREFUSED for ETIMEDOUT).
+   */
+  std::optional<Error> soft_error() const noexcept { return soft_err_; }
   /** Run @p cb from the core's loop with the events that happened since the last call. */
   void on_event(Callback cb) { cb_ = std::move(cb); }
   /** Free for the application. */
@@ -298,6 +342,8 @@ class Connection {
   bool persist_ = false;  // rtx timer is the persist timer
   bool rtt_timing_ = false;
   bool from_cookie_ = false;
+  bool mem_waiting_ = false;  // on Tcp's list of sends refused for core memory
+  uint32_t compact_mark_ = 0;  // receive-queue segments after the last compaction
   uint8_t dupacks_ = 0;
   uint32_t delack_segs_ = 0;      // full segments received since the last ACK
   uint32_t retries_ = 0;          // consecutive retransmission/probe timeouts
@@ -307,6 +353,8 @@ class Connection {
   uint64_t rtt_start_ns_ = 0, last_rx_ns_ = 0, close_deadline_ns_ = 0;
   uint32_t events_ = 0;
   std::optional<Error> err_;
+  std::optional<Error> soft_err_;  // the last ICMP soft error (soft_error())
+  wire::SeqNum soft_una_;          // SND.UNA when it arrived: progress since makes it stale
   // Counters for info().
   uint32_t retransmits_ = 0;
   uint64_t bytes_sent_ = 0, bytes_acked_ = 0, bytes_received_ = 0;
@@ -319,6 +367,9 @@ class Connection {
   Listener* parent_ = nullptr;   // listener of a passive open not yet accepted
   Connection* hnext_ = nullptr;  // flow table chain
   Connection* qnext_ = nullptr;  // listener accept queue / free list
+  Connection* ooo_prev_ = nullptr;  // list of connections holding out-of-order data
+  Connection* ooo_next_ = nullptr;
+  bool ooo_linked_ = false;
   Callback cb_;
 };
 
@@ -405,6 +456,20 @@ class Tcp final : public l3::L4Handler {
   /** Live TCBs (any state but TIME_WAIT entries), including ones the application still holds. */
   uint32_t connections() const noexcept { return live_; }
   uint32_t time_wait() const noexcept { return tw_count_; }
+  /** Truesize bytes all TCP queues of this core hold now (receive, out-of-order, send). */
+  uint64_t memory_used() const noexcept { return mem_.used; }
+  /** The most they may hold (TcpParams::memory_limit, bounded by the pool and its reserve). */
+  uint64_t memory_limit() const noexcept { return mem_limit_; }
+  /** Mbufs of the pool TCP queues never take (TcpParams::rx_reserve as applied). */
+  uint32_t rx_reserve() const noexcept { return reserve_; }
+  /** What one mbuf of the core's pool costs (truesize). */
+  uint32_t mbuf_cost() const noexcept { return mbuf_cost_; }
+  /**
+   * Free memory for the RX path when the pool runs low whatever the cause:
+   * compact every queue holding out-of-order data and prune that data (the
+   * core calls this when free mbufs fall below the reserve). @return truesize freed.
+   */
+  uint64_t reclaim(uint64_t need);
   /** Bytes of memory per TCB (the object itself, without queued data). */
   static size_t connection_size() noexcept { return sizeof(Connection); }
   /** Find a connection by its tuple (tests, diagnostics). */
@@ -492,6 +557,19 @@ class Tcp final : public l3::L4Handler {
   void accept_ready(Listener& l, Connection& c);
   void remove_from_listener(Connection& c);
 
+  // memory.cpp: buffer accounting and pressure (docs/robustness.md)
+  void init_memory();
+  uint64_t recv_mem_limit(const Connection& c) const noexcept;
+  uint64_t send_mem_limit(const Connection& c) const noexcept;
+  bool rcv_room(Connection& c, uint64_t need, wire::SeqNum seq);
+  bool rcv_fits(const Connection& c, uint64_t need) const noexcept;
+  void maybe_compact(Connection& c);
+  uint32_t mem_window(const Connection& c) const noexcept;
+  bool send_mem_ok(Connection& c);
+  void wake_mem_waiters();
+  void ooo_track(Connection& c);
+  void ooo_untrack(Connection& c);
+
   // output.cpp
   bool send_segment(Connection& c, wire::SeqNum seq, uint32_t len, uint8_t flags, uint32_t* sent = nullptr);
   void send_cookie_synack(const Segment& s, const Listener& l);
@@ -535,6 +613,13 @@ class Tcp final : public l3::L4Handler {
   rte_mempool* pool_;
   uint64_t now_ = 0;
   TcpStats stats_;
+  MemAccount mem_;  // before the TCBs: their queues uncharge it when destroyed
+  uint64_t mem_limit_ = 0;
+  uint32_t mbuf_cost_ = 0;  // truesize of one mbuf of pool_
+  uint32_t mbuf_room_ = 0;  // its data room
+  uint32_t reserve_ = 0;    // mbufs TCP never takes
+  Connection* ooo_holders_ = nullptr;
+  std::vector<Connection*> mem_waiters_;
   IsnGenerator isn_;
   SynCookies cookies_;
   OooPool ooo_pool_;

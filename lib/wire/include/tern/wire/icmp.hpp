@@ -40,6 +40,8 @@ inline constexpr uint8_t frag_needed = 4;  ///< with next_hop_mtu (RFC 1191 §4)
 // time_exceeded
 inline constexpr uint8_t ttl_exceeded = 0;
 inline constexpr uint8_t reassembly_exceeded = 1;
+// parameter_problem
+inline constexpr uint8_t pointer_indicates_error = 0;  ///< the pointer names the octet (RFC 792)
 }  // namespace icmp_code
 
 /** A checked view over an ICMP message; the bytes must outlive the view. */

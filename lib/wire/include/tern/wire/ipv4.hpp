@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "tern/base/byteorder.hpp"
@@ -61,6 +62,9 @@ class Ipv4View {
    * As parse(), for the header quoted in an ICMP error (RFC 792): total_length
    * may exceed the bytes present; payload() is then what is there (RFC 1812
    * §4.3.2.3 routers quote as much as fits, RFC 792 at least 8 bytes).
+   * The options are not walked (Errc::bad_option never comes back): they are
+   * never acted on in a quote, and a Parameter Problem quotes a header whose
+   * options are malformed; options() still lies within the header.
    */
   static Result<Ipv4View> parse_quoted(std::span<const uint8_t> bytes) noexcept;
 
@@ -112,6 +116,19 @@ class Ipv4View {
   std::span<const uint8_t> data_;
   size_t hlen_ = 0;
 };
+
+/**
+ * Where the options of an IPv4 header are malformed (the reason parse() gives
+ * Errc::bad_option): the offset, from the first header octet, of the octet
+ * found wrong, which is the pointer of an ICMP Parameter Problem (RFC 792,
+ * RFC 1122 §3.2.2.5). That is the option's length octet when the length is
+ * below 2 or runs past the header, its type octet when the header ends before
+ * the length octet.
+ * @param header at least the IHL * 4 header bytes (fewer: only those present are walked)
+ * @return the offset (21..59), or nullopt when the options are well formed or
+ *         the bytes are too short to hold a header with options
+ */
+std::optional<uint8_t> ipv4_option_problem(std::span<const uint8_t> header) noexcept;
 
 /**
  * An IPv4 header as values. The reserved flag bit is not kept (emitted 0).
