@@ -27,8 +27,8 @@ using namespace tern;
 
 const wire::MacAddr kMacC{{0x02, 0, 0, 0, 0, 0x0c}};
 const wire::MacAddr kMacS{{0x02, 0, 0, 0, 0, 0x05}};
-const wire::Ipv4Addr kIpC = wire::Ipv4Addr::from_octets(10, 0, 0, 1);
-const wire::Ipv4Addr kIpS = wire::Ipv4Addr::from_octets(10, 0, 0, 2);
+const wire::Ipv4Addr kIpC = wire::Ipv4Addr::from_octets(198, 18, 0, 1);
+const wire::Ipv4Addr kIpS = wire::Ipv4Addr::from_octets(198, 18, 0, 2);
 
 [[noreturn]] void fail(const std::string& why) {
   std::fprintf(stderr, "tern-conn-memory: %s\n", why.c_str());

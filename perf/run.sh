@@ -169,7 +169,7 @@ kernel_net() {
   ip netns add $NS_S && ip netns add $NS_C
   ip link add tbs0 type veth peer name tbc0
   ip link set tbs0 netns $NS_S && ip link set tbc0 netns $NS_C
-  ip -n $NS_S addr add 10.77.0.1/24 dev tbs0 && ip -n $NS_C addr add 10.77.0.2/24 dev tbc0
+  ip -n $NS_S addr add 198.18.77.1/24 dev tbs0 && ip -n $NS_C addr add 198.18.77.2/24 dev tbc0
   ip -n $NS_S link set tbs0 up && ip -n $NS_C link set tbc0 up
   ip -n $NS_S link set lo up && ip -n $NS_C link set lo up
   ip netns exec $NS_S sysctl -qw net.core.somaxconn=4096 net.ipv4.tcp_max_syn_backlog=4096
@@ -248,7 +248,7 @@ echo_bench() {
       log "$bench c=$c rep $rep: tern $(run_tern "$bench" "c$c" "$rep" --connect 198.18.0.1:7 --connections "$c" \
         --message-size 64 --duration "$T_RR" "$@" | summ) $unit"
       for impl in kernel kernel-busy; do
-        log "$bench c=$c rep $rep: $impl $(run_kernel "$bench" $impl "c$c" "$rep" --connect 10.77.0.1:7 \
+        log "$bench c=$c rep $rep: $impl $(run_kernel "$bench" $impl "c$c" "$rep" --connect 198.18.77.1:7 \
           --connections "$c" --message-size 64 --duration "$T_RR" "$@" | summ) $unit"
       done
     done
@@ -261,7 +261,7 @@ bench_bulk() {  # 5. bulk TCP, one connection, one direction
   local rep
   for rep in $(seq 1 "$REPS"); do
     log "bulk rep $rep: tern $(run_tern bulk c1 "$rep" --connect 198.18.0.1:9 --bulk --message-size 65536 --duration "$T_BULK" | json_field '["gbps"]') Gbit/s"
-    log "bulk rep $rep: kernel $(run_kernel bulk kernel c1 "$rep" --connect 10.77.0.1:9 --bulk --message-size 65536 --duration "$T_BULK" | json_field '["gbps"]') Gbit/s"
+    log "bulk rep $rep: kernel $(run_kernel bulk kernel c1 "$rep" --connect 198.18.77.1:9 --bulk --message-size 65536 --duration "$T_BULK" | json_field '["gbps"]') Gbit/s"
   done
 }
 
@@ -286,7 +286,7 @@ bench_cost() {
       ip netns exec $NS_S ss -Hltn 'sport = :7' | grep -q LISTEN && break
       sleep 0.1
     done
-    ip netns exec $NS_C "$KE" client --connect 10.77.0.1:7 --connections 1 --message-size 64 --duration 120 \
+    ip netns exec $NS_C "$KE" client --connect 198.18.77.1:7 --connections 1 --message-size 64 --duration 120 \
       >/dev/null 2>&1 || true  # ends when the server has echoed n messages and exits
     wait $vp || true
   }
@@ -315,7 +315,7 @@ bench_cost() {
   fi
   # Kernel CPU time per transaction from a timed run (getrusage of the server): sys + user.
   local res
-  res=$(run_kernel cost-cpu kernel c1 1 --connect 10.77.0.1:7 --connections 1 --message-size 64 --duration "$T_RR")
+  res=$(run_kernel cost-cpu kernel c1 1 --connect 198.18.77.1:7 --connections 1 --message-size 64 --duration "$T_RR")
   record cost kernel tcp-rr 1 "$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); s=d["server"]; t=max(d["transactions"],1); print(json.dumps({"user_instructions_per_transaction": int(sys.argv[2]), "server_cpu_us_per_transaction": (s.get("cpu_user_s",0)+s.get("cpu_sys_s",0))/t*1e6, "server_sys_fraction": s.get("cpu_sys_s",0)/max(s.get("cpu_user_s",0)+s.get("cpu_sys_s",0),1e-9), "note": sys.argv[3]}))' "$res" "$user" "$kernel_note")"
   log "cost: tern $tern_txn instructions per transaction (server); kernel echo server user space $user"
 }

@@ -68,6 +68,7 @@ constexpr IntRule kArpRetries{1, 100, false, false, ""};
 constexpr IntRule kReasmTimeout{100, 120000, false, false, " (milliseconds)"};
 constexpr IntRule kReasmBytes{65535, 1u << 30, false, false, " (bytes)"};
 constexpr IntRule kReasmDatagrams{1, 65536, false, false, ""};
+constexpr IntRule kPmtuMin{68, 9000, false, false, " (bytes of IP packet, RFC 791 minimum 68)"};
 constexpr IntRule kIcmpRate{1, 1000000, false, false, " (messages per second)"};
 constexpr IntRule kIcmpBurst{1, 1000000, false, false, " (messages)"};
 constexpr IntRule kUdpQueue{1, 65536, false, false, " (datagrams)"};
@@ -535,7 +536,7 @@ constexpr std::string_view kMempoolKeys[] = {"mbufs", "cache", "data_room", "rx_
 constexpr std::string_view kArpKeys[] = {"table_size", "queue_len", "reachable_ms", "stale_ms",
                                          "retry_ms",   "retries",   "gratuitous"};
 constexpr std::string_view kIpv4Keys[] = {"default_ttl", "reassembly_timeout_ms", "reassembly_max_bytes",
-                                          "reassembly_max_datagrams"};
+                                          "reassembly_max_datagrams", "pmtu_min"};
 constexpr std::string_view kIcmpKeys[] = {"echo", "error_rate", "error_burst"};
 constexpr std::string_view kUdpKeys[] = {"rx_queue_len"};
 constexpr std::string_view kTcpKeys[] = {
@@ -649,6 +650,7 @@ StackConfig parse_root(Source& src, const YAML::Node& root, Pos root_pos) {
     get_uint(src, m, "reassembly_timeout_ms", c.ipv4.reassembly_timeout_ms, kReasmTimeout);
     get_uint(src, m, "reassembly_max_bytes", c.ipv4.reassembly_max_bytes, kReasmBytes);
     get_uint(src, m, "reassembly_max_datagrams", c.ipv4.reassembly_max_datagrams, kReasmDatagrams);
+    get_uint(src, m, "pmtu_min", c.ipv4.pmtu_min, kPmtuMin);
   }
 
   if (const YAML::Node* n = top.get("icmp")) {
@@ -1003,6 +1005,7 @@ void validate_config(const Source& src, const StackConfig& c) {
   check_int(src, "ipv4.reassembly_timeout_ms", c.ipv4.reassembly_timeout_ms, kReasmTimeout);
   check_int(src, "ipv4.reassembly_max_bytes", c.ipv4.reassembly_max_bytes, kReasmBytes);
   check_int(src, "ipv4.reassembly_max_datagrams", c.ipv4.reassembly_max_datagrams, kReasmDatagrams);
+  check_int(src, "ipv4.pmtu_min", c.ipv4.pmtu_min, kPmtuMin);
   check_int(src, "icmp.error_rate", c.icmp.error_rate, kIcmpRate);
   check_int(src, "icmp.error_burst", c.icmp.error_burst, kIcmpBurst);
   check_int(src, "udp.rx_queue_len", c.udp.rx_queue_len, kUdpQueue);
@@ -1220,6 +1223,7 @@ std::string to_yaml(const StackConfig& c) {
     out << YAML::Key << "reassembly_timeout_ms" << YAML::Value << c.ipv4.reassembly_timeout_ms;
     out << YAML::Key << "reassembly_max_bytes" << YAML::Value << c.ipv4.reassembly_max_bytes;
     out << YAML::Key << "reassembly_max_datagrams" << YAML::Value << c.ipv4.reassembly_max_datagrams;
+    out << YAML::Key << "pmtu_min" << YAML::Value << c.ipv4.pmtu_min;
     out << YAML::EndMap;
 
     out << YAML::Key << "icmp" << YAML::Value << YAML::BeginMap;

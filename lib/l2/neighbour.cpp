@@ -42,8 +42,8 @@ const NeighEntry* NeighbourTable::find(Ipv4Addr ip) const noexcept {
   return const_cast<NeighbourTable*>(this)->lookup(ip);
 }
 
-NeighEntry* NeighbourTable::create(Ipv4Addr ip, uint64_t now) {
-  if (used_ >= p_.table_size && !evict_one()) {
+NeighEntry* NeighbourTable::create(Ipv4Addr ip, bool unsolicited, uint64_t now) {
+  if (used_ >= p_.table_size && !evict_one(!unsolicited)) {
     return nullptr;
   }
   size_t i = home(ip);
@@ -55,19 +55,45 @@ NeighEntry* NeighbourTable::create(Ipv4Addr ip, uint64_t now) {
   e.qslot = free_qslots_.back();
   free_qslots_.pop_back();
   e.confirmed_ns = e.used_ns = now;
+  e.unsolicited = unsolicited;
   ++used_;
   ++stats_.neigh_created;
   return &e;
 }
 
-// Make room: the least recently used stale entry goes. Incomplete and
-// reachable entries are in active use and are never evicted.
-bool NeighbourTable::evict_one() {
-  NeighEntry* victim = nullptr;
+// Make room (see neighbour.hpp). RFC 826 has every target learn its sender,
+// so anyone on the link can make us create entries, from as many forged
+// addresses as it likes: those go first, oldest confirmation first, while
+// nothing was ever sent through them. Then the least recently used stale
+// entry (RFC 1122 §2.3.2.1: unconfirmed, re-resolved on use). Then, for a
+// resolution of our own only, the least recently used unsolicited entry we
+// sent through (it is re-resolved on its next use). Our own resolutions,
+// incomplete (packets waiting) or reachable, are never evicted.
+bool NeighbourTable::evict_one(bool for_own_resolution) {
+  NeighEntry *unused = nullptr, *stale = nullptr, *active = nullptr;
   for (auto& e : slots_) {
-    if (e.state == NeighState::stale && (victim == nullptr || e.used_ns < victim->used_ns)) victim = &e;
+    if (e.state == NeighState::free) continue;
+    if (e.unsolicited && !e.sent) {
+      if (unused == nullptr || e.confirmed_ns < unused->confirmed_ns) unused = &e;
+    } else if (e.state == NeighState::stale) {
+      if (stale == nullptr || e.used_ns < stale->used_ns) stale = &e;
+    } else if (e.unsolicited && e.state == NeighState::reachable) {
+      if (active == nullptr || e.used_ns < active->used_ns) active = &e;
+    }
   }
-  if (victim == nullptr) return false;
+  NeighEntry* victim = nullptr;
+  if (unused != nullptr) {
+    victim = unused;
+    ++stats_.neigh_evicted_unsolicited;
+  } else if (stale != nullptr) {
+    victim = stale;
+    ++stats_.neigh_evicted_stale;
+  } else if (active != nullptr && for_own_resolution) {
+    victim = active;
+    ++stats_.neigh_evicted_active;
+  } else {
+    return false;
+  }
   ++stats_.neigh_evicted;
   remove(victim->ip);
   return true;
@@ -129,7 +155,7 @@ void NeighbourTable::probe(NeighEntry& e, bool broadcast, uint64_t now) {
 void NeighbourTable::send(Ipv4Addr ip, Packet dgram, uint64_t now) {
   NeighEntry* e = lookup(ip);
   if (e == nullptr) {
-    e = create(ip, now);
+    e = create(ip, false, now);
     if (e == nullptr) {
       stats_.drop(L2Drop::neigh_table_full);
       return;
@@ -139,6 +165,7 @@ void NeighbourTable::send(Ipv4Addr ip, Packet dgram, uint64_t now) {
     return;
   }
   e->used_ns = now;
+  e->sent = true;  // in use: no longer displaced by unsolicited entries
   switch (e->state) {
     case NeighState::incomplete:
       enqueue(*e, std::move(dgram));
@@ -161,16 +188,18 @@ bool NeighbourTable::learn(Ipv4Addr ip, const MacAddr& mac, bool create_entry, u
   NeighEntry* e = lookup(ip);
   if (e == nullptr) {
     if (!create_entry) return false;
-    e = create(ip, now);
+    e = create(ip, true, now);
     if (e == nullptr) {
       stats_.drop(L2Drop::neigh_table_full);
       return false;
     }
+    e->state = NeighState::reachable;  // nothing queued: not one of our resolutions (neigh_resolved)
   }
   bool was_incomplete = e->state == NeighState::incomplete;
   e->mac = mac;
   e->state = NeighState::reachable;
   e->confirmed_ns = now;
+  if (e->probes > 0) e->unsolicited = false;  // confirmed while we were asking: ours now
   e->probes = 0;
   if (was_incomplete) {
     ++stats_.neigh_resolved;

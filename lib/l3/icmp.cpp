@@ -95,6 +95,29 @@ void Icmp::error_input(const Packet& msg, const Ipv4Meta& meta, uint8_t type, ui
     ip_.stats().drop(L3Drop::icmp_malformed);
     return;
   }
+  // Redirect and source quench do not mean a send failed: not reported to
+  // sockets. Redirects are ignored because routes are static (see the RFC gaps
+  // in docs/architecture.md); source quench is deprecated (RFC 6633 §1).
+  if (type == wire::icmp_type::redirect || type == wire::icmp_type::source_quench) {
+    ip_.stats().drop(L3Drop::icmp_type_ignored);
+    return;
+  }
+  // RFC 5927 §4.1 (first check): only about a datagram we sent.
+  if (!ip_.is_local(quoted->src())) {
+    ip_.stats().drop(L3Drop::icmp_not_ours);
+    return;
+  }
+  const bool frag_needed = type == wire::icmp_type::dest_unreachable && code == wire::icmp_code::frag_needed;
+  // RFC 1191 §4: a router sends fragmentation needed only for a datagram with DF set.
+  if (frag_needed && !quoted->dont_fragment()) {
+    ip_.stats().drop(L3Drop::icmp_frag_no_df);
+    return;
+  }
+  L4Handler* h = ip_.handler(quoted->protocol());
+  if (h == nullptr || h == this) {
+    ip_.stats().drop(L3Drop::icmp_no_transport);
+    return;
+  }
   IcmpError err;
   err.type = type;
   err.code = code;
@@ -103,16 +126,11 @@ void Icmp::error_input(const Packet& msg, const Ipv4Meta& meta, uint8_t type, ui
   err.dst = quoted->dst();
   err.proto = quoted->protocol();
   err.quoted_l4 = quoted->payload();
-  if (type == wire::icmp_type::dest_unreachable && code == wire::icmp_code::frag_needed) {
-    err.next_hop_mtu = static_cast<uint16_t>(rest & 0xffff);  // RFC 1191 §4
-    // Only about datagrams we sent (RFC 5927 §4.1 style check on the quoted source).
-    if (err.next_hop_mtu >= 68 && ip_.is_local(err.src)) ip_.update_pmtu(err.dst, err.next_hop_mtu, now);
-  }
-  // Redirect and source quench do not mean a send failed: not reported to
-  // sockets. Redirects are counted and ignored: routes are static (see the
-  // RFC gaps in docs/architecture.md).
-  if (type == wire::icmp_type::redirect || type == wire::icmp_type::source_quench) return;
-  if (L4Handler* h = ip_.handler(err.proto); h != nullptr && h != this) h->icmp_error(err, now);
+  // RFC 1191 §4: the next-hop MTU (0 from pre-RFC 1191 routers). The path MTU is
+  // not touched here: only the transport can tell whether the quoted datagram is
+  // one it has in flight (RFC 5927 §4.1, §7.2), and it calls Ipv4::update_pmtu().
+  if (frag_needed) err.next_hop_mtu = static_cast<uint16_t>(rest & 0xffff);
+  h->icmp_error(err, now);
 }
 
 bool Icmp::take_token(uint64_t now) {

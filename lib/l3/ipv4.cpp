@@ -260,7 +260,10 @@ Result<PathInfo> Ipv4::path(Ipv4Addr dst) const noexcept {
     p.mac = r->mac;
   }
   p.src = p.iface->address();
-  p.mtu = std::min(p.iface->mtu(), pmtu_lookup(dst));
+  bool locked = false;
+  const uint16_t learned = pmtu_lookup(dst, &locked);
+  p.mtu = std::min(p.iface->mtu(), learned);
+  p.pmtu_locked = locked && learned < p.iface->mtu();
   return p;
 }
 
@@ -274,13 +277,22 @@ uint16_t Ipv4::pmtu_lookup(Ipv4Addr dst, bool* locked) const noexcept {
 }
 
 bool Ipv4::update_pmtu(Ipv4Addr dst, uint16_t mtu, uint64_t now) noexcept {
-  // RFC 1191 §6.3: never raise it from an ICMP message; 68 is the IPv4 minimum (RFC 791).
-  mtu = std::max<uint16_t>(mtu, 68);
+  // RFC 5927 §7.2: a floor (Linux's min_pmtu, 552 by default; never below RFC 791's 68).
+  // Below it the floor is recorded and locked: sent without DF (PathInfo::pmtu_locked),
+  // so a real hop under the floor fragments rather than black-holes. An attacker
+  // can cost a connection some throughput this way, never stall it.
+  const uint16_t floor = std::max<uint16_t>(p_.pmtu_min, 68);
+  const bool locked = mtu < floor;
+  mtu = std::max(mtu, floor);
   PmtuEntry& e = pmtu_[(dst.v * 0x9e3779b1u) >> 26];
   uint16_t cur = (e.dst == dst.v && now < e.expires_ns) ? e.mtu : UINT16_MAX;
-  if (mtu >= cur) return false;
-  e = PmtuEntry{dst.v, mtu, false, now + p_.pmtu_expiry_ns};
+  if (mtu >= cur) {  // RFC 1191 §6.3: an ICMP message never raises it
+    stats_.drop(L3Drop::pmtu_not_lower);
+    return false;
+  }
+  e = PmtuEntry{dst.v, mtu, locked, now + p_.pmtu_expiry_ns};
   ++stats_.pmtu_updates;
+  if (locked) ++stats_.pmtu_clamped;
   return true;
 }
 

@@ -200,6 +200,7 @@ void Core::write_json(JsonWriter& w) const {
   w.kv("rx_fragments", l3s.rx_fragments).kv("reassembled", l3s.reassembled);
   w.kv("fragmented", l3s.fragmented).kv("fragments_created", l3s.fragments_created);
   w.kv("reassembly_evicted", l3s.reassembly_evicted).kv("pmtu_updates", l3s.pmtu_updates);
+  w.kv("pmtu_clamped", l3s.pmtu_clamped);
   write_drops<l3::L3Stats, l3::L3Drop>(w, l3s);
   w.end_object();
   w.key("icmp").begin_object();
@@ -238,6 +239,7 @@ void Core::write_json(JsonWriter& w) const {
   w.kv("window_updates", ts.window_updates).kv("time_wait_entered", ts.time_wait_entered);
   w.kv("time_wait_recycled", ts.time_wait_recycled).kv("time_wait_reused", ts.time_wait_reused);
   w.kv("pmtu_updates", ts.pmtu_updates).kv("icmp_hard_errors", ts.icmp_hard_errors);
+  w.kv("icmp_soft_errors", ts.icmp_soft_errors);
   w.kv("memory_used", tcp_->memory_used()).kv("memory_limit", tcp_->memory_limit());
   w.kv("mem_pressure", ts.mem_pressure).kv("compacted_bytes", ts.compacted_bytes);
   w.kv("ooo_pruned_segs", ts.ooo_pruned_segs).kv("ooo_pruned_bytes", ts.ooo_pruned_bytes);

@@ -189,6 +189,7 @@ std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::
     cp.ipv4.reassembly.timeout_ns = uint64_t{cfg.ipv4.reassembly_timeout_ms} * kNsPerMs;
     cp.ipv4.reassembly.max_bytes = cfg.ipv4.reassembly_max_bytes;
     cp.ipv4.reassembly.max_datagrams = cfg.ipv4.reassembly_max_datagrams;
+    cp.ipv4.pmtu_min = cfg.ipv4.pmtu_min;
     cp.icmp.echo = cfg.icmp.echo;
     cp.icmp.error_rate = cfg.icmp.error_rate;
     cp.icmp.error_burst = cfg.icmp.error_burst;

@@ -18,17 +18,27 @@ namespace tern::tcp {
 using wire::SeqNum;
 namespace fl = wire::tcp_flag;
 
+namespace {
+constexpr uint32_t kHeaders = wire::kIpv4MinHeaderLen + wire::kTcpMinHeaderLen;  // no IP options
+
+// RFC 9293 §3.7.1 / RFC 6691: MSS = path MTU - IPv4 header - TCP header. No
+// floor of its own: a floor above what the path takes is what made segments
+// IPv4 then dropped (the path MTU is at least 68, RFC 791, so this is >= 28).
+uint16_t mss_for(const l3::PathInfo& path) noexcept {
+  return static_cast<uint16_t>(path.mtu > kHeaders ? path.mtu - kHeaders : 1);
+}
+}  // namespace
+
 uint16_t Tcp::path_mss(wire::Ipv4Addr dst) const noexcept {
-  // RFC 9293 §3.7.1 / RFC 6691: MSS = path MTU - IPv4 header - TCP header.
   auto path = ip_.path(dst);
-  uint16_t mtu = path ? path->mtu : 576;
-  return static_cast<uint16_t>(std::max<int>(mtu - 40, 64));
+  return path ? mss_for(*path) : static_cast<uint16_t>(576 - kHeaders);
 }
 
 uint32_t Tcp::effective_mss(const Connection& c) const noexcept {
   // Payload per segment: the MSS less the options every segment carries (timestamps).
-  uint32_t m = c.mss_ > 12 ? c.mss_ : 64;
-  return c.ts_ok_ ? m - 12 : m;
+  // mss_ is at least 28 (a 68-byte path), so this is at least 16.
+  uint32_t opts = c.ts_ok_ ? 12 : 0;
+  return c.mss_ > opts ? c.mss_ - opts : 1;
 }
 
 uint32_t Tcp::flight(const Connection& c) const noexcept {
@@ -100,7 +110,11 @@ Status Tcp::emit(const FourTuple& t, const wire::TcpHeader& th, Packet data, con
   out.src = wire::Ipv4Addr{t.local_ip};
   out.dst = wire::Ipv4Addr{t.remote_ip};
   out.proto = wire::ip_proto::tcp;
-  out.dont_fragment = true;
+  // RFC 1191: DF for path MTU discovery, except on a path whose learned MTU is
+  // the locked floor (Ipv4Params::pmtu_min), and never on a segment larger than
+  // the path takes (send_segment() prevents that): IPv4 fragments rather than
+  // drops TCP's own segments, so a connection cannot stall on its own drops.
+  out.dont_fragment = !path.pmtu_locked && seg.length() + wire::kIpv4MinHeaderLen <= path.mtu;
   Status st = ip_.output(std::move(seg), out, path, now_);
   if (!st) return st;
   ++stats_.out_segs;
@@ -113,9 +127,19 @@ bool Tcp::send_segment(Connection& c, SeqNum seq, uint32_t len, uint8_t flags, u
   wire::Ipv4Addr dst{c.t_.remote_ip};
   auto path = ip_.path(dst);
   if (!path) return false;
+  // The segment fits the path MTU Ipv4::output() checks it against (the same
+  // PathInfo): a smaller path MTU learned since (from ICMP about this or
+  // another connection) shrinks the MSS here, before anything is too big.
+  if (uint16_t pm = mss_for(*path); pm < c.mss_) {
+    c.mss_ = pm;
+    c.cc_.set_mss(effective_mss(c));
+  }
   wire::TcpHeader th;
   fill_options(c, flags, th.options);
-  uint32_t room = c.mss_ > th.options.length() ? c.mss_ - static_cast<uint32_t>(th.options.length()) : 1;
+  // RFC 2018 §3: fewer SACK blocks may be sent; keep room for one byte of data.
+  while (th.options.sack_count > 0 && th.options.length() >= c.mss_) --th.options.sack_count;
+  uint32_t opts = static_cast<uint32_t>(th.options.length());
+  uint32_t room = c.mss_ > opts ? c.mss_ - opts : 1;
   if (len > room) {
     len = room;
     flags &= static_cast<uint8_t>(~fl::fin);  // the FIN goes with the last byte
@@ -134,14 +158,7 @@ bool Tcp::send_segment(Connection& c, SeqNum seq, uint32_t len, uint8_t flags, u
   th.flags = flags;
   th.ack = (flags & fl::ack) ? c.rcv_nxt_ : SeqNum{};
   th.window = window_field(c, (flags & fl::syn) != 0);
-  if (Status st = emit(c.t_, th, std::move(data), *path, true); !st) {
-    if (st.error().code == Errc::would_block) {
-      // Too big for the path (a smaller PMTU was learned): shrink and let the caller retry.
-      c.mss_ = std::min(c.mss_, path_mss(dst));
-      c.cc_.set_mss(effective_mss(c));
-    }
-    return false;
-  }
+  if (!emit(c.t_, th, std::move(data), *path, true)) return false;
   note_sent(c, seq, len, flags);
   if (sent != nullptr) *sent = len;
   return true;

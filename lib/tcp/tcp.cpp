@@ -18,6 +18,7 @@
 #include "tern/base/clock.hpp"
 #include "tern/base/log.hpp"
 #include "tern/tcp/tcp_internal.hpp"
+#include "tern/wire/icmp.hpp"
 
 namespace tern::tcp {
 
@@ -724,53 +725,144 @@ TcpInfo Connection::info() const noexcept {
 
 namespace tern::tcp {
 
-// ICMP errors about segments we sent (RFC 1122 §4.2.3.9, RFC 1191, RFC 5927).
+// ICMP errors about segments we sent (RFC 1122 §4.2.3.9, RFC 1191, RFC 5461, RFC 5927).
+// Icmp checked the quoted source is ours and a frag-needed quotes a DF datagram.
 void Tcp::icmp_error(const l3::IcmpError& err, uint64_t now) {
   now_ = now;
-  if (err.quoted_l4.size() < 8) return;
+  Connection* c = icmp_match(err);
+  if (c == nullptr) return;
+  if (err.type == wire::icmp_type::dest_unreachable && err.code == wire::icmp_code::frag_needed) {
+    pmtu_reduced(*c, err.next_hop_mtu);
+    return;
+  }
+  if (c->st_ == State::syn_sent || c->st_ == State::syn_received) {
+    icmp_connecting(*c, err);
+  } else {
+    soft_error(*c, err);
+  }
+}
+
+// The connection the quoted segment belongs to, if the error is believable: the
+// quoted sequence number must be in flight, SND.UNA <= SEG.SEQ < SND.NXT
+// (RFC 5927 §4.1, §7.2; SND.NXT is snd_max_, the highest sent, since
+// snd_nxt_ goes back on retransmission). Everything else is counted and ignored.
+Connection* Tcp::icmp_match(const l3::IcmpError& err) {
   FourTuple t;
   t.local_ip = err.src.v;
   t.remote_ip = err.dst.v;
-  t.local_port = load_be16(err.quoted_l4.data());
+  t.local_port = load_be16(err.quoted_l4.data());  // Icmp guarantees 8 quoted bytes
   t.remote_port = load_be16(err.quoted_l4.data() + 2);
   Connection* c = find(t);
-  if (c == nullptr) return;
-  // RFC 5927 §4.1: only believe errors quoting a sequence number we have in flight.
+  if (c == nullptr) {
+    stats_.drop(TcpDrop::icmp_no_connection);
+    return nullptr;
+  }
   SeqNum seq{load_be32(err.quoted_l4.data() + 4)};
-  if (seq < c->snd_una_ || seq > c->snd_max_) return;
-  if (err.type == 3 && err.code == 4) {
-    // RFC 1191 §6.3: Ipv4 already lowered the path MTU; shrink the MSS and resend at once.
-    uint16_t mss = path_mss(wire::Ipv4Addr{t.remote_ip});
-    if (mss < c->mss_) {
-      ++stats_.pmtu_updates;
-      c->mss_ = mss;
-      c->cc_.set_mss(effective_mss(*c));
-      if (c->snd_max_ != c->snd_una_ && c->st_ != State::syn_sent && c->st_ != State::syn_received) {
-        c->snd_nxt_ = c->snd_una_;
-        c->rtt_timing_ = false;
-        uint32_t span = retransmit_head(*c);
-        c->snd_nxt_ = c->snd_una_ + span;
-        schedule(*c);
-      }
-    }
+  if (seq < c->snd_una_ || seq >= c->snd_max_) {
+    stats_.drop(TcpDrop::icmp_not_in_flight);
+    return nullptr;
+  }
+  return c;
+}
+
+// RFC 1191 §6.3: lower the path MTU (Ipv4 applies the floor and never raises
+// it), shrink the MSS to the new path and resend at once what is in flight.
+void Tcp::pmtu_reduced(Connection& c, uint16_t mtu) {
+  wire::Ipv4Addr dst{c.t_.remote_ip};
+  ip_.update_pmtu(dst, mtu, now_);
+  uint16_t mss = path_mss(dst);
+  if (mss >= c.mss_) return;  // this connection already sends within it
+  ++stats_.pmtu_updates;
+  c.mss_ = mss;
+  c.cc_.set_mss(effective_mss(c));
+  if (c.st_ == State::syn_sent || c.st_ == State::syn_received) return;  // a SYN is small
+  c.snd_nxt_ = c.snd_una_;
+  c.rtt_timing_ = false;
+  uint32_t span = retransmit_head(c);
+  c.snd_nxt_ = c.snd_una_ + span;
+  schedule(c);
+}
+
+namespace {
+// RFC 1122 §4.2.3.9: protocol and port unreachable are hard errors, the rest soft.
+bool hard_unreachable(const l3::IcmpError& err) {
+  return err.type == wire::icmp_type::dest_unreachable &&
+         (err.code == wire::icmp_code::protocol_unreachable || err.code == wire::icmp_code::port_unreachable);
+}
+}  // namespace
+
+// Before synchronization any destination unreachable ends the attempt (hard
+// errors per RFC 1122 §4.2.3.9, the others as Linux does); time exceeded and
+// parameter problem are remembered and reported if the handshake times out.
+void Tcp::icmp_connecting(Connection& c, const l3::IcmpError& err) {
+  if (err.type != wire::icmp_type::dest_unreachable) {
+    soft_error(c, err);
     return;
   }
-  if (err.type != 3) return;  // time exceeded, parameter problem: soft errors (RFC 1122 §4.2.3.9)
-  // RFC 1122 §4.2.3.9: protocol and port unreachable are hard errors; the rest are soft,
-  // except while connecting, where any unreachable ends the attempt (as Linux does).
-  bool hard = err.code == 2 || err.code == 3;
-  bool connecting = c->st_ == State::syn_sent || c->st_ == State::syn_received;
-  if (!hard && !connecting) return;
   ++stats_.icmp_hard_errors;
-  if (c->st_ == State::syn_received && c->parent_ != nullptr && !c->accepted_) {
+  if (c.st_ == State::syn_received && c.parent_ != nullptr && !c.accepted_) {
     ++stats_.attempt_fails;
-    release(c);
+    release(&c);
     return;
   }
-  if (hard) {
-    fail(*c, Errc::connection_refused, "connection refused: ICMP protocol or port unreachable");
+  if (hard_unreachable(err)) {
+    fail(c, Errc::connection_refused, "connection refused: ICMP protocol or port unreachable");
   } else {
-    fail(*c, Errc::host_unreachable, "ICMP: destination unreachable");
+    fail(c, Errc::host_unreachable, "ICMP: destination unreachable");
+  }
+}
+
+namespace {
+// Soft errors, kept in one byte per TCB (Connection::soft_err_; 0: none).
+enum SoftError : uint8_t { kNoSoftError, kRefused, kUnreachable, kTimeExceeded, kParamProblem };
+
+std::optional<Error> soft_error_of(uint8_t kind) {
+  switch (kind) {
+    case kRefused:
+      return Error{Errc::connection_refused, "connection refused: ICMP protocol or port unreachable"};
+    case kUnreachable:
+      return Error{Errc::host_unreachable, "ICMP: destination unreachable"};
+    case kTimeExceeded:
+      return Error{Errc::host_unreachable, "ICMP: time exceeded in transit"};
+    case kParamProblem:
+      return Error{Errc::host_unreachable, "ICMP: parameter problem"};
+    default:
+      return std::nullopt;
+  }
+}
+}  // namespace
+
+std::optional<Error> Connection::soft_error() const noexcept { return soft_error_of(soft_err_); }
+
+// RFC 5461 §4 (and Linux): once synchronized, every ICMP error is soft, even
+// protocol and port unreachable (deviation from RFC 1122 §4.2.3.9's MUST abort,
+// which makes a spoofed error with a guessed sequence number a blind reset).
+// It is recorded and announced; the connection ends only when a timer gives up
+// (give_up()), with this error as the reason if nothing was acknowledged since.
+void Tcp::soft_error(Connection& c, const l3::IcmpError& err) {
+  ++stats_.icmp_soft_errors;
+  if (hard_unreachable(err)) {
+    c.soft_err_ = kRefused;
+  } else if (err.type == wire::icmp_type::dest_unreachable) {
+    c.soft_err_ = kUnreachable;
+  } else if (err.type == wire::icmp_type::time_exceeded) {
+    c.soft_err_ = kTimeExceeded;
+  } else {
+    c.soft_err_ = kParamProblem;
+  }
+  c.soft_una_ = c.snd_una_;
+  notify(c, ev::soft_error);
+}
+
+// A retransmission, persist or keepalive timer ran out: end the connection with
+// the soft error if it still applies (no progress since), else timed out
+// (Linux: sk_err_soft, else ETIMEDOUT).
+void Tcp::give_up(Connection& c, std::string_view reason) {
+  auto soft = soft_error_of(c.soft_err_);
+  if (soft && c.snd_una_ == c.soft_una_) {
+    fail(c, soft->code, soft->reason);
+  } else {
+    fail(c, Errc::timed_out, reason);
   }
 }
 

@@ -59,7 +59,7 @@ void Tcp::rtx_timeout(Connection& c) {
   switch (c.st_) {
     case State::syn_sent:
       if (++c.retries_ > p_.syn_retries) {
-        fail(c, Errc::timed_out, "connect timed out: no answer to SYN");
+        give_up(c, "connect timed out: no answer to SYN");
         return;
       }
       ++stats_.rto_timeouts;
@@ -72,7 +72,7 @@ void Tcp::rtx_timeout(Connection& c) {
           ++stats_.attempt_fails;
           release(&c);  // a half-open from a listener: drop it quietly
         } else {
-          fail(c, Errc::timed_out, "connect timed out: handshake not completed");
+          give_up(c, "connect timed out: handshake not completed");
         }
         return;
       }
@@ -89,7 +89,7 @@ void Tcp::rtx_timeout(Connection& c) {
   }
   if (c.snd_max_ == c.snd_una_) return;
   if (++c.retries_ > p_.max_retries) {
-    fail(c, Errc::timed_out, "connection timed out: retransmissions unanswered");
+    give_up(c, "connection timed out: retransmissions unanswered");
     return;
   }
   ++stats_.rto_timeouts;
@@ -113,7 +113,7 @@ void Tcp::persist_timeout(Connection& c) {
   SeqNum data_end = c.send_end();
   if (!sends_data(c.st_) || c.snd_nxt_ >= data_end) return;
   if (++c.retries_ > p_.max_retries) {
-    fail(c, Errc::timed_out, "connection timed out: zero-window probes unanswered");
+    give_up(c, "connection timed out: zero-window probes unanswered");
     return;
   }
   ++stats_.persist_probes;
@@ -173,7 +173,7 @@ void Tcp::keepalive_timeout(Connection& c) {
   if (now_ >= keepalive_due(c)) {
     if (c.ka_probes_ >= c.opt_.keepalive.count) {
       ++stats_.keepalive_drops;
-      fail(c, Errc::timed_out, "keepalive: the peer stopped answering");
+      give_up(c, "keepalive: the peer stopped answering");
       return;
     }
     // RFC 1122 §4.2.3.6: a segment with SEG.SEQ = SND.NXT-1 and no data draws an ACK.

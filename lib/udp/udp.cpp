@@ -178,11 +178,19 @@ l3::L4Verdict Udp::input(Packet& dgram, const l3::Ipv4Meta& meta, uint64_t now) 
   return l3::L4Verdict::consumed;
 }
 
+// UDP has no sequence numbers: all it can check is that the quoted datagram
+// left from a bound port (Icmp checked the source address is ours, and that a
+// frag-needed quotes a DF datagram, which tern's UDP never sends). So an ICMP
+// error is only reported (take_error()); it changes no state and never the
+// path MTU (only TCP, which can check it, lowers that: RFC 5927 §4.1, §7.2).
 void Udp::icmp_error(const l3::IcmpError& err, uint64_t) {
   uint16_t sport = load_be16(err.quoted_l4.data());
   uint16_t dport = load_be16(err.quoted_l4.data() + 2);
   Socket* s = by_port_[sport];
-  if (s == nullptr) return;
+  if (s == nullptr) {
+    stats_.drop(UdpDrop::icmp_no_socket);
+    return;
+  }
   ++stats_.icmp_errors;
   s->error_ = SocketError{err.type, err.code, Endpoint{err.dst, dport}};
   if (!s->pending_event_) {

@@ -16,8 +16,8 @@ std::vector<uint8_t> udp_frame(const PortCaps& dut, size_t payload) {
   wire::Ipv4Header ih{};
   ih.total_length = static_cast<uint16_t>(20 + 8 + payload);
   ih.protocol = wire::ip_proto::udp;
-  ih.src = *wire::Ipv4Addr::parse("10.0.0.1");
-  ih.dst = *wire::Ipv4Addr::parse("10.0.0.2");
+  ih.src = *wire::Ipv4Addr::parse("198.18.0.1");
+  ih.dst = *wire::Ipv4Addr::parse("198.18.0.2");
   ih.emit({f.data() + 14, 20});
   wire::UdpHeader uh{4000, 7, static_cast<uint16_t>(8 + payload), 0};
   uh.emit({f.data() + 34, 8});
@@ -35,15 +35,15 @@ EchoPath::EchoPath(size_t payload) {
   caps_a_.mac = {2, 0, 0, 0, 0, 2};
   caps_b_.mac = {2, 0, 0, 0, 0, 1};
   wire_ = std::make_unique<drivers::PairWire>(caps_a_, caps_b_, 4096);
-  core_ = std::make_unique<Core>(host_params(wire_->a(), *wire::Ipv4Addr::parse("10.0.0.2"), pool_));
+  core_ = std::make_unique<Core>(host_params(wire_->a(), *wire::Ipv4Addr::parse("198.18.0.2"), pool_));
   auto sock = core_->udp().bind(7);
   (*sock)->on_readable([](udp::Socket& s) {
     udp::Datagram d;
     while (s.recv(d)) (void)s.send(d.from, std::move(d.payload));  // zero copy
   });
   // The peer's MAC is known, so replies do not wait for ARP.
-  core_->interface(0).neighbours().learn(*wire::Ipv4Addr::parse("10.0.0.1"), wire::MacAddr{caps_b_.mac}, true,
-                                         1);
+  core_->interface(0).neighbours().learn(*wire::Ipv4Addr::parse("198.18.0.1"), wire::MacAddr{caps_b_.mac},
+                                         true, 1);
   frame_ = udp_frame(caps_a_, payload);
 }
 

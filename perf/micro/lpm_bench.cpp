@@ -48,9 +48,9 @@ uint32_t mask_of(uint8_t len) { return len == 0 ? 0 : ~uint32_t{0} << (32 - len)
 // Routes (index = next hop); a default route, if any, is last.
 std::vector<Prefix> make_routes(bool large) {
   if (!large) {
-    return {{wire::Ipv4Addr::from_octets(10, 0, 0, 0).v, 24},
-            {wire::Ipv4Addr::from_octets(10, 0, 1, 0).v, 24},
-            {wire::Ipv4Addr::from_octets(10, 1, 0, 0).v, 16},
+    return {{wire::Ipv4Addr::from_octets(198, 18, 2, 0).v, 24},
+            {wire::Ipv4Addr::from_octets(198, 18, 3, 0).v, 24},
+            {wire::Ipv4Addr::from_octets(198, 19, 0, 0).v, 16},
             {wire::Ipv4Addr::from_octets(198, 18, 0, 0).v, 24}};
   }
   std::mt19937 rng(42);

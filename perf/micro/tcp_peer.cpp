@@ -12,8 +12,8 @@ namespace {
 constexpr size_t kL2L3 = wire::kEthernetHeaderLen + wire::kIpv4MinHeaderLen;
 const wire::MacAddr kMacStack{{2, 0, 0, 0, 0, 0x0a}};
 const wire::MacAddr kMacPeer{{2, 0, 0, 0, 0, 0x0b}};
-const wire::Ipv4Addr kIpStack = wire::Ipv4Addr::from_octets(10, 0, 0, 1);
-const wire::Ipv4Addr kIpPeer = wire::Ipv4Addr::from_octets(10, 0, 0, 2);
+const wire::Ipv4Addr kIpStack = wire::Ipv4Addr::from_octets(198, 18, 0, 1);
+const wire::Ipv4Addr kIpPeer = wire::Ipv4Addr::from_octets(198, 18, 0, 2);
 
 }  // namespace
 

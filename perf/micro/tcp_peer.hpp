@@ -1,10 +1,10 @@
 /**
  * @file
- * TcpPeer: the fixture of the TCP input benchmarks. One tern Core (10.0.0.1,
+ * TcpPeer: the fixture of the TCP input benchmarks. One tern Core (198.18.0.1,
  * PairWire end a) is the stack under test with one ESTABLISHED connection
  * (passive open on port 80, real segments through Core::poll: SYN with MSS,
  * window scale, SACK-permitted and timestamps, the stack's SYN,ACK, ACK);
- * the fixture plays the peer (10.0.0.2:40000) on end b. It builds segments
+ * the fixture plays the peer (198.18.0.2:40000) on end b. It builds segments
  * as Tcp::input() takes them (an mbuf holding the whole frame, trimmed to the
  * TCP header, with the Ipv4Meta that Ipv4::deliver would pass) and reads
  * back what the stack sent. A fake clock drives the core. Every failure

@@ -17,8 +17,8 @@ namespace {
 constexpr uint64_t kStep = 1000;  // ns of fake time per poll
 const wire::MacAddr kMacClient{{2, 0, 0, 0, 0, 0x0a}};
 const wire::MacAddr kMacServer{{2, 0, 0, 0, 0, 0x0b}};
-const wire::Ipv4Addr kIpClient = wire::Ipv4Addr::from_octets(10, 0, 0, 1);
-const wire::Ipv4Addr kIpServer = wire::Ipv4Addr::from_octets(10, 0, 0, 2);
+const wire::Ipv4Addr kIpClient = wire::Ipv4Addr::from_octets(198, 18, 0, 1);
+const wire::Ipv4Addr kIpServer = wire::Ipv4Addr::from_octets(198, 18, 0, 2);
 
 // The server's echo, as tern-echo's: received chains go back out as they are (zero copy).
 struct EchoConn {

@@ -1,8 +1,8 @@
 /**
  * @file
  * TCP request/response between two tern Cores in one thread, joined by a
- * drivers::PairWire: the client (10.0.0.1) holds one connection (nodelay) to
- * the server (10.0.0.2), which runs a zero-copy TCP echo (each received
+ * drivers::PairWire: the client (198.18.0.1) holds one connection (nodelay) to
+ * the server (198.18.0.2), which runs a zero-copy TCP echo (each received
  * chain goes back out as it is, like tern-echo's serve_tcp_echo). A
  * transaction: the client sends one message, polls (request out), the server
  * is polled once (rx, l2, l3, tcp input, echo, tcp output, tx), the client

@@ -24,7 +24,7 @@ namespace {
 using tern::perf::require;
 namespace wire = tern::wire;
 
-// A valid 20-byte IPv4 header (TCP, 10.0.0.1 -> 10.0.0.2) followed by 40 more bytes.
+// A valid 20-byte IPv4 header (TCP, 198.18.0.1 -> 198.18.0.2) followed by 40 more bytes.
 std::array<uint8_t, 60> ipv4_datagram() {
   std::array<uint8_t, 60> d{};
   wire::Ipv4Header ih;
@@ -32,8 +32,8 @@ std::array<uint8_t, 60> ipv4_datagram() {
   ih.id = 0x1c46;
   ih.df = true;
   ih.protocol = wire::ip_proto::tcp;
-  ih.src = wire::Ipv4Addr::from_octets(10, 0, 0, 1);
-  ih.dst = wire::Ipv4Addr::from_octets(10, 0, 0, 2);
+  ih.src = wire::Ipv4Addr::from_octets(198, 18, 0, 1);
+  ih.dst = wire::Ipv4Addr::from_octets(198, 18, 0, 2);
   ih.emit(d);
   return d;
 }
@@ -115,8 +115,8 @@ BENCHMARK(BM_EthernetParse)->ArgName("vlan")->Arg(0)->Arg(1);
 void BM_ArpParse(benchmark::State& st) {
   std::array<uint8_t, 28> a{};
   wire::ArpPacket p{wire::arp_op::request, wire::MacAddr{{2, 0, 0, 0, 0, 1}},
-                    wire::Ipv4Addr::from_octets(10, 0, 0, 1), wire::MacAddr{},
-                    wire::Ipv4Addr::from_octets(10, 0, 0, 2)};
+                    wire::Ipv4Addr::from_octets(198, 18, 0, 1), wire::MacAddr{},
+                    wire::Ipv4Addr::from_octets(198, 18, 0, 2)};
   p.emit(a);
   parse_loop(st, a, [](std::span<const uint8_t> b) {
     auto v = wire::ArpView::parse(b);

@@ -102,20 +102,20 @@ const MacAddr kPeer2Mac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x03}};
 const Ipv4Addr kStackIp = Ipv4Addr::from_octets(198, 18, 0, 1);
 const Ipv4Addr kPeerIp = Ipv4Addr::from_octets(198, 18, 0, 2);   // in the neighbour table from the start
 const Ipv4Addr kPeer2Ip = Ipv4Addr::from_octets(198, 18, 0, 3);  // resolved by ARP only
-constexpr uint16_t kHttpPort = 80;      // listener, backlog 4
-constexpr uint16_t kCookiePort = 443;   // listener, backlog 1: SYN cookies
-constexpr uint16_t kEchoPort = 7;       // UDP socket
-constexpr uint16_t kPeerPort = 5000;    // where the stack's active opens go
-constexpr size_t kMaxRecords = 160;     // records per input (bounds the time of one run)
-constexpr size_t kMaxFlows = 24;        // connections the peer model tracks
+constexpr uint16_t kHttpPort = 80;                               // listener, backlog 4
+constexpr uint16_t kCookiePort = 443;                            // listener, backlog 1: SYN cookies
+constexpr uint16_t kEchoPort = 7;                                // UDP socket
+constexpr uint16_t kPeerPort = 5000;                             // where the stack's active opens go
+constexpr size_t kMaxRecords = 160;  // records per input (bounds the time of one run)
+constexpr size_t kMaxFlows = 24;     // connections the peer model tracks
 constexpr uint16_t kSetupFragId = 0x4242;
 
 rte_mempool* g_pool = nullptr;   // the core's pool (2048-byte rooms): RX frames, TCP's own mbufs
 rte_mempool* g_small = nullptr;  // 256-byte rooms: frames the peer sends as mbuf chains
 uint32_t g_min_truesize = 0;     // the smallest truesize of an mbuf of either pool
 
-unsigned g_baseline = 0;        // mbufs in use before the world of the current input was built
-bool g_verbose = false;         // TERN_FUZZ_CORE_VERBOSE=1: print the world after each record
+unsigned g_baseline = 0;  // mbufs in use before the world of the current input was built
+bool g_verbose = false;   // TERN_FUZZ_CORE_VERBOSE=1: print the world after each record
 
 unsigned mbufs_in_use() { return rte_mempool_in_use_count(g_pool) + rte_mempool_in_use_count(g_small); }
 
@@ -170,8 +170,9 @@ struct Flow {
   uint32_t p_tsval = 1000, s_tsval = 0;
   bool ts = false, sack = false, ws = false;
   uint8_t p_wscale = 0;
-  bool auto_ack = false;                      // complete the handshake when the stack's SYN(-ACK) shows
-  uint32_t max_rcvbuf = 0, max_sndbuf = 0;    // largest buffers the application ever set
+  bool auto_ack = false;                    // complete the handshake when the stack's SYN(-ACK) shows
+  uint32_t max_rcvbuf = 0, max_sndbuf = 0;  // largest buffers the application ever set
+  uint64_t held_mem = 0;                    // receive truesize at the last check
   tcp::FourTuple tuple() const { return {kStackIp.v, peer_ip.v, stack_port, peer_port}; }
 };
 
@@ -190,17 +191,29 @@ struct SegSpec {
 struct FrameSpec {
   bool bad_l4_csum = false, bad_ip_csum = false;
   bool broadcast = false;
-  uint8_t chunk = 0;  // 0: one mbuf; else mbufs of chunk * 16 bytes from the small pool
+  uint8_t chunk = 0;  // 0: one mbuf; else mbufs of chunk * 16 (at least 64) bytes from the small pool
   uint16_t ip_id = 0;
   uint16_t frag = 0;  // flags + offset field
   uint8_t ttl = 64;
   Bytes ip_options;
 };
 
-constexpr std::array<uint8_t, 16> kFlagTable = {
-    fl::ack,          fl::ack | fl::psh, fl::ack | fl::fin, fl::ack,           fl::rst,          fl::rst | fl::ack,
-    fl::syn,          fl::syn | fl::ack, fl::ack | fl::urg, 0,                 fl::fin,          fl::syn | fl::fin,
-    fl::ack | fl::psh, fl::ack | fl::psh | fl::fin, fl::ack | fl::ece | fl::cwr, fl::syn | fl::rst};
+constexpr std::array<uint8_t, 16> kFlagTable = {fl::ack,
+                                                fl::ack | fl::psh,
+                                                fl::ack | fl::fin,
+                                                fl::ack,
+                                                fl::rst,
+                                                fl::rst | fl::ack,
+                                                fl::syn,
+                                                fl::syn | fl::ack,
+                                                fl::ack | fl::urg,
+                                                0,
+                                                fl::fin,
+                                                fl::syn | fl::fin,
+                                                fl::ack | fl::psh,
+                                                fl::ack | fl::psh | fl::fin,
+                                                fl::ack | fl::ece | fl::cwr,
+                                                fl::syn | fl::rst};
 
 // ---------------------------------------------------------------------------
 // Frame building.
@@ -338,6 +351,8 @@ class World {
   void run(Input& in);
   /** Close everything, let every timer run out, and check nothing is left. */
   void wind_down();
+  /** Nothing left: no TCB, TIME_WAIT entry, reassembly slot or packet waiting for ARP. */
+  bool idle();
 
  private:
   // The loop.
@@ -452,9 +467,9 @@ void World::dump(const char* what) {
   std::fprintf(stderr, "-- %s: t=%.3fs conns=%u tw=%u mem=%lu in_segs=%lu rx=%lu reasm=%u neigh=%zu\n", what,
                static_cast<double>(now_) / kSec, t.connections(), t.time_wait(),
                static_cast<unsigned long>(t.memory_used()), static_cast<unsigned long>(t.stats().in_segs),
-               static_cast<unsigned long>(core_->stats().rx_packets), core_->ipv4().reassembler().in_progress(),
-               core_->interface(0).neighbours().size());
-  for (const Flow& f : flows_) {
+               static_cast<unsigned long>(core_->stats().rx_packets),
+               core_->ipv4().reassembler().in_progress(), core_->interface(0).neighbours().size());
+  for (Flow& f : flows_) {
     const tcp::Connection* c = t.find(f.tuple());
     if (c == nullptr) continue;
     const tcp::TcpInfo i = c->info();
@@ -499,7 +514,8 @@ void World::observe_tcp(Ipv4Addr dst, std::span<const uint8_t> t) {
   if (!v) return;
   const uint8_t flags = v->flags();
   Flow* f = find_flow(dst, v->dst_port(), v->src_port());
-  if (f == nullptr && (flags & (fl::syn | fl::ack)) == fl::syn) f = add_flow(dst, v->dst_port(), v->src_port());
+  if (f == nullptr && (flags & (fl::syn | fl::ack)) == fl::syn)
+    f = add_flow(dst, v->dst_port(), v->src_port());
   if (f == nullptr) return;
   const uint32_t seq = v->seq().v;
   const uint32_t end = seq + static_cast<uint32_t>(v->payload().size()) + ((flags & fl::syn) ? 1 : 0) +
@@ -552,9 +568,11 @@ void World::inject(const Bytes& frame, uint8_t chunk) {
   if (chunk == 0 && frame.size() <= 2048) {
     p = Packet::copy_from(g_pool, frame);
   } else {
-    const size_t seg = chunk == 0 ? 256 : std::min<size_t>(chunk * 16u, 256);
+    // Segments of 64..256 bytes: a frame of up to 2 KB is a chain of at most 32 mbufs.
+    const size_t seg = chunk == 0 ? 256 : std::clamp<size_t>(chunk * 16u, 64, 256);
     for (size_t off = 0; off < frame.size(); off += seg) {
-      Packet s = Packet::copy_from(g_small, std::span<const uint8_t>(frame).subspan(off, std::min(seg, frame.size() - off)));
+      Packet s = Packet::copy_from(
+          g_small, std::span<const uint8_t>(frame).subspan(off, std::min(seg, frame.size() - off)));
       if (!s) return;
       if (!p) {
         p = std::move(s);
@@ -691,16 +709,22 @@ void World::run(Input& in) {
   for (size_t i = 0; i < kMaxRecords && !in.empty(); ++i) {
     const uint8_t op = in.u8();
     switch (op % 16) {
-      case 0: case 1: case 2: case 3: case 4:
+      case 0:
+      case 1:
+      case 2:
+      case 3:
+      case 4:
         op_segment(in);
         break;
       case 5:
         op_syn(in);
         break;
-      case 6: case 7:
+      case 6:
+      case 7:
         op_advance(in);
         break;
-      case 8: case 9:
+      case 8:
+      case 9:
         op_app(in);
         break;
       case 10:
@@ -767,13 +791,14 @@ SegSpec World::seg_spec(Flow& f, Input& in) {
   const uint8_t fsel = in.u8();
   s.flags = (fsel & 0x80) ? in.u8() : kFlagTable[fsel % kFlagTable.size()];
   const uint8_t seqsel = in.u8(), acksel = in.u8();
-  static constexpr uint32_t kNoWnd = 0;
-  const uint32_t seq_bases[4] = {f.p_nxt, f.p_rcv, f.p_iss, f.p_rcv + (f.s_wnd != kNoWnd ? f.s_wnd : 1)};
+  const uint32_t seq_bases[4] = {f.p_nxt, f.p_rcv, f.p_iss, f.p_rcv + (f.s_wnd != 0 ? f.s_wnd : 1)};
   const uint32_t ack_bases[4] = {f.s_max, f.s_acked, f.s_iss, f.s_acked + 1};
   s.seq = seq_bases[seqsel & 3] + in.delta(seqsel >> 2);
   s.ack = ack_bases[acksel & 3] + in.delta(acksel >> 2);
   const uint8_t len = in.u8();
-  s.payload = len < 200 ? len : len < 240 ? static_cast<uint16_t>((len - 200) * 37) : static_cast<uint16_t>(1460 + (len - 240) * 28);
+  s.payload = len < 200   ? len
+              : len < 240 ? static_cast<uint16_t>((len - 200) * 37)
+                          : static_cast<uint16_t>(1460 + (len - 240) * 28);
   s.window = (fsel & 0x40) ? in.u16() : 65535;
   if (s.flags & fl::urg) s.urgent = in.u16();
   s.fill = static_cast<uint8_t>(fsel);
@@ -971,7 +996,8 @@ void World::op_raw(Input& in) {
   const uint8_t sel = in.u8();
   Bytes f;
   const uint16_t types[4] = {0x0800, 0x0806, 0x8100, in.u16()};
-  put_eth(f, (sel & 1) ? MacAddr{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}} : kStackMac, kPeerMac, types[(sel >> 1) & 3]);
+  put_eth(f, (sel & 1) ? MacAddr{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}} : kStackMac, kPeerMac,
+          types[(sel >> 1) & 3]);
   auto body = in.take(in.u8());
   f.insert(f.end(), body.begin(), body.end());
   if (types[(sel >> 1) & 3] == 0x0800 && f.size() >= 34 && (sel & 8)) {  // a plausible IPv4 header
@@ -998,7 +1024,8 @@ void World::op_frags(Input& in) {
     src = f->peer_ip;
     proto = 6;
   } else {
-    l4 = udp_datagram(kPeerIp, 9999, (sel & 2) ? kEchoPort : in.u16(), static_cast<uint16_t>(in.u8() * 12), 0);
+    l4 =
+        udp_datagram(kPeerIp, 9999, (sel & 2) ? kEchoPort : in.u16(), static_cast<uint16_t>(in.u8() * 12), 0);
   }
   const uint16_t id = (sel & 4) ? kSetupFragId : in.u16();
   send_fragments(src, proto, l4, id, static_cast<uint8_t>(sel >> 3), in);
@@ -1006,7 +1033,8 @@ void World::op_frags(Input& in) {
 
 // Split @p l4 into fragments: mode 0 in order, 1 reversed, 2 in order with one left out, 3 pieces the
 // input describes (any offset, length, MF; overlaps included).
-void World::send_fragments(Ipv4Addr src, uint8_t proto, const Bytes& l4, uint16_t id, uint8_t mode, Input& in) {
+void World::send_fragments(Ipv4Addr src, uint8_t proto, const Bytes& l4, uint16_t id, uint8_t mode,
+                           Input& in) {
   struct Piece {
     uint32_t off, len;
     bool mf;
@@ -1015,7 +1043,8 @@ void World::send_fragments(Ipv4Addr src, uint8_t proto, const Bytes& l4, uint16_
   const uint32_t unit = 8u * (1 + in.u8() % 32);
   if ((mode & 3) < 3) {
     for (uint32_t off = 0; off < l4.size(); off += unit) {
-      pieces.push_back({off, std::min<uint32_t>(unit, static_cast<uint32_t>(l4.size()) - off), off + unit < l4.size()});
+      pieces.push_back(
+          {off, std::min<uint32_t>(unit, static_cast<uint32_t>(l4.size()) - off), off + unit < l4.size()});
     }
     if ((mode & 3) == 1) std::reverse(pieces.begin(), pieces.end());
     if ((mode & 3) == 2 && pieces.size() > 1) pieces.erase(pieces.begin() + in.u8() % pieces.size());
@@ -1067,7 +1096,8 @@ void World::op_icmp(Input& in) {
 
 void World::op_arp(Input& in) {
   const uint8_t sel = in.u8();
-  const Ipv4Addr spas[4] = {kPeerIp, kPeer2Ip, Ipv4Addr::from_octets(198, 18, 0, static_cast<uint8_t>(4 + in.u8() % 64)),
+  const Ipv4Addr spas[4] = {kPeerIp, kPeer2Ip,
+                            Ipv4Addr::from_octets(198, 18, 0, static_cast<uint8_t>(4 + in.u8() % 64)),
                             (sel & 0x40) ? kStackIp : Ipv4Addr{}};
   MacAddr sha = kPeerMac;
   if (sel & 8) {
@@ -1087,7 +1117,8 @@ void World::op_udp(Input& in) {
   const uint8_t sel = in.u8();
   const uint16_t port = (sel & 1) ? kEchoPort : in.u16();
   const Ipv4Addr src = (sel & 2) ? kPeer2Ip : kPeerIp;
-  Bytes u = udp_datagram(src, 9, port, static_cast<uint16_t>(in.u8() * 6), static_cast<uint8_t>((sel >> 2) % 3));
+  Bytes u =
+      udp_datagram(src, 9, port, static_cast<uint16_t>(in.u8() * 6), static_cast<uint8_t>((sel >> 2) % 3));
   FrameSpec k = frame_spec(in, static_cast<uint8_t>(sel & 0xf0));
   inject(ipv4_frame(src, kStackIp, 17, u, k), k.chunk);
 }
@@ -1110,15 +1141,27 @@ void World::check_tcp() {
   FUZZ_CHECK(t.time_wait() <= tp.max_time_wait);
   uint64_t mem = 0;
   uint32_t ooo = 0;
-  for (const Flow& f : flows_) {
+  for (Flow& f : flows_) {
     const tcp::Connection* c = t.find(f.tuple());
     if (c == nullptr) continue;
     const tcp::TcpInfo i = c->info();
     FUZZ_CHECK(i.ooo_segments <= tp.ooo_per_connection);
-    FUZZ_CHECK((i.ooo_queued == 0) == (i.ooo_segments == 0));
+    FUZZ_CHECK(i.ooo_queued == 0 || i.ooo_segments > 0);  // (a FIN alone may be held with no bytes)
     // Receive side: what the window allowed, within the memory limit (docs/robustness.md).
     FUZZ_CHECK(i.recv_queued + i.ooo_queued <= std::max(f.max_rcvbuf, c->options().recv_buffer));
-    FUZZ_CHECK(i.recv_mem + i.ooo_mem <= i.recv_mem_limit);
+    // Their truesize within the connection's limit; after the application lowered its buffer the
+    // queues may hold more than the new limit (nothing is dropped), but must not grow.
+    const uint64_t held = i.recv_mem + i.ooo_mem;
+    if (held > i.recv_mem_limit && held > f.held_mem) {
+      std::fprintf(stderr,
+                   "%u->%u: recv_mem %lu + ooo_mem %lu > recv_mem_limit %lu (recv_buffer %u, %u/%u bytes, %u "
+                   "ooo segments)\n",
+                   f.peer_port, f.stack_port, static_cast<unsigned long>(i.recv_mem),
+                   static_cast<unsigned long>(i.ooo_mem), static_cast<unsigned long>(i.recv_mem_limit),
+                   c->options().recv_buffer, i.recv_queued, i.ooo_queued, i.ooo_segments);
+    }
+    FUZZ_CHECK(held <= i.recv_mem_limit || held <= f.held_mem);
+    f.held_mem = held;
     // Send side: send_copy() takes at most send_space(); the queue may exceed its truesize limit by
     // the one packet that found space.
     FUZZ_CHECK(i.send_queued <= std::max(f.max_sndbuf, c->options().send_buffer));
@@ -1140,7 +1183,11 @@ void World::check_l2_l3() {
   FUZZ_CHECK(r.bytes_held() <= rp.max_bytes);
   const l2::NeighbourTable& n = core_->interface(0).neighbours();
   FUZZ_CHECK(n.size() <= 8);
-  n.for_each([](const l2::NeighEntry& e) { FUZZ_CHECK(e.qlen <= 4); });
+  n.for_each([](const l2::NeighEntry& e) {
+    if (e.qlen > 4)
+      std::fprintf(stderr, "neighbour %08x state %d qlen %u\n", e.ip.v, static_cast<int>(e.state), e.qlen);
+    FUZZ_CHECK(e.qlen <= 4);
+  });
   FUZZ_CHECK(udp_->queued() <= 8);
 }
 
@@ -1153,7 +1200,8 @@ void World::check_counters() {
   FUZZ_CHECK(l2.rx_frames == core_->stats().rx_packets);
   using D = l2::L2Drop;
   FUZZ_CHECK(l2.rx_frames == l2.rx_ipv4 + l2.rx_arp + l2.dropped(D::truncated) + l2.dropped(D::not_for_us) +
-                                 l2.dropped(D::multicast) + l2.dropped(D::vlan) + l2.dropped(D::unknown_ethertype));
+                                 l2.dropped(D::multicast) + l2.dropped(D::vlan) +
+                                 l2.dropped(D::unknown_ethertype));
   FUZZ_CHECK(l3.rx_datagrams == l2.rx_ipv4);  // no forwarding: nothing takes the fast path
   FUZZ_CHECK(l3.rx_delivered <= l3.rx_datagrams + l3.reassembled);
   FUZZ_CHECK(ts.in_segs + core_->udp().stats().rx_datagrams + l3.icmp_in <= l3.rx_delivered);
@@ -1165,21 +1213,39 @@ void World::check_counters() {
 }
 
 // Mbufs held by the stack are accounted for: TCP's queues (by truesize), reassembly (by buffer
-// length), neighbour and UDP queues (bounded in packets, each a short chain), frames on the wire.
+// length), neighbour and UDP queues (bounded in packets; a received datagram may be a chain of up
+// to 32 mbufs, see inject()), frames on the wire.
 // Whatever else holds mbufs (header mbufs, clones) is transient and fits the slack.
 void World::check_mbufs() {
   const l3::Reassembler& r = core_->ipv4().reassembler();
   size_t queued = 0;
   core_->interface(0).neighbours().for_each([&](const l2::NeighEntry& e) { queued += e.qlen; });
   const uint64_t bound = core_->tcp().memory_used() / g_min_truesize + r.bytes_held() / 256 + 4 * queued +
-                         8 * udp_->queued() + 8 * (wire_.in_flight(false) + wire_.in_flight(true)) + 32;
+                         32 * udp_->queued() + 32 * (wire_.in_flight(false) + wire_.in_flight(true)) + 32;
   const unsigned used = mbufs_in_use();
   FUZZ_CHECK(used >= g_baseline);
+  if (used - g_baseline > bound) {
+    std::fprintf(stderr,
+                 "mbufs: %u in use above the baseline; bound %lu (tcp %lu B, reassembly %lu B, %zu queued "
+                 "for ARP, %zu UDP, wire %zu/%zu)\n",
+                 used - g_baseline, static_cast<unsigned long>(bound),
+                 static_cast<unsigned long>(core_->tcp().memory_used()),
+                 static_cast<unsigned long>(r.bytes_held()), queued, udp_->queued(), wire_.in_flight(false),
+                 wire_.in_flight(true));
+  }
   FUZZ_CHECK(used - g_baseline <= bound);
   FUZZ_CHECK(rte_mempool_avail_count(g_pool) > 0);
 }
 
 // ---- the end of an input -----------------------------------------------------
+
+bool World::idle() {
+  size_t queued = 0;
+  core_->interface(0).neighbours().for_each([&](const l2::NeighEntry& e) { queued += e.qlen; });
+  const tcp::Tcp& t = core_->tcp();
+  return t.connections() == 0 && t.time_wait() == 0 && core_->ipv4().reassembler().in_progress() == 0 &&
+         queued == 0;
+}
 
 void World::wind_down() {
   // The application lets go of everything: closes gracefully (setup bit 6) or resets.
@@ -1201,11 +1267,11 @@ void World::wind_down() {
   // The peer falls silent: retransmissions, probes and keepalives give up, FIN_WAIT_2 and
   // TIME_WAIT expire, reassembly times out, unresolved neighbours fail.
   silent_ = true;
-  for (int i = 0; i < 40; ++i) {
+  tcp::Tcp& t = core_->tcp();
+  for (int i = 0; i < 40 && !idle(); ++i) {  // every timer involved gives up within about 30 s
     now_ += 5 * kSec;
     step();
   }
-  tcp::Tcp& t = core_->tcp();
   FUZZ_CHECK(t.connections() == 0);
   FUZZ_CHECK(t.time_wait() == 0);
   FUZZ_CHECK(t.memory_used() == 0);
@@ -1224,8 +1290,9 @@ void World::wind_down() {
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   using namespace tern::fuzz_core;
   const std::string prefix = "--file-prefix=tern-fuzz-core-" + std::to_string(getpid());
-  const char* eal_argv[] = {"fuzz_core",      "--no-huge", "-m", "192", "--no-pci", "--no-telemetry", "--no-shconf",
-                            "--log-level=*:error", prefix.c_str(), "-l", "0"};
+  const char* eal_argv[] = {
+      "fuzz_core",   "--no-huge",           "-m",           "192", "--no-pci", "--no-telemetry",
+      "--no-shconf", "--log-level=*:error", prefix.c_str(), "-l",  "0"};
   if (rte_eal_init(static_cast<int>(std::size(eal_argv)), const_cast<char**>(eal_argv)) < 0) {
     std::fprintf(stderr, "fuzz_core: rte_eal_init failed: %s\n", rte_strerror(rte_errno));
     std::abort();

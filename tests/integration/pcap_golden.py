@@ -96,6 +96,7 @@ def build_input(rng):
         "icmp_echo": {},  # (id, seq) -> payload
         "udp_echo": {},  # sport -> payload
         "unreach": [],  # raw IP bytes of datagrams that must be quoted
+        "param_problem": [],  # (raw IP bytes, pointer): malformed options, RFC 1122 §3.2.2.5
         "frag_sport": None,
         "drops": {"l2": {}, "ipv4": {}, "udp": {}},
     }
@@ -184,7 +185,18 @@ def build_input(rng):
     drop("ipv4", "bad_checksum", "IPv4 header checksum wrong", Raw(bytes(b)))
     b = bytearray(good_udp)
     b[22] = 0  # TTL
-    drop("ipv4", "ttl_zero", "IPv4 TTL 0 (checksum valid)", Raw(bytes(with_ip_checksum(b))))
+    # RFC 1122 §3.2.1.7: a host MUST NOT discard a datagram for TTL < 2: TTL 0 to tern is echoed.
+    exp["udp_echo"][40400] = b"malformed"
+    frames.append(("UDP 40400->7 with IPv4 TTL 0 (delivered and echoed, RFC 1122 §3.2.1.7)",
+                   Raw(bytes(with_ip_checksum(b)))))
+    # A router alert option of length 0: dropped, answered with Parameter Problem pointing at octet 21.
+    b = bytearray(good_udp[:14] + bytes([0x46]) + good_udp[15:34] + bytes([0x94, 0, 0, 0]) + good_udp[34:])
+    b[16:18] = struct.pack("!H", len(b) - 14)
+    b = with_ip_checksum(b)
+    exp["drops"]["ipv4"]["bad_option"] = 1
+    exp["param_problem"].append((bytes(b[14:]), 21))
+    frames.append(("UDP 40400->7 with a malformed IPv4 option -> ipv4 drop bad_option, ICMP Parameter Problem "
+                   "pointer 21 expected", Raw(bytes(b))))
     b = bytearray(good_udp)
     b[14 + 20 + 6] ^= 0xFF
     b[14 + 20 + 7] ^= 0x01
@@ -253,6 +265,7 @@ def main():
 
     # ---- classify every frame tern sent --------------------------------------
     garp, arp_replies, echo_replies, unreach, udp_whole, frags, unexpected = [], [], [], [], [], [], []
+    params = []  # ICMP Parameter Problem
     to_invalid = []  # replies to the invalid sources of (e)
     ip_fail = {}  # frame index -> failed IP-level checks (shown again in that reply's verdict)
     for i, pkt in enumerate(sent):
@@ -292,6 +305,8 @@ def main():
             echo_replies.append((i, ipb))
         elif ip.proto == 1 and ip[ICMP].type == 3:
             unreach.append((i, ipb))
+        elif ip.proto == 1 and ip[ICMP].type == 12:
+            params.append((i, ipb))
         elif ip.proto == 17:
             udp_whole.append((i, ipb))
         else:
@@ -392,11 +407,24 @@ def main():
         verdict(i, f"ICMP port unreachable: checksums valid, quotes {len(quote)} of the {len(orig)} bytes sent "
                    "to port 9, equal", before)
 
+    check(len(params) == len(exp["param_problem"]),
+          f"ICMP parameter problem: {len(params)}, expected {len(exp['param_problem'])}")
+    for (i, ipb), (orig, pointer) in zip(params, exp["param_problem"]):
+        before = len(failures)
+        icmpb = ipb[(ipb[0] & 0x0F) * 4:]
+        quote = icmpb[8:]
+        check(icmpb[1] == 0 and icmpb[4] == pointer and icmpb[5:8] == b"\0\0\0",
+              f"#{i}: code 0, pointer {pointer} (got {icmpb[1]}, {icmpb[4]})", quiet=True)
+        check(csum16(icmpb) == 0xFFFF, f"#{i}: ICMP checksum valid", quiet=True)
+        check(quote == orig[:len(quote)] and len(quote) >= 32, f"#{i}: quotes the datagram", quiet=True)
+        verdict(i, f"ICMP parameter problem, pointer {pointer}: checksums valid, quotes the datagram", before)
+
     check(not to_invalid, f"no answer to datagrams from invalid sources (e): {len(to_invalid)} sent"
           + "".join(f"\n          #{i}: {d}" for i, d in to_invalid) + (f"\n        {BUG_NOTE}" if to_invalid else ""))
     check(not unexpected, f"no unexpected frames ({unexpected})")
     # 3008 bytes of UDP in 1480-byte pieces: 3 fragments.
     n_expected = 1 + exp["arp_replies"] + len(exp["icmp_echo"]) + len(exp["udp_echo"]) - 1 + 3 + len(exp["unreach"])
+    n_expected += len(exp["param_problem"])
     check(len(sent) == n_expected,
           f"tx_pcap holds exactly the gratuitous ARP and the replies: {len(sent)} frames, expected {n_expected}")
     check(iface["arp"]["requests_out"] == 0,

@@ -21,7 +21,7 @@
 #     by tern, and the kernel's sha256 of what it received equals the sha256 of tern's
 #     payload pattern of that length
 # instance C (--backlog 64):
-#  5. scapy sends 10,000 SYNs from 198.51.100.0/24 (unanswered: tern's SYN,ACKs go to the
+#  5. scapy sends 10,000 SYNs from 198.19.100.0/24 (unanswered: tern's SYN,ACKs go to the
 #     kernel as gateway, which does not forward); during the burst a kernel client connects
 #     and echoes 1 KiB within 5 s
 #     after SIGTERM: exit status 0, mbufs_leaked 0, syncookies_sent >= 1,
@@ -32,7 +32,7 @@
 #     after SIGTERM: exit status 0, mbufs_leaked 0, keepalive_drops >= 1
 #
 # Needs root and /dev/net/tun (exit 77 = skipped otherwise). Traffic stays in the namespace
-# (198.18.0.0/24; the burst's sources are TEST-NET-2 and never leave it). Namespace, tap
+# (198.18.0.0/24; the burst's sources, 198.19.100.0/24, are off-link and never leave it). Namespace, tap
 # and EAL file prefix are unique per run, so several copies may run side by side.
 set -uo pipefail
 
@@ -193,7 +193,7 @@ fi
 say "tern-echo C: TCP echo server with --backlog 64"
 start_server backlog64 --backlog 64
 if command -v tcpdump >/dev/null; then
-  # The legitimate client's packets only (the burst's SYN,ACKs go to 198.51.100.0/24).
+  # The legitimate client's packets only (the burst's SYN,ACKs go to 198.19.100.0/24).
   # (ip netns exec execs tcpdump, so $! is tcpdump itself.)
   ip netns exec "$NS" tcpdump -i "$IF" -U -n -s 128 -Z root -w "$WORK/legit-client.pcap" "tcp and host $PEER" \
     2>"$WORK/tcpdump.log" &

@@ -32,7 +32,7 @@ keepalive: connect, echo 1 KiB, then take IFACE down (the kernel peer vanishes, 
 counters: the JSON line tern-echo printed at exit (Stack::stats_json): prints its TCP
   counters (summed over cores), checks mbufs_leaked == 0 and each NAME>=N given, NAME a
   counter of "tcp" (e.g. passive_opens>=501, syncookies_sent>=1).
-synburst: COUNT SYNs built with scapy (random sources in 198.51.100.0/24, TEST-NET-2,
+synburst: COUNT SYNs built with scapy (random sources in 198.19.100.0/24, off-link,
   which nothing in the namespace answers: tern sends its SYN,ACKs via the gateway, the
   kernel, which does not forward and drops them) go out on IFACE at RATE frames/s. Once a
   fifth of them is out, a kernel client connects from the peer address, echoes 1 KiB and
@@ -419,7 +419,7 @@ def cmd_synburst(iface, tern_mac, peer_mac, tern_ip, port, count, seed, limit, r
     rng = random.Random(int(seed))
     # One SYN built by scapy; the copies differ in source address, IP id, source port and
     # sequence number, with both checksums recomputed (scapy per frame would take ~30 s).
-    tmpl = bytes(Ether(src=peer_mac, dst=tern_mac) / IP(src="198.51.100.1", dst=tern_ip, ttl=64) /
+    tmpl = bytes(Ether(src=peer_mac, dst=tern_mac) / IP(src="198.19.100.1", dst=tern_ip, ttl=64) /
                  TCP(sport=1024, dport=port, flags="S", window=64240,
                      options=[("MSS", 1460), ("SAckOK", b""), ("WScale", 7)]))
     ihl = (tmpl[14] & 0x0F) * 4

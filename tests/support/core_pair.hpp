@@ -1,7 +1,7 @@
 /**
  * @file
- * What two-Core tests share: two hosts (10.0.0.1 / 02:..:0a on end a,
- * 10.0.0.2 / 02:..:0b on end b of a drivers::PairWire), the PortCaps of a
+ * What two-Core tests share: two hosts (198.18.0.1 / 02:..:0a on end a,
+ * 198.18.0.2 / 02:..:0b on end b of a drivers::PairWire), the PortCaps of a
  * plain port, and the CoreParams of a one-interface Core. Header-only: the
  * tests that use it link stack_dep and drivers_dep themselves.
  */
@@ -15,8 +15,8 @@ namespace tern::test {
 
 inline const wire::MacAddr kMacA{{0x02, 0x00, 0x00, 0x00, 0x00, 0x0a}};
 inline const wire::MacAddr kMacB{{0x02, 0x00, 0x00, 0x00, 0x00, 0x0b}};
-inline const wire::Ipv4Addr kIpA = wire::Ipv4Addr::from_octets(10, 0, 0, 1);
-inline const wire::Ipv4Addr kIpB = wire::Ipv4Addr::from_octets(10, 0, 0, 2);
+inline const wire::Ipv4Addr kIpA = wire::Ipv4Addr::from_octets(198, 18, 0, 1);
+inline const wire::Ipv4Addr kIpB = wire::Ipv4Addr::from_octets(198, 18, 0, 2);
 
 /** A port with address @p mac, MTU @p mtu and no offloads. */
 inline PortCaps caps(const wire::MacAddr& mac, uint16_t mtu = 1500) {

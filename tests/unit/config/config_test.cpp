@@ -107,6 +107,7 @@ TEST(ConfigDefaults, StructsHoldTheDocumentedDefaults) {
   EXPECT_EQ(c.ipv4.reassembly_timeout_ms, 30000u);
   EXPECT_EQ(c.ipv4.reassembly_max_bytes, 4u << 20);
   EXPECT_EQ(c.ipv4.reassembly_max_datagrams, 256u);
+  EXPECT_EQ(c.ipv4.pmtu_min, 552u);
   EXPECT_TRUE(c.icmp.echo);
   EXPECT_EQ(c.icmp.error_rate, 100u);
   EXPECT_EQ(c.icmp.error_burst, 50u);
@@ -242,6 +243,7 @@ ipv4:
   reassembly_timeout_ms: 15000
   reassembly_max_bytes: 1048576
   reassembly_max_datagrams: 64
+  pmtu_min: 1280
 icmp:
   echo: no
   error_rate: 10
@@ -319,7 +321,7 @@ TEST(ConfigLoad, FullFileSetsEveryField) {
   EXPECT_EQ(c.routes[1], (RouteConfig{Prefix("198.18.64.0/18"), Addr("198.19.2.3"), "lan"}));
 
   EXPECT_EQ(c.arp, (ArpConfig{4096, 8, 20000, 300000, 500, 5, false}));
-  EXPECT_EQ(c.ipv4, (Ipv4Config{128, 15000, 1048576, 64}));
+  EXPECT_EQ(c.ipv4, (Ipv4Config{128, 15000, 1048576, 64, 1280}));
   EXPECT_EQ(c.icmp, (IcmpConfig{false, 10, 5}));
   EXPECT_EQ(c.udp.rx_queue_len, 256u);
   EXPECT_EQ(c.echo, (EchoConfig{0, 7777}));
@@ -456,7 +458,8 @@ INSTANTIATE_TEST_SUITE_P(
         UnknownKeyCase{kUnknownArp.c_str(), "arp.timeout", 5,
                        "table_size, queue_len, reachable_ms, stale_ms, retry_ms, retries, gratuitous"},
         UnknownKeyCase{kUnknownIpv4.c_str(), "ipv4.ttl", 6,
-                       "default_ttl, reassembly_timeout_ms, reassembly_max_bytes, reassembly_max_datagrams"},
+                       "default_ttl, reassembly_timeout_ms, reassembly_max_bytes, reassembly_max_datagrams, "
+                       "pmtu_min"},
         UnknownKeyCase{kUnknownIcmp.c_str(), "icmp.rate", 6, "echo, error_rate, error_burst"},
         UnknownKeyCase{kUnknownUdp.c_str(), "udp.queue", 6, "rx_queue_len"},
         UnknownKeyCase{kUnknownTcp.c_str(), "tcp.cc", 7,
@@ -720,6 +723,7 @@ TEST(ConfigReject, OtherSectionRanges) {
                  "out of range");
   ExpectRejected(OnePort("", "ipv4:\n  reassembly_max_datagrams: 0"), "ipv4.reassembly_max_datagrams", 6,
                  "out of range");
+  ExpectRejected(OnePort("", "ipv4:\n  pmtu_min: 67"), "ipv4.pmtu_min", 6, "out of range");
   ExpectRejected(OnePort("", "icmp:\n  error_rate: 0"), "icmp.error_rate", 6, "out of range");
   ExpectRejected(OnePort("", "icmp:\n  error_burst: 0"), "icmp.error_burst", 6, "out of range");
   ExpectRejected(OnePort("", "udp:\n  rx_queue_len: 0"), "udp.rx_queue_len", 6, "out of range");
@@ -1170,6 +1174,7 @@ TEST(ConfigToYaml, PrintsEveryKeyIncludingDefaults) {
                           "reassembly_timeout_ms:",
                           "reassembly_max_bytes:",
                           "reassembly_max_datagrams:",
+                          "pmtu_min:",
                           "icmp:",
                           "echo:",
                           "error_rate:",

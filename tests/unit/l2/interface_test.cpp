@@ -28,8 +28,8 @@ constexpr uint64_t kT0 = 5'000'000'000;
 const MacAddr kOurMac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}};
 const MacAddr kPeerMac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}};
 const MacAddr kOtherMac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x03}};
-const Ipv4Addr kOurIp = Ipv4Addr::from_octets(10, 0, 0, 1);
-const Ipv4Addr kPeerIp = Ipv4Addr::from_octets(10, 0, 0, 2);
+const Ipv4Addr kOurIp = Ipv4Addr::from_octets(198, 18, 0, 1);
+const Ipv4Addr kPeerIp = Ipv4Addr::from_octets(198, 18, 0, 2);
 
 PortCaps caps(const MacAddr& mac) {
   PortCaps c;
@@ -159,7 +159,7 @@ TEST_F(InterfaceTest, AnswersPaddedMultiSegmentArpRequest) {
 
 TEST_F(InterfaceTest, IgnoresArpRequestForAnotherAddress) {
   feed(arp_frame(MacAddr::broadcast(), wire::arp_op::request, kPeerMac, kPeerIp, MacAddr{},
-                 Ipv4Addr::from_octets(10, 0, 0, 9)));
+                 Ipv4Addr::from_octets(198, 18, 0, 9)));
   EXPECT_TRUE(sent().empty());
   EXPECT_EQ(iface_.stats().arp_requests_in, 1u);
   EXPECT_EQ(iface_.stats().arp_replies_out, 0u);
@@ -180,7 +180,7 @@ TEST_F(InterfaceTest, ArpFromKnownSenderUpdatesItsEntry) {
   iface_.neighbours().learn(kPeerIp, kPeerMac, true, kT0);
   // A request for someone else still refreshes what we know about the sender (RFC 826 merge).
   feed(arp_frame(MacAddr::broadcast(), wire::arp_op::request, kOtherMac, kPeerIp, MacAddr{},
-                 Ipv4Addr::from_octets(10, 0, 0, 9)));
+                 Ipv4Addr::from_octets(198, 18, 0, 9)));
   ASSERT_NE(iface_.neighbours().find(kPeerIp), nullptr);
   EXPECT_EQ(iface_.neighbours().find(kPeerIp)->mac, kOtherMac);
 }
@@ -318,7 +318,7 @@ TEST_F(InterfaceTest, ReturnsIpv4DatagramWithEthernetHeaderTrimmed) {
 TEST_F(InterfaceTest, SendIpv4ToBroadcastUsesBroadcastMac) {
   const Bytes body = l3_payload(60, 1);
   iface_.send_ipv4(test::make_packet(body), Ipv4Addr{0xffffffffu}, kT0);
-  iface_.send_ipv4(test::make_packet(body), Ipv4Addr::from_octets(10, 0, 0, 255), kT0);  // directed
+  iface_.send_ipv4(test::make_packet(body), Ipv4Addr::from_octets(198, 18, 0, 255), kT0);  // directed
   auto out = sent();
   ASSERT_EQ(out.size(), 2u);
   for (const Bytes& f : out) {
@@ -385,8 +385,8 @@ TEST_F(InterfaceTest, SendIpv4WithoutHeadroomPutsHeaderInItsOwnMbuf) {
 
 TEST_F(InterfaceTest, BroadcastAddressesOfOurPrefix) {
   EXPECT_TRUE(iface_.is_broadcast(Ipv4Addr{0xffffffffu}));
-  EXPECT_TRUE(iface_.is_broadcast(Ipv4Addr::from_octets(10, 0, 0, 255)));
-  EXPECT_FALSE(iface_.is_broadcast(Ipv4Addr::from_octets(10, 0, 1, 255)));
+  EXPECT_TRUE(iface_.is_broadcast(Ipv4Addr::from_octets(198, 18, 0, 255)));
+  EXPECT_FALSE(iface_.is_broadcast(Ipv4Addr::from_octets(198, 18, 1, 255)));
   EXPECT_FALSE(iface_.is_broadcast(kPeerIp));
   EXPECT_TRUE(iface_.is_local(kOurIp));
   EXPECT_FALSE(iface_.is_local(kPeerIp));

@@ -94,7 +94,7 @@ class NeighbourTableTest : public ::testing::Test {
   NeighbourTable table_;
 };
 
-const Ipv4Addr kPeer = Ipv4Addr::from_octets(10, 0, 0, 2);
+const Ipv4Addr kPeer = Ipv4Addr::from_octets(198, 18, 0, 2);
 const MacAddr kPeerMac{{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x02}};
 
 TEST_F(NeighbourTableTest, UnresolvedAddressBroadcastsRequestAndQueuesPacket) {
@@ -294,7 +294,8 @@ class SmallNeighbourTableTest : public NeighbourTableTest {
 };
 
 TEST_F(SmallNeighbourTableTest, FullTableEvictsLeastRecentlyUsedStaleEntry) {
-  const Ipv4Addr a = ip(10, 0, 0, 11), b = ip(10, 0, 0, 12), c = ip(10, 0, 0, 13), d = ip(10, 0, 0, 14);
+  const Ipv4Addr a = ip(198, 18, 0, 11), b = ip(198, 18, 0, 12), c = ip(198, 18, 0, 13),
+                 d = ip(198, 18, 0, 14);
   table_.learn(a, mac_of(11), true, kT0 + 1);
   table_.learn(b, mac_of(12), true, kT0 + 2);
   table_.learn(c, mac_of(13), true, kT0 + 3);
@@ -305,7 +306,7 @@ TEST_F(SmallNeighbourTableTest, FullTableEvictsLeastRecentlyUsedStaleEntry) {
   table_.send(a, tagged(1), t + 1);
   ASSERT_EQ(table_.size(), 4u);
 
-  const Ipv4Addr e = ip(10, 0, 0, 15);
+  const Ipv4Addr e = ip(198, 18, 0, 15);
   table_.send(e, tagged(2), t + 2);
   EXPECT_EQ(stats_.neigh_evicted, 1u);
   EXPECT_EQ(table_.find(b), nullptr);
@@ -318,31 +319,31 @@ TEST_F(SmallNeighbourTableTest, FullTableEvictsLeastRecentlyUsedStaleEntry) {
   EXPECT_EQ(stats_.dropped(L2Drop::neigh_table_full), 0u);
 
   // The next LRU stale entry (c) makes room for the next one.
-  table_.send(ip(10, 0, 0, 16), tagged(3), t + 3);
+  table_.send(ip(198, 18, 0, 16), tagged(3), t + 3);
   EXPECT_EQ(table_.find(c), nullptr);
   EXPECT_EQ(stats_.neigh_evicted, 2u);
 }
 
 TEST_F(SmallNeighbourTableTest, FullTableWithoutStaleEntriesDropsNewResolution) {
-  table_.send(ip(10, 0, 0, 11), tagged(1), kT0);
-  table_.send(ip(10, 0, 0, 12), tagged(2), kT0);
+  table_.send(ip(198, 18, 0, 11), tagged(1), kT0);
+  table_.send(ip(198, 18, 0, 12), tagged(2), kT0);
   // Two of our own resolutions, answered: reachable, and ours (not evictable while fresh).
-  table_.send(ip(10, 0, 0, 13), tagged(13), kT0);
-  table_.send(ip(10, 0, 0, 14), tagged(14), kT0);
-  table_.learn(ip(10, 0, 0, 13), mac_of(13), false, kT0);
-  table_.learn(ip(10, 0, 0, 14), mac_of(14), false, kT0);
+  table_.send(ip(198, 18, 0, 13), tagged(13), kT0);
+  table_.send(ip(198, 18, 0, 14), tagged(14), kT0);
+  table_.learn(ip(198, 18, 0, 13), mac_of(13), false, kT0);
+  table_.learn(ip(198, 18, 0, 14), mac_of(14), false, kT0);
   ASSERT_EQ(table_.size(), 4u);
   const size_t requests = sink_.requests.size();
 
-  table_.send(ip(10, 0, 0, 15), tagged(3), kT0 + 1);
+  table_.send(ip(198, 18, 0, 15), tagged(3), kT0 + 1);
   EXPECT_EQ(stats_.dropped(L2Drop::neigh_table_full), 1u);
-  EXPECT_EQ(table_.find(ip(10, 0, 0, 15)), nullptr);
+  EXPECT_EQ(table_.find(ip(198, 18, 0, 15)), nullptr);
   EXPECT_EQ(sink_.requests.size(), requests) << "no request for a resolution that has no entry";
   EXPECT_EQ(table_.size(), 4u);
   EXPECT_EQ(stats_.neigh_evicted, 0u);
 
   // learn(create) is refused the same way.
-  EXPECT_FALSE(table_.learn(ip(10, 0, 0, 16), mac_of(16), true, kT0 + 2));
+  EXPECT_FALSE(table_.learn(ip(198, 18, 0, 16), mac_of(16), true, kT0 + 2));
   EXPECT_EQ(stats_.dropped(L2Drop::neigh_table_full), 2u);
 }
 
@@ -390,13 +391,13 @@ TEST(NeighbourTableStorage, ManyInsertsAndRandomRemovalsKeepLookupsCorrect) {
   // 500 addresses whose home slots sit in the 16 slots around the wrap of the
   // array (one long cluster crossing the end), plus 500 spread at random.
   std::vector<uint32_t> addrs;
-  for (uint32_t v = 0x0a000001; addrs.size() < 500; ++v) {
+  for (uint32_t v = 0xc6120001; addrs.size() < 500; ++v) {  // from 198.18.0.1
     size_t h = home_slot(v, mask);
     if (h >= mask - 7 || h <= 7) addrs.push_back(v);
   }
   std::mt19937 rng(12345);
   while (addrs.size() < 1000) {
-    uint32_t v = 0x0b000000u | (rng() & 0x00ffffffu);
+    uint32_t v = 0xc6130000u | (rng() & 0x0000ffffu);  // 198.19.0.0/16
     if (std::find(addrs.begin(), addrs.end(), v) == addrs.end()) addrs.push_back(v);
   }
   std::vector<uint32_t> order = addrs;
@@ -521,7 +522,8 @@ TEST_F(SmallNeighbourTableTest, OwnResolutionEvictsTheLeastRecentlyUsedUnsolicit
   const Ipv4Addr peers[] = {Ipv4Addr::from_octets(198, 18, 0, 11), Ipv4Addr::from_octets(198, 18, 0, 12),
                             Ipv4Addr::from_octets(198, 18, 0, 13), Ipv4Addr::from_octets(198, 18, 0, 14)};
   for (uint32_t i = 0; i < 4; ++i) table_.learn(peers[i], mac_of(i), true, kT0);
-  for (uint32_t i : {2u, 0u, 3u, 1u}) table_.send(peers[i], tagged(i), kT0 + 1 + i);  // peers[0] used longest ago
+  // peers[0] was used longest ago.
+  for (uint32_t i : {2u, 0u, 3u, 1u}) table_.send(peers[i], tagged(i), kT0 + 1 + i);
   // A forged request finds nothing it may displace...
   EXPECT_FALSE(table_.learn(forged_sender(0), mac_of(0x100000), true, kT0 + 10));
   EXPECT_EQ(stats_.dropped(L2Drop::neigh_table_full), 1u);

@@ -15,19 +15,19 @@ using namespace tern::l3::test;
 const MacAddr kRouterMac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}};
 const MacAddr kPeerMac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}};
 const MacAddr kNextHopMac{{0x02, 0x00, 0x00, 0x00, 0x09, 0x09}};
-const Ipv4Addr kRouterIp = Ipv4Addr::from_octets(10, 0, 0, 1);
-const Ipv4Addr kPeerIp = Ipv4Addr::from_octets(10, 0, 0, 2);
-const Ipv4Addr kFar = Ipv4Addr::from_octets(10, 9, 1, 1);    // via a static MAC
-const Ipv4Addr kViaGw = Ipv4Addr::from_octets(10, 8, 1, 1);  // via gateway kPeerIp (ARP)
-const Ipv4Addr kNowhere = Ipv4Addr::from_octets(192, 0, 2, 1);
+const Ipv4Addr kRouterIp = Ipv4Addr::from_octets(198, 18, 0, 1);
+const Ipv4Addr kPeerIp = Ipv4Addr::from_octets(198, 18, 0, 2);
+const Ipv4Addr kFar = Ipv4Addr::from_octets(198, 18, 9, 1);      // via a static MAC
+const Ipv4Addr kViaGw = Ipv4Addr::from_octets(198, 18, 8, 1);    // via gateway kPeerIp (ARP)
+const Ipv4Addr kNowhere = Ipv4Addr::from_octets(198, 19, 2, 1);  // no route
 
 class ForwardTest : public ::testing::Test {
  protected:
   ForwardTest() : host_(wire_.a(), wire::Ipv4Prefix{kRouterIp, 24}, Ipv4Params{}, IcmpParams{}) {
     host_.iface().neighbours().learn(kPeerIp, kPeerMac, true, now_);
     host_.ip().set_forwarding(true);
-    (void)host_.ip().routes().add(Route{*wire::Ipv4Prefix::parse("10.9.0.0/16"), {}, 0, kNextHopMac});
-    (void)host_.ip().routes().add(Route{*wire::Ipv4Prefix::parse("10.8.0.0/16"), kPeerIp, 0, {}});
+    (void)host_.ip().routes().add(Route{*wire::Ipv4Prefix::parse("198.18.9.0/24"), {}, 0, kNextHopMac});
+    (void)host_.ip().routes().add(Route{*wire::Ipv4Prefix::parse("198.18.8.0/24"), kPeerIp, 0, {}});
   }
   Bytes datagram(Ipv4Addr dst, uint8_t ttl = 64, size_t payload = 32, bool df = false) {
     IpSpec s;
@@ -137,7 +137,7 @@ TEST_F(ForwardTest, LinkLayerBroadcastIsNeverForwarded) {
 // never forwarded. (A directed broadcast for another port's subnet, RFC 2644,
 // needs two ports: integration-l3fwd_pcap covers it.)
 TEST_F(ForwardTest, OwnSubnetBroadcastIsNotForwarded) {
-  inject(datagram(Ipv4Addr::from_octets(10, 0, 0, 255)));
+  inject(datagram(Ipv4Addr::from_octets(198, 18, 0, 255)));
   EXPECT_TRUE(sent().empty());
   EXPECT_EQ(st().forwarded, 0u);
 }
@@ -197,7 +197,7 @@ TEST_F(ForwardTest, FastPathLeavesEverythingElseUntouchedForTheFullPath) {
   opt.options = {1, 1, 1, 1};  // NOPs: IHL 6
   IpSpec from_bcast = opt;
   from_bcast.options.clear();
-  from_bcast.src = Ipv4Addr::from_octets(10, 0, 0, 255);
+  from_bcast.src = Ipv4Addr::from_octets(198, 18, 0, 255);
   struct Case {
     const char* what;
     Bytes frame;
@@ -208,7 +208,7 @@ TEST_F(ForwardTest, FastPathLeavesEverythingElseUntouchedForTheFullPath) {
       {"bad header checksum", with([](Bytes& f) { f[14 + 10] ^= 0x01; }, datagram(kFar))},
       {"IP options", with(none, ipv4_bytes(opt, udp_bytes(kPeerIp, kFar, 1, 2, pattern(8))))},
       {"to the router itself", with(none, datagram(kRouterIp))},
-      {"to our subnet broadcast", with(none, datagram(Ipv4Addr::from_octets(10, 0, 0, 255)))},
+      {"to our subnet broadcast", with(none, datagram(Ipv4Addr::from_octets(198, 18, 0, 255)))},
       {"from our subnet broadcast",
        with(none, ipv4_bytes(from_bcast, udp_bytes(from_bcast.src, kFar, 1, 2, {})))},
       {"to multicast", with(none, datagram(Ipv4Addr::from_octets(224, 0, 0, 9)))},
@@ -229,9 +229,9 @@ TEST_F(ForwardTest, FastPathLeavesEverythingElseUntouchedForTheFullPath) {
   EXPECT_EQ(st().forwarded, 0u) << "nothing above was forwarded";
   // A gateway without a resolved MAC: the full path queues it and asks ARP.
   (void)host_.ip().routes().add(
-      Route{*wire::Ipv4Prefix::parse("10.7.0.0/16"), Ipv4Addr::from_octets(10, 0, 0, 3), 0, {}});
+      Route{*wire::Ipv4Prefix::parse("198.18.7.0/24"), Ipv4Addr::from_octets(198, 18, 0, 3), 0, {}});
   EXPECT_FALSE(host_.receive_fast_first(
-      eth_frame(kRouterMac, kPeerMac, wire::ethertype::ipv4, datagram(Ipv4Addr::from_octets(10, 7, 0, 1))),
+      eth_frame(kRouterMac, kPeerMac, wire::ethertype::ipv4, datagram(Ipv4Addr::from_octets(198, 18, 7, 1))),
       now_));
   EXPECT_EQ(host_.iface().stats().arp_requests_out, 1u);
 }
@@ -261,8 +261,10 @@ TEST_F(ForwardTest, TtlZeroAndOneToTheRouterItselfAreDelivered) {
     s.dst = kRouterIp;
     s.ttl = ttl;
     s.proto = wire::ip_proto::icmp;
-    const Bytes ping = ipv4_bytes(s, icmp_bytes(wire::icmp_type::echo_request, 0, 0x00020000u + ttl, pattern(8)));
-    EXPECT_FALSE(host_.receive_fast_first(eth_frame(kRouterMac, kPeerMac, wire::ethertype::ipv4, ping), now_));
+    const Bytes ping =
+        ipv4_bytes(s, icmp_bytes(wire::icmp_type::echo_request, 0, 0x00020000u + ttl, pattern(8)));
+    EXPECT_FALSE(
+        host_.receive_fast_first(eth_frame(kRouterMac, kPeerMac, wire::ethertype::ipv4, ping), now_));
     auto out = sent();
     ASSERT_EQ(out.size(), 1u) << "TTL " << int{ttl};
     EXPECT_EQ(l3_of(out[0])[20], wire::icmp_type::echo_reply) << "TTL " << int{ttl};

@@ -16,9 +16,9 @@ using namespace tern::l3::test;
 
 const MacAddr kHostMac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}};
 const MacAddr kPeerMac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}};
-const Ipv4Addr kHostIp = Ipv4Addr::from_octets(10, 0, 0, 1);
-const Ipv4Addr kPeerIp = Ipv4Addr::from_octets(10, 0, 0, 2);
-const Ipv4Addr kSubnetBcast = Ipv4Addr::from_octets(10, 0, 0, 255);
+const Ipv4Addr kHostIp = Ipv4Addr::from_octets(198, 18, 0, 1);
+const Ipv4Addr kPeerIp = Ipv4Addr::from_octets(198, 18, 0, 2);
+const Ipv4Addr kSubnetBcast = Ipv4Addr::from_octets(198, 18, 0, 255);
 const Ipv4Addr kAllOnes{0xffffffffu};
 constexpr uint8_t kUnknownProto = 99;
 
@@ -170,7 +170,7 @@ TEST_F(Ipv4IcmpTest, DatagramsWithTtlZeroOrOneToUsAreDelivered) {
 }
 
 TEST_F(Ipv4IcmpTest, DropsDatagramNotForUs) {
-  inject(ipv4_bytes(from_peer(kUnknownProto, Ipv4Addr::from_octets(10, 0, 0, 9)), pattern(20)));
+  inject(ipv4_bytes(from_peer(kUnknownProto, Ipv4Addr::from_octets(198, 18, 0, 9)), pattern(20)));
   EXPECT_EQ(st().dropped(L3Drop::not_for_us), 1u);
   EXPECT_EQ(st().dropped(L3Drop::unknown_protocol), 0u);
   EXPECT_TRUE(sent().empty()) << "hosts neither forward nor complain";
@@ -301,7 +301,7 @@ TEST_F(Ipv4IcmpTest, NoTimeExceededAboutAFragmentedIcmpError) {
 
 TEST_F(Ipv4IcmpTest, OutputFailsWithoutRoute) {
   OutputParams p;
-  p.dst = Ipv4Addr::from_octets(192, 168, 1, 1);
+  p.dst = Ipv4Addr::from_octets(198, 19, 1, 1);
   p.proto = 17;
   Status s = host_.output(pattern(20), p, now_);
   ASSERT_FALSE(s.ok());
@@ -330,13 +330,13 @@ TEST_F(Ipv4IcmpTest, DontFragmentAndTooBigFails) {
   EXPECT_EQ(v->total_length(), 1500u);
 }
 
-/** An ICMP "fragmentation needed" from the peer about a UDP datagram we sent it. */
-Bytes frag_needed(uint16_t mtu) {
+/** An ICMP "fragmentation needed" from the peer about a UDP datagram we sent it (from @p src). */
+Bytes frag_needed(uint16_t mtu, bool df = true, Ipv4Addr src = kHostIp) {
   IpSpec quoted;
-  quoted.src = kHostIp;
+  quoted.src = src;
   quoted.dst = kPeerIp;
   quoted.proto = 17;
-  quoted.df = true;
+  quoted.df = df;
   Bytes q = ipv4_bytes(quoted, udp_bytes(kHostIp, kPeerIp, 1000, 2000, pattern(1400)));
   q.resize(20 + 8);  // header and the first 8 bytes, as RFC 792 requires
   IpSpec s;
@@ -356,12 +356,15 @@ class PmtuTest : public Ipv4IcmpTest {
   PmtuTest() : Ipv4IcmpTest(with_expiry()) {}
 };
 
-TEST_F(PmtuTest, FragNeededLowersPathMtuUntilItExpires) {
+// RFC 5927 §4.1, §7.2: ICMP only passes the message on; the transport, which
+// alone can check that the quoted datagram is one it has in flight, lowers the
+// path MTU (TCP does: tests/unit/tcp/tcp_icmp_test.cpp).
+TEST_F(PmtuTest, FragNeededGoesToTheTransportWhichAloneLowersThePathMtuUntilItExpires) {
   ASSERT_EQ(host_.ip().path(kPeerIp)->mtu, 1500u);
   const uint64_t t1 = now_;
   inject(frag_needed(1000));
-  EXPECT_EQ(host_.ip().path(kPeerIp)->mtu, 1000u);
-  EXPECT_EQ(st().pmtu_updates, 1u);
+  EXPECT_EQ(host_.ip().path(kPeerIp)->mtu, 1500u) << "not from ICMP alone";
+  EXPECT_EQ(st().pmtu_updates, 0u);
   EXPECT_EQ(st().icmp_errors_in, 1u);
   // The transport that sent the quoted datagram hears about it.
   ASSERT_EQ(udp_.errors.size(), 1u);
@@ -377,10 +380,17 @@ TEST_F(PmtuTest, FragNeededLowersPathMtuUntilItExpires) {
   EXPECT_EQ(load_be16(&e.quoted[0]), 1000u);
   EXPECT_EQ(load_be16(&e.quoted[2]), 2000u);
 
+  // What the transport does once it believes the message.
+  EXPECT_TRUE(host_.ip().update_pmtu(kPeerIp, e.err.next_hop_mtu, now_));
+  EXPECT_EQ(host_.ip().path(kPeerIp)->mtu, 1000u);
+  EXPECT_FALSE(host_.ip().path(kPeerIp)->pmtu_locked);
+  EXPECT_EQ(st().pmtu_updates, 1u);
+
   // A larger value never raises it (RFC 1191 §6.3).
-  inject(frag_needed(1400));
+  EXPECT_FALSE(host_.ip().update_pmtu(kPeerIp, 1400, now_));
   EXPECT_EQ(host_.ip().path(kPeerIp)->mtu, 1000u);
   EXPECT_EQ(st().pmtu_updates, 1u);
+  EXPECT_EQ(st().dropped(L3Drop::pmtu_not_lower), 1u);
 
   // Output now fragments to the path MTU.
   OutputParams p;
@@ -396,13 +406,50 @@ TEST_F(PmtuTest, FragNeededLowersPathMtuUntilItExpires) {
   host_.tick(t1 + 600 * kSec);
   EXPECT_EQ(host_.ip().path(kPeerIp)->mtu, 1500u) << "RFC 1191 §6.3: learned PMTU ages out";
   // Other destinations were never affected.
-  EXPECT_EQ(host_.ip().path(Ipv4Addr::from_octets(10, 0, 0, 3))->mtu, 1500u);
+  EXPECT_EQ(host_.ip().path(Ipv4Addr::from_octets(198, 18, 0, 3))->mtu, 1500u);
 }
 
-TEST_F(PmtuTest, FragNeededBelowIpv4MinimumIsIgnored) {
-  inject(frag_needed(40));
+// RFC 5927 §7.2 (Linux min_pmtu): below the floor, the floor, locked: sent without DF.
+TEST_F(PmtuTest, PathMtuNeverGoesBelowTheFloor) {
+  EXPECT_TRUE(host_.ip().update_pmtu(kPeerIp, 40, now_));
+  auto path = host_.ip().path(kPeerIp);
+  EXPECT_EQ(path->mtu, 552u);
+  EXPECT_TRUE(path->pmtu_locked);
+  EXPECT_EQ(st().pmtu_clamped, 1u);
+  EXPECT_FALSE(host_.ip().update_pmtu(kPeerIp, 300, now_));
+  EXPECT_EQ(host_.ip().path(kPeerIp)->mtu, 552u);
+  EXPECT_EQ(st().dropped(L3Drop::pmtu_not_lower), 1u);
+}
+
+// RFC 1191 §4: routers send it only for datagrams with DF; tern's UDP never sets DF.
+TEST_F(PmtuTest, FragNeededAboutADatagramWithoutDfIsIgnored) {
+  inject(frag_needed(1000, false));
+  EXPECT_TRUE(udp_.errors.empty());
+  EXPECT_EQ(st().dropped(L3Drop::icmp_frag_no_df), 1u);
   EXPECT_EQ(host_.ip().path(kPeerIp)->mtu, 1500u);
-  EXPECT_EQ(st().pmtu_updates, 0u);
+}
+
+TEST_F(PmtuTest, RedirectsAndErrorsAboutProtocolsWithoutATransportAreIgnoredAndCounted) {
+  IpSpec quoted;
+  quoted.src = kHostIp;
+  quoted.dst = kPeerIp;
+  quoted.proto = 99;  // no transport registered
+  Bytes q = ipv4_bytes(quoted, pattern(8));
+  IpSpec s = from_peer(wire::ip_proto::icmp);
+  using wire::icmp_code::host_unreachable;
+  inject(ipv4_bytes(s, icmp_bytes(wire::icmp_type::dest_unreachable, host_unreachable, 0, q)));
+  EXPECT_EQ(st().dropped(L3Drop::icmp_no_transport), 1u);
+  inject(ipv4_bytes(s, icmp_bytes(wire::icmp_type::redirect, 1, kPeerIp.v, q)));
+  EXPECT_EQ(st().dropped(L3Drop::icmp_type_ignored), 1u);
+  EXPECT_TRUE(udp_.errors.empty());
+  EXPECT_EQ(st().icmp_errors_in, 2u);
+}
+
+TEST_F(PmtuTest, IcmpErrorAboutADatagramWeDidNotSendIsIgnored) {
+  inject(frag_needed(1000, true, Ipv4Addr::from_octets(198, 18, 0, 7)));
+  EXPECT_TRUE(udp_.errors.empty());
+  EXPECT_EQ(st().dropped(L3Drop::icmp_not_ours), 1u);
+  EXPECT_EQ(host_.ip().path(kPeerIp)->mtu, 1500u);
 }
 
 class RateLimitTest : public Ipv4IcmpTest {
@@ -550,8 +597,8 @@ Bytes with_options(Bytes opts, uint8_t proto = wire::ip_proto::udp, Ipv4Addr dst
   s.dst = dst;
   s.proto = proto;
   s.options = std::move(opts);
-  return ipv4_bytes(s, proto == wire::ip_proto::udp ? udp_bytes(kPeerIp, dst, 1000, 2000, pattern(12))
-                                                    : pattern(12));
+  return ipv4_bytes(
+      s, proto == wire::ip_proto::udp ? udp_bytes(kPeerIp, dst, 1000, 2000, pattern(12)) : pattern(12));
 }
 
 TEST_F(Ipv4IcmpTest, MalformedOptionGetsParameterProblemPointingAtTheOffendingOctet) {
@@ -560,12 +607,12 @@ TEST_F(Ipv4IcmpTest, MalformedOptionGetsParameterProblemPointingAtTheOffendingOc
     uint8_t pointer;  // octet of the original header (RFC 792)
     const char* what;
   };
+  constexpr uint8_t kNop = wire::ipv4_opt::nop, kAlert = wire::ipv4_opt::router_alert;
   const Case cases[] = {
-      {{wire::ipv4_opt::router_alert, 0, 0, 0}, 21, "option length 0: its length octet"},
-      {{wire::ipv4_opt::nop, wire::ipv4_opt::router_alert, 1, 0}, 22, "length 1 after a NOP: its length octet"},
-      {{wire::ipv4_opt::router_alert, 8, 0, 0}, 21, "length 8 overruns the 4-byte options area"},
-      {{wire::ipv4_opt::nop, wire::ipv4_opt::nop, wire::ipv4_opt::nop, wire::ipv4_opt::router_alert}, 23,
-       "no room for the length octet: the option's type octet"},
+      {{kAlert, 0, 0, 0}, 21, "option length 0: its length octet"},
+      {{kNop, kAlert, 1, 0}, 22, "length 1 after a NOP: its length octet"},
+      {{kAlert, 8, 0, 0}, 21, "length 8 overruns the 4-byte options area"},
+      {{kNop, kNop, kNop, kAlert}, 23, "no room for the length octet: the option's type octet"},
   };
   for (const Case& c : cases) {
     const Bytes original = with_options(c.opts);

@@ -14,8 +14,8 @@ namespace {
 
 using namespace tern::l3::test;
 
-const Ipv4Addr kSrc = Ipv4Addr::from_octets(10, 0, 0, 2);
-const Ipv4Addr kDst = Ipv4Addr::from_octets(10, 0, 0, 1);
+const Ipv4Addr kSrc = Ipv4Addr::from_octets(198, 18, 0, 2);
+const Ipv4Addr kDst = Ipv4Addr::from_octets(198, 18, 0, 1);
 constexpr uint64_t kT0 = 100 * kSec;
 
 class ReassemblerTest : public ::testing::Test {

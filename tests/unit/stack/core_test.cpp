@@ -32,8 +32,8 @@ constexpr uint64_t kSec = 1'000'000'000;
 
 const MacAddr kCoreMac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}};
 const MacAddr kPeerMac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}};
-const Ipv4Addr kCoreIp = Ipv4Addr::from_octets(10, 0, 0, 1);
-const Ipv4Addr kPeerIp = Ipv4Addr::from_octets(10, 0, 0, 2);
+const Ipv4Addr kCoreIp = Ipv4Addr::from_octets(198, 18, 0, 1);
+const Ipv4Addr kPeerIp = Ipv4Addr::from_octets(198, 18, 0, 2);
 
 PortCaps caps(const MacAddr& mac) {
   PortCaps c;
@@ -138,7 +138,7 @@ TEST_F(CoreTest, ConnectedRouteIsAddedForTheInterface) {
   EXPECT_EQ(path->iface, &core_.interface(0));
   EXPECT_EQ(path->src, kCoreIp);
   EXPECT_EQ(path->next_hop, kPeerIp);
-  EXPECT_FALSE(core_.ipv4().path(Ipv4Addr::from_octets(10, 0, 1, 1)).ok());
+  EXPECT_FALSE(core_.ipv4().path(Ipv4Addr::from_octets(198, 18, 1, 1)).ok());
 }
 
 TEST_F(CoreTest, HousekeepingRetriesAndExpiresNeighbourResolution) {
@@ -520,7 +520,7 @@ TEST(CoreSiblings, ArpLearnedOnOneCoreWakesTheOther) {
   // A sibling's update only refreshes entries a core already has: core 0 now
   // learns a third host (it asks us), core 1 never talked to it.
   const MacAddr kOtherMac{{0x02, 0, 0, 0, 0, 9}};
-  const Ipv4Addr kOtherIp = Ipv4Addr::from_octets(10, 0, 0, 9);
+  const Ipv4Addr kOtherIp = Ipv4Addr::from_octets(198, 18, 0, 9);
   Packet req = Packet::copy_from(test::pool(), arp_frame(wire::arp_op::request, MacAddr::broadcast(),
                                                          kOtherMac, kOtherIp, MacAddr{}, kCoreIp));
   m = req.release();

@@ -114,7 +114,7 @@ TEST(TcpParamsFromConfig, ConfigCongestionNamesAreTheEngines) {
     s.ports.push_back(config::PortConfig{});
     s.ports[0].name = "p0";
     s.ports[0].devargs = "net_null0";
-    s.ports[0].address = wire::Ipv4Prefix{wire::Ipv4Addr::from_octets(10, 0, 0, 2), 24};
+    s.ports[0].address = wire::Ipv4Prefix{wire::Ipv4Addr::from_octets(198, 18, 0, 2), 24};
     s.tcp.congestion = name;
     EXPECT_FALSE(config::validate(s).has_value()) << name;
     const auto algo = tcp::cc_from_string(name);

@@ -1,4 +1,4 @@
-// TCP between two Cores joined by a PairWire (10.0.0.1 on end a, 10.0.0.2
+// TCP between two Cores joined by a PairWire (198.18.0.1 on end a, 198.18.0.2
 // on end b), driven by a fake clock: handshake, data both ways, close.
 #include <gtest/gtest.h>
 #include <malloc.h>

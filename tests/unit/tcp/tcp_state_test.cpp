@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "tcp_peer.hpp"
 #include "tern/base/byteorder.hpp"
 #include "tern/drivers/pair_wire.hpp"
 #include "tern/stack/core.hpp"
@@ -21,7 +22,6 @@
 #include "tern/wire/ethernet.hpp"
 #include "tern/wire/ipv4.hpp"
 #include "tern/wire/tcp.hpp"
-#include "tcp_peer.hpp"
 #include "test_support.hpp"
 
 namespace tern::tcp {

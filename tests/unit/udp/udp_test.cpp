@@ -1,5 +1,5 @@
-// UDP between two Cores joined by a PairWire (10.0.0.1/24 on end a,
-// 10.0.0.2/24 on end b), driven by calling poll() alternately with a fake
+// UDP between two Cores joined by a PairWire (198.18.0.1/24 on end a,
+// 198.18.0.2/24 on end b), driven by calling poll() alternately with a fake
 // clock. Frames can be taken off the wire, edited and put back.
 #include "tern/udp/udp.hpp"
 
@@ -322,9 +322,19 @@ TEST_F(UdpTest, PortUnreachableReachesTheSendingSocket) {
   EXPECT_EQ(a_.udp().stats().icmp_errors, 1u);
 }
 
+TEST_F(UdpTest, IcmpErrorForAPortNoLongerBoundIsCounted) {
+  Socket* sa = bind(a_, 4000);
+  ASSERT_TRUE(sa->send_copy({kIpB, 9}, pattern(30)).ok());
+  a_.udp().close(sa);  // before b's port unreachable comes back
+  run();
+  EXPECT_EQ(b_.ipv4().stats().icmp_unreach_out, 1u);
+  EXPECT_EQ(a_.udp().stats().icmp_errors, 0u);
+  EXPECT_EQ(a_.udp().stats().dropped(UdpDrop::icmp_no_socket), 1u);
+}
+
 TEST_F(UdpTest, BroadcastToAClosedPortGetsNoIcmp) {
   Socket* sa = bind(a_, 4000);
-  ASSERT_TRUE(sa->send_copy({Ipv4Addr::from_octets(10, 0, 0, 255), 9}, pattern(30)).ok());
+  ASSERT_TRUE(sa->send_copy({Ipv4Addr::from_octets(198, 18, 0, 255), 9}, pattern(30)).ok());
   run();
   EXPECT_EQ(b_.udp().stats().dropped(UdpDrop::no_socket), 1u);
   EXPECT_EQ(b_.ipv4().stats().icmp_errors_out, 0u);
@@ -388,7 +398,7 @@ TEST_F(UdpTest, SendRejectsPortZeroAndOversizedPayloads) {
   s = sa->send_copy({kIpB, 5000}, pattern(65508));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, Errc::bad_length);
-  s = sa->send_copy({Ipv4Addr::from_octets(192, 168, 0, 1), 5000}, pattern(10));
+  s = sa->send_copy({Ipv4Addr::from_octets(198, 19, 0, 1), 5000}, pattern(10));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, Errc::no_route);
   EXPECT_EQ(a_.udp().stats().tx_errors, 3u);

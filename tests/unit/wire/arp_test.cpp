@@ -96,8 +96,8 @@ TEST(ArpView, RejectsUnknownOp) {
 }
 
 TEST(ArpPacket, EmitsFixedHardwareAndProtocolFields) {
-  const ArpPacket p{arp_op::reply, MacAddr{{2, 0, 0, 0, 0, 1}}, Ipv4Addr::from_octets(192, 0, 2, 1),
-                    MacAddr{{2, 0, 0, 0, 0, 2}}, Ipv4Addr::from_octets(192, 0, 2, 2)};
+  const ArpPacket p{arp_op::reply, MacAddr{{2, 0, 0, 0, 0, 1}}, Ipv4Addr::from_octets(198, 18, 0, 1),
+                    MacAddr{{2, 0, 0, 0, 0, 2}}, Ipv4Addr::from_octets(198, 18, 0, 2)};
   const auto b = emitted(p);
   ASSERT_EQ(b.size(), kArpLen);
   EXPECT_EQ(std::vector<uint8_t>(b.begin(), b.begin() + 8), (std::vector<uint8_t>{0, 1, 8, 0, 6, 4, 0, 2}));

@@ -103,8 +103,8 @@ TEST(IcmpView, ClassifiesErrorTypes) {
 }
 
 TEST(IcmpView, ExposesRedirectGatewayAndParameterPointer) {
-  const uint8_t redirect[8] = {icmp_type::redirect, 1, 0, 0, 192, 0, 2, 1};
-  EXPECT_EQ(IcmpView::parse(redirect)->gateway(), Ipv4Addr::from_octets(192, 0, 2, 1));
+  const uint8_t redirect[8] = {icmp_type::redirect, 1, 0, 0, 198, 18, 0, 1};
+  EXPECT_EQ(IcmpView::parse(redirect)->gateway(), Ipv4Addr::from_octets(198, 18, 0, 1));
   const uint8_t param[8] = {icmp_type::parameter_problem, 0, 0, 0, 9, 0, 0, 0};
   EXPECT_EQ(IcmpView::parse(param)->pointer(), 9);
 }

@@ -34,7 +34,9 @@ inline constexpr uint32_t readable = tcp::ev::readable;
 inline constexpr uint32_t writable = tcp::ev::writable;
 inline constexpr uint32_t peer_closed = tcp::ev::peer_closed;
 inline constexpr uint32_t error = tcp::ev::error;
-inline constexpr uint32_t all = connected | accept | readable | writable | peer_closed | error;
+/// An ICMP error the connection survives (RFC 5461 §4): tcp::Connection::soft_error(). Only on interest.
+inline constexpr uint32_t soft_error = tcp::ev::soft_error;
+inline constexpr uint32_t all = connected | accept | readable | writable | peer_closed | error | soft_error;
 }  // namespace ev
 
 /** One ready socket. */

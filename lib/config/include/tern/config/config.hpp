@@ -86,6 +86,8 @@ struct Ipv4Config {
   uint32_t reassembly_timeout_ms = 30000;    ///< drop an incomplete datagram after this long, 100..120000
   uint32_t reassembly_max_bytes = 4u << 20;  ///< fragment bytes held for reassembly, 65535..1073741824
   uint32_t reassembly_max_datagrams = 256;   ///< datagrams reassembled at once, 1..65536
+  /// Floor of a path MTU learned from ICMP (RFC 5927 §7.2; Linux's min_pmtu), 68..9000.
+  uint16_t pmtu_min = 552;
 
   friend bool operator==(const Ipv4Config&, const Ipv4Config&) = default;
 };

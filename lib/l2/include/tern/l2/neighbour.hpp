@@ -6,6 +6,15 @@
  * (usable, re-confirmed by a unicast probe on use). Bounded in entries and
  * in queued packets per entry; fixed storage, no allocation after
  * construction. Time is passed in (fake clocks in tests).
+ *
+ * A full table makes room by evicting, in this order: an unsolicited entry
+ * (created from a peer's ARP) that nothing was ever sent through, oldest
+ * confirmation first; then the least recently used stale entry; then, only
+ * for a resolution of our own (send()), the least recently used unsolicited
+ * entry we did send through. Entries of our own resolutions, incomplete or
+ * reachable, are never evicted. So a flood of forged ARP requests from many
+ * on-link senders only displaces its own entries: a new peer we need gets an
+ * entry at once (issue 9). Each eviction is counted by its kind.
  */
 #pragma once
 
@@ -41,6 +50,10 @@ struct NeighEntry {
   uint64_t confirmed_ns = 0;  ///< last time the mapping was confirmed
   uint64_t next_probe_ns = 0;
   uint64_t used_ns = 0;  ///< last time a packet was sent through it
+  /** Created from a peer's ARP packet (RFC 826: we were the target), not by our
+   *  own resolution, and not confirmed by an answer to one of our requests since. */
+  bool unsolicited = false;
+  bool sent = false;  ///< a packet was sent through it since it was created
 };
 
 /** What the table asks its interface to do. */
@@ -67,7 +80,8 @@ class NeighbourTable {
   /**
    * Record @p ip is at @p mac (an ARP packet said so). Updates an existing
    * entry (RFC 826 merge); creates one only when @p create (we were the
-   * target). Flushes packets queued for it.
+   * target), marked unsolicited: it may only displace other unsolicited
+   * entries never sent through, or stale ones. Flushes packets queued for it.
    * @return true if an entry was updated or created.
    */
   bool learn(wire::Ipv4Addr ip, const wire::MacAddr& mac, bool create, uint64_t now);
@@ -84,6 +98,7 @@ class NeighbourTable {
     NeighEntry* e = lookup(ip);
     if (e == nullptr || e->state != NeighState::reachable || !fresh(*e, now)) return nullptr;
     e->used_ns = now;
+    e->sent = true;
     return &e->mac;
   }
   /** Entries in use. */
@@ -103,8 +118,8 @@ class NeighbourTable {
   }
   size_t home(wire::Ipv4Addr ip) const noexcept;
   NeighEntry* lookup(wire::Ipv4Addr ip) noexcept;
-  NeighEntry* create(wire::Ipv4Addr ip, uint64_t now);
-  bool evict_one();
+  NeighEntry* create(wire::Ipv4Addr ip, bool unsolicited, uint64_t now);
+  bool evict_one(bool for_own_resolution);
   void remove(wire::Ipv4Addr ip);
   void enqueue(NeighEntry& e, Packet dgram);
   void flush_queue(NeighEntry& e);

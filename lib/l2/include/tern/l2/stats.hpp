@@ -45,11 +45,14 @@ struct L2Stats {
   uint64_t neigh_created = 0;
   uint64_t neigh_resolved = 0;  ///< incomplete -> reachable
   uint64_t neigh_failed = 0;    ///< gave up resolving
-  uint64_t neigh_evicted = 0;  ///< entries evicted to make room: the sum of the three below
-  uint64_t neigh_evicted_unsolicited = 0;  ///< created by a peer's ARP, never sent through
-  uint64_t neigh_evicted_stale = 0;        ///< stale, least recently used
-  uint64_t neigh_evicted_active = 0;  ///< created by a peer's ARP and sent through, for one of our resolutions
-  uint64_t neigh_queued = 0;          ///< packets held awaiting resolution
+  uint64_t neigh_evicted = 0;
+  // Evictions to make room, by kind (their sum is neigh_evicted): an entry a peer's ARP
+  // created and nothing was sent through; a stale one (LRU); one a peer's ARP created and
+  // we sent through, evicted for one of our own resolutions (LRU).
+  uint64_t neigh_evicted_unsolicited = 0;
+  uint64_t neigh_evicted_stale = 0;
+  uint64_t neigh_evicted_active = 0;
+  uint64_t neigh_queued = 0;  ///< packets held awaiting resolution
   std::array<uint64_t, static_cast<size_t>(L2Drop::count_)> drops{};
 
   void drop(L2Drop d, uint64_t n = 1) noexcept { drops[static_cast<size_t>(d)] += n; }

@@ -58,9 +58,11 @@ struct L3Stats {
   uint64_t icmp_errors_in = 0;
   uint64_t icmp_errors_out = 0;
   uint64_t icmp_unreach_out = 0;
-  uint64_t icmp_param_problem_out = 0;  ///< Parameter Problem sent about malformed IPv4 options (RFC 1122 §3.2.2.5)
+  /// Parameter Problem sent about malformed IPv4 options (RFC 1122 §3.2.2.5).
+  uint64_t icmp_param_problem_out = 0;
   uint64_t pmtu_updates = 0;
-  uint64_t pmtu_clamped = 0;  ///< path MTUs reported below Ipv4Params::pmtu_min: the floor was used
+  /// Path MTUs reported below Ipv4Params::pmtu_min: the floor was recorded (locked).
+  uint64_t pmtu_clamped = 0;
   uint64_t forwarded = 0;  ///< datagrams forwarded (RFC 1812)
   std::array<uint64_t, static_cast<size_t>(L3Drop::count_)> drops{};
 

@@ -67,7 +67,8 @@ inline constexpr uint32_t readable = 1u << 2;     ///< data arrived (or the peer
 inline constexpr uint32_t writable = 1u << 3;     ///< send buffer space returned after a short send
 inline constexpr uint32_t peer_closed = 1u << 4;  ///< the peer's FIN arrived (after all its data)
 inline constexpr uint32_t error = 1u << 5;        ///< the connection failed: Connection::error() says why
-/// An ICMP error about the connection that does not end it (RFC 5461 §4): Connection::soft_error() says which.
+/// An ICMP error about the connection that does not end it (RFC 5461 §4): Connection::soft_error()
+/// says which.
 inline constexpr uint32_t soft_error = 1u << 6;
 }  // namespace ev
 
@@ -158,8 +159,10 @@ enum class TcpDrop : uint8_t {
   no_rcv_memory,    ///< data refused: the connection's or the core's buffer memory is used up
   bad_flags,        ///< SYN with FIN or RST (never a valid opening segment)
   after_close,      ///< data for a connection the application closed (reset)
-  icmp_no_connection,  ///< ICMP error quoting a segment of no live connection (RFC 5927 §4.1)
-  icmp_not_in_flight,  ///< ICMP error quoting a sequence number outside SND.UNA..SND.NXT-1 (RFC 5927 §4.1)
+  /// ICMP error quoting a segment of no live connection (RFC 5927 §4.1)
+  icmp_no_connection,
+  /// ICMP error quoting a sequence number outside SND.UNA..SND.NXT-1 (RFC 5927 §4.1)
+  icmp_not_in_flight,
   count_
 };
 std::string_view to_string(TcpDrop d) noexcept;
@@ -178,7 +181,8 @@ struct TcpStats {
   uint64_t persist_probes = 0, delayed_acks = 0, window_updates = 0;
   uint64_t time_wait_entered = 0, time_wait_recycled = 0, time_wait_reused = 0;
   uint64_t pmtu_updates = 0, icmp_hard_errors = 0;
-  uint64_t icmp_soft_errors = 0;  ///< ICMP errors recorded without ending the connection (RFC 5461 §4)
+  /// ICMP errors recorded without ending the connection (RFC 5461 §4)
+  uint64_t icmp_soft_errors = 0;
   uint64_t rx_bytes = 0, tx_bytes = 0;
   // Memory pressure (docs/robustness.md): in the order tern relieves it.
   uint64_t mem_pressure = 0;       ///< segments that found their connection or the core over its memory limit
@@ -294,7 +298,7 @@ class Connection {
    * acknowledged since it arrived, error() carries it as the reason instead of
    * timed_out (as Linux reports EHOSTUNREACH/ECONNREFUSED for ETIMEDOUT).
    */
-  std::optional<Error> soft_error() const noexcept { return soft_err_; }
+  std::optional<Error> soft_error() const noexcept;
   /** Run @p cb from the core's loop with the events that happened since the last call. */
   void on_event(Callback cb) { cb_ = std::move(cb); }
   /** Free for the application. */
@@ -345,6 +349,8 @@ class Connection {
   bool mem_waiting_ = false;  // on Tcp's list of sends refused for core memory
   uint32_t compact_mark_ = 0;  // receive-queue segments after the last compaction
   uint8_t dupacks_ = 0;
+  uint8_t soft_err_ = 0;          // the last ICMP soft error (tcp.cpp SoftError; 0: none), see soft_error()
+  wire::SeqNum soft_una_;         // SND.UNA when it arrived: progress since makes it stale
   uint32_t delack_segs_ = 0;      // full segments received since the last ACK
   uint32_t retries_ = 0;          // consecutive retransmission/probe timeouts
   uint32_t persist_backoff_ = 0;  // zero-window probe backoff (kept while probes are answered)
@@ -353,8 +359,6 @@ class Connection {
   uint64_t rtt_start_ns_ = 0, last_rx_ns_ = 0, close_deadline_ns_ = 0;
   uint32_t events_ = 0;
   std::optional<Error> err_;
-  std::optional<Error> soft_err_;  // the last ICMP soft error (soft_error())
-  wire::SeqNum soft_una_;          // SND.UNA when it arrived: progress since makes it stale
   // Counters for info().
   uint32_t retransmits_ = 0;
   uint64_t bytes_sent_ = 0, bytes_acked_ = 0, bytes_received_ = 0;
@@ -516,6 +520,12 @@ class Tcp final : public l3::L4Handler {
   void init_tcb(Connection& c, const SocketOptions& opt, uint64_t now);
   void close_listener(Listener* l);
   uint32_t ts_now() const noexcept;
+  // tcp.cpp: ICMP errors (RFC 1122 §4.2.3.9, RFC 1191, RFC 5461, RFC 5927)
+  Connection* icmp_match(const l3::IcmpError& err);
+  void pmtu_reduced(Connection& c, uint16_t mtu);
+  void icmp_connecting(Connection& c, const l3::IcmpError& err);
+  void soft_error(Connection& c, const l3::IcmpError& err);
+  void give_up(Connection& c, std::string_view reason);
 
   // time_wait.cpp
   void enter_time_wait(Connection& c);

@@ -54,7 +54,8 @@ enum class UdpDrop : uint8_t {
   bad_checksum,  ///< checksum mismatch (RFC 768)
   no_socket,     ///< no socket on the port (ICMP port unreachable sent)
   queue_full,    ///< socket receive queue full
-  icmp_no_socket,  ///< ICMP error quoting a datagram from a port with no socket
+  /// ICMP error quoting a datagram from a port with no socket
+  icmp_no_socket,
   count_
 };
 std::string_view to_string(UdpDrop d) noexcept;

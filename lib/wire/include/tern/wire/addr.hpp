@@ -56,7 +56,7 @@ struct MacAddr {
   friend constexpr bool operator==(const MacAddr&, const MacAddr&) = default;
 };
 
-/** An IPv4 address held in host order (`v = 0x0a000001` is 10.0.0.1). */
+/** An IPv4 address held in host order (`v = 0xc6120001` is 198.18.0.1). */
 struct Ipv4Addr {
   uint32_t v = 0;  ///< host order
 
@@ -106,7 +106,7 @@ struct Ipv4Addr {
 
 /**
  * An IPv4 prefix "a.b.c.d/len". `addr` keeps the bits given (an interface
- * address such as 10.0.0.1/24 is a valid prefix); network() clears the host bits.
+ * address such as 198.18.0.1/24 is a valid prefix); network() clears the host bits.
  */
 struct Ipv4Prefix {
   Ipv4Addr addr;
