@@ -33,7 +33,7 @@ bool Ipv4::forward_fast(Packet& frame, l2::Interface& in, uint64_t now) {
   if (h[8] <= 1) return false;  // RFC 1812 §5.3.1: time exceeded is the full path's
   const wire::Ipv4Addr src{load_be32(h + 12)}, dst{load_be32(h + 16)};
   // RFC 1812 §5.3.7 / RFC 1122 §3.2.1.3: special or local addresses take the full path.
-  if (src.is_special() || dst.is_special() || (dst.v >> 24) == 0 || (src.v >> 24) == 0) return false;
+  if (src.is_special() || dst.is_special()) return false;
   if (is_local(dst) || is_local(src) || is_our_broadcast(dst) || is_our_broadcast(src)) return false;
   const Route* route = routes_.lookup(dst);
   if (route == nullptr || route->iface >= ifaces_.size()) return false;

@@ -468,7 +468,7 @@ bool Ipv4::forward_checks(Packet& dgram, bool link_broadcast, uint64_t now, cons
   // §5.3.7: never multicast (no multicast routing), loopback, 0/8 or class E.
   // RFC 2644 (updating RFC 1812 §5.3.5.2): directed broadcasts to an attached
   // subnet are discarded by default; they are the smurf amplifier.
-  if (link_broadcast || dst.is_special() || (dst.v >> 24) == 0 || is_our_broadcast(dst)) {
+  if (link_broadcast || dst.is_special() || is_our_broadcast(dst)) {
     stats_.drop(L3Drop::not_forwardable);
     return false;
   }

@@ -663,13 +663,16 @@ TEST_F(Ipv4IcmpTest, NoParameterProblemAboutBroadcastsErrorsFragmentsOrCorruptHe
   from_zero.dst = kHostIp;
   from_zero.options = bad;
   inject(ipv4_bytes(from_zero, pattern(8)));
+  IpSpec from_this_network = from_zero;  // 0.x.x.x: RFC 1122 §3.2.1.3 (b), never one host to answer
+  from_this_network.src = Ipv4Addr::from_octets(0, 130, 127, 240);
+  inject(ipv4_bytes(from_this_network, pattern(8)));
   inject(with_options(bad, wire::ip_proto::udp, Ipv4Addr::from_octets(198, 18, 7, 7)));
   auto out = sent_ipv4();
   std::vector<int> types;
   for (const Bytes& f : out) types.push_back(parse_icmp_frame(f).icmp.at(0));
   EXPECT_EQ(types, std::vector<int>{wire::icmp_type::parameter_problem})
       << "only the echo reply (not an error) with a bad option is answered";
-  EXPECT_EQ(st().dropped(L3Drop::bad_option), 8u);
+  EXPECT_EQ(st().dropped(L3Drop::bad_option), 9u);
   EXPECT_EQ(st().icmp_param_problem_out, 1u);
 }
 

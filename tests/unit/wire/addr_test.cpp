@@ -76,6 +76,13 @@ TEST(Ipv4Addr, ClassifiesSpecialAddresses) {
   EXPECT_TRUE(Ipv4Addr::from_octets(127, 1, 2, 3).is_loopback());
   EXPECT_TRUE(Ipv4Addr{}.is_unspecified());
   EXPECT_FALSE(Ipv4Addr::from_octets(198, 18, 0, 1).is_unspecified());
+  // RFC 1122 §3.2.1.3: 0.0.0.0/8 ("this network", the source of a tap_garbage frame that once got a
+  // Parameter Problem back) and class E never name one host.
+  EXPECT_TRUE(Ipv4Addr::from_octets(0, 130, 127, 240).is_special());
+  EXPECT_TRUE(Ipv4Addr::from_octets(0, 0, 0, 0).is_special());
+  EXPECT_TRUE(Ipv4Addr::from_octets(240, 0, 0, 1).is_special());
+  EXPECT_FALSE(Ipv4Addr::from_octets(1, 0, 0, 0).is_special());
+  EXPECT_FALSE(Ipv4Addr::from_octets(198, 18, 0, 1).is_special());
 }
 
 TEST(Ipv4Addr, LoadsAndStoresNetworkOrder) {

@@ -91,13 +91,15 @@ struct Ipv4Addr {
   constexpr bool is_unspecified() const noexcept { return v == 0; }
   /** 240.0.0.0/4, reserved (RFC 1112 §4); never a host. */
   constexpr bool is_class_e() const noexcept { return (v >> 28) == 0xf; }
+  /** 0.0.0.0/8, "this network" (RFC 1122 §3.2.1.3 (a)/(b)): a source only while a host starts up. */
+  constexpr bool is_this_network() const noexcept { return (v >> 24) == 0; }
   /**
-   * Cannot name one host, whatever the subnet (RFC 1122 §3.2.1.3): 0.0.0.0,
+   * Cannot name one host, whatever the subnet (RFC 1122 §3.2.1.3): 0.0.0.0/8,
    * 255.255.255.255, multicast, loopback, class E. Subnet broadcasts need the
    * interface's prefix (Ipv4::is_our_broadcast).
    */
   constexpr bool is_special() const noexcept {
-    return is_unspecified() || is_broadcast() || is_multicast() || is_loopback() || is_class_e();
+    return is_this_network() || is_broadcast() || is_multicast() || is_loopback() || is_class_e();
   }
 
   friend constexpr auto operator<=>(const Ipv4Addr&, const Ipv4Addr&) = default;
