@@ -31,6 +31,8 @@ Core::Core(CoreParams params) : p_(std::move(params)), wheel_(kNsPerMs, 1024, 0)
   icmp_ = std::make_unique<l3::Icmp>(p_.icmp, *ipv4_);
   udp_ = std::make_unique<udp::Udp>(p_.udp, *ipv4_);
   tcp_ = std::make_unique<tcp::Tcp>(p_.tcp, *ipv4_, wheel_, 0);
+  low_water_ = p_.pool_low_water != 0 ? p_.pool_low_water
+                                      : std::max<uint32_t>(tcp_->rx_reserve() / 8, 2u * p_.rx_burst);
   housekeeping_timer_.fn = &Core::housekeeping;
   housekeeping_timer_.ctx = this;
 }
@@ -92,12 +94,15 @@ void Core::drain_inbox(uint64_t now) {
 // The RX path never starves (docs/robustness.md): TCP's own limit keeps its queues out of
 // the pool's reserve; when other holders (the application, UDP, IP) push the free count
 // below it anyway, TCP gives back out-of-order data, the only memory it may renege on.
+// TCP's memory limit keeps its queues out of the RX reserve; what can still drain the pool is
+// everything else (UDP, reassembly and neighbour queues, packets the application holds, TX in
+// flight). When the free mbufs fall below the low-water mark, TCP gives back out-of-order data
+// (the only memory it may drop, RFC 2018 section 8) until twice the mark is free.
 void Core::check_pool() {
   const uint32_t avail = rte_mempool_avail_count(p_.pool);
-  const uint32_t reserve = tcp_->rx_reserve();
-  if (avail >= reserve) return;
+  if (avail >= low_water_) return;
   ++stats_.pool_low;
-  stats_.pool_reclaimed += tcp_->reclaim(uint64_t{reserve - avail} * tcp_->mbuf_cost());
+  stats_.pool_reclaimed += tcp_->reclaim(uint64_t{2 * low_water_ - avail} * tcp_->mbuf_cost());
 }
 
 void Core::housekeeping(Timer& t, uint64_t now) {
@@ -168,7 +173,7 @@ void Core::write_json(JsonWriter& w) const {
   w.kv("neigh_shared", stats_.neigh_shared).kv("neigh_share_lost", stats_.neigh_share_lost);
   w.kv("neigh_received", stats_.neigh_received);
   w.kv("pool_free", uint64_t{rte_mempool_avail_count(p_.pool)}).kv("pool_low", stats_.pool_low);
-  w.kv("pool_reclaimed", stats_.pool_reclaimed);
+  w.kv("pool_reclaimed", stats_.pool_reclaimed).kv("pool_low_water", uint64_t{low_water_});
   w.key("buf").begin_object();
   w.kv("copies", stats_.buf.copies).kv("copied_bytes", stats_.buf.copied_bytes);
   w.kv("linearizations", stats_.buf.linearizations).kv("alloc_failures", stats_.buf.alloc_failures);

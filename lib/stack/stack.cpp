@@ -98,6 +98,16 @@ uint32_t rx_reserve(const config::StackConfig& cfg) {
   uint64_t r = std::max<uint64_t>(cfg.mempool.mbufs / 4, rings + cfg.mempool.cache + 256);
   return static_cast<uint32_t>(std::min<uint64_t>(r, cfg.mempool.mbufs));
 }
+
+// Free mbufs below which TCP prunes out-of-order data at once (Core::check_pool): the reserve
+// less what the rings and the cache hold in normal running, at least two RX bursts.
+uint32_t pool_low_water(const config::StackConfig& cfg, uint32_t reserve, uint16_t rx_burst) {
+  uint64_t held = cfg.mempool.cache;
+  for (const auto& p : cfg.ports) held += uint64_t{p.rx_desc} + p.tx_desc;
+  const uint64_t floor = 2u * rx_burst;
+  const uint64_t lw = reserve > held + floor ? reserve - held : floor;
+  return static_cast<uint32_t>(std::min<uint64_t>(lw, reserve));
+}
 }  // namespace
 
 std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::vector<std::string>& eal_args,
@@ -196,6 +206,7 @@ std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::
     cp.udp.rx_queue_len = cfg.udp.rx_queue_len;
     cp.tcp = tcp_params(cfg.tcp);  // per core: each core gets the configured limits, not a share
     cp.tcp.rx_reserve = rx_reserve(cfg);
+    cp.pool_low_water = pool_low_water(cfg, cp.tcp.rx_reserve, cp.rx_burst);
     s->cores_.push_back(std::make_unique<Core>(std::move(cp)));
   }
   if (ncores > 1) {

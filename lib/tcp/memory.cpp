@@ -15,6 +15,13 @@
  * connections' out-of-order data, and only then refuse the data (counted);
  * the advertised window follows the memory left, so a well-behaved peer sees
  * a closing window, not drops.
+ *
+ * Fairness: out-of-order data is reclaimable, so it does not count against
+ * the windows and send space of other connections (they reclaim it when
+ * their data arrives or their application sends), and the last sixteenth of
+ * the core's limit is kept for connections that hold little (a new
+ * connection, an interactive one), so a few connections that fill their
+ * queues cannot stall everyone else at a zero window.
  */
 #include <algorithm>
 
@@ -31,6 +38,23 @@ void Tcp::init_memory() {
   reserve_ = reserve;
   const uint64_t most = uint64_t{size - reserve} * mbuf_cost_;
   mem_limit_ = p_.memory_limit != 0 ? std::min(p_.memory_limit, most) : most;
+  guard_ = mem_limit_ / 16;
+  small_ = std::min<uint64_t>(guard_, std::max<uint64_t>(mem_limit_ / 64, 16ull * mbuf_cost_));
+}
+
+// The core's limit as it applies to c: all of it for a connection holding little, less the
+// guard for the others.
+uint64_t Tcp::core_limit(const Connection& c) const noexcept {
+  const uint64_t held = c.sndq_.mem() + c.rcvq_.mem() + c.ooo_.mem();
+  return held < small_ ? mem_limit_ : mem_limit_ - guard_;
+}
+
+// Core memory c can count on: free under its limit, plus what other connections' out-of-order
+// queues hold (rcv_room() and send_mem_ok() reclaim it when c needs it).
+uint64_t Tcp::core_free(const Connection& c) const noexcept {
+  const uint64_t firm = mem_.used - (mem_.ooo - c.ooo_.mem());
+  const uint64_t lim = core_limit(c);
+  return lim > firm ? lim - firm : 0;
 }
 
 uint64_t Tcp::recv_mem_limit(const Connection& c) const noexcept {
@@ -42,7 +66,7 @@ uint64_t Tcp::send_mem_limit(const Connection& c) const noexcept {
 }
 
 bool Tcp::rcv_fits(const Connection& c, uint64_t need) const noexcept {
-  return c.rcvq_.mem() + c.ooo_.mem() + need <= recv_mem_limit(c) && mem_.used + need <= mem_limit_;
+  return c.rcvq_.mem() + c.ooo_.mem() + need <= recv_mem_limit(c) && mem_.used + need <= core_limit(c);
 }
 
 // Make room for @p need truesize bytes of new data at @p seq on c; false: refuse the data.
@@ -62,9 +86,8 @@ bool Tcp::rcv_room(Connection& c, uint64_t need, wire::SeqNum seq) {
   if (c.ooo_.empty()) ooo_untrack(c);
   if (rcv_fits(c, need)) return true;
   // 3. The core is over its limit: other connections' out-of-order data goes next.
-  if (mem_.used + need > mem_limit_ && c.rcvq_.mem() + need <= recv_mem_limit(c)) {
-    reclaim(mem_.used + need - mem_limit_);
-  }
+  const uint64_t lim = core_limit(c);
+  if (mem_.used + need > lim && c.rcvq_.mem() + need <= recv_mem_limit(c)) reclaim(mem_.used + need - lim, &c);
   return rcv_fits(c, need);
 }
 
@@ -80,10 +103,14 @@ void Tcp::maybe_compact(Connection& c) {
   c.compact_mark_ = c.rcvq_.segments();
 }
 
-uint64_t Tcp::reclaim(uint64_t need) {
+uint64_t Tcp::reclaim(uint64_t need, const Connection* skip) {
   uint64_t freed = 0;
   for (Connection* h = ooo_holders_; h != nullptr && freed < need;) {
     Connection* next = h->ooo_next_;
+    if (h == skip) {
+      h = next;
+      continue;
+    }
     uint64_t s = h->ooo_.compact(pool_);
     stats_.compacted_bytes += s;
     freed += s;
@@ -105,7 +132,7 @@ uint32_t Tcp::mem_window(const Connection& c) const noexcept {
   uint64_t held = c.rcvq_.mem() + c.ooo_.mem();
   uint64_t lim = recv_mem_limit(c);
   uint64_t free_conn = lim > held ? lim - held : 0;
-  uint64_t free_core = mem_limit_ > mem_.used ? mem_limit_ - mem_.used : 0;
+  uint64_t free_core = core_free(c);
   uint64_t bufs = std::min(free_conn, free_core) / mbuf_cost_;
   uint32_t per = std::min<uint32_t>(std::max<uint32_t>(c.rcv_mss_, effective_mss(c)), mbuf_room_);
   return static_cast<uint32_t>(std::min<uint64_t>(bufs * per, UINT32_MAX));
@@ -113,7 +140,9 @@ uint32_t Tcp::mem_window(const Connection& c) const noexcept {
 
 // send(): the core's TCP memory may refuse it; the caller is told writable once it frees.
 bool Tcp::send_mem_ok(Connection& c) {
-  if (mem_.used < mem_limit_) return true;
+  const uint64_t lim = core_limit(c);
+  if (mem_.used < lim) return true;
+  if (reclaim(mem_.used - lim + mbuf_cost_, &c) > 0 && mem_.used < lim) return true;
   ++stats_.send_mem_blocked;
   if (!c.mem_waiting_) {
     c.mem_waiting_ = true;
@@ -123,8 +152,8 @@ bool Tcp::send_mem_ok(Connection& c) {
 }
 
 void Tcp::wake_mem_waiters() {
-  // Hysteresis: wake when an eighth of the limit is free again.
-  if (mem_waiters_.empty() || mem_.used > mem_limit_ - mem_limit_ / 8) return;
+  // Hysteresis: wake when an eighth of the limit is free again (out-of-order data counts as free).
+  if (mem_waiters_.empty() || mem_.used - mem_.ooo > mem_limit_ - guard_ - mem_limit_ / 8) return;
   std::vector<Connection*> w;
   w.swap(mem_waiters_);
   for (Connection* c : w) {

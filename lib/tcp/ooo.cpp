@@ -54,7 +54,10 @@ void OooQueue::remove_after(OooNode* prev, OooNode* n, OooPool& pool) noexcept {
 void OooQueue::charge(OooNode* n, int64_t delta) noexcept {
   n->mem = static_cast<uint32_t>(n->mem + delta);
   mem_ += static_cast<uint64_t>(delta);
-  if (acct_ != nullptr) acct_->used += static_cast<uint64_t>(delta);
+  if (acct_ != nullptr) {
+    acct_->used += static_cast<uint64_t>(delta);
+    acct_->ooo += static_cast<uint64_t>(delta);
+  }
 }
 
 namespace {

@@ -477,6 +477,77 @@ TEST_F(TcpPressureTest, ManyHostileConnectionsLeaveTheCoreResponsive) {
   EXPECT_EQ(in_use(), idle_in_use_);
 }
 
+// Connections that fill the core's TCP memory with data their application does not read
+// (which cannot be dropped) and with out-of-order data (which can) must not leave a new
+// connection at a zero window: out-of-order data counts as reclaimable, and the last
+// sixteenth of the limit is kept for connections that hold little. Found by
+// integration-tap_pressure: a kernel client stalled behind 32 hostile connections.
+TEST_F(TcpPressureTest, ANewConnectionMovesDataWhileOthersHoldTheCoreFull) {
+  params_.socket.recv_buffer = 1 << 20;
+  start();
+  constexpr int kConns = 24;
+  for (int c = 0; c < kConns; ++c) open();
+  for (uint32_t round = 0; round < 300; ++round) {
+    for (int c = 0; c < kConns; ++c) {
+      Flow& f = flows_[static_cast<size_t>(c)];
+      if (c % 2 == 0) {  // in order, never read
+        if (f.nxt + 1200 <= f.edge && segment(f, fl::ack, f.nxt, bytes(1200, 7))) f.nxt += 1200;
+      } else {  // out of order behind a hole
+        ASSERT_TRUE(segment(f, fl::ack, f.nxt + 1 + round * 1200, bytes(1200, 8)));
+      }
+    }
+    poll();
+    collect();
+  }
+  // (Connections holding much stop at the limit less its last sixteenth.)
+  ASSERT_GE(tcp().memory_used() + 8ull * tcp().mbuf_cost(), tcp().memory_limit() - tcp().memory_limit() / 16)
+      << "the hostile connections did not fill the core";
+  Flow& good = open();
+  ASSERT_EQ(good.conn->state(), State::established);
+  EXPECT_GE(good.edge - good.nxt, 1448) << "a new connection is offered a window";
+  Bytes want = bytes(64 * 1024, 42);
+  Bytes got;
+  const SeqNum base = good.nxt;
+  for (int turn = 0; turn < 2000 && got.size() < want.size(); ++turn) {
+    size_t off = good.conn->info().bytes_received;
+    good.nxt = base + static_cast<uint32_t>(off);
+    for (int n = 0; n < 8 && off < want.size(); ++n) {
+      size_t len = std::min<size_t>(1448, want.size() - off);
+      if (good.nxt + static_cast<uint32_t>(len) > good.edge) break;
+      ASSERT_TRUE(segment(good, fl::ack, good.nxt, Bytes(want.begin() + static_cast<ptrdiff_t>(off),
+                                                         want.begin() + static_cast<ptrdiff_t>(off + len))));
+      good.nxt += static_cast<uint32_t>(len);
+      off += len;
+    }
+    poll();
+    collect();
+    uint8_t buf[8192];
+    for (;;) {
+      auto r = good.conn->recv_copy(buf);
+      if (!r || *r == 0) break;
+      got.insert(got.end(), buf, buf + *r);
+    }
+    now_ += kMs;
+    poll();
+    collect();
+  }
+  ASSERT_EQ(got.size(), want.size()) << "the new connection stalled";
+  EXPECT_TRUE(got == want);
+  // Its application can answer too: send() is not refused while only reclaimable data is held.
+  auto sent = good.conn->send_copy(Bytes(4096, 1));
+  ASSERT_TRUE(sent.ok());
+  EXPECT_EQ(*sent, 4096u);
+  EXPECT_EQ(rx_refill_failures_, 0u);
+  for (auto& f : flows_) {
+    f.conn->abort();
+    f.conn = nullptr;
+  }
+  poll();
+  drain();
+  EXPECT_EQ(tcp().memory_used(), 0u);
+  EXPECT_EQ(in_use(), idle_in_use_);
+}
+
 // send() is charged by truesize too: a stream of one-byte packets cannot pin
 // 256 Ki mbufs in the send queue.
 TEST_F(TcpPressureTest, TinySendsAreBoundedByTruesize) {

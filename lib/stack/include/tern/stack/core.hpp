@@ -47,6 +47,12 @@ struct CoreParams {
   tcp::TcpParams tcp;
   uint64_t housekeeping_ns = 100'000'000;  ///< ARP/reassembly timers period
   uint16_t rx_burst = 32;
+  /**
+   * Free mbufs in `pool` below which TCP's out-of-order queues are pruned at once
+   * (docs/robustness.md): the part of TcpParams::rx_reserve that is not sitting in RX/TX rings
+   * or the mempool cache. 0: max(rx_reserve / 8, 2 * rx_burst).
+   */
+  uint32_t pool_low_water = 0;
 };
 
 /** Per-core loop counters. */
@@ -58,7 +64,7 @@ struct CoreStats {
   uint64_t neigh_shared = 0;      ///< neighbour updates posted to siblings
   uint64_t neigh_share_lost = 0;  ///< posts that found a sibling's inbox full
   uint64_t neigh_received = 0;    ///< updates taken from siblings
-  uint64_t pool_low = 0;          ///< checks that found the pool below its RX reserve (TCP reclaimed)
+  uint64_t pool_low = 0;          ///< checks that found the pool below its low-water mark (TCP reclaimed)
   uint64_t pool_reclaimed = 0;    ///< truesize bytes TCP freed at those checks
   BufStats buf;                   ///< copies/linearizations on this core (snapshot)
 };
@@ -70,6 +76,8 @@ class Core {
   Core(const Core&) = delete;
   Core& operator=(const Core&) = delete;
 
+  /** Free mbufs below which TCP gives back out-of-order data (CoreParams::pool_low_water as applied). */
+  uint32_t pool_low_water() const noexcept { return low_water_; }
   /** Send gratuitous ARPs; call once before the first poll(). */
   void start(uint64_t now);
   /** One turn of the loop at time @p now. @return frames received. */
@@ -124,6 +132,7 @@ class Core {
   TimerWheel wheel_;
   Timer housekeeping_timer_;
   CoreStats stats_;
+  uint32_t low_water_ = 0;  ///< CoreParams::pool_low_water as applied
   std::function<void(Core&, uint64_t)> on_poll_;
   rte_ring* inbox_ = nullptr;
   std::vector<rte_ring*> siblings_;

@@ -31,6 +31,7 @@ namespace tern::tcp {
  */
 struct MemAccount {
   uint64_t used = 0;  ///< truesize bytes held now
+  uint64_t ooo = 0;   ///< of which out-of-order queues hold (reclaimable: RFC 2018 section 8)
 };
 
 class SegQueue {

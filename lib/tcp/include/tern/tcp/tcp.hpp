@@ -471,9 +471,12 @@ class Tcp final : public l3::L4Handler {
   /**
    * Free memory for the RX path when the pool runs low whatever the cause:
    * compact every queue holding out-of-order data and prune that data (the
-   * core calls this when free mbufs fall below the reserve). @return truesize freed.
+   * core calls this when free mbufs fall below its low-water mark). @p skip
+   * (may be null) keeps its own. @return truesize freed.
    */
-  uint64_t reclaim(uint64_t need);
+  uint64_t reclaim(uint64_t need, const Connection* skip = nullptr);
+  /** Truesize bytes out-of-order queues hold now (part of memory_used(); reclaimable). */
+  uint64_t memory_ooo() const noexcept { return mem_.ooo; }
   /** Bytes of memory per TCB (the object itself, without queued data). */
   static size_t connection_size() noexcept { return sizeof(Connection); }
   /** Find a connection by its tuple (tests, diagnostics). */
@@ -573,6 +576,8 @@ class Tcp final : public l3::L4Handler {
   uint64_t send_mem_limit(const Connection& c) const noexcept;
   bool rcv_room(Connection& c, uint64_t need, wire::SeqNum seq);
   bool rcv_fits(const Connection& c, uint64_t need) const noexcept;
+  uint64_t core_limit(const Connection& c) const noexcept;
+  uint64_t core_free(const Connection& c) const noexcept;
   void maybe_compact(Connection& c);
   uint32_t mem_window(const Connection& c) const noexcept;
   bool send_mem_ok(Connection& c);
@@ -628,6 +633,8 @@ class Tcp final : public l3::L4Handler {
   uint32_t mbuf_cost_ = 0;  // truesize of one mbuf of pool_
   uint32_t mbuf_room_ = 0;  // its data room
   uint32_t reserve_ = 0;    // mbufs TCP never takes
+  uint64_t guard_ = 0;      // the last part of mem_limit_, kept for connections holding little
+  uint64_t small_ = 0;      // what a connection may hold and still count as holding little
   Connection* ooo_holders_ = nullptr;
   std::vector<Connection*> mem_waiters_;
   IsnGenerator isn_;
