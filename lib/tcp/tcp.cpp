@@ -147,7 +147,6 @@ Tcp::Tcp(const TcpParams& params, l3::Ipv4& ip, TimerWheel& wheel, uint64_t now)
   bucket_mask_ = nb - 1;
   auto k = random_key();
   std::memcpy(&hash_seed_, k.data(), sizeof hash_seed_);
-  listeners_.resize(65536);
   if (p_.ephemeral_first == 0 || p_.ephemeral_first > p_.ephemeral_last) {
     p_.ephemeral_first = 49152;
     p_.ephemeral_last = 65535;
@@ -166,9 +165,7 @@ Tcp::~Tcp() {
 }
 
 void Tcp::abort_all() {
-  for (auto& l : listeners_) {
-    if (l) close_listener(l.get());
-  }
+  listeners_.for_each([this](uint16_t, Listener* l) { close_listener(l); });
   for (auto& c : all_) {
     if (c->st_ == State::closed && c->hnext_ == nullptr && !c->app_owned_) continue;
     if (c->st_ != State::closed && c->st_ != State::time_wait) {
@@ -393,7 +390,7 @@ Result<uint16_t> Tcp::pick_port(const FourTuple& t, bool reuse_tw) {
     uint16_t port = static_cast<uint16_t>(p_.ephemeral_first + (offset + next_port_ + i) % range);
     FourTuple c = t;
     c.local_port = port;
-    if (listeners_[port]) continue;
+    if (listeners_.get(port) != nullptr) continue;
     if (!tuple_in_use(c, reuse_tw)) {
       next_port_ = static_cast<uint16_t>(next_port_ + i + 1);
       return port;
@@ -404,10 +401,11 @@ Result<uint16_t> Tcp::pick_port(const FourTuple& t, bool reuse_tw) {
 
 Result<Listener*> Tcp::listen(uint16_t port, const ListenOptions& opt) {
   if (port == 0) return make_error(Errc::invalid_argument, "listen on port 0");
-  if (listeners_[port]) return make_error(Errc::exists, "already listening on this port");
+  if (listeners_.get(port) != nullptr) return make_error(Errc::exists, "already listening on this port");
   uint32_t backlog = opt.backlog != 0 ? opt.backlog : p_.backlog;
-  listeners_[port].reset(new Listener(*this, port, backlog, opt.socket.value_or(p_.socket)));
-  return listeners_[port].get();
+  std::unique_ptr<Listener> l(new Listener(*this, port, backlog, opt.socket.value_or(p_.socket)));
+  listeners_.set(port, l.get());
+  return l.release();
 }
 
 Result<Connection*> Tcp::connect(const Endpoint& remote, const ConnectOptions& opt) {
@@ -466,7 +464,8 @@ void Tcp::close_listener(Listener* l) {
   l->accept_head_ = l->accept_tail_ = nullptr;
   l->accept_len_ = l->syn_len_ = 0;
   std::erase(ready_listeners_, l);
-  listeners_[l->port_].reset();
+  listeners_.set(l->port_, nullptr);
+  delete l;
 }
 
 void Tcp::remove_from_listener(Connection& c) {

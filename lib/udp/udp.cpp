@@ -76,7 +76,7 @@ Status Socket::send_copy(const Endpoint& to, std::span<const uint8_t> data) noex
 
 // --- Udp ---------------------------------------------------------------------
 
-Udp::Udp(const UdpParams& params, l3::Ipv4& ip) : p_(params), ip_(ip), by_port_(65536, nullptr) {
+Udp::Udp(const UdpParams& params, l3::Ipv4& ip) : p_(params), ip_(ip) {
   ready_.reserve(1024);
   dispatching_.reserve(1024);
   ip_.set_handler(wire::ip_proto::udp, this);
@@ -89,24 +89,24 @@ Result<Socket*> Udp::bind(uint16_t port) {
     for (uint32_t tries = 0; tries < 16384; ++tries) {
       uint16_t cand = next_ephemeral_;
       next_ephemeral_ = next_ephemeral_ == 65535 ? 49152 : static_cast<uint16_t>(next_ephemeral_ + 1);
-      if (by_port_[cand] == nullptr) {
+      if (by_port_.get(cand) == nullptr) {
         port = cand;
         break;
       }
     }
     if (port == 0) return make_error(Errc::no_memory, "no free ephemeral UDP port");
   }
-  if (by_port_[port] != nullptr) return make_error(Errc::exists, "UDP port already bound");
+  if (by_port_.get(port) != nullptr) return make_error(Errc::exists, "UDP port already bound");
   auto s = std::unique_ptr<Socket>(new Socket(*this, port, p_.rx_queue_len));
   Socket* raw = s.get();
   owned_.emplace(port, std::move(s));
-  by_port_[port] = raw;
+  by_port_.set(port, raw);
   return raw;
 }
 
 void Udp::close(Socket* s) {
   if (s == nullptr) return;
-  by_port_[s->port()] = nullptr;
+  by_port_.set(s->port(), nullptr);
   ready_.erase(std::remove(ready_.begin(), ready_.end(), s), ready_.end());
   std::replace(dispatching_.begin(), dispatching_.end(), s, static_cast<Socket*>(nullptr));
   auto it = owned_.find(s->port());
@@ -157,7 +157,7 @@ l3::L4Verdict Udp::input(Packet& dgram, const l3::Ipv4Meta& meta, uint64_t now) 
     stats_.drop(UdpDrop::bad_checksum);
     return l3::L4Verdict::consumed;
   }
-  Socket* s = by_port_[dport];
+  Socket* s = by_port_.get(dport);
   if (s == nullptr) {
     stats_.drop(UdpDrop::no_socket);
     // RFC 1122 §4.1.3.1: SHOULD send port unreachable, but not for broadcasts.
@@ -186,7 +186,7 @@ l3::L4Verdict Udp::input(Packet& dgram, const l3::Ipv4Meta& meta, uint64_t now) 
 void Udp::icmp_error(const l3::IcmpError& err, uint64_t) {
   uint16_t sport = load_be16(err.quoted_l4.data());
   uint16_t dport = load_be16(err.quoted_l4.data() + 2);
-  Socket* s = by_port_[sport];
+  Socket* s = by_port_.get(sport);
   if (s == nullptr) {
     stats_.drop(UdpDrop::icmp_no_socket);
     return;

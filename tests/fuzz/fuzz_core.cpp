@@ -1130,8 +1130,6 @@ void World::check() {
   check_l2_l3();
   check_counters();
   check_mbufs();
-  // HOOK(lead): checks of the buffer-accounting rework go here (per-core memory figures,
-  // per-queue truesize limits, mem_pressure counters) once those accessors settle.
 }
 
 void World::check_tcp() {
@@ -1139,7 +1137,7 @@ void World::check_tcp() {
   const tcp::TcpParams& tp = t.params();
   FUZZ_CHECK(t.connections() <= tp.max_connections);
   FUZZ_CHECK(t.time_wait() <= tp.max_time_wait);
-  uint64_t mem = 0;
+  uint64_t mem = 0, ooo_mem = 0;
   uint32_t ooo = 0;
   for (Flow& f : flows_) {
     const tcp::Connection* c = t.find(f.tuple());
@@ -1167,10 +1165,12 @@ void World::check_tcp() {
     FUZZ_CHECK(i.send_queued <= std::max(f.max_sndbuf, c->options().send_buffer));
     FUZZ_CHECK(i.send_mem <= i.send_mem_limit + 2u * f.max_sndbuf);
     mem += i.send_mem + i.recv_mem + i.ooo_mem;
+    ooo_mem += i.ooo_mem;
     ooo += i.ooo_segments;
   }
   FUZZ_CHECK(ooo <= tp.ooo_nodes);
   FUZZ_CHECK(mem <= t.memory_used());
+  FUZZ_CHECK(ooo_mem <= t.memory_ooo() && t.memory_ooo() <= t.memory_used());
   // Receive data never passes the core's limit; a send may overshoot it by what one send_copy() took.
   FUZZ_CHECK(t.memory_used() <= t.memory_limit() + 2ull * max_sndbuf_ + 4ull * g_min_truesize);
 }
@@ -1274,11 +1274,10 @@ void World::wind_down() {
   }
   FUZZ_CHECK(t.connections() == 0);
   FUZZ_CHECK(t.time_wait() == 0);
-  FUZZ_CHECK(t.memory_used() == 0);
+  FUZZ_CHECK(t.memory_used() == 0 && t.memory_ooo() == 0);
   const l3::Reassembler& r = core_->ipv4().reassembler();
   FUZZ_CHECK(r.in_progress() == 0 && r.fragments_held() == 0 && r.bytes_held() == 0);
   core_->interface(0).neighbours().for_each([](const l2::NeighEntry& e) { FUZZ_CHECK(e.qlen == 0); });
-  // HOOK(lead): per-core memory figures of the buffer-accounting rework must be back to zero here too.
 }
 
 }  // namespace

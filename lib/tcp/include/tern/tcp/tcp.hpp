@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tern/base/port_table.hpp"
 #include "tern/base/result.hpp"
 #include "tern/base/timer_wheel.hpp"
 #include "tern/buf/packet.hpp"
@@ -566,7 +567,7 @@ class Tcp final : public l3::L4Handler {
   void take_timestamp(Connection& c, const Segment& s);
   void challenge_ack(Connection& c);
   void rtt_sample(Connection& c, const Segment& s);
-  Listener* listener_for(uint16_t port) const noexcept { return listeners_[port].get(); }
+  Listener* listener_for(uint16_t port) const noexcept { return listeners_.get(port); }
   void accept_ready(Listener& l, Connection& c);
   void remove_from_listener(Connection& c);
 
@@ -646,7 +647,7 @@ class Tcp final : public l3::L4Handler {
   std::vector<std::unique_ptr<Connection>> all_;  // every TCB ever made (reused through free_)
   Connection* free_ = nullptr;
   uint32_t live_ = 0;
-  std::vector<std::unique_ptr<Listener>> listeners_;  // by port
+  PortTable<Listener> listeners_;  // by port; owns them (deleted in close_listener)
   std::vector<Connection*> pending_;                  // to flush
   std::vector<Connection*> ready_;                    // with events
   std::vector<Listener*> ready_listeners_;

@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tern/base/port_table.hpp"
 #include "tern/base/result.hpp"
 #include "tern/buf/packet.hpp"
 #include "tern/l3/ipv4.hpp"
@@ -163,7 +164,7 @@ class Udp final : public l3::L4Handler {
   UdpParams p_;
   l3::Ipv4& ip_;
   UdpStats stats_;
-  std::vector<Socket*> by_port_;  // 65536 entries: O(1) demux
+  PortTable<Socket> by_port_;  // O(1) demux
   std::unordered_map<uint16_t, std::unique_ptr<Socket>> owned_;
   std::vector<std::unique_ptr<Socket>> closed_;  // closed during dispatch: freed after it
   bool in_dispatch_ = false;
