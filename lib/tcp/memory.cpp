@@ -129,12 +129,15 @@ uint64_t Tcp::reclaim(uint64_t need, const Connection* skip) {
 
 // The window memory allows: what is left, in full-sized segments' payload.
 uint32_t Tcp::mem_window(const Connection& c) const noexcept {
-  uint64_t held = c.rcvq_.mem() + c.ooo_.mem();
-  uint64_t lim = recv_mem_limit(c);
-  uint64_t free_conn = lim > held ? lim - held : 0;
-  uint64_t free_core = core_free(c);
-  uint64_t bufs = std::min(free_conn, free_core) / mbuf_cost_;
-  uint32_t per = std::min<uint32_t>(std::max<uint32_t>(c.rcv_mss_, effective_mss(c)), mbuf_room_);
+  const uint64_t rcv_held = c.rcvq_.mem() + c.ooo_.mem();
+  const uint64_t lim = recv_mem_limit(c);
+  const uint64_t free_conn = lim > rcv_held ? lim - rcv_held : 0;
+  // core_free(), with the holdings already summed.
+  const uint64_t core_lim = rcv_held + c.sndq_.mem() < small_ ? mem_limit_ : mem_limit_ - guard_;
+  const uint64_t firm = mem_.used - (mem_.ooo - c.ooo_.mem());
+  const uint64_t free_core = core_lim > firm ? core_lim - firm : 0;
+  const uint64_t bufs = std::min(free_conn, free_core) / mbuf_cost_;
+  const uint32_t per = std::min<uint32_t>(std::max<uint32_t>(c.rcv_mss_, effective_mss(c)), mbuf_room_);
   return static_cast<uint32_t>(std::min<uint64_t>(bufs * per, UINT32_MAX));
 }
 

@@ -34,13 +34,6 @@ uint16_t Tcp::path_mss(wire::Ipv4Addr dst) const noexcept {
   return path ? mss_for(*path) : static_cast<uint16_t>(576 - kHeaders);
 }
 
-uint32_t Tcp::effective_mss(const Connection& c) const noexcept {
-  // Payload per segment: the MSS less the options every segment carries (timestamps).
-  // mss_ is at least 28 (a 68-byte path), so this is at least 16.
-  uint32_t opts = c.ts_ok_ ? 12 : 0;
-  return c.mss_ > opts ? c.mss_ - opts : 1;
-}
-
 uint32_t Tcp::flight(const Connection& c) const noexcept {
   return c.snd_max_ > c.snd_una_ ? static_cast<uint32_t>(c.snd_max_ - c.snd_una_) : 0;
 }

@@ -607,7 +607,15 @@ class Tcp final : public l3::L4Handler {
   uint16_t path_mss(wire::Ipv4Addr dst) const noexcept;
   void maybe_window_update(Connection& c);
   uint32_t flight(const Connection& c) const noexcept;
-  uint32_t effective_mss(const Connection& c) const noexcept;
+  /**
+   * Payload per segment: the MSS less the options every segment carries (timestamps).
+   * mss_ is at least 28 (a 68-byte path), so this is at least 16. Inline: called several times
+   * per segment.
+   */
+  uint32_t effective_mss(const Connection& c) const noexcept {
+    const uint32_t opts = c.ts_ok_ ? 12 : 0;
+    return c.mss_ > opts ? c.mss_ - opts : 1;
+  }
 
   // timers.cpp
   static void on_rtx_timer(Timer& t, uint64_t now);
