@@ -42,12 +42,6 @@ void Tcp::init_memory() {
   small_ = std::min<uint64_t>(guard_, std::max<uint64_t>(mem_limit_ / 64, 16ull * mbuf_cost_));
 }
 
-// The core's limit as it applies to c: all of it for a connection holding little, less the
-// guard for the others.
-uint64_t Tcp::core_limit(const Connection& c) const noexcept {
-  const uint64_t held = c.sndq_.mem() + c.rcvq_.mem() + c.ooo_.mem();
-  return held < small_ ? mem_limit_ : mem_limit_ - guard_;
-}
 
 // Core memory c can count on: free under its limit, plus what other connections' out-of-order
 // queues hold (rcv_room() and send_mem_ok() reclaim it when c needs it).
@@ -57,21 +51,14 @@ uint64_t Tcp::core_free(const Connection& c) const noexcept {
   return lim > firm ? lim - firm : 0;
 }
 
-uint64_t Tcp::recv_mem_limit(const Connection& c) const noexcept {
-  return std::max<uint64_t>(2ull * c.opt_.recv_buffer, 4ull * mbuf_cost_);
-}
 
 uint64_t Tcp::send_mem_limit(const Connection& c) const noexcept {
   return std::max<uint64_t>(2ull * c.opt_.send_buffer, 4ull * mbuf_cost_);
 }
 
-bool Tcp::rcv_fits(const Connection& c, uint64_t need) const noexcept {
-  return c.rcvq_.mem() + c.ooo_.mem() + need <= recv_mem_limit(c) && mem_.used + need <= core_limit(c);
-}
 
 // Make room for @p need truesize bytes of new data at @p seq on c; false: refuse the data.
-bool Tcp::rcv_room(Connection& c, uint64_t need, wire::SeqNum seq) {
-  if (rcv_fits(c, need)) return true;
+bool Tcp::rcv_room_slow(Connection& c, uint64_t need, wire::SeqNum seq) {
   ++stats_.mem_pressure;
   // 1. Copy runs of small segments into full buffers.
   uint64_t saved = c.rcvq_.compact(pool_) + c.ooo_.compact(pool_);
@@ -143,6 +130,7 @@ uint32_t Tcp::mem_window(const Connection& c) const noexcept {
 
 // send(): the core's TCP memory may refuse it; the caller is told writable once it frees.
 bool Tcp::send_mem_ok(Connection& c) {
+  if (mem_.used < mem_limit_ - guard_) return true;  // below every connection's limit
   const uint64_t lim = core_limit(c);
   if (mem_.used < lim) return true;
   if (reclaim(mem_.used - lim + mbuf_cost_, &c) > 0 && mem_.used < lim) return true;
@@ -154,9 +142,9 @@ bool Tcp::send_mem_ok(Connection& c) {
   return false;
 }
 
-void Tcp::wake_mem_waiters() {
+void Tcp::wake_mem_waiters_slow() {
   // Hysteresis: wake when an eighth of the limit is free again (out-of-order data counts as free).
-  if (mem_waiters_.empty() || mem_.used - mem_.ooo > mem_limit_ - guard_ - mem_limit_ / 8) return;
+  if (mem_.used - mem_.ooo > mem_limit_ - guard_ - mem_limit_ / 8) return;
   std::vector<Connection*> w;
   w.swap(mem_waiters_);
   for (Connection* c : w) {

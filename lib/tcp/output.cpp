@@ -42,10 +42,11 @@ uint32_t Tcp::recv_window(Connection& c) noexcept {
   uint32_t buf = c.opt_.recv_buffer;
   uint32_t held = c.rcvq_.bytes() + c.ooo_.bytes();
   uint32_t space = buf > held ? buf - held : 0;
-  space = std::min(space, mem_window(c));  // what the buffers' truesize still allows (memory.cpp)
   space = std::min(space, 65535u << c.rcv_wscale_);
   uint32_t cur = c.advertised();
   // RFC 9293 §3.8.6.2.2: never move the right edge left (no shrinking).
+  if (space <= cur) return cur;
+  space = std::min(space, mem_window(c));  // what the buffers' truesize still allows (memory.cpp)
   if (space <= cur) return cur;
   // RFC 1122 §4.2.3.3 receiver SWS avoidance: open only by min(buffer/2, MSS) or more.
   uint32_t step = std::min<uint32_t>(buf / 2, effective_mss(c));

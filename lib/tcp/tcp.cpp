@@ -529,7 +529,8 @@ void Listener::close() noexcept { tcp_.close_listener(this); }
 
 uint32_t Connection::send_space() const noexcept {
   if (sndq_.mem() >= tcp_.send_mem_limit(*this)) return 0;  // tiny packets: truesize, not bytes
-  if (tcp_.core_free(*this) == 0) return 0;                  // the core's TCP memory is used up
+  if (tcp_.mem_.used >= tcp_.mem_limit_ - tcp_.guard_ && tcp_.core_free(*this) == 0)
+    return 0;  // the core's TCP memory is used up (out-of-order data of others counts as free)
   return sndq_.bytes() >= opt_.send_buffer ? 0 : opt_.send_buffer - sndq_.bytes();
 }
 

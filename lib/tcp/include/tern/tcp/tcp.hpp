@@ -17,6 +17,7 @@
  */
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -573,16 +574,37 @@ class Tcp final : public l3::L4Handler {
 
   // memory.cpp: buffer accounting and pressure (docs/robustness.md)
   void init_memory();
-  uint64_t recv_mem_limit(const Connection& c) const noexcept;
+  // Per connection and direction: twice the socket buffer (room for the overhead of
+  // partly filled buffers), at least four mbufs.
+  uint64_t recv_mem_limit(const Connection& c) const noexcept {
+    return std::max<uint64_t>(2ull * c.opt_.recv_buffer, 4ull * mbuf_cost_);
+  }
   uint64_t send_mem_limit(const Connection& c) const noexcept;
-  bool rcv_room(Connection& c, uint64_t need, wire::SeqNum seq);
-  bool rcv_fits(const Connection& c, uint64_t need) const noexcept;
-  uint64_t core_limit(const Connection& c) const noexcept;
+  bool rcv_room(Connection& c, uint64_t need, wire::SeqNum seq) {
+    return rcv_fits(c, need) || rcv_room_slow(c, need, seq);
+  }
+  bool rcv_room_slow(Connection& c, uint64_t need, wire::SeqNum seq);
+  // @p need more truesize bytes of received data fit c's and the core's limits (inline: once
+  // per data segment).
+  bool rcv_fits(const Connection& c, uint64_t need) const noexcept {
+    if (c.rcvq_.mem() + c.ooo_.mem() + need > recv_mem_limit(c)) return false;
+    const uint64_t used = mem_.used + need;
+    return used <= mem_limit_ - guard_ || used <= core_limit(c);  // (the first: no sums for most)
+  }
+  // The core's limit as it applies to c: all of it for a connection holding little, less the
+  // guard for the others (memory.cpp, fairness).
+  uint64_t core_limit(const Connection& c) const noexcept {
+    const uint64_t held = c.sndq_.mem() + c.rcvq_.mem() + c.ooo_.mem();
+    return held < small_ ? mem_limit_ : mem_limit_ - guard_;
+  }
   uint64_t core_free(const Connection& c) const noexcept;
   void maybe_compact(Connection& c);
   uint32_t mem_window(const Connection& c) const noexcept;
   bool send_mem_ok(Connection& c);
-  void wake_mem_waiters();
+  void wake_mem_waiters() {
+    if (!mem_waiters_.empty()) wake_mem_waiters_slow();
+  }
+  void wake_mem_waiters_slow();
   void ooo_track(Connection& c);
   void ooo_untrack(Connection& c);
 
