@@ -832,6 +832,28 @@ INSTANTIATE_TEST_SUITE_P(
       return n;
     });
 
+// Buffer accounting (docs/robustness.md): 0 means automatic for both keys.
+TEST(ConfigTcp, MemoryLimitIsKibPerCoreWithZeroAutomatic) {
+  EXPECT_EQ(LoadOk(OnePort()).tcp.memory_limit_kb, 0u) << "automatic by default";
+  EXPECT_EQ(LoadOk(TcpDoc("memory_limit_kb", 0)).tcp.memory_limit_kb, 0u);
+  const StackConfig big = LoadOk(TcpDoc("memory_limit_kb", 16777216));
+  EXPECT_EQ(big.tcp.memory_limit_kb, 16777216u);
+  ExpectRoundTrip(big);
+  ExpectRejected(TcpDoc("memory_limit_kb", 16777217), "tcp.memory_limit_kb", 6,
+                 "16777217 is out of range; accepted: an integer 0..16777216");
+  ExpectRejected(OnePort("", "tcp:\n  memory_limit_kb: -1"), "tcp.memory_limit_kb", 6, "-1 is out of range");
+}
+
+TEST(ConfigReject, RxReserveMustLeaveSomethingOfThePool) {
+  EXPECT_EQ(LoadOk(OnePort()).mempool.rx_reserve, 0u) << "automatic by default";
+  const StackConfig c = LoadOk(OnePort("", "mempool:\n  mbufs: 8191\n  rx_reserve: 4000"));
+  EXPECT_EQ(c.mempool.rx_reserve, 4000u);
+  ExpectRoundTrip(c);
+  ExpectRejected(OnePort("", "mempool:\n  mbufs: 8191\n  rx_reserve: 8191"), "mempool.rx_reserve", 7,
+                 "8191 mbufs leaves nothing of the pool of 8191");
+  ExpectRejected(OnePort("", "mempool:\n  rx_reserve: 16777216"), "mempool.rx_reserve", 6, "out of range");
+}
+
 TEST(ConfigTcp, CongestionIsCubicOrNewreno) {
   EXPECT_EQ(LoadOk(OnePort("", "tcp: {congestion: newreno}")).tcp.congestion, "newreno");
   EXPECT_EQ(LoadOk(OnePort("", "tcp: {congestion: cubic}")).tcp.congestion, "cubic");
@@ -1145,6 +1167,8 @@ TEST(ConfigToYaml, PrintsEveryKeyIncludingDefaults) {
                           "mbufs:",
                           "cache:",
                           "data_room:",
+                          "rx_reserve:",
+                          "memory_limit_kb:",
                           "ports:",
                           "name:",
                           "devargs:",
