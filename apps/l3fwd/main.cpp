@@ -30,8 +30,8 @@ struct RouteArg {
 bool parse_route(const std::string& s, size_t nports, RouteArg& out, std::string& err) {
   auto eq = s.find('=');
   auto fail = [&](const std::string& why) {
-    err =
-        "--route '" + s + "': " + why + "; expected PREFIX=PORT[,MAC], e.g. 198.19.0.0/16=1,02:00:00:00:01:01";
+    err = "--route '" + s + "': " + why +
+          "; expected PREFIX=PORT[,MAC], e.g. 198.19.0.0/16=1,02:00:00:00:01:01";
     return false;
   };
   if (eq == std::string::npos) return fail("no '='");

@@ -540,11 +540,10 @@ constexpr std::string_view kIpv4Keys[] = {"default_ttl", "reassembly_timeout_ms"
 constexpr std::string_view kIcmpKeys[] = {"echo", "error_rate", "error_burst"};
 constexpr std::string_view kUdpKeys[] = {"rx_queue_len"};
 constexpr std::string_view kTcpKeys[] = {
-    "congestion",  "initial_window",  "delayed_ack_ms", "rto_min_ms",  "rto_max_ms", "rto_initial_ms",
-    "msl_ms",      "max_connections", "max_time_wait",  "backlog",     "syncookies", "timestamps",
-    "sack",        "window_scaling",  "send_buffer",    "recv_buffer", "nodelay",    "keepalive",
-    "max_retries", "syn_retries",     "fin_wait_2_s",   "ooo_nodes",
-    "memory_limit_kb"};
+    "congestion",  "initial_window",  "delayed_ack_ms", "rto_min_ms",  "rto_max_ms",     "rto_initial_ms",
+    "msl_ms",      "max_connections", "max_time_wait",  "backlog",     "syncookies",     "timestamps",
+    "sack",        "window_scaling",  "send_buffer",    "recv_buffer", "nodelay",        "keepalive",
+    "max_retries", "syn_retries",     "fin_wait_2_s",   "ooo_nodes",   "memory_limit_kb"};
 constexpr std::string_view kTcpKeepaliveKeys[] = {"enabled", "idle_s", "interval_s", "count"};
 constexpr std::string_view kEchoKeys[] = {"udp_port", "tcp_port"};
 

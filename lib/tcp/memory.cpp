@@ -42,7 +42,6 @@ void Tcp::init_memory() {
   small_ = std::min<uint64_t>(guard_, std::max<uint64_t>(mem_limit_ / 64, 16ull * mbuf_cost_));
 }
 
-
 // Core memory c can count on: free under its limit, plus what other connections' out-of-order
 // queues hold (rcv_room() and send_mem_ok() reclaim it when c needs it).
 uint64_t Tcp::core_free(const Connection& c) const noexcept {
@@ -51,11 +50,9 @@ uint64_t Tcp::core_free(const Connection& c) const noexcept {
   return lim > firm ? lim - firm : 0;
 }
 
-
 uint64_t Tcp::send_mem_limit(const Connection& c) const noexcept {
   return std::max<uint64_t>(2ull * c.opt_.send_buffer, 4ull * mbuf_cost_);
 }
-
 
 // Make room for @p need truesize bytes of new data at @p seq on c; false: refuse the data.
 bool Tcp::rcv_room_slow(Connection& c, uint64_t need, wire::SeqNum seq) {
@@ -74,7 +71,8 @@ bool Tcp::rcv_room_slow(Connection& c, uint64_t need, wire::SeqNum seq) {
   if (rcv_fits(c, need)) return true;
   // 3. The core is over its limit: other connections' out-of-order data goes next.
   const uint64_t lim = core_limit(c);
-  if (mem_.used + need > lim && c.rcvq_.mem() + need <= recv_mem_limit(c)) reclaim(mem_.used + need - lim, &c);
+  if (mem_.used + need > lim && c.rcvq_.mem() + need <= recv_mem_limit(c))
+    reclaim(mem_.used + need - lim, &c);
   return rcv_fits(c, need);
 }
 

@@ -52,11 +52,11 @@ PortCaps caps(const MacAddr& mac) {
 /** One peer connection as the test sees it. */
 struct Flow {
   uint16_t port = 0;
-  SeqNum nxt;  // the peer's SND.NXT
-  SeqNum rcv;  // the stack's next sequence number (the peer's RCV.NXT)
-  SeqNum edge;          // the right edge of the stack's last advertised window
-  uint8_t wscale = 0;   // the stack's window scale (from its SYN,ACK)
-  SeqNum first;         // the peer's first data byte
+  SeqNum nxt;          // the peer's SND.NXT
+  SeqNum rcv;          // the stack's next sequence number (the peer's RCV.NXT)
+  SeqNum edge;         // the right edge of the stack's last advertised window
+  uint8_t wscale = 0;  // the stack's window scale (from its SYN,ACK)
+  SeqNum first;        // the peer's first data byte
   Connection* conn = nullptr;
 };
 
@@ -72,7 +72,8 @@ class TcpPressureTest : public ::testing::Test {
   void SetUp() override {
     static int n = 0;
     std::string name = "pressure_" + std::to_string(n++);
-    pool_ = rte_pktmbuf_pool_create(name.c_str(), kPoolSize, 0, 0, 2048 + RTE_PKTMBUF_HEADROOM, SOCKET_ID_ANY);
+    pool_ =
+        rte_pktmbuf_pool_create(name.c_str(), kPoolSize, 0, 0, 2048 + RTE_PKTMBUF_HEADROOM, SOCKET_ID_ANY);
     ASSERT_NE(pool_, nullptr);
     params_.max_connections = 256;
     params_.ooo_nodes = 65536;
@@ -160,7 +161,8 @@ class TcpPressureTest : public ::testing::Test {
   }
 
   /** One TCP segment from the peer of @p f (no poll). */
-  bool segment(const Flow& f, uint8_t flags, SeqNum seq, const Bytes& data, const wire::TcpOptions& opts = {}) {
+  bool segment(const Flow& f, uint8_t flags, SeqNum seq, const Bytes& data,
+               const wire::TcpOptions& opts = {}) {
     wire::TcpHeader th;
     th.src_port = f.port;
     th.dst_port = kPort;
@@ -434,8 +436,9 @@ TEST_F(TcpPressureTest, ManyHostileConnectionsLeaveTheCoreResponsive) {
     for (int n = 0; n < 16 && off < want.size(); ++n) {
       size_t len = std::min<size_t>(1448, want.size() - off);
       if (good.nxt + static_cast<uint32_t>(len) > good.edge) break;
-      ASSERT_TRUE(segment(good, fl::ack, good.nxt, Bytes(want.begin() + static_cast<ptrdiff_t>(off),
-                                                         want.begin() + static_cast<ptrdiff_t>(off + len))));
+      ASSERT_TRUE(segment(good, fl::ack, good.nxt,
+                          Bytes(want.begin() + static_cast<ptrdiff_t>(off),
+                                want.begin() + static_cast<ptrdiff_t>(off + len))));
       good.nxt += static_cast<uint32_t>(len);
       off += len;
     }
@@ -514,8 +517,9 @@ TEST_F(TcpPressureTest, ANewConnectionMovesDataWhileOthersHoldTheCoreFull) {
     for (int n = 0; n < 8 && off < want.size(); ++n) {
       size_t len = std::min<size_t>(1448, want.size() - off);
       if (good.nxt + static_cast<uint32_t>(len) > good.edge) break;
-      ASSERT_TRUE(segment(good, fl::ack, good.nxt, Bytes(want.begin() + static_cast<ptrdiff_t>(off),
-                                                         want.begin() + static_cast<ptrdiff_t>(off + len))));
+      ASSERT_TRUE(segment(good, fl::ack, good.nxt,
+                          Bytes(want.begin() + static_cast<ptrdiff_t>(off),
+                                want.begin() + static_cast<ptrdiff_t>(off + len))));
       good.nxt += static_cast<uint32_t>(len);
       off += len;
     }

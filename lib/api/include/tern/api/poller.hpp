@@ -42,8 +42,8 @@ inline constexpr uint32_t all = connected | accept | readable | writable | peer_
 /** One ready socket. */
 struct Event {
   Kind kind = Kind::tcp_connection;
-  uint32_t events = 0;  ///< ev bits that happened (masked by the interest)
-  uint64_t cookie = 0;  ///< what was given to add()
+  uint32_t events = 0;     ///< ev bits that happened (masked by the interest)
+  uint64_t cookie = 0;     ///< what was given to add()
   void* socket = nullptr;  ///< the tcp::Connection*, tcp::Listener* or udp::Socket*
   tcp::Connection* connection() const noexcept { return static_cast<tcp::Connection*>(socket); }
   tcp::Listener* listener() const noexcept { return static_cast<tcp::Listener*>(socket); }
@@ -90,7 +90,7 @@ class Poller {
   };
   Reg* find(void* s) noexcept;
   void raise(void* s, uint32_t events);
-  std::vector<Reg> regs_;       // small per-core sets: a linear index is fine and cache friendly
+  std::vector<Reg> regs_;  // small per-core sets: a linear index is fine and cache friendly
   std::vector<void*> ready_;
 };
 

@@ -21,7 +21,8 @@ class PortTable {
     const Page* pg = pages_[port >> 8].get();
     return pg != nullptr ? (*pg)[port & 0xffu] : nullptr;
   }
-  /** Set the entry of @p port (null clears it). Allocates a 2 KiB page on first use; throws std::bad_alloc. */
+  /** Set the entry of @p port (null clears it). Allocates a 2 KiB page on first use; throws std::bad_alloc.
+   */
   void set(uint16_t port, T* value) {
     std::unique_ptr<Page>& pg = pages_[port >> 8];
     if (pg == nullptr) {

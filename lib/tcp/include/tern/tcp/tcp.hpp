@@ -91,8 +91,8 @@ struct KeepaliveOptions {
 
 /** Per-socket options; the stack-wide defaults live in TcpParams::socket. */
 struct SocketOptions {
-  bool nodelay = false;               ///< disable Nagle's algorithm (RFC 1122 §4.2.3.4)
-  KeepaliveOptions keepalive;         ///< RFC 1122 §4.2.3.6
+  bool nodelay = false;        ///< disable Nagle's algorithm (RFC 1122 §4.2.3.4)
+  KeepaliveOptions keepalive;  ///< RFC 1122 §4.2.3.6
   /// Bytes queued (unacknowledged + unsent) before send() refuses; the queue's mbufs may
   /// also cost at most 2 x this in truesize (tiny packets are refused sooner).
   uint32_t send_buffer = 256 * 1024;
@@ -137,7 +137,7 @@ struct TcpParams {
    * (at least 64). See docs/robustness.md.
    */
   uint32_t rx_reserve = 0;
-  uint16_t ephemeral_first = 49152;         ///< RFC 6335 dynamic port range
+  uint16_t ephemeral_first = 49152;  ///< RFC 6335 dynamic port range
   uint16_t ephemeral_last = 65535;
   SocketOptions socket;  ///< defaults for new sockets
 };
@@ -348,7 +348,7 @@ class Connection {
   bool persist_ = false;  // rtx timer is the persist timer
   bool rtt_timing_ = false;
   bool from_cookie_ = false;
-  bool mem_waiting_ = false;  // on Tcp's list of sends refused for core memory
+  bool mem_waiting_ = false;   // on Tcp's list of sends refused for core memory
   uint32_t compact_mark_ = 0;  // receive-queue segments after the last compaction
   uint8_t dupacks_ = 0;
   uint8_t soft_err_ = 0;          // the last ICMP soft error (tcp.cpp SoftError; 0: none), see soft_error()
@@ -370,9 +370,9 @@ class Connection {
   SegQueue sndq_, rcvq_;
   OooQueue ooo_;
   Timer rtx_timer_, dack_timer_, ka_timer_;
-  Listener* parent_ = nullptr;   // listener of a passive open not yet accepted
-  Connection* hnext_ = nullptr;  // flow table chain
-  Connection* qnext_ = nullptr;  // listener accept queue / free list
+  Listener* parent_ = nullptr;      // listener of a passive open not yet accepted
+  Connection* hnext_ = nullptr;     // flow table chain
+  Connection* qnext_ = nullptr;     // listener accept queue / free list
   Connection* ooo_prev_ = nullptr;  // list of connections holding out-of-order data
   Connection* ooo_next_ = nullptr;
   bool ooo_linked_ = false;
@@ -677,9 +677,9 @@ class Tcp final : public l3::L4Handler {
   std::vector<std::unique_ptr<Connection>> all_;  // every TCB ever made (reused through free_)
   Connection* free_ = nullptr;
   uint32_t live_ = 0;
-  PortTable<Listener> listeners_;  // by port; owns them (deleted in close_listener)
-  std::vector<Connection*> pending_;                  // to flush
-  std::vector<Connection*> ready_;                    // with events
+  PortTable<Listener> listeners_;     // by port; owns them (deleted in close_listener)
+  std::vector<Connection*> pending_;  // to flush
+  std::vector<Connection*> ready_;    // with events
   std::vector<Listener*> ready_listeners_;
   std::vector<Connection*> dispatching_;
   std::vector<Connection*> closing_;  // closed while dispatching: released after it
