@@ -99,6 +99,12 @@ void Interface::arp_input(Packet&& frame, size_t eth_len, uint64_t now) {
     stats_.drop(L2Drop::arp_bad_sender);
     return;
   }
+  // A sender address that cannot be one host (RFC 1122 §3.2.1.3: 0/8 but the probe's 0.0.0.0,
+  // broadcast, multicast, loopback, class E, our subnet's broadcast) is never learned nor answered.
+  if ((a.spa.is_special() && !a.spa.is_unspecified()) || is_broadcast(a.spa)) {
+    stats_.drop(L2Drop::arp_bad_sender);
+    return;
+  }
   if (a.spa == address()) {
     // Someone else uses our address (RFC 5227 §2.4 conflict); never learn it.
     if (a.sha != mac_) ++stats_.arp_conflicts;

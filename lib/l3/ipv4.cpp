@@ -286,6 +286,10 @@ bool Ipv4::update_pmtu(Ipv4Addr dst, uint16_t mtu, uint64_t now) noexcept {
   mtu = std::max(mtu, floor);
   PmtuEntry& e = pmtu_[(dst.v * 0x9e3779b1u) >> 26];
   uint16_t cur = (e.dst == dst.v && now < e.expires_ns) ? e.mtu : UINT16_MAX;
+  // Nor a report at or above the interface's MTU: it would lower nothing, and writing it could
+  // push another destination's real entry out of its slot.
+  if (const Route* r = routes_.lookup(dst); r != nullptr && r->iface < ifaces_.size())
+    cur = std::min(cur, ifaces_[r->iface]->mtu());
   if (mtu >= cur) {  // RFC 1191 §6.3: an ICMP message never raises it
     stats_.drop(L3Drop::pmtu_not_lower);
     return false;

@@ -333,7 +333,9 @@ Packet Reassembler::add(Packet&& frag, const wire::Ipv4View& ip, uint64_t now) {
     stats_.drop(L3Drop::fragment_conflict);
     return {};
   }
-  while (bytes_ + truesize(frag) > p_.max_bytes && active_ > 1) {
+  // Either cap full: older datagrams make room, so a flood cannot block reassembly until the
+  // timeout (the fragment cap as much as the byte cap).
+  while ((bytes_ + truesize(frag) > p_.max_bytes || free_nodes_.empty()) && active_ > 1) {
     uint32_t before = active_;
     evict_oldest(s);
     if (active_ == before) break;

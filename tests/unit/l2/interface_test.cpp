@@ -281,6 +281,24 @@ TEST_F(InterfaceTest, OurOwnAnnouncementLoopedBackIsNotAConflict) {
   EXPECT_EQ(iface_.neighbours().size(), 0u);
 }
 
+// RFC 1122 §3.2.1.3: a sender address that cannot be one host is neither learned nor answered
+// (each of these once created an unsolicited neighbour entry and got a reply).
+TEST_F(InterfaceTest, ArpFromASenderAddressThatIsNoHostIsRejected) {
+  const Ipv4Addr bad[] = {Ipv4Addr::from_octets(224, 0, 0, 1), Ipv4Addr{0xffffffffu},
+                          Ipv4Addr::from_octets(240, 0, 0, 9), Ipv4Addr::from_octets(127, 0, 0, 1),
+                          Ipv4Addr::from_octets(0, 1, 2, 3), Ipv4Addr{kOurIp.v | 0xffu}};
+  for (Ipv4Addr spa : bad) {
+    feed(arp_frame(MacAddr::broadcast(), wire::arp_op::request, kPeerMac, spa, MacAddr{}, kOurIp));
+  }
+  EXPECT_EQ(iface_.stats().dropped(L2Drop::arp_bad_sender), std::size(bad));
+  EXPECT_EQ(iface_.neighbours().size(), 0u);
+  EXPECT_TRUE(sent().empty());
+  // An ARP probe (sender 0.0.0.0, RFC 5227 §2.1.1) for our address is still answered.
+  feed(arp_frame(MacAddr::broadcast(), wire::arp_op::request, kPeerMac, Ipv4Addr{}, MacAddr{}, kOurIp));
+  EXPECT_EQ(sent().size(), 1u);
+  EXPECT_EQ(iface_.neighbours().size(), 0u);
+}
+
 TEST_F(InterfaceTest, ArpFromMulticastOrZeroSenderMacIsRejected) {
   const MacAddr mcast{{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01}};
   Bytes f = arp_frame(MacAddr::broadcast(), wire::arp_op::request, mcast, kPeerIp, MacAddr{}, kOurIp);

@@ -409,6 +409,18 @@ TEST_F(PmtuTest, FragNeededGoesToTheTransportWhichAloneLowersThePathMtuUntilItEx
   EXPECT_EQ(host_.ip().path(Ipv4Addr::from_octets(198, 18, 0, 3))->mtu, 1500u);
 }
 
+// A report at or above the interface's MTU lowers nothing and is not recorded (it would take
+// the slot of another destination's real entry).
+TEST_F(PmtuTest, ReportAtOrAboveTheInterfaceMtuIsNotRecorded) {
+  EXPECT_FALSE(host_.ip().update_pmtu(kPeerIp, 1500, now_));
+  EXPECT_FALSE(host_.ip().update_pmtu(kPeerIp, 9000, now_));
+  EXPECT_EQ(st().pmtu_updates, 0u);
+  EXPECT_EQ(st().dropped(L3Drop::pmtu_not_lower), 2u);
+  EXPECT_EQ(host_.ip().path(kPeerIp)->mtu, 1500u);
+  EXPECT_TRUE(host_.ip().update_pmtu(kPeerIp, 1499, now_));
+  EXPECT_EQ(host_.ip().path(kPeerIp)->mtu, 1499u);
+}
+
 // RFC 5927 §7.2 (Linux min_pmtu): below the floor, the floor, locked: sent without DF.
 TEST_F(PmtuTest, PathMtuNeverGoesBelowTheFloor) {
   EXPECT_TRUE(host_.ip().update_pmtu(kPeerIp, 40, now_));

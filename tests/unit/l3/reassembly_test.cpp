@@ -339,14 +339,28 @@ class FragmentBoundTest : public ReassemblerTest {
   FragmentBoundTest() : ReassemblerTest(bounded()) {}
 };
 
-TEST_F(FragmentBoundTest, FragmentBeyondTheBoundIsDropped) {
+// A full fragment table makes room by evicting the oldest other datagram, as a full byte budget
+// does: a flood of fragments cannot block reassembly until its timeout.
+TEST_F(FragmentBoundTest, FullFragmentTableEvictsTheOldestOtherDatagram) {
   EXPECT_FALSE(add(27, 0, 8, true, data_));
   EXPECT_FALSE(add(27, 8, 8, true, data_));
   EXPECT_FALSE(add(28, 0, 8, true, data_));
-  EXPECT_FALSE(add(28, 8, 8, true, data_));
+  EXPECT_FALSE(add(28, 8, 8, true, data_));  // table full: datagram 27 goes
+  EXPECT_EQ(stats_.reassembly_evicted, 1u);
+  EXPECT_EQ(stats_.dropped(L3Drop::reassembly_memory), 2u) << "the evicted datagram's two fragments";
+  EXPECT_EQ(r_.fragments_held(), 2u);
+  EXPECT_EQ(r_.in_progress(), 1u);
+  EXPECT_TRUE(add(28, 16, 8, false, data_)) << "the newer datagram completes";
+}
+
+TEST_F(FragmentBoundTest, OneDatagramCannotHoldMoreThanTheTable) {
+  EXPECT_FALSE(add(29, 0, 8, true, data_));
+  EXPECT_FALSE(add(29, 8, 8, true, data_));
+  EXPECT_FALSE(add(29, 16, 8, true, data_));
+  EXPECT_FALSE(add(29, 24, 8, true, data_));  // nothing else to evict: refused
   EXPECT_EQ(stats_.dropped(L3Drop::reassembly_memory), 1u);
   EXPECT_EQ(r_.fragments_held(), 3u);
-  EXPECT_EQ(r_.in_progress(), 2u);
+  EXPECT_EQ(r_.in_progress(), 1u);
 }
 
 // ---- overlapping fragments that disagree (RFC 5722 in spirit; issue 9) ----

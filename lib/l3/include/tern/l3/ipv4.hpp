@@ -155,7 +155,8 @@ class Ipv4 {
    * Only a transport that validated the ICMP message calls this (TCP: a quoted
    * sequence number in flight, RFC 5927 §4.1); ICMP itself never does.
    * Below Ipv4Params::pmtu_min the floor is recorded instead, locked (counted in
-   * pmtu_clamped). Not below the current path MTU: ignored (pmtu_not_lower drop).
+   * pmtu_clamped). Not below the current path MTU (the learned one, else the
+   * interface's): ignored (pmtu_not_lower drop).
    * @return true when the path MTU was lowered.
    */
   bool update_pmtu(wire::Ipv4Addr dst, uint16_t mtu, uint64_t now) noexcept;
