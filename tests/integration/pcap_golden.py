@@ -48,11 +48,9 @@ TERN_IP = "198.18.0.2"
 PEER_IP = "198.18.0.1"
 SEED = 862
 INVALID_SOURCES = ["198.18.0.255", "255.255.255.255", "224.0.0.1"]
-# PRODUCT BUG (found by these tests): tern answers datagrams whose source is the subnet's
-# directed broadcast (198.18.0.255): UDP echo, ICMP echo reply and ICMP errors go to
-# 198.18.0.255 in an Ethernet broadcast. lib/l3 Ipv4::validate() rejects only
-# 255.255.255.255 and multicast sources; Icmp::send_error() does not check the directed
-# broadcast either. RFC 1122 §3.2.1.3 (discard), §3.2.2 and §4.1.3.6 (never answer).
+# Found by these tests (fixed: Ipv4::source_valid): tern once answered datagrams whose source is
+# the subnet's directed broadcast (198.18.0.255). RFC 1122 §3.2.1.3 (discard), §3.2.2 and
+# §4.1.3.6 (never answer). BUG_NOTE is printed if it ever happens again.
 BUG_NOTE = ("PRODUCT BUG: tern answered datagrams from an invalid source address "
             "(RFC 1122 §3.2.1.3: a datagram from the directed broadcast must be discarded; "
             "§3.2.2/§4.1.3.6: never answered)")

@@ -95,7 +95,7 @@ struct Ipv4Params {
   ReassemblyParams reassembly;
   uint64_t pmtu_expiry_ns = 600'000'000'000;  ///< RFC 1191 §6.3: learned PMTU ages out after 10 minutes
   /// Floor of a learned path MTU (RFC 5927 §7.2; Linux's min_pmtu, 552): a report below it
-  /// records the floor and locks it (PathInfo::pmtu_locked). 68..65535.
+  /// records the floor and locks it (PathInfo::pmtu_locked). 68..9000 (config::validate).
   uint16_t pmtu_min = 552;
   bool forwarding = false;  ///< act as a router (RFC 1812) for datagrams not addressed to us
 };
