@@ -1268,7 +1268,11 @@ void World::wind_down() {
   // TIME_WAIT expire, reassembly times out, unresolved neighbours fail.
   silent_ = true;
   tcp::Tcp& t = core_->tcp();
-  for (int i = 0; i < 40 && !idle(); ++i) {  // every timer involved gives up within about 30 s
+  // Every timer involved gives up within about 30 s, except zero-window probing: once its
+  // backoff reached the one-minute cap (the peer answered earlier probes), max_retries + 1 = 4
+  // unanswered probes take up to 4 minutes (found by the fuzzer: a FIN_WAIT_1 connection probing
+  // a closed window outlived a 200 s wind-down).
+  for (int i = 0; i < 60 && !idle(); ++i) {
     now_ += 5 * kSec;
     step();
   }
