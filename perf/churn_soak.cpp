@@ -43,6 +43,7 @@
 #include "tern/base/json.hpp"
 #include "tern/drivers/fault_port.hpp"
 #include "tern/drivers/pair_wire.hpp"
+#include "tern/drivers/port_ref.hpp"
 #include "tern/stack/core.hpp"
 #include "tern/tcp/tcp.hpp"
 
@@ -132,22 +133,6 @@ uint64_t heap_bytes() {
   struct mallinfo2 m = mallinfo2();
   return m.uordblks + m.hblkhd;  // in use from the arenas, plus blocks malloc mmapped
 }
-
-// A Port that forwards to a PairWire end it does not own (FaultPort owns its inner port).
-class PortRef final : public Port {
- public:
-  explicit PortRef(Port& p) : p_(p) {}
-  const std::string& name() const override { return p_.name(); }
-  const PortCaps& caps() const override { return p_.caps(); }
-  uint16_t rx_burst(uint16_t q, rte_mbuf** m, uint16_t n) override { return p_.rx_burst(q, m, n); }
-  uint16_t tx_burst(uint16_t q, rte_mbuf** m, uint16_t n) override { return p_.tx_burst(q, m, n); }
-  LinkStatus link() const override { return p_.link(); }
-  PortStats stats() const override { return p_.stats(); }
-  void poll(uint16_t q, uint64_t now) override { p_.poll(q, now); }
-
- private:
-  Port& p_;
-};
 
 // Byte i of connection id's stream in direction dir: loss, duplication or reordering that got
 // through, or a corruption no checksum caught, shows up as a mismatch.
@@ -257,8 +242,8 @@ Soak::Soak(const Options& o) : o_(o), rng_(o.seed), buf_(64 * 1024) {
   f.corrupt = o.corrupt;
   drivers::FaultOptions fs = f;
   fs.seed = o.seed + 1000;
-  fault_c_ = std::make_unique<drivers::FaultPort>(std::make_unique<PortRef>(wire_->a()), f, pool_c_);
-  fault_s_ = std::make_unique<drivers::FaultPort>(std::make_unique<PortRef>(wire_->b()), fs, pool_s_);
+  fault_c_ = std::make_unique<drivers::FaultPort>(drivers::ref(wire_->a()), f, pool_c_);
+  fault_s_ = std::make_unique<drivers::FaultPort>(drivers::ref(wire_->b()), fs, pool_s_);
   client_ = std::make_unique<Core>(params(*fault_c_, kIpC, pool_c_));
   server_ = std::make_unique<Core>(params(*fault_s_, kIpS, pool_s_));
   client_->start(now_);

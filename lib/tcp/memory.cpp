@@ -44,9 +44,9 @@ void Tcp::init_memory() {
 
 // Core memory c can count on: free under its limit, plus what other connections' out-of-order
 // queues hold (rcv_room() and send_mem_ok() reclaim it when c needs it).
-uint64_t Tcp::core_free(const Connection& c) const noexcept {
+uint64_t Tcp::core_free(const Connection& c, uint64_t held) const noexcept {
   const uint64_t firm = mem_.used - (mem_.ooo - c.ooo_.mem());
-  const uint64_t lim = core_limit(c);
+  const uint64_t lim = core_limit(held);
   return lim > firm ? lim - firm : 0;
 }
 
@@ -117,10 +117,7 @@ uint32_t Tcp::mem_window(const Connection& c) const noexcept {
   const uint64_t rcv_held = c.rcvq_.mem() + c.ooo_.mem();
   const uint64_t lim = recv_mem_limit(c);
   const uint64_t free_conn = lim > rcv_held ? lim - rcv_held : 0;
-  // core_free(), with the holdings already summed.
-  const uint64_t core_lim = rcv_held + c.sndq_.mem() < small_ ? mem_limit_ : mem_limit_ - guard_;
-  const uint64_t firm = mem_.used - (mem_.ooo - c.ooo_.mem());
-  const uint64_t free_core = core_lim > firm ? core_lim - firm : 0;
+  const uint64_t free_core = core_free(c, rcv_held + c.sndq_.mem());
   const uint64_t bufs = std::min(free_conn, free_core) / mbuf_cost_;
   const uint32_t per = std::min<uint32_t>(std::max<uint32_t>(c.rcv_mss_, effective_mss(c)), mbuf_room_);
   return static_cast<uint32_t>(std::min<uint64_t>(bufs * per, UINT32_MAX));

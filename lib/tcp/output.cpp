@@ -29,6 +29,13 @@ uint16_t mss_for(const l3::PathInfo& path) noexcept {
 }
 }  // namespace
 
+bool Tcp::shrink_mss(Connection& c, uint16_t mss) noexcept {
+  if (mss >= c.mss_) return false;
+  c.mss_ = mss;
+  c.cc_.set_mss(effective_mss(c));
+  return true;
+}
+
 uint16_t Tcp::path_mss(wire::Ipv4Addr dst) const noexcept {
   auto path = ip_.path(dst);
   return path ? mss_for(*path) : static_cast<uint16_t>(576 - kHeaders);
@@ -124,10 +131,7 @@ bool Tcp::send_segment(Connection& c, SeqNum seq, uint32_t len, uint8_t flags, u
   // The segment fits the path MTU Ipv4::output() checks it against (the same
   // PathInfo): a smaller path MTU learned since (from ICMP about this or
   // another connection) shrinks the MSS here, before anything is too big.
-  if (uint16_t pm = mss_for(*path); pm < c.mss_) {
-    c.mss_ = pm;
-    c.cc_.set_mss(effective_mss(c));
-  }
+  shrink_mss(c, mss_for(*path));
   wire::TcpHeader th;
   fill_options(c, flags, th.options);
   // RFC 2018 §3: fewer SACK blocks may be sent; keep room for one byte of data.

@@ -770,11 +770,8 @@ Connection* Tcp::icmp_match(const l3::IcmpError& err) {
 void Tcp::pmtu_reduced(Connection& c, uint16_t mtu) {
   wire::Ipv4Addr dst{c.t_.remote_ip};
   ip_.update_pmtu(dst, mtu, now_);
-  uint16_t mss = path_mss(dst);
-  if (mss >= c.mss_) return;  // this connection already sends within it
+  if (!shrink_mss(c, path_mss(dst))) return;  // this connection already sends within it
   ++stats_.pmtu_updates;
-  c.mss_ = mss;
-  c.cc_.set_mss(effective_mss(c));
   if (c.st_ == State::syn_sent || c.st_ == State::syn_received) return;  // a SYN is small
   c.snd_nxt_ = c.snd_una_;
   c.rtt_timing_ = false;
@@ -784,37 +781,18 @@ void Tcp::pmtu_reduced(Connection& c, uint16_t mtu) {
 }
 
 namespace {
-// RFC 1122 §4.2.3.9: protocol and port unreachable are hard errors, the rest soft.
-bool hard_unreachable(const l3::IcmpError& err) {
-  return err.type == wire::icmp_type::dest_unreachable &&
-         (err.code == wire::icmp_code::protocol_unreachable || err.code == wire::icmp_code::port_unreachable);
-}
-}  // namespace
+// What an ICMP error means for a connection, kept in one byte per TCB (Connection::soft_err_;
+// 0: none). RFC 1122 §4.2.3.9: protocol and port unreachable are the hard kind (kRefused).
+enum ErrorKind : uint8_t { kNoSoftError, kRefused, kUnreachable, kTimeExceeded, kParamProblem };
 
-// Before synchronization any destination unreachable ends the attempt (hard
-// errors per RFC 1122 §4.2.3.9, the others as Linux does); time exceeded and
-// parameter problem are remembered and reported if the handshake times out.
-void Tcp::icmp_connecting(Connection& c, const l3::IcmpError& err) {
-  if (err.type != wire::icmp_type::dest_unreachable) {
-    soft_error(c, err);
-    return;
+uint8_t error_kind(const l3::IcmpError& err) {
+  if (err.type == wire::icmp_type::dest_unreachable) {
+    const bool hard =
+        err.code == wire::icmp_code::protocol_unreachable || err.code == wire::icmp_code::port_unreachable;
+    return hard ? kRefused : kUnreachable;
   }
-  ++stats_.icmp_hard_errors;
-  if (c.st_ == State::syn_received && c.parent_ != nullptr && !c.accepted_) {
-    ++stats_.attempt_fails;
-    release(&c);
-    return;
-  }
-  if (hard_unreachable(err)) {
-    fail(c, Errc::connection_refused, "connection refused: ICMP protocol or port unreachable");
-  } else {
-    fail(c, Errc::host_unreachable, "ICMP: destination unreachable");
-  }
+  return err.type == wire::icmp_type::time_exceeded ? kTimeExceeded : kParamProblem;
 }
-
-namespace {
-// Soft errors, kept in one byte per TCB (Connection::soft_err_; 0: none).
-enum SoftError : uint8_t { kNoSoftError, kRefused, kUnreachable, kTimeExceeded, kParamProblem };
 
 std::optional<Error> soft_error_of(uint8_t kind) {
   switch (kind) {
@@ -832,6 +810,24 @@ std::optional<Error> soft_error_of(uint8_t kind) {
 }
 }  // namespace
 
+// Before synchronization any destination unreachable ends the attempt (hard
+// errors per RFC 1122 §4.2.3.9, the others as Linux does); time exceeded and
+// parameter problem are remembered and reported if the handshake times out.
+void Tcp::icmp_connecting(Connection& c, const l3::IcmpError& err) {
+  if (err.type != wire::icmp_type::dest_unreachable) {
+    soft_error(c, err);
+    return;
+  }
+  ++stats_.icmp_hard_errors;
+  if (c.st_ == State::syn_received && c.parent_ != nullptr && !c.accepted_) {
+    ++stats_.attempt_fails;
+    release(&c);
+    return;
+  }
+  const Error e = *soft_error_of(error_kind(err));
+  fail(c, e.code, e.reason);
+}
+
 std::optional<Error> Connection::soft_error() const noexcept { return soft_error_of(soft_err_); }
 
 // RFC 5461 §4 (and Linux): once synchronized, every ICMP error is soft, even
@@ -841,15 +837,7 @@ std::optional<Error> Connection::soft_error() const noexcept { return soft_error
 // (give_up()), with this error as the reason if nothing was acknowledged since.
 void Tcp::soft_error(Connection& c, const l3::IcmpError& err) {
   ++stats_.icmp_soft_errors;
-  if (hard_unreachable(err)) {
-    c.soft_err_ = kRefused;
-  } else if (err.type == wire::icmp_type::dest_unreachable) {
-    c.soft_err_ = kUnreachable;
-  } else if (err.type == wire::icmp_type::time_exceeded) {
-    c.soft_err_ = kTimeExceeded;
-  } else {
-    c.soft_err_ = kParamProblem;
-  }
+  c.soft_err_ = error_kind(err);
   c.soft_una_ = c.snd_una_;
   notify(c, ev::soft_error);
 }

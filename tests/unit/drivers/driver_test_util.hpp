@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "tern/drivers/port_ref.hpp"
 #include "tern/port/port.hpp"
 #include "test_support.hpp"
 
@@ -78,24 +79,6 @@ inline std::vector<Bytes> drain(Port& port, uint16_t q = 0, int max_empty_polls 
   }
   return out;
 }
-
-/** A Port that forwards to another it does not own (to put a PairWire end under a decorator). */
-class PortRef final : public Port {
- public:
-  explicit PortRef(Port& p) : p_(p) {}
-  const std::string& name() const override { return p_.name(); }
-  const PortCaps& caps() const override { return p_.caps(); }
-  uint16_t rx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) override { return p_.rx_burst(q, pkts, n); }
-  uint16_t tx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) override { return p_.tx_burst(q, pkts, n); }
-  LinkStatus link() const override { return p_.link(); }
-  PortStats stats() const override { return p_.stats(); }
-  void poll(uint16_t q, uint64_t now) override { p_.poll(q, now); }
-
- private:
-  Port& p_;
-};
-
-inline std::unique_ptr<Port> ref(Port& p) { return std::make_unique<PortRef>(p); }
 
 /** A fresh temporary path, unique per process and call; removed by the destructor. */
 class TempFile {

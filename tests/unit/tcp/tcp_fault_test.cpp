@@ -16,6 +16,7 @@
 #include "core_pair.hpp"
 #include "tern/drivers/fault_port.hpp"
 #include "tern/drivers/pair_wire.hpp"
+#include "tern/drivers/port_ref.hpp"
 #include "tern/stack/core.hpp"
 #include "tern/tcp/tcp.hpp"
 #include "test_support.hpp"
@@ -36,22 +37,6 @@ using wire::MacAddr;
 
 constexpr uint64_t kUs = 1'000;
 constexpr uint32_t kTotal = 64u << 20;
-
-// A Port that forwards to a PairWire end it does not own (FaultPort owns its inner port).
-class PortRef final : public Port {
- public:
-  explicit PortRef(Port& p) : p_(p) {}
-  const std::string& name() const override { return p_.name(); }
-  const PortCaps& caps() const override { return p_.caps(); }
-  uint16_t rx_burst(uint16_t q, rte_mbuf** m, uint16_t n) override { return p_.rx_burst(q, m, n); }
-  uint16_t tx_burst(uint16_t q, rte_mbuf** m, uint16_t n) override { return p_.tx_burst(q, m, n); }
-  LinkStatus link() const override { return p_.link(); }
-  PortStats stats() const override { return p_.stats(); }
-  void poll(uint16_t q, uint64_t now) override { p_.poll(q, now); }
-
- private:
-  Port& p_;
-};
 
 // The byte at stream offset i of direction d: position-dependent, so loss, reordering or duplication
 // that slipped through would show.
@@ -97,8 +82,8 @@ CaseResult run_case(const FaultOptions& fo, uint32_t total) {
   drivers::PairWire wire(caps(kMacA), caps(kMacB), 8192);
   FaultOptions oa = fo, ob = fo;
   ob.seed = fo.seed + 1000;
-  drivers::FaultPort fa(std::make_unique<PortRef>(wire.a()), oa, pools.a);
-  drivers::FaultPort fb(std::make_unique<PortRef>(wire.b()), ob, pools.b);
+  drivers::FaultPort fa(drivers::ref(wire.a()), oa, pools.a);
+  drivers::FaultPort fb(drivers::ref(wire.b()), ob, pools.b);
   auto params = [](Port& port, Ipv4Addr ip, rte_mempool* pool) {
     CoreParams p = test::core_params(port, ip, pool);
     p.tcp.max_connections = 16;

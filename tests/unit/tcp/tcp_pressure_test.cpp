@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 #include <rte_mempool.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -267,6 +269,43 @@ class TcpPressureTest : public ::testing::Test {
     EXPECT_LE(tcp().memory_used(), tcp().memory_limit());
   }
 
+  /**
+   * A well-behaved peer sends @p want on @p good in order, at most @p burst full segments per turn
+   * and never past the advertised window, resending from the stack's RCV.NXT what it refused (as a
+   * retransmission would); the application reads everything. @p meanwhile(turn) runs each turn.
+   * @return what the application read (shorter than @p want if @p turns ran out).
+   */
+  Bytes transfer(Flow& good, const Bytes& want, int turns, int burst,
+                 const std::function<void(int)>& meanwhile) {
+    Bytes got;
+    const SeqNum base = good.nxt;
+    for (int turn = 0; turn < turns && got.size() < want.size(); ++turn) {
+      size_t off = good.conn->info().bytes_received;
+      good.nxt = base + static_cast<uint32_t>(off);
+      for (int n = 0; n < burst && off < want.size(); ++n) {
+        size_t len = std::min<size_t>(1448, want.size() - off);
+        if (good.nxt + static_cast<uint32_t>(len) > good.edge) break;
+        EXPECT_TRUE(segment(good, fl::ack, good.nxt,
+                            Bytes(want.begin() + static_cast<ptrdiff_t>(off),
+                                  want.begin() + static_cast<ptrdiff_t>(off + len))));
+        good.nxt += static_cast<uint32_t>(len);
+        off += len;
+      }
+      meanwhile(turn);
+      poll();
+      collect();
+      uint8_t buf[8192];
+      for (;;) {
+        auto r = good.conn->recv_copy(buf);
+        if (!r || *r == 0) break;
+        got.insert(got.end(), buf, buf + *r);
+      }
+      now_ += kMs;
+      poll();
+      collect();
+    }
+    return got;
+  }
   uint32_t in_use() { return rte_mempool_in_use_count(pool_); }
 
   drivers::PairWire wire_;
@@ -426,39 +465,13 @@ TEST_F(TcpPressureTest, ManyHostileConnectionsLeaveTheCoreResponsive) {
   Flow& good = open();
   ASSERT_EQ(good.conn->state(), State::established);
   Bytes want = bytes(256 * 1024, 99);
-  Bytes got;
-  const SeqNum base = good.nxt;
-  for (int turn = 0; turn < 4000 && got.size() < want.size(); ++turn) {
-    // From the stack's RCV.NXT (a refused segment is sent again, as a retransmission would),
-    // as much as the advertised window allows.
-    size_t off = good.conn->info().bytes_received;
-    good.nxt = base + static_cast<uint32_t>(off);
-    for (int n = 0; n < 16 && off < want.size(); ++n) {
-      size_t len = std::min<size_t>(1448, want.size() - off);
-      if (good.nxt + static_cast<uint32_t>(len) > good.edge) break;
-      ASSERT_TRUE(segment(good, fl::ack, good.nxt,
-                          Bytes(want.begin() + static_cast<ptrdiff_t>(off),
-                                want.begin() + static_cast<ptrdiff_t>(off + len))));
-      good.nxt += static_cast<uint32_t>(len);
-      off += len;
-    }
-    // The hostile half keeps pushing out-of-order data meanwhile.
+  // The hostile half keeps pushing out-of-order data meanwhile.
+  Bytes got = transfer(good, want, 4000, 16, [&](int turn) {
     for (int c = kConns / 2; c < kConns; ++c) {
       Flow& f = flows_[static_cast<size_t>(c)];
       ASSERT_TRUE(segment(f, fl::ack, f.nxt + 1 + static_cast<uint32_t>(400 + turn) * 1200, bytes(1200, 3)));
     }
-    poll();
-    collect();
-    uint8_t buf[8192];
-    for (;;) {
-      auto r = good.conn->recv_copy(buf);
-      if (!r || *r == 0) break;
-      got.insert(got.end(), buf, buf + *r);
-    }
-    now_ += kMs;
-    poll();
-    collect();
-  }
+  });
   ASSERT_EQ(got.size(), want.size());
   EXPECT_TRUE(got == want);
   EXPECT_EQ(rx_refill_failures_, 0u);
@@ -509,32 +522,7 @@ TEST_F(TcpPressureTest, ANewConnectionMovesDataWhileOthersHoldTheCoreFull) {
   ASSERT_EQ(good.conn->state(), State::established);
   EXPECT_GE(good.edge - good.nxt, 1448) << "a new connection is offered a window";
   Bytes want = bytes(64 * 1024, 42);
-  Bytes got;
-  const SeqNum base = good.nxt;
-  for (int turn = 0; turn < 2000 && got.size() < want.size(); ++turn) {
-    size_t off = good.conn->info().bytes_received;
-    good.nxt = base + static_cast<uint32_t>(off);
-    for (int n = 0; n < 8 && off < want.size(); ++n) {
-      size_t len = std::min<size_t>(1448, want.size() - off);
-      if (good.nxt + static_cast<uint32_t>(len) > good.edge) break;
-      ASSERT_TRUE(segment(good, fl::ack, good.nxt,
-                          Bytes(want.begin() + static_cast<ptrdiff_t>(off),
-                                want.begin() + static_cast<ptrdiff_t>(off + len))));
-      good.nxt += static_cast<uint32_t>(len);
-      off += len;
-    }
-    poll();
-    collect();
-    uint8_t buf[8192];
-    for (;;) {
-      auto r = good.conn->recv_copy(buf);
-      if (!r || *r == 0) break;
-      got.insert(got.end(), buf, buf + *r);
-    }
-    now_ += kMs;
-    poll();
-    collect();
-  }
+  Bytes got = transfer(good, want, 2000, 8, [](int) {});
   ASSERT_EQ(got.size(), want.size()) << "the new connection stalled";
   EXPECT_TRUE(got == want);
   // Its application can answer too: send() is not refused while only reclaimable data is held.
@@ -550,6 +538,39 @@ TEST_F(TcpPressureTest, ANewConnectionMovesDataWhileOthersHoldTheCoreFull) {
   drain();
   EXPECT_EQ(tcp().memory_used(), 0u);
   EXPECT_EQ(in_use(), idle_in_use_);
+}
+
+// Whatever else drains the pool (here: mbufs the test holds, as an application or another
+// queue would), the core's pool check makes TCP give back out-of-order data once the free
+// mbufs fall below the low-water mark, so the RX ring can still be refilled.
+TEST_F(TcpPressureTest, PoolBelowTheLowWaterMarkMakesTcpGiveBackOutOfOrderData) {
+  start();
+  constexpr int kConns = 4;
+  for (int c = 0; c < kConns; ++c) open();
+  for (uint32_t i = 0; i < 60; ++i) {
+    for (int c = 0; c < kConns; ++c) {
+      Flow& f = flows_[static_cast<size_t>(c)];
+      ASSERT_TRUE(segment(f, fl::ack, f.nxt + 1 + i * 2400, bytes(1200, 5)));  // gapped: a node each
+    }
+    poll();
+    collect();
+  }
+  const uint64_t ooo_before = tcp().memory_ooo();
+  ASSERT_GE(ooo_before, 200ull * tcp().mbuf_cost());
+  const uint32_t low = core_->pool_low_water();
+  std::vector<rte_mbuf*> held;
+  while (rte_mempool_avail_count(pool_) >= low / 2) held.push_back(rte_pktmbuf_alloc(pool_));
+  for (int i = 0; i < 64; ++i) core_->poll(now_);  // the pool is checked every 64 turns
+  EXPECT_GE(core_->stats().pool_low, 1u);
+  EXPECT_GT(core_->stats().pool_reclaimed, 0u);
+  EXPECT_LT(tcp().memory_ooo(), ooo_before);
+  EXPECT_GT(stats().ooo_pruned_others, 0u);
+  EXPECT_GE(rte_mempool_avail_count(pool_), low) << "TCP gave back too little";
+  for (rte_mbuf* m : held) rte_pktmbuf_free(m);
+  // Above the mark again: nothing more is taken.
+  const uint64_t low_checks = core_->stats().pool_low;
+  for (int i = 0; i < 64; ++i) core_->poll(now_);
+  EXPECT_EQ(core_->stats().pool_low, low_checks);
 }
 
 // send() is charged by truesize too: a stream of one-byte packets cannot pin

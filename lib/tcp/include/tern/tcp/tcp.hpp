@@ -591,13 +591,17 @@ class Tcp final : public l3::L4Handler {
     const uint64_t used = mem_.used + need;
     return used <= mem_limit_ - guard_ || used <= core_limit(c);  // (the first: no sums for most)
   }
-  // The core's limit as it applies to c: all of it for a connection holding little, less the
-  // guard for the others (memory.cpp, fairness).
-  uint64_t core_limit(const Connection& c) const noexcept {
-    const uint64_t held = c.sndq_.mem() + c.rcvq_.mem() + c.ooo_.mem();
+  // Truesize c holds in all its queues.
+  static uint64_t held(const Connection& c) noexcept { return c.sndq_.mem() + c.rcvq_.mem() + c.ooo_.mem(); }
+  // The core's limit for a connection holding @p held: all of it for one holding little, less
+  // the guard for the others (memory.cpp, fairness).
+  uint64_t core_limit(uint64_t held) const noexcept {
     return held < small_ ? mem_limit_ : mem_limit_ - guard_;
   }
-  uint64_t core_free(const Connection& c) const noexcept;
+  uint64_t core_limit(const Connection& c) const noexcept { return core_limit(held(c)); }
+  // Core memory c (holding @p held) can count on; see memory.cpp.
+  uint64_t core_free(const Connection& c, uint64_t held) const noexcept;
+  uint64_t core_free(const Connection& c) const noexcept { return core_free(c, held(c)); }
   void maybe_compact(Connection& c);
   uint32_t mem_window(const Connection& c) const noexcept;
   bool send_mem_ok(Connection& c);
@@ -627,6 +631,8 @@ class Tcp final : public l3::L4Handler {
   uint16_t window_field(Connection& c, bool syn) noexcept;
   void fill_options(Connection& c, uint8_t flags, wire::TcpOptions& o) noexcept;
   uint16_t path_mss(wire::Ipv4Addr dst) const noexcept;
+  // Lower c's MSS to @p mss (and congestion control's); false when it is not lower.
+  bool shrink_mss(Connection& c, uint16_t mss) noexcept;
   void maybe_window_update(Connection& c);
   uint32_t flight(const Connection& c) const noexcept;
   /**
