@@ -114,7 +114,8 @@ void Interface::arp_input(Packet&& frame, size_t eth_len, uint64_t now) {
   const bool for_us = a.tpa == address();
   // RFC 826 "Packet Reception": merge into an existing entry; add one only if
   // we are the target. An ARP probe (sender IP 0, RFC 5227 §2.1.1) teaches nothing.
-  if (!a.spa.is_unspecified() && neigh_.learn(a.spa, a.sha, for_us, now) && learn_hook_ != nullptr) {
+  const LearnSource from = for_us && a.op == wire::arp_op::reply ? LearnSource::answer : LearnSource::packet;
+  if (!a.spa.is_unspecified() && neigh_.learn(a.spa, a.sha, for_us, now, from) && learn_hook_ != nullptr) {
     learn_hook_(learn_ctx_, p_.index, a.spa, a.sha);
   }
   if (for_us && a.op == wire::arp_op::request) {

@@ -184,7 +184,8 @@ void NeighbourTable::send(Ipv4Addr ip, Packet dgram, uint64_t now) {
   sink_.neigh_transmit(std::move(dgram), e->mac);
 }
 
-bool NeighbourTable::learn(Ipv4Addr ip, const MacAddr& mac, bool create_entry, uint64_t now) {
+bool NeighbourTable::learn(Ipv4Addr ip, const MacAddr& mac, bool create_entry, uint64_t now,
+                           LearnSource from) {
   NeighEntry* e = lookup(ip);
   if (e == nullptr) {
     if (!create_entry) return false;
@@ -194,8 +195,16 @@ bool NeighbourTable::learn(Ipv4Addr ip, const MacAddr& mac, bool create_entry, u
       return false;
     }
     e->state = NeighState::reachable;  // nothing queued: not one of our resolutions (neigh_resolved)
+    e->mac = mac;
+    e->updated_ns = now;
   }
   bool was_incomplete = e->state == NeighState::incomplete;
+  if (was_incomplete) {
+    e->updated_ns = now;  // the first answer starts the lock: later different answers are ignored
+  } else if (e->mac != mac && !may_change(*e, from, now)) {
+    ++stats_.neigh_updates_locked;
+    return false;
+  }
   e->mac = mac;
   e->state = NeighState::reachable;
   e->confirmed_ns = now;
@@ -205,6 +214,17 @@ bool NeighbourTable::learn(Ipv4Addr ip, const MacAddr& mac, bool create_entry, u
     ++stats_.neigh_resolved;
     flush_queue(*e);
   }
+  return true;
+}
+
+// Linux's locktime (arp_process: override only after n->updated + LOCKTIME): a different MAC is
+// taken when the lock time since the last change has passed, when it answers a request of ours
+// still outstanding (a genuine change, found by asking), or when a sibling core took it.
+bool NeighbourTable::may_change(NeighEntry& e, LearnSource from, uint64_t now) noexcept {
+  const bool answers_us = from == LearnSource::answer && e.probes > 0;
+  if (!answers_us && from != LearnSource::sibling && now - e.updated_ns < p_.lock_ns) return false;
+  ++stats_.neigh_mac_changes;
+  e.updated_ns = now;
   return true;
 }
 

@@ -30,7 +30,14 @@ bool checksum_ok(const Packet& p) {
 }
 }  // namespace
 
-Icmp::Icmp(const IcmpParams& params, Ipv4& ip) : p_(params), ip_(ip), tokens_(params.error_burst) {
+Icmp::Icmp(const IcmpParams& params, Ipv4& ip)
+    : p_(params),
+      ip_(ip),
+      rng_(random_key("ICMP random")),
+      errors_(params.error_rate, rng_),
+      dest_(params.dest_slots, params.dest_error_rate, params.dest_error_burst,
+            random_key("ICMP destination")),
+      echo_limit_(params.echo_rate, params.echo_rate) {
   ip_.set_handler(wire::ip_proto::icmp, this);
   ip_.set_icmp(this);
 }
@@ -59,7 +66,13 @@ L4Verdict Icmp::input(Packet& payload, const Ipv4Meta& meta, uint64_t now) {
   if (type == wire::icmp_type::echo_request) {
     ++st.icmp_echo_requests;
     // RFC 1122 §3.2.2.6: an echo to a broadcast address MAY be silently discarded.
-    if (p_.echo && !meta.broadcast) echo_reply(msg, meta, now);
+    if (p_.echo && !meta.broadcast) {
+      if (echo_limit_.take(now)) {
+        echo_reply(msg, meta, now);
+      } else {
+        st.drop(L3Drop::icmp_echo_limited);
+      }
+    }
   } else if (type == wire::icmp_type::echo_reply) {
     ++st.icmp_echo_replies;
   } else if (is_error_type(type)) {
@@ -133,16 +146,19 @@ void Icmp::error_input(const Packet& msg, const Ipv4Meta& meta, uint8_t type, ui
   h->icmp_error(err, now);
 }
 
-bool Icmp::take_token(uint64_t now) {
-  if (!bucket_started_) {
-    bucket_started_ = true;
-  } else if (now > last_refill_ns_) {
-    tokens_ += static_cast<double>(now - last_refill_ns_) * 1e-9 * p_.error_rate;
-    tokens_ = std::min<double>(tokens_, p_.error_burst);
+// RFC 1812 §4.3.2.8 / RFC 1122 §3.2.2: errors are rate limited. The destination's own
+// allowance first, so a peer that floods spends only that; then the core's budget, drawn at
+// random per window, so that a host counting the errors it gets cannot tell whether others got
+// some (CVE-2020-25705 used Linux's fixed global bucket to find open UDP ports).
+bool Icmp::may_send_error(wire::Ipv4Addr to, uint64_t now) {
+  if (!dest_.take(to.v, now)) {
+    ip_.stats().drop(L3Drop::icmp_dest_limited);
+    return false;
   }
-  last_refill_ns_ = now;
-  if (tokens_ < 1.0) return false;
-  tokens_ -= 1.0;
+  if (!errors_.take(now)) {
+    ip_.stats().drop(L3Drop::icmp_rate_limited);
+    return false;
+  }
   return true;
 }
 
@@ -162,10 +178,7 @@ bool Icmp::send_error(const Packet& original, uint8_t type, uint8_t code, uint32
       (v->dst().is_broadcast() || v->dst().is_multicast() || ip_.is_our_broadcast(v->dst())))
     return false;
   if (v->fragment_offset() != 0 || src.is_special()) return false;
-  if (!take_token(now)) {
-    st.drop(L3Drop::icmp_rate_limited);
-    return false;
-  }
+  if (!may_send_error(src, now)) return false;
   uint32_t quote = std::min<uint32_t>(original.length(), kMaxQuote);
   Packet e = Packet::alloc(ip_.pool());
   uint8_t* h = e ? e.append(static_cast<uint16_t>(wire::kIcmpHeaderLen + quote)) : nullptr;

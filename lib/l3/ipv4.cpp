@@ -7,8 +7,6 @@
  */
 #include "tern/l3/ipv4.hpp"
 
-#include <rte_random.h>
-
 #include <algorithm>
 #include <cstring>
 
@@ -66,6 +64,10 @@ std::string_view to_string(L3Drop d) noexcept {
       return "icmp_malformed";
     case L3Drop::icmp_rate_limited:
       return "icmp_rate_limited";
+    case L3Drop::icmp_dest_limited:
+      return "icmp_dest_limited";
+    case L3Drop::icmp_echo_limited:
+      return "icmp_echo_limited";
     case L3Drop::icmp_not_ours:
       return "icmp_not_ours";
     case L3Drop::icmp_no_transport:
@@ -87,11 +89,9 @@ Ipv4::Ipv4(const Ipv4Params& params, std::vector<l2::Interface*> ifaces, RouteTa
       ifaces_(std::move(ifaces)),
       routes_(std::move(routes)),
       pool_(pool),
-      reasm_(params.reassembly, stats_) {
+      reasm_(params.reassembly, stats_),
+      ids_(random_key("IPv4 ID"), random_key("IPv4 ID increment")) {
   if (p_.default_ttl == 0) p_.default_ttl = 64;  // RFC 1122 §3.2.1.7: never send TTL 0
-  // RFC 6864 §4.1: IDs must not repeat between cores sending to one peer; a
-  // random start per core (and per process) also keeps them unpredictable.
-  next_id_ = static_cast<uint16_t>(rte_rand());
   for (const auto* i : ifaces_) {
     locals_.push_back(i->address().v);
     if (i->has_subnet_broadcast()) broadcasts_.push_back(i->prefix().broadcast().v);
@@ -443,12 +443,14 @@ Status Ipv4::output(Packet l4, const OutputParams& params, const PathInfo& pi, u
   wire::Ipv4Header ih{};
   ih.tos = params.tos;
   ih.total_length = static_cast<uint16_t>(total);
-  ih.id = next_id_++;
   ih.df = params.dont_fragment;
   ih.ttl = params.ttl != 0 ? params.ttl : p_.default_ttl;
   ih.protocol = params.proto;
   ih.src = params.src.v != 0 ? params.src : pi.src;
   ih.dst = params.dst;
+  // RFC 6864 §4.2: an atomic datagram may carry its sender's per-flow number; any other gets
+  // the per-destination value (RFC 7739 §5.3, ip_id.hpp).
+  ih.id = params.dont_fragment && params.id ? *params.id : ids_.next(ih.src, params.dst, params.proto, now);
   ih.emit({h, wire::kIpv4MinHeaderLen}, false);
   if (total > pi.mtu) {
     if (params.dont_fragment) {

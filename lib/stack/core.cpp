@@ -86,7 +86,8 @@ void Core::drain_inbox(uint64_t now) {
     wire::MacAddr mac;
     std::copy(u[i].mac, u[i].mac + 6, mac.b.begin());
     // Update only what this core already tracks: never create entries here.
-    ifaces_[u[i].iface]->neighbours().learn(wire::Ipv4Addr{u[i].ip}, mac, false, now);
+    ifaces_[u[i].iface]->neighbours().learn(wire::Ipv4Addr{u[i].ip}, mac, false, now,
+                                            l2::LearnSource::sibling);
   }
   stats_.neigh_received += n;
 }
@@ -193,6 +194,7 @@ void Core::write_json(JsonWriter& w) const {
     w.kv("resolved", s.neigh_resolved).kv("failed", s.neigh_failed).kv("queued", s.neigh_queued);
     w.kv("evicted", s.neigh_evicted).kv("evicted_unsolicited", s.neigh_evicted_unsolicited);
     w.kv("evicted_stale", s.neigh_evicted_stale).kv("evicted_active", s.neigh_evicted_active);
+    w.kv("mac_changes", s.neigh_mac_changes).kv("updates_locked", s.neigh_updates_locked);
     w.end_object();
     write_drops<l2::L2Stats, l2::L2Drop>(w, s);
     w.end_object();
@@ -237,6 +239,7 @@ void Core::write_json(JsonWriter& w) const {
   w.kv("syncookies_sent", ts.syncookies_sent).kv("syncookies_validated", ts.syncookies_validated);
   w.kv("syncookies_failed", ts.syncookies_failed);
   w.kv("challenge_acks", ts.challenge_acks).kv("challenge_acks_limited", ts.challenge_acks_limited);
+  w.kv("challenge_acks_conn_limited", ts.challenge_acks_conn_limited);
   w.kv("keepalive_probes", ts.keepalive_probes).kv("keepalive_drops", ts.keepalive_drops);
   w.kv("rto_timeouts", ts.rto_timeouts).kv("fast_retransmits", ts.fast_retransmits);
   w.kv("sack_recoveries", ts.sack_recoveries).kv("sack_retransmits", ts.sack_retransmits);

@@ -76,6 +76,8 @@ tcp::TcpParams tcp_params(const config::TcpConfig& cfg) {
   p.fin_wait_2_ns = uint64_t{cfg.fin_wait_2_s} * kNsPerSec;
   p.ooo_nodes = cfg.ooo_nodes;
   p.memory_limit = uint64_t{cfg.memory_limit_kb} * 1024;
+  p.challenge_ack_per_s = cfg.challenge_ack_limit;
+  p.challenge_ack_interval_ns = uint64_t{cfg.challenge_ack_interval_ms} * 1'000'000;
   p.socket.nodelay = cfg.nodelay;
   p.socket.send_buffer = cfg.send_buffer;
   p.socket.recv_buffer = cfg.recv_buffer;
@@ -186,6 +188,7 @@ std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::
       ci.params.neighbour.stale_ns = uint64_t{cfg.arp.stale_ms} * kNsPerMs;
       ci.params.neighbour.retry_ns = uint64_t{cfg.arp.retry_ms} * kNsPerMs;
       ci.params.neighbour.retries = cfg.arp.retries;
+      ci.params.neighbour.lock_ns = uint64_t{cfg.arp.lock_time_ms} * kNsPerMs;
       cp.interfaces.push_back(ci);
     }
     for (const auto& r : cfg.routes) {
@@ -202,7 +205,9 @@ std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::
     cp.ipv4.pmtu_min = cfg.ipv4.pmtu_min;
     cp.icmp.echo = cfg.icmp.echo;
     cp.icmp.error_rate = cfg.icmp.error_rate;
-    cp.icmp.error_burst = cfg.icmp.error_burst;
+    cp.icmp.echo_rate = cfg.icmp.echo_rate;
+    cp.icmp.dest_error_rate = cfg.icmp.dest_error_rate;
+    cp.icmp.dest_error_burst = cfg.icmp.dest_error_burst;
     cp.udp.rx_queue_len = cfg.udp.rx_queue_len;
     cp.tcp = tcp_params(cfg.tcp);  // per core: each core gets the configured limits, not a share
     cp.tcp.rx_reserve = rx_reserve(cfg);

@@ -107,6 +107,7 @@ Connection* Tcp::new_child(Listener& l, const Segment& s) {
   c->app_owned_ = false;
   c->accepted_ = false;
   c->ts_offset_ = isn_.hash(s.t, 2);
+  c->ip_id_ = static_cast<uint16_t>(isn_.hash(s.t, 4));
   return c;
 }
 
@@ -415,17 +416,23 @@ bool Tcp::check_syn(Connection& c, Segment& s) {
   return false;
 }
 
+// RFC 5961 §7: challenge ACKs are rate limited. First per connection (one per
+// challenge_ack_interval_ns, Linux's tcp_invalid_ratelimit), so that spoofed
+// segments aimed at one connection spend at most that of the core's budget;
+// then by the core's budget, whose window length and size are drawn at random
+// (RandomBudget), so that a host counting the challenge ACKs on its own
+// connections cannot tell whether another connection took one (CVE-2016-5696;
+// docs/robustness.md has the procedure and the test).
 void Tcp::challenge_ack(Connection& c) {
-  // RFC 5961 §7: a per-core budget of challenge ACKs per second.
-  if (now_ - challenge_window_ns_ >= 1'000'000'000) {
-    challenge_window_ns_ = now_;
-    challenge_count_ = 0;
+  if (now_ < c.challenge_next_ns_) {
+    ++stats_.challenge_acks_conn_limited;
+    return;
   }
-  if (challenge_count_ >= p_.challenge_ack_per_s) {
+  c.challenge_next_ns_ = now_ + p_.challenge_ack_interval_ns;
+  if (!challenge_budget_.take(now_)) {
     ++stats_.challenge_acks_limited;
     return;
   }
-  ++challenge_count_;
   ++stats_.challenge_acks;
   send_ack(c);
 }

@@ -95,7 +95,7 @@ void Tcp::fill_options(Connection& c, uint8_t flags, wire::TcpOptions& o) noexce
 // Write @p th in a fresh header mbuf, chain @p data (may be empty), checksum and hand to IPv4 (DF set:
 // RFC 1191 path MTU discovery). Errors: Ipv4::output's, or no_memory (counted) without a header mbuf.
 Status Tcp::emit(const FourTuple& t, const wire::TcpHeader& th, Packet data, const l3::PathInfo& path,
-                 bool offload) {
+                 bool offload, std::optional<uint16_t> ip_id) {
   Packet seg = Packet::alloc(pool_);
   uint16_t hlen = static_cast<uint16_t>(th.length());
   uint8_t* h = seg ? seg.append(hlen) : nullptr;
@@ -116,6 +116,7 @@ Status Tcp::emit(const FourTuple& t, const wire::TcpHeader& th, Packet data, con
   // the path takes (send_segment() prevents that): IPv4 fragments rather than
   // drops TCP's own segments, so a connection cannot stall on its own drops.
   out.dont_fragment = !path.pmtu_locked && seg.length() + wire::kIpv4MinHeaderLen <= path.mtu;
+  out.id = ip_id;  // used only when DF is set (an atomic datagram, RFC 6864 §4.2); else Ipv4 picks it
   Status st = ip_.output(std::move(seg), out, path, now_);
   if (!st) return st;
   ++stats_.out_segs;
@@ -156,7 +157,7 @@ bool Tcp::send_segment(Connection& c, SeqNum seq, uint32_t len, uint8_t flags, u
   th.flags = flags;
   th.ack = (flags & fl::ack) ? c.rcv_nxt_ : SeqNum{};
   th.window = window_field(c, (flags & fl::syn) != 0);
-  if (!emit(c.t_, th, std::move(data), *path, true)) return false;
+  if (!emit(c.t_, th, std::move(data), *path, true, c.ip_id_++)) return false;
   note_sent(c, seq, len, flags);
   if (sent != nullptr) *sent = len;
   return true;

@@ -100,18 +100,6 @@ std::string_view to_string(TcpDrop d) noexcept {
 
 namespace {
 
-std::array<uint8_t, 16> random_key() {
-  std::array<uint8_t, 16> k{};
-  if (getrandom(k.data(), k.size(), 0) != static_cast<ssize_t>(k.size())) {
-    // No entropy source: fall back to the TSC (weak, logged).
-    uint64_t a = monotonic_ns(), b = a * 0x9E3779B97F4A7C15ull;
-    std::memcpy(k.data(), &a, 8);
-    std::memcpy(k.data() + 8, &b, 8);
-    TERN_LOG_WARN("tcp: getrandom() failed; ISN and SYN cookie keys are weak");
-  }
-  return k;
-}
-
 uint32_t pow2_at_least(uint32_t n) {
   uint32_t p = 1;
   while (p < n && p < (1u << 30)) p <<= 1;
@@ -138,20 +126,21 @@ Tcp::Tcp(const TcpParams& params, l3::Ipv4& ip, TimerWheel& wheel, uint64_t now)
       wheel_(wheel),
       pool_(ip.pool()),
       now_(now),
-      isn_(random_key()),
-      cookies_(random_key()),
-      ooo_pool_(params.ooo_nodes) {
+      isn_(random_key("TCP ISN")),
+      cookies_(random_key("SYN cookie")),
+      ooo_pool_(params.ooo_nodes),
+      rng_(random_key("TCP random")),
+      challenge_budget_(p_.challenge_ack_per_s, rng_) {
   uint32_t nb = pow2_at_least(std::max<uint32_t>(p_.max_connections, 64));
   buckets_.assign(nb, nullptr);
   tw_buckets_.assign(nb, nullptr);
   bucket_mask_ = nb - 1;
-  auto k = random_key();
+  auto k = random_key("TCP hash seed");
   std::memcpy(&hash_seed_, k.data(), sizeof hash_seed_);
   if (p_.ephemeral_first == 0 || p_.ephemeral_first > p_.ephemeral_last) {
     p_.ephemeral_first = 49152;
     p_.ephemeral_last = 65535;
   }
-  next_port_ = static_cast<uint16_t>(hash_seed_ & 0xffff);
   tw_timer_.fn = &Tcp::on_tw_timer;
   tw_timer_.ctx = this;
   init_memory();
@@ -381,18 +370,23 @@ bool Tcp::tuple_in_use(const FourTuple& t, bool reuse_tw) {
 }
 
 Result<uint16_t> Tcp::pick_port(const FourTuple& t, bool reuse_tw) {
-  // RFC 6056 §3.3.3 (algorithm 3): a keyed hash of the destination picks where the search starts.
+  // RFC 6056 §3.3.4 (algorithm 4, double-hash): a keyed hash of the destination picks where the
+  // search starts (offset) and a second one which position counter moves on (index), so the
+  // ports tern picks toward one destination say nothing about its connections to others (a single
+  // shared counter, algorithm 3, would: docs/robustness.md).
   uint32_t range = uint32_t{p_.ephemeral_last} - p_.ephemeral_first + 1;
   FourTuple key = t;
   key.local_port = 0;
   uint32_t offset = isn_.hash(key, 1);
+  uint16_t& next = port_table_[isn_.hash(key, 3) % port_table_.size()];
+  const uint32_t start = (offset % range + next) % range;
   for (uint32_t i = 0; i < range; ++i) {
-    uint16_t port = static_cast<uint16_t>(p_.ephemeral_first + (offset + next_port_ + i) % range);
+    uint16_t port = static_cast<uint16_t>(p_.ephemeral_first + (start + i) % range);
     FourTuple c = t;
     c.local_port = port;
     if (listeners_.get(port) != nullptr) continue;
     if (!tuple_in_use(c, reuse_tw)) {
-      next_port_ = static_cast<uint16_t>(next_port_ + i + 1);
+      next = static_cast<uint16_t>(next + i + 1);  // RFC 6056 §3.3.4: table[index]++ per try
       return port;
     }
   }
@@ -440,6 +434,7 @@ Result<Connection*> Tcp::connect(const Endpoint& remote, const ConnectOptions& o
   c->snd_una_ = c->snd_nxt_ = c->snd_max_ = c->iss_;
   c->sndq_base_ = c->iss_ + 1;
   c->ts_offset_ = isn_.hash(t, 2);
+  c->ip_id_ = static_cast<uint16_t>(isn_.hash(t, 4));
   c->mss_ = c->peer_mss_ = path_mss(remote.addr);
   offer_options(*c);
   set_state(*c, State::syn_sent);

@@ -110,7 +110,12 @@ TEST(ConfigDefaults, StructsHoldTheDocumentedDefaults) {
   EXPECT_EQ(c.ipv4.pmtu_min, 552u);
   EXPECT_TRUE(c.icmp.echo);
   EXPECT_EQ(c.icmp.error_rate, 100u);
-  EXPECT_EQ(c.icmp.error_burst, 50u);
+  EXPECT_EQ(c.icmp.echo_rate, 0u);
+  EXPECT_EQ(c.icmp.dest_error_rate, 10u);
+  EXPECT_EQ(c.icmp.dest_error_burst, 10u);
+  EXPECT_EQ(c.arp.lock_time_ms, 1000u);
+  EXPECT_EQ(c.tcp.challenge_ack_limit, 1000u);
+  EXPECT_EQ(c.tcp.challenge_ack_interval_ms, 500u);
   EXPECT_EQ(c.udp.rx_queue_len, 1024u);
   EXPECT_EQ(c.echo.udp_port, 7);
   EXPECT_EQ(c.echo.tcp_port, 7);
@@ -238,6 +243,7 @@ arp:
   retry_ms: 500
   retries: 5
   gratuitous: false
+  lock_time_ms: 2500
 ipv4:
   default_ttl: 128
   reassembly_timeout_ms: 15000
@@ -246,8 +252,10 @@ ipv4:
   pmtu_min: 1280
 icmp:
   echo: no
+  echo_rate: 50
   error_rate: 10
-  error_burst: 5
+  dest_error_rate: 2
+  dest_error_burst: 4
 udp:
   rx_queue_len: 256
 tcp:
@@ -277,6 +285,8 @@ tcp:
   syn_retries: 3
   fin_wait_2_s: 30
   ooo_nodes: 4096
+  challenge_ack_limit: 200
+  challenge_ack_interval_ms: 250
 echo:
   udp_port: 0
   tcp_port: 7777
@@ -320,9 +330,9 @@ TEST(ConfigLoad, FullFileSetsEveryField) {
   EXPECT_EQ(c.routes[0], (RouteConfig{Prefix("0.0.0.0/0"), Addr("198.18.0.1"), ""}));
   EXPECT_EQ(c.routes[1], (RouteConfig{Prefix("198.18.64.0/18"), Addr("198.19.2.3"), "lan"}));
 
-  EXPECT_EQ(c.arp, (ArpConfig{4096, 8, 20000, 300000, 500, 5, false}));
+  EXPECT_EQ(c.arp, (ArpConfig{4096, 8, 20000, 300000, 500, 5, false, 2500}));
   EXPECT_EQ(c.ipv4, (Ipv4Config{128, 15000, 1048576, 64, 1280}));
-  EXPECT_EQ(c.icmp, (IcmpConfig{false, 10, 5}));
+  EXPECT_EQ(c.icmp, (IcmpConfig{false, 50, 10, 2, 4}));
   EXPECT_EQ(c.udp.rx_queue_len, 256u);
   EXPECT_EQ(c.echo, (EchoConfig{0, 7777}));
 
@@ -349,6 +359,8 @@ TEST(ConfigLoad, FullFileSetsEveryField) {
   EXPECT_EQ(t.syn_retries, 3u);
   EXPECT_EQ(t.fin_wait_2_s, 30u);
   EXPECT_EQ(t.ooo_nodes, 4096u);
+  EXPECT_EQ(t.challenge_ack_limit, 200u);
+  EXPECT_EQ(t.challenge_ack_interval_ms, 250u);
   // Every field differs from its default, so each one was really parsed.
   const TcpConfig d;
   EXPECT_NE(t.congestion, d.congestion);
@@ -456,17 +468,20 @@ INSTANTIATE_TEST_SUITE_P(
                        "seed, loss, duplicate, reorder, corrupt, delay_us"},
         UnknownKeyCase{kUnknownRoute.c_str(), "routes[0].metric", 8, "prefix, gateway, port"},
         UnknownKeyCase{kUnknownArp.c_str(), "arp.timeout", 5,
-                       "table_size, queue_len, reachable_ms, stale_ms, retry_ms, retries, gratuitous"},
+                       "table_size, queue_len, reachable_ms, stale_ms, retry_ms, retries, gratuitous, "
+                       "lock_time_ms"},
         UnknownKeyCase{kUnknownIpv4.c_str(), "ipv4.ttl", 6,
                        "default_ttl, reassembly_timeout_ms, reassembly_max_bytes, reassembly_max_datagrams, "
                        "pmtu_min"},
-        UnknownKeyCase{kUnknownIcmp.c_str(), "icmp.rate", 6, "echo, error_rate, error_burst"},
+        UnknownKeyCase{kUnknownIcmp.c_str(), "icmp.rate", 6,
+                       "echo, echo_rate, error_rate, dest_error_rate, dest_error_burst"},
         UnknownKeyCase{kUnknownUdp.c_str(), "udp.queue", 6, "rx_queue_len"},
         UnknownKeyCase{kUnknownTcp.c_str(), "tcp.cc", 7,
                        "congestion, initial_window, delayed_ack_ms, rto_min_ms, rto_max_ms, rto_initial_ms, "
                        "msl_ms, max_connections, max_time_wait, backlog, syncookies, timestamps, sack, "
                        "window_scaling, send_buffer, recv_buffer, nodelay, keepalive, max_retries, "
-                       "syn_retries, fin_wait_2_s, ooo_nodes"},
+                       "syn_retries, fin_wait_2_s, ooo_nodes, memory_limit_kb, challenge_ack_limit, "
+                       "challenge_ack_interval_ms"},
         UnknownKeyCase{kUnknownTcpKeepalive.c_str(), "tcp.keepalive.probes", 8,
                        "enabled, idle_s, interval_s, count"},
         UnknownKeyCase{kUnknownEcho.c_str(), "echo.port", 6, "udp_port, tcp_port"}));
@@ -725,7 +740,10 @@ TEST(ConfigReject, OtherSectionRanges) {
                  "out of range");
   ExpectRejected(OnePort("", "ipv4:\n  pmtu_min: 67"), "ipv4.pmtu_min", 6, "out of range");
   ExpectRejected(OnePort("", "icmp:\n  error_rate: 0"), "icmp.error_rate", 6, "out of range");
-  ExpectRejected(OnePort("", "icmp:\n  error_burst: 0"), "icmp.error_burst", 6, "out of range");
+  ExpectRejected(OnePort("", "icmp:\n  dest_error_burst: 0"), "icmp.dest_error_burst", 6, "out of range");
+  ExpectRejected(OnePort("", "icmp:\n  error_burst: 50"), "icmp.error_burst", 6, "was removed");
+  ExpectRejected(OnePort("", "arp:\n  lock_time_ms: 60001"), "arp.lock_time_ms", 6, "out of range");
+  ExpectRejected(OnePort("", "tcp:\n  challenge_ack_limit: 0"), "tcp.challenge_ack_limit", 6, "out of range");
   ExpectRejected(OnePort("", "udp:\n  rx_queue_len: 0"), "udp.rx_queue_len", 6, "out of range");
 }
 
@@ -1193,6 +1211,7 @@ TEST(ConfigToYaml, PrintsEveryKeyIncludingDefaults) {
                           "retry_ms:",
                           "retries:",
                           "gratuitous:",
+                          "lock_time_ms:",
                           "ipv4:",
                           "default_ttl:",
                           "reassembly_timeout_ms:",
@@ -1201,8 +1220,10 @@ TEST(ConfigToYaml, PrintsEveryKeyIncludingDefaults) {
                           "pmtu_min:",
                           "icmp:",
                           "echo:",
+                          "echo_rate:",
                           "error_rate:",
-                          "error_burst:",
+                          "dest_error_rate:",
+                          "dest_error_burst:",
                           "udp:",
                           "rx_queue_len:",
                           "tcp:",
@@ -1232,6 +1253,8 @@ TEST(ConfigToYaml, PrintsEveryKeyIncludingDefaults) {
                           "syn_retries:",
                           "fin_wait_2_s:",
                           "ooo_nodes:",
+                          "challenge_ack_limit:",
+                          "challenge_ack_interval_ms:",
                           "udp_port:",
                           "tcp_port:"}) {
     EXPECT_NE(y.find(key), std::string::npos) << key << " missing from:\n" << y;

@@ -177,12 +177,57 @@ TEST_F(InterfaceTest, ArpReplyToUsLearnsTheSender) {
 }
 
 TEST_F(InterfaceTest, ArpFromKnownSenderUpdatesItsEntry) {
-  iface_.neighbours().learn(kPeerIp, kPeerMac, true, kT0);
+  iface_.neighbours().learn(kPeerIp, kPeerMac, true, kT0 - 2'000'000'000);  // past the lock time
   // A request for someone else still refreshes what we know about the sender (RFC 826 merge).
   feed(arp_frame(MacAddr::broadcast(), wire::arp_op::request, kOtherMac, kPeerIp, MacAddr{},
                  Ipv4Addr::from_octets(198, 18, 0, 9)));
   ASSERT_NE(iface_.neighbours().find(kPeerIp), nullptr);
   EXPECT_EQ(iface_.neighbours().find(kPeerIp)->mac, kOtherMac);
+}
+
+TEST_F(InterfaceTest, GratuitousArpIsHeldToTheLockTimeLikeAnyUpdate) {
+  iface_.neighbours().learn(kPeerIp, kPeerMac, true, kT0);
+  // Gratuitous ARP (RFC 5227 §3): sender and target address both the peer's, broadcast.
+  const Bytes garp =
+      arp_frame(MacAddr::broadcast(), wire::arp_op::request, kOtherMac, kPeerIp, MacAddr{}, kPeerIp);
+  feed(garp, kT0 + 500'000'000);
+  EXPECT_EQ(iface_.neighbours().find(kPeerIp)->mac, kPeerMac) << "within the lock time: ignored";
+  EXPECT_EQ(iface_.stats().neigh_updates_locked, 1u);
+  const Bytes garp_reply =
+      arp_frame(MacAddr::broadcast(), wire::arp_op::reply, kOtherMac, kPeerIp, kOtherMac, kPeerIp);
+  feed(garp_reply, kT0 + 600'000'000);
+  EXPECT_EQ(iface_.stats().neigh_updates_locked, 2u) << "a reply form of it too (not an answer to us)";
+  feed(garp, kT0 + 1'000'000'000);
+  EXPECT_EQ(iface_.neighbours().find(kPeerIp)->mac, kOtherMac) << "after it: a genuine move is taken";
+}
+
+class InterfaceLongLockTest : public InterfaceTest {
+ protected:
+  static InterfaceParams long_lock() {
+    InterfaceParams p = params();
+    p.neighbour.lock_ns = 120'000'000'000ull;  // longer than reachable (30 s): the probe is within it
+    return p;
+  }
+  Interface locked_{long_lock(), tx_, test::pool()};
+};
+
+TEST_F(InterfaceLongLockTest, ReplyToOurRequestIsTakenAtOnceUnsolicitedReplyIsNot) {
+  locked_.neighbours().learn(kPeerIp, kPeerMac, true, kT0);
+  const Bytes reply = arp_frame(kOurMac, wire::arp_op::reply, kOtherMac, kPeerIp, kOurMac, kOurIp);
+  (void)locked_.input(test::make_packet(reply), kT0 + 1000);
+  EXPECT_EQ(locked_.neighbours().find(kPeerIp)->mac, kPeerMac) << "a reply to us we did not ask for";
+  // We ask: a stale entry is re-confirmed by a unicast request when used...
+  const uint64_t later = kT0 + 31'000'000'000ull;
+  locked_.neighbours().tick(later);
+  locked_.send_ipv4(test::make_packet(l3_payload(40)), kPeerIp, later);
+  bool asked = false;
+  for (const Bytes& f : sent()) asked = asked || load_be16(&f[12]) == wire::ethertype::arp;
+  ASSERT_TRUE(asked);
+  // ... and the same reply now answers our request: taken at once, 31 s into a 120 s lock.
+  (void)locked_.input(test::make_packet(reply), later + 1000);
+  EXPECT_EQ(locked_.neighbours().find(kPeerIp)->mac, kOtherMac);
+  EXPECT_EQ(locked_.stats().neigh_updates_locked, 1u);
+  EXPECT_EQ(locked_.stats().neigh_mac_changes, 1u);
 }
 
 TEST_F(InterfaceTest, AnnounceSendsGratuitousArp) {
@@ -286,7 +331,7 @@ TEST_F(InterfaceTest, OurOwnAnnouncementLoopedBackIsNotAConflict) {
 TEST_F(InterfaceTest, ArpFromASenderAddressThatIsNoHostIsRejected) {
   const Ipv4Addr bad[] = {Ipv4Addr::from_octets(224, 0, 0, 1), Ipv4Addr{0xffffffffu},
                           Ipv4Addr::from_octets(240, 0, 0, 9), Ipv4Addr::from_octets(127, 0, 0, 1),
-                          Ipv4Addr::from_octets(0, 1, 2, 3), Ipv4Addr{kOurIp.v | 0xffu}};
+                          Ipv4Addr::from_octets(0, 1, 2, 3),   Ipv4Addr{kOurIp.v | 0xffu}};
   for (Ipv4Addr spa : bad) {
     feed(arp_frame(MacAddr::broadcast(), wire::arp_op::request, kPeerMac, spa, MacAddr{}, kOurIp));
   }

@@ -359,11 +359,82 @@ TEST_F(NeighbourTableTest, LearnWithoutCreateDoesNotAddEntry) {
 TEST_F(NeighbourTableTest, LearnUpdatesMacOfExistingEntry) {
   table_.learn(kPeer, kPeerMac, true, kT0);
   const MacAddr moved = mac_of(99);
-  EXPECT_TRUE(table_.learn(kPeer, moved, false, kT0 + 1));  // RFC 826 merge
+  EXPECT_TRUE(table_.learn(kPeer, moved, false, kT0 + kSec));  // RFC 826 merge, after the lock time
   EXPECT_EQ(table_.find(kPeer)->mac, moved);
-  table_.send(kPeer, tagged(5), kT0 + 2);
+  EXPECT_EQ(stats_.neigh_mac_changes, 1u);
+  table_.send(kPeer, tagged(5), kT0 + kSec + 1);
   ASSERT_EQ(sink_.transmits.size(), 1u);
   EXPECT_EQ(sink_.transmits[0].dst, moved);
+}
+
+// --- the lock time (issue 14) ------------------------------------------------
+
+TEST_F(NeighbourTableTest, ADifferentMacWithinTheLockTimeIsIgnored) {
+  ASSERT_EQ(params_.lock_ns, kSec) << "Linux's locktime is the default";
+  table_.learn(kPeer, kPeerMac, true, kT0);
+  const MacAddr forged = mac_of(66);
+  // Unsolicited replies alternating the MAC every 10 ms: none is taken within the lock time.
+  for (uint64_t t = 10'000'000; t < kSec; t += 10'000'000) {
+    const bool real = t % 20'000'000 == 0;
+    EXPECT_EQ(table_.learn(kPeer, real ? kPeerMac : forged, false, kT0 + t), real) << "at " << t << " ns";
+  }
+  EXPECT_EQ(stats_.neigh_updates_locked, 50u) << "every forged one counted (the true MAC is no change)";
+  table_.send(kPeer, tagged(1), kT0 + kSec - 1);
+  ASSERT_EQ(sink_.transmits.size(), 1u);
+  EXPECT_EQ(sink_.transmits[0].dst, kPeerMac) << "frames keep going to the confirmed MAC";
+  // The same MAC is no change: it confirms the entry and does not move the lock.
+  EXPECT_TRUE(table_.learn(kPeer, kPeerMac, false, kT0 + kSec - 1));
+  EXPECT_EQ(table_.find(kPeer)->confirmed_ns, kT0 + kSec - 1);
+  EXPECT_TRUE(table_.learn(kPeer, forged, false, kT0 + kSec)) << "the lock runs from the last change";
+  EXPECT_EQ(table_.find(kPeer)->mac, forged);
+  EXPECT_FALSE(table_.learn(kPeer, kPeerMac, false, kT0 + kSec + 1)) << "and a new lock starts";
+}
+
+TEST_F(NeighbourTableTest, OfTwoAnswersToOneRequestTheFirstWins) {
+  table_.send(kPeer, tagged(1), kT0);  // broadcast request
+  EXPECT_TRUE(table_.learn(kPeer, kPeerMac, false, kT0 + 1000, LearnSource::answer));
+  EXPECT_FALSE(table_.learn(kPeer, mac_of(66), false, kT0 + 2000, LearnSource::answer))
+      << "the request is answered: a second answer is no longer ours";
+  EXPECT_EQ(table_.find(kPeer)->mac, kPeerMac);
+  EXPECT_EQ(stats_.neigh_updates_locked, 1u);
+}
+
+class NeighbourLongLockTest : public NeighbourTableTest {
+ protected:
+  static NeighbourParams long_lock() {
+    NeighbourParams p = small_params();
+    p.lock_ns = 120 * kSec;  // longer than reachable_ns (30 s), so the probe below is within it
+    return p;
+  }
+  NeighbourLongLockTest() : NeighbourTableTest(long_lock()) {}
+};
+
+TEST_F(NeighbourLongLockTest, AGenuineChangeFoundByOurOwnRequestIsTakenAtOnce) {
+  table_.learn(kPeer, kPeerMac, true, kT0);
+  const MacAddr moved = mac_of(42);
+  // The entry goes stale; the next send re-confirms it with a unicast request (a probe).
+  table_.tick(kT0 + 31 * kSec);
+  table_.send(kPeer, tagged(1), kT0 + 31 * kSec);
+  ASSERT_EQ(sink_.requests.size(), 1u);
+  ASSERT_TRUE(sink_.requests[0].unicast.has_value());
+  // Someone else's unsolicited claim in the meantime is still locked out...
+  EXPECT_FALSE(table_.learn(kPeer, mac_of(66), false, kT0 + 31 * kSec + 1, LearnSource::packet));
+  // ... but the answer to our request carries the new MAC: taken at once, lock or not.
+  EXPECT_TRUE(table_.learn(kPeer, moved, false, kT0 + 31 * kSec + 2, LearnSource::answer));
+  EXPECT_EQ(table_.find(kPeer)->mac, moved);
+  EXPECT_EQ(table_.find(kPeer)->state, NeighState::reachable);
+  table_.send(kPeer, tagged(2), kT0 + 31 * kSec + 3);
+  EXPECT_EQ(sink_.transmits.back().dst, moved);
+  // An answer when we did not ask is just a packet: locked.
+  EXPECT_FALSE(table_.learn(kPeer, kPeerMac, false, kT0 + 32 * kSec, LearnSource::answer));
+  EXPECT_EQ(stats_.neigh_updates_locked, 2u);
+}
+
+TEST_F(NeighbourLongLockTest, ASiblingCoresUpdateIsApplied) {
+  // Another core took the change under its own lock (Core::drain_inbox): not checked twice.
+  table_.learn(kPeer, kPeerMac, true, kT0);
+  EXPECT_TRUE(table_.learn(kPeer, mac_of(7), false, kT0 + 1, LearnSource::sibling));
+  EXPECT_EQ(table_.find(kPeer)->mac, mac_of(7));
 }
 
 // --- storage: linear probing with backward-shift deletion --------------------

@@ -32,6 +32,7 @@ TEST(TcpParamsFromConfig, DefaultsMatchTheEngineDefaults) {
   EXPECT_EQ(got.syncookies, want.syncookies);
   EXPECT_EQ(got.backlog, want.backlog);
   EXPECT_EQ(got.challenge_ack_per_s, want.challenge_ack_per_s);
+  EXPECT_EQ(got.challenge_ack_interval_ns, want.challenge_ack_interval_ns);
   EXPECT_EQ(got.syn_retries, want.syn_retries);
   EXPECT_EQ(got.synack_retries, want.synack_retries);
   EXPECT_EQ(got.max_retries, want.max_retries);
@@ -76,6 +77,8 @@ TEST(TcpParamsFromConfig, EveryFieldIsMappedWithItsUnit) {
   c.syn_retries = 3;
   c.fin_wait_2_s = 3600;
   c.ooo_nodes = 4096;
+  c.challenge_ack_limit = 250;
+  c.challenge_ack_interval_ms = 0;
   const tcp::TcpParams p = tcp_params(c);
   EXPECT_EQ(p.socket.congestion, tcp::CcAlgo::newreno);
   EXPECT_EQ(p.initial_window, 4u);
@@ -102,6 +105,8 @@ TEST(TcpParamsFromConfig, EveryFieldIsMappedWithItsUnit) {
   EXPECT_EQ(p.syn_retries, 3u);
   EXPECT_EQ(p.fin_wait_2_ns, 3600 * kSec);
   EXPECT_EQ(p.ooo_nodes, 4096u);
+  EXPECT_EQ(p.challenge_ack_per_s, 250u);
+  EXPECT_EQ(p.challenge_ack_interval_ns, 0u);
 
   c.congestion = "cubic";
   EXPECT_EQ(tcp_params(c).socket.congestion, tcp::CcAlgo::cubic);

@@ -637,22 +637,48 @@ TEST_F(EstablishedState, SegmentWithoutAckIsDropped) {
   expect_nothing();
 }
 
-class EstablishedChallengeLimit : public EstablishedState {
+TEST_F(EstablishedState, ChallengeAcksAreLimitedToOnePerConnectionPerInterval) {
+  // RFC 5961 §7: rate limited; per connection one per challenge_ack_interval_ns (500 ms, Linux's
+  // tcp_invalid_ratelimit), whatever provokes them (in-window RSTs and SYNs alike).
+  for (int i = 0; i < 5; ++i) send(fl::rst, p_nxt_ + 100 + i, SeqNum{}, {}, wire::TcpOptions{});
+  send(fl::syn, p_nxt_, SeqNum{}, {}, wire::TcpOptions{});
+  auto out = take_all();
+  EXPECT_EQ(out.size(), 1u);
+  EXPECT_EQ(stats().challenge_acks, 1u);
+  EXPECT_EQ(stats().challenge_acks_conn_limited, 5u);
+  EXPECT_EQ(stats().challenge_acks_limited, 0u) << "the core's budget is not what limited them";
+  EXPECT_EQ(conn_->state(), State::established);
+  advance(400 * kMs);
+  send(fl::rst, p_nxt_ + 100, SeqNum{}, {}, wire::TcpOptions{});
+  expect_nothing("400 ms later: still within the interval");
+  advance(100 * kMs);
+  send(fl::rst, p_nxt_ + 100, SeqNum{}, {}, wire::TcpOptions{});
+  expect_ack(p_nxt_, "a challenge ACK once the interval has passed");
+}
+
+class EstablishedNoConnLimit : public EstablishedState {
  protected:
-  EstablishedChallengeLimit() { params_.challenge_ack_per_s = 2; }
+  EstablishedNoConnLimit() {
+    params_.challenge_ack_interval_ns = 0;
+    params_.challenge_ack_per_s = 20;
+  }
 };
 
-TEST_F(EstablishedChallengeLimit, ChallengeAcksAreRateLimited) {
-  // RFC 5961 §7: at most challenge_ack_per_s challenge ACKs per second.
-  for (int i = 0; i < 5; ++i) send(fl::rst, p_nxt_ + 100 + i, SeqNum{}, {}, wire::TcpOptions{});
-  auto out = take_all();
-  EXPECT_EQ(out.size(), 2u);
-  EXPECT_EQ(stats().challenge_acks, 2u);
-  EXPECT_EQ(stats().challenge_acks_limited, 3u);
-  EXPECT_EQ(conn_->state(), State::established);
-  advance(kSec);
-  send(fl::rst, p_nxt_ + 100, SeqNum{}, {}, wire::TcpOptions{});
-  expect_ack(p_nxt_, "a challenge ACK in the next second");
+TEST_F(EstablishedNoConnLimit, TheCoresBudgetIsRandomButBounded) {
+  // RFC 5961 §7 with the per-connection limit off: the core's budget alone, drawn per window
+  // (RandomBudget): at most 3/2 of 20 per second x 1.5 s in one window, never none for long.
+  size_t total = 0;
+  for (int s = 0; s < 30; ++s) {
+    for (int i = 0; i < 100; ++i) send(fl::rst, p_nxt_ + 100, SeqNum{}, {}, wire::TcpOptions{});
+    size_t n = take_all().size();
+    EXPECT_LE(n, 2u * 45u) << "second " << s;
+    total += n;
+    advance(kSec);
+  }
+  EXPECT_GT(total, 30u * 20 * 6 / 10);
+  EXPECT_LT(total, 30u * 20 * 14 / 10);
+  EXPECT_EQ(stats().challenge_acks, total);
+  EXPECT_EQ(stats().challenge_acks_limited, 3000u - total);
 }
 
 TEST_F(EstablishedState, PawsDropsOldTimestampWithAck) {

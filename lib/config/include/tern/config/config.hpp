@@ -76,6 +76,9 @@ struct ArpConfig {
   uint32_t retry_ms = 1000;       ///< interval between ARP requests for one address, 10..60000
   uint32_t retries = 3;           ///< ARP requests sent before an address is declared unreachable, 1..100
   bool gratuitous = true;         ///< announce each port address with a gratuitous ARP at start
+  /// after an entry's MAC changes, ARP naming another MAC is ignored this long unless it answers
+  /// our own request (Linux's locktime), 0..60000
+  uint32_t lock_time_ms = 1000;
 
   friend bool operator==(const ArpConfig&, const ArpConfig&) = default;
 };
@@ -94,9 +97,11 @@ struct Ipv4Config {
 
 /** ICMP (RFC 792). */
 struct IcmpConfig {
-  bool echo = true;           ///< answer echo requests (ping)
-  uint32_t error_rate = 100;  ///< ICMP error messages sent per second (token bucket rate), 1..1000000
-  uint32_t error_burst = 50;  ///< token bucket depth, 1..1000000
+  bool echo = true;                ///< answer echo requests (ping)
+  uint32_t echo_rate = 0;          ///< echo replies per second per core, 0 (unlimited)..1000000
+  uint32_t error_rate = 100;       ///< mean ICMP errors per second per core, in random windows, 1..1000000
+  uint32_t dest_error_rate = 10;   ///< ICMP errors per second to one destination, 0 (no limit)..1000000
+  uint32_t dest_error_burst = 10;  ///< ICMP errors one destination may get back to back, 1..1000000
 
   friend bool operator==(const IcmpConfig&, const IcmpConfig&) = default;
 };
@@ -146,6 +151,10 @@ struct TcpConfig {
   uint32_t syn_retries = 6;          ///< SYN retransmissions before connect() fails, 1..20
   uint32_t fin_wait_2_s = 60;        ///< orphaned FIN_WAIT_2 lifetime, 1..3600 s
   uint32_t ooo_nodes = 65536;        ///< out-of-order segments held per core, 16..4194304
+  /// RFC 5961 §7: mean challenge ACKs per second per core (random windows), 1..1000000
+  uint32_t challenge_ack_limit = 1000;
+  /// RFC 5961 §7: at most one challenge ACK per connection per this long, 0 (no limit)..60000 ms
+  uint32_t challenge_ack_interval_ms = 500;
   /// Truesize KiB all TCP queues of one core may hold, 0..16777216; 0: the pool minus mempool.rx_reserve.
   uint32_t memory_limit_kb = 0;
 

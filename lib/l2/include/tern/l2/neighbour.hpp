@@ -15,6 +15,13 @@
  * reachable, are never evicted. So a flood of forged ARP requests from many
  * on-link senders only displaces its own entries: a new peer we need gets an
  * entry at once (issue 9). Each eviction is counted by its kind.
+ *
+ * A lock time (NeighbourParams::lock_ns, Linux's locktime, 1 s) follows every
+ * change of an entry's MAC: within it, an ARP packet naming another MAC for
+ * the address is ignored (counted in neigh_updates_locked) unless it answers
+ * a request of ours still outstanding. So unsolicited or gratuitous replies
+ * alternating a peer's MAC cannot redirect our frames more than once per lock
+ * time, and of several answers to one request the first wins (issue 14).
  */
 #pragma once
 
@@ -35,6 +42,14 @@ struct NeighbourParams {
   uint64_t stale_ns = 600'000'000'000;     ///< stale entries unused this long are removed
   uint64_t retry_ns = 1'000'000'000;       ///< interval between requests/probes
   uint32_t retries = 3;                    ///< requests before giving up
+  uint64_t lock_ns = 1'000'000'000;        ///< after a MAC change, other MACs are ignored this long
+};
+
+/** Where a mapping given to NeighbourTable::learn() comes from. */
+enum class LearnSource : uint8_t {
+  packet,   ///< an ARP request, an unsolicited or gratuitous reply, or a reply to someone else
+  answer,   ///< an ARP reply sent to us (our address as target): answers our request if one is outstanding
+  sibling,  ///< another core's table took it (already checked there): applied as it is
 };
 
 enum class NeighState : uint8_t { free, incomplete, reachable, stale };
@@ -49,7 +64,8 @@ struct NeighEntry {
   uint32_t qlen = 0;          ///< packets queued (incomplete only)
   uint64_t confirmed_ns = 0;  ///< last time the mapping was confirmed
   uint64_t next_probe_ns = 0;
-  uint64_t used_ns = 0;  ///< last time a packet was sent through it
+  uint64_t used_ns = 0;     ///< last time a packet was sent through it
+  uint64_t updated_ns = 0;  ///< last time the MAC was set or changed (the lock time runs from it)
   /** Created from a peer's ARP packet (RFC 826: we were the target), not by our
    *  own resolution, and not confirmed by an answer to one of our requests since. */
   bool unsolicited = false;
@@ -82,9 +98,12 @@ class NeighbourTable {
    * entry (RFC 826 merge); creates one only when @p create (we were the
    * target), marked unsolicited: it may only displace other unsolicited
    * entries never sent through, or stale ones. Flushes packets queued for it.
-   * @return true if an entry was updated or created.
+   * A different MAC within the lock time is ignored unless @p from is an
+   * answer while we are asking, or a sibling's update (see the file comment).
+   * @return true if an entry was updated or created (false: none, or locked).
    */
-  bool learn(wire::Ipv4Addr ip, const wire::MacAddr& mac, bool create, uint64_t now);
+  bool learn(wire::Ipv4Addr ip, const wire::MacAddr& mac, bool create, uint64_t now,
+             LearnSource from = LearnSource::packet);
   /** Timers: retries, reachable->stale, failure and garbage collection. */
   void tick(uint64_t now);
   /** The entry for @p ip, or null. */
@@ -120,6 +139,7 @@ class NeighbourTable {
   NeighEntry* lookup(wire::Ipv4Addr ip) noexcept;
   NeighEntry* create(wire::Ipv4Addr ip, bool unsolicited, uint64_t now);
   bool evict_one(bool for_own_resolution);
+  bool may_change(NeighEntry& e, LearnSource from, uint64_t now) noexcept;
   void remove(wire::Ipv4Addr ip);
   void enqueue(NeighEntry& e, Packet dgram);
   void flush_queue(NeighEntry& e);

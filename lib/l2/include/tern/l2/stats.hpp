@@ -43,8 +43,10 @@ struct L2Stats {
   uint64_t arp_gratuitous_out = 0;
   uint64_t arp_conflicts = 0;  ///< someone else claims our address
   uint64_t neigh_created = 0;
-  uint64_t neigh_resolved = 0;  ///< incomplete -> reachable
-  uint64_t neigh_failed = 0;    ///< gave up resolving
+  uint64_t neigh_resolved = 0;        ///< incomplete -> reachable
+  uint64_t neigh_failed = 0;          ///< gave up resolving
+  uint64_t neigh_mac_changes = 0;     ///< entries that took a different MAC
+  uint64_t neigh_updates_locked = 0;  ///< different MACs ignored within the lock time
   uint64_t neigh_evicted = 0;
   // Evictions to make room, by kind (their sum is neigh_evicted): an entry a peer's ARP
   // created and nothing was sent through; a stale one (LRU); one a peer's ARP created and

@@ -19,6 +19,7 @@
 #include "tern/base/result.hpp"
 #include "tern/buf/packet.hpp"
 #include "tern/l2/interface.hpp"
+#include "tern/l3/ip_id.hpp"
 #include "tern/l3/reassembly.hpp"
 #include "tern/l3/route.hpp"
 #include "tern/l3/stats.hpp"
@@ -88,6 +89,13 @@ struct OutputParams {
   uint8_t ttl = 0;  ///< 0: the configured default
   uint8_t tos = 0;
   bool dont_fragment = false;
+  /**
+   * The Identification of an atomic datagram (dont_fragment set), from a
+   * sender that numbers its flow itself (a TCP connection). Ignored without
+   * DF: datagrams that may be fragmented always take the per-destination
+   * value of IpIdGenerator (RFC 6864 §4.1, RFC 7739 §5.3).
+   */
+  std::optional<uint16_t> id;
 };
 
 struct Ipv4Params {
@@ -229,7 +237,7 @@ class Ipv4 {
   Reassembler reasm_;
   std::array<L4Handler*, 256> handlers_{};
   Icmp* icmp_ = nullptr;
-  uint16_t next_id_ = 1;
+  IpIdGenerator ids_;
   uint64_t now_ = 0;
   std::array<PmtuEntry, 64> pmtu_{};
   // Our addresses and subnet-directed broadcasts (Interface::is_local/is_broadcast),

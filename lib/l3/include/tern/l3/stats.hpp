@@ -31,7 +31,9 @@ enum class L3Drop : uint8_t {
   too_big_df,          ///< output: larger than MTU with DF set
   no_mbuf,             ///< pool exhausted
   icmp_malformed,      ///< ICMP truncated or bad checksum
-  icmp_rate_limited,   ///< error not sent: rate limit
+  icmp_rate_limited,   ///< error not sent: the core's random budget was spent
+  icmp_dest_limited,   ///< error not sent: its destination used up its own allowance
+  icmp_echo_limited,   ///< echo reply not sent: icmp.echo_rate
   icmp_not_ours,       ///< ICMP error quoting a datagram whose source is not one of our addresses
   icmp_no_transport,   ///< ICMP error about a protocol with no transport (or about ICMP itself)
   icmp_type_ignored,   ///< redirect or source quench: nothing to do (static routes; RFC 6633)

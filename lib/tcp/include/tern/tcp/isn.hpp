@@ -1,8 +1,7 @@
 /**
  * @file
  * Initial sequence numbers (RFC 6528) and the keyed tuple hash behind them:
- * SipHash-2-4 (Aumasson and Bernstein, "SipHash: a fast short-input PRF",
- * 2012) with a 128-bit secret key and 64-bit output.
+ * SipHash-2-4 (tern/base/siphash.hpp) with a 128-bit secret key.
  *
  * The tuple is hashed as 12 bytes in network order:
  *   local_ip(4) local_port(2) remote_ip(4) remote_port(2)
@@ -16,21 +15,11 @@
 #include <cstdint>
 #include <span>
 
+#include "tern/base/siphash.hpp"
 #include "tern/tcp/tuple.hpp"
 #include "tern/wire/seq.hpp"
 
 namespace tern::tcp {
-
-/** A 128-bit SipHash key; byte 0 is the least significant byte of k0 (SipHash paper §2). */
-using SipKey = std::array<uint8_t, 16>;
-
-/**
- * SipHash-2-4 of @p msg under @p key.
- * @param key the 16-byte secret (k0 = bytes 0..7, k1 = bytes 8..15, little-endian).
- * @param msg any number of bytes, including none.
- * @return the 64-bit tag, as the paper's little-endian output read as an integer.
- */
-uint64_t siphash24(const SipKey& key, std::span<const uint8_t> msg) noexcept;
 
 /** The 12 tuple bytes hashed by IsnGenerator and SynCookies (see the file comment). */
 std::array<uint8_t, 12> tuple_bytes(const FourTuple& t) noexcept;

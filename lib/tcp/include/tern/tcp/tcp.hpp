@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "tern/base/port_table.hpp"
+#include "tern/base/rate_limit.hpp"
 #include "tern/base/result.hpp"
 #include "tern/base/timer_wheel.hpp"
 #include "tern/buf/packet.hpp"
@@ -107,18 +108,23 @@ struct SocketOptions {
 
 /** Stack-wide TCP configuration (one per core, usually from config). */
 struct TcpParams {
-  uint32_t max_connections = 65536;         ///< TCBs per core (each costs memory: see docs/tcp.md)
-  uint32_t max_time_wait = 65536;           ///< TIME_WAIT entries per core; the oldest is recycled when full
-  uint64_t msl_ns = 30'000'000'000;         ///< MSL; TIME_WAIT lasts 2 x MSL (RFC 9293 §3.4.2)
-  RttParams rtt;                            ///< RTO bounds (RFC 6298)
-  uint64_t delayed_ack_ns = 40'000'000;     ///< delayed ACK timer (RFC 1122 §4.2.3.2: under 500 ms)
-  uint32_t initial_window = 10;             ///< initial cwnd in segments (RFC 6928)
-  bool timestamps = true;                   ///< offer RFC 7323 timestamps
-  bool window_scaling = true;               ///< offer RFC 7323 window scale
-  bool sack = true;                         ///< offer RFC 2018 SACK
-  bool syncookies = true;                   ///< answer with SYN cookies when a SYN queue is full (RFC 4987)
-  uint32_t backlog = 1024;                  ///< default listen backlog (SYN queue + accept queue)
-  uint32_t challenge_ack_per_s = 1000;      ///< RFC 5961 §7 challenge ACK limit per second per core
+  uint32_t max_connections = 65536;      ///< TCBs per core (each costs memory: see docs/tcp.md)
+  uint32_t max_time_wait = 65536;        ///< TIME_WAIT entries per core; the oldest is recycled when full
+  uint64_t msl_ns = 30'000'000'000;      ///< MSL; TIME_WAIT lasts 2 x MSL (RFC 9293 §3.4.2)
+  RttParams rtt;                         ///< RTO bounds (RFC 6298)
+  uint64_t delayed_ack_ns = 40'000'000;  ///< delayed ACK timer (RFC 1122 §4.2.3.2: under 500 ms)
+  uint32_t initial_window = 10;          ///< initial cwnd in segments (RFC 6928)
+  bool timestamps = true;                ///< offer RFC 7323 timestamps
+  bool window_scaling = true;            ///< offer RFC 7323 window scale
+  bool sack = true;                      ///< offer RFC 2018 SACK
+  bool syncookies = true;                ///< answer with SYN cookies when a SYN queue is full (RFC 4987)
+  uint32_t backlog = 1024;               ///< default listen backlog (SYN queue + accept queue)
+  /// RFC 5961 §7: mean challenge ACKs per second per core, in windows of random length and size
+  /// (tern/base/rate_limit.hpp RandomBudget); 1..1000000.
+  uint32_t challenge_ack_per_s = 1000;
+  /// RFC 5961 §7: at most one challenge ACK per connection per this long (Linux's
+  /// tcp_invalid_ratelimit, 500 ms); 0: no per-connection limit.
+  uint64_t challenge_ack_interval_ns = 500'000'000;
   uint32_t syn_retries = 6;                 ///< SYN retransmissions before connect() fails
   uint32_t synack_retries = 5;              ///< SYN-ACK retransmissions before a half-open is dropped
   uint32_t max_retries = 15;                ///< data retransmissions before the connection times out
@@ -177,7 +183,9 @@ struct TcpStats {
   uint64_t ooo_segs = 0;  ///< segments held out of order
   uint64_t dup_segs = 0;  ///< segments (or parts) that were all duplicates
   uint64_t syncookies_sent = 0, syncookies_validated = 0, syncookies_failed = 0;
-  uint64_t challenge_acks = 0, challenge_acks_limited = 0;
+  uint64_t challenge_acks = 0;
+  uint64_t challenge_acks_limited = 0;       ///< not sent: the core's random budget was spent
+  uint64_t challenge_acks_conn_limited = 0;  ///< not sent: the connection had one within the interval
   uint64_t keepalive_probes = 0, keepalive_drops = 0;
   uint64_t rto_timeouts = 0, fast_retransmits = 0, sack_recoveries = 0, sack_retransmits = 0;
   uint64_t persist_probes = 0, delayed_acks = 0, window_updates = 0;
@@ -334,6 +342,9 @@ class Connection {
   uint8_t snd_wscale_ = 0, rcv_wscale_ = 0;
   bool ts_ok_ = false, sack_ok_ = false, ws_ok_ = false;
   uint32_t ts_recent_ = 0, ts_offset_ = 0;
+  uint16_t ip_id_ =
+      0;  // IPv4 ID of the next atomic (DF) segment: per connection, random start (RFC 6864 §4.2)
+  uint64_t challenge_next_ns_ = 0;  // no challenge ACK before this (RFC 5961 §7, per connection)
   uint64_t ts_recent_ns_ = 0;
   // Flags.
   bool fin_queued_ = false;  // application shut down the write side
@@ -622,7 +633,7 @@ class Tcp final : public l3::L4Handler {
   bool send_raw(const FourTuple& t, wire::SeqNum seq, wire::SeqNum ack, uint8_t flags, uint16_t window,
                 const wire::TcpOptions& opts);
   Status emit(const FourTuple& t, const wire::TcpHeader& th, Packet data, const l3::PathInfo& path,
-              bool offload);
+              bool offload, std::optional<uint16_t> ip_id = std::nullopt);
   void note_sent(Connection& c, wire::SeqNum seq, uint32_t len, uint8_t flags);
   void output(Connection& c);
   bool output_recovery(Connection& c);
@@ -698,10 +709,12 @@ class Tcp final : public l3::L4Handler {
   TimeWait* tw_newest_ = nullptr;
   uint32_t tw_count_ = 0;
   Timer tw_timer_;
-  // RFC 5961 §7 challenge ACK budget.
-  uint64_t challenge_window_ns_ = 0;
-  uint32_t challenge_count_ = 0;
-  uint16_t next_port_ = 0;
+  // Draws for the limits below: unpredictable from outside (tern/base/siphash.hpp).
+  SecretRandom rng_;
+  // RFC 5961 §7 challenge ACK budget of the core, randomised (docs/robustness.md).
+  RandomBudget challenge_budget_;
+  // RFC 6056 §3.3.4 (algorithm 4): ephemeral port search positions, one per keyed hash bucket.
+  std::array<uint16_t, 1024> port_table_{};
 };
 
 }  // namespace tern::tcp

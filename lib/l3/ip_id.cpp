@@ -1,0 +1,25 @@
+/**
+ * @file
+ * IPv4 Identification selection (see ip_id.hpp), called by Ipv4::output()
+ * for each locally originated datagram before it is fragmented or sent.
+ */
+#include "tern/l3/ip_id.hpp"
+
+namespace tern::l3 {
+
+uint16_t IpIdGenerator::next(wire::Ipv4Addr src, wire::Ipv4Addr dst, uint8_t proto, uint64_t now) noexcept {
+  // RFC 7739 §5.3: ID = offset(src, dst, proto) + counter[index(src, dst, proto)]; both from one
+  // keyed hash (64 bits: the low bits index, the top 16 bits offset).
+  const uint64_t h = siphash24(key_, (uint64_t{src.v} << 32) | dst.v, proto);
+  const uint32_t i = static_cast<uint32_t>(h) & (kBuckets - 1);
+  const auto ms = static_cast<uint32_t>(now / 1'000'000);
+  if (stamp_ms_[i] != ms) {
+    // Linux ip_idents_reserve: an idle bucket moves on by a random amount below its idle time.
+    const uint32_t idle = ms - stamp_ms_[i];
+    stamp_ms_[i] = ms;
+    ids_[i] = static_cast<uint16_t>(ids_[i] + rng_.below(idle < 65536 ? idle : 65536));
+  }
+  return static_cast<uint16_t>((h >> 48) + ids_[i]++);
+}
+
+}  // namespace tern::l3
