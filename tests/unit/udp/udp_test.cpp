@@ -13,6 +13,8 @@
 #include "tern/base/byteorder.hpp"
 #include "tern/drivers/pair_wire.hpp"
 #include "tern/stack/core.hpp"
+#include "tern/wire/ethernet.hpp"
+#include "tern/wire/ipv4.hpp"
 #include "test_support.hpp"
 
 namespace tern::udp {
@@ -330,6 +332,42 @@ TEST_F(UdpTest, IcmpErrorForAPortNoLongerBoundIsCounted) {
   EXPECT_EQ(b_.ipv4().stats().icmp_unreach_out, 1u);
   EXPECT_EQ(a_.udp().stats().icmp_errors, 0u);
   EXPECT_EQ(a_.udp().stats().dropped(UdpDrop::icmp_no_socket), 1u);
+}
+
+TEST_F(UdpTest, AFloodToAClosedPortFromOnePeerLeavesAnotherPeersPortUnreachableIntact) {
+  // Issue 14: ICMP errors are limited per destination before the core's budget, so a peer that
+  // floods a closed port spends its own allowance only.
+  resolved();
+  const Ipv4Addr other = Ipv4Addr::from_octets(198, 18, 0, 3);
+  const MacAddr other_mac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x0c}};
+  b_.interface(0).neighbours().learn(other, other_mac, true, now_);
+  Socket* sa = bind(a_, 4000);
+  for (int ms = 0; ms < 1000; ++ms) {  // 20,000 datagrams to a closed port in one second
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(sa->send_copy({kIpB, 9}, pattern(8)).ok());
+    run(1);
+  }
+  const uint64_t to_flooder = b_.ipv4().stats().icmp_unreach_out;
+  EXPECT_LE(to_flooder, 10u + 10u + 1u) << "its burst and one second at its rate";
+  EXPECT_GT(b_.ipv4().stats().dropped(l3::L3Drop::icmp_dest_limited), 19'000u);
+  // Another peer's datagram to the same closed port, right after: it gets its port unreachable.
+  wire::Ipv4Header ih;
+  ih.total_length = 20 + 8 + 4;
+  ih.protocol = wire::ip_proto::udp;
+  ih.src = other;
+  ih.dst = kIpB;
+  Bytes frame(14 + 20 + 8 + 4, 0);
+  wire::EthernetHeader{kMacB, other_mac, wire::ethertype::ipv4, std::nullopt}.emit(frame);
+  ih.emit(std::span<uint8_t>(frame).subspan(14));
+  store_be16(&frame[kUdpOff], 5555);
+  store_be16(&frame[kUdpOff + 2], 9);
+  store_be16(&frame[kUdpOff + 4], 8 + 4);  // checksum 0: none (RFC 768)
+  Packet pkt = test::make_packet(frame);
+  rte_mbuf* m = pkt.release();
+  ASSERT_EQ(wire_.a().tx_burst(0, &m, 1), 1u);
+  b_.poll(now_);
+  EXPECT_EQ(b_.ipv4().stats().icmp_unreach_out, to_flooder + 1)
+      << "the other peer's error was eaten by the flood";
+  run(1);
 }
 
 TEST_F(UdpTest, BroadcastToAClosedPortGetsNoIcmp) {
