@@ -147,6 +147,7 @@ void NeighbourTable::drop_queue(NeighEntry& e, L2Drop why) {
 
 void NeighbourTable::probe(NeighEntry& e, bool broadcast, uint64_t now) {
   ++e.probes;
+  e.broadcast_probe = broadcast;
   e.next_probe_ns = now + p_.retry_ns;
   MacAddr mac = e.mac;
   sink_.neigh_request(e.ip, broadcast ? nullptr : &mac, now);
@@ -218,10 +219,11 @@ bool NeighbourTable::learn(Ipv4Addr ip, const MacAddr& mac, bool create_entry, u
 }
 
 // Linux's locktime (arp_process: override only after n->updated + LOCKTIME): a different MAC is
-// taken when the lock time since the last change has passed, when it answers a request of ours
-// still outstanding (a genuine change, found by asking), or when a sibling core took it.
+// taken when the lock time since the last change has passed, when it answers a broadcast request
+// of ours still outstanding (a genuine change, found by asking everyone), or when a sibling core
+// took it.
 bool NeighbourTable::may_change(NeighEntry& e, LearnSource from, uint64_t now) noexcept {
-  const bool answers_us = from == LearnSource::answer && e.probes > 0;
+  const bool answers_us = from == LearnSource::answer && e.probes > 0 && e.broadcast_probe;
   if (!answers_us && from != LearnSource::sibling && now - e.updated_ns < p_.lock_ns) return false;
   ++stats_.neigh_mac_changes;
   e.updated_ns = now;
@@ -234,7 +236,8 @@ void NeighbourTable::tick_entry(NeighEntry& e, uint64_t now) {
     case NeighState::stale:
       if (e.probes > 0 && now >= e.next_probe_ns) {
         if (e.probes < p_.retries) {
-          probe(e, e.state == NeighState::incomplete, now);
+          // RFC 1122 §2.3.2.1: unicast polls of a stale entry, the last one broadcast.
+          probe(e, e.state == NeighState::incomplete || e.probes + 1u >= p_.retries, now);
         } else {
           ++stats_.neigh_failed;
           doomed_.push_back(e.ip);

@@ -243,10 +243,11 @@ TEST_F(NeighbourTableTest, UnansweredProbesRemoveEntry) {
   table_.tick(t + kSec);
   table_.tick(t + 2 * kSec);
   ASSERT_EQ(sink_.requests.size(), 3u);
-  for (const auto& r : sink_.requests) {
-    ASSERT_TRUE(r.unicast.has_value());
-    EXPECT_EQ(*r.unicast, kPeerMac);
+  for (size_t i = 0; i + 1 < sink_.requests.size(); ++i) {
+    ASSERT_TRUE(sink_.requests[i].unicast.has_value());
+    EXPECT_EQ(*sink_.requests[i].unicast, kPeerMac);
   }
+  EXPECT_FALSE(sink_.requests[2].unicast.has_value()) << "RFC 1122 §2.3.2.1: the last poll is broadcast";
   ASSERT_NE(table_.find(kPeer), nullptr);
   table_.tick(t + 3 * kSec);
   EXPECT_EQ(table_.find(kPeer), nullptr);
@@ -412,22 +413,33 @@ class NeighbourLongLockTest : public NeighbourTableTest {
 TEST_F(NeighbourLongLockTest, AGenuineChangeFoundByOurOwnRequestIsTakenAtOnce) {
   table_.learn(kPeer, kPeerMac, true, kT0);
   const MacAddr moved = mac_of(42);
-  // The entry goes stale; the next send re-confirms it with a unicast request (a probe).
-  table_.tick(kT0 + 31 * kSec);
-  table_.send(kPeer, tagged(1), kT0 + 31 * kSec);
+  // The entry goes stale; the next send re-confirms it with unicast requests to the MAC it has.
+  uint64_t t = kT0 + 31 * kSec;
+  table_.tick(t);
+  table_.send(kPeer, tagged(1), t);
   ASSERT_EQ(sink_.requests.size(), 1u);
   ASSERT_TRUE(sink_.requests[0].unicast.has_value());
-  // Someone else's unsolicited claim in the meantime is still locked out...
-  EXPECT_FALSE(table_.learn(kPeer, mac_of(66), false, kT0 + 31 * kSec + 1, LearnSource::packet));
-  // ... but the answer to our request carries the new MAC: taken at once, lock or not.
-  EXPECT_TRUE(table_.learn(kPeer, moved, false, kT0 + 31 * kSec + 2, LearnSource::answer));
+  // An answer to a unicast request naming another MAC: the old MAC's owner would not say that.
+  EXPECT_FALSE(table_.learn(kPeer, moved, false, t + 1, LearnSource::answer));
+  // The peer moved and does not hear them: the last retry is broadcast (RFC 1122 §2.3.2.1).
+  t += kSec;
+  table_.tick(t);
+  t += kSec;
+  table_.tick(t);
+  ASSERT_EQ(sink_.requests.size(), 3u);
+  EXPECT_TRUE(sink_.requests[1].unicast.has_value());
+  EXPECT_FALSE(sink_.requests[2].unicast.has_value()) << "the last retry is broadcast";
+  // Someone's unsolicited claim in the meantime is still locked out...
+  EXPECT_FALSE(table_.learn(kPeer, mac_of(66), false, t + 1, LearnSource::packet));
+  // ... but the answer to our broadcast carries the new MAC: taken at once, lock or not.
+  EXPECT_TRUE(table_.learn(kPeer, moved, false, t + 2, LearnSource::answer));
   EXPECT_EQ(table_.find(kPeer)->mac, moved);
   EXPECT_EQ(table_.find(kPeer)->state, NeighState::reachable);
-  table_.send(kPeer, tagged(2), kT0 + 31 * kSec + 3);
+  table_.send(kPeer, tagged(2), t + 3);
   EXPECT_EQ(sink_.transmits.back().dst, moved);
   // An answer when we did not ask is just a packet: locked.
-  EXPECT_FALSE(table_.learn(kPeer, kPeerMac, false, kT0 + 32 * kSec, LearnSource::answer));
-  EXPECT_EQ(stats_.neigh_updates_locked, 2u);
+  EXPECT_FALSE(table_.learn(kPeer, kPeerMac, false, t + kSec, LearnSource::answer));
+  EXPECT_EQ(stats_.neigh_updates_locked, 3u);
 }
 
 TEST_F(NeighbourLongLockTest, ASiblingCoresUpdateIsApplied) {

@@ -19,9 +19,13 @@
  * A lock time (NeighbourParams::lock_ns, Linux's locktime, 1 s) follows every
  * change of an entry's MAC: within it, an ARP packet naming another MAC for
  * the address is ignored (counted in neigh_updates_locked) unless it answers
- * a request of ours still outstanding. So unsolicited or gratuitous replies
- * alternating a peer's MAC cannot redirect our frames more than once per lock
- * time, and of several answers to one request the first wins (issue 14).
+ * a broadcast request of ours still outstanding. So unsolicited or gratuitous
+ * replies alternating a peer's MAC cannot redirect our frames more than once
+ * per lock time, and of several answers to one request the first wins
+ * (issue 14). A stale entry is re-confirmed by unicast requests to the MAC it
+ * has, the last retry broadcast (RFC 1122 §2.3.2.1): only an answer to that
+ * one may bring a new MAC within the lock time (a peer that moved cannot hear
+ * the unicast ones, and an answer to them with another MAC is a forgery).
  */
 #pragma once
 
@@ -69,7 +73,8 @@ struct NeighEntry {
   /** Created from a peer's ARP packet (RFC 826: we were the target), not by our
    *  own resolution, and not confirmed by an answer to one of our requests since. */
   bool unsolicited = false;
-  bool sent = false;  ///< a packet was sent through it since it was created
+  bool sent = false;             ///< a packet was sent through it since it was created
+  bool broadcast_probe = false;  ///< the outstanding request (probes > 0) was broadcast
 };
 
 /** What the table asks its interface to do. */
