@@ -15,7 +15,11 @@ namespace {
 // SipHash paper §2: read 8 bytes as a little-endian 64-bit word.
 uint64_t load_le64(const uint8_t* p) noexcept {
   uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(&v, p, sizeof v);  // one load
+  } else {
+    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  }
   return v;
 }
 
@@ -50,18 +54,19 @@ struct SipState {
     v2 = std::rotl(v2, 32);
   }
 
-  // SipHash paper §2, compression: v3 ^= m, c = 2 SipRounds, v0 ^= m.
+  // SipHash paper §2, compression: v3 ^= m, c SipRounds (2 for SipHash-2-4), v0 ^= m.
+  template <int C = 2>
   void compress(uint64_t m) noexcept {
     v3 ^= m;
-    round();
-    round();
+    for (int i = 0; i < C; ++i) round();
     v0 ^= m;
   }
 
-  // SipHash paper §2, finalization: v2 ^= 0xff, d = 4 SipRounds, output v0^v1^v2^v3.
+  // SipHash paper §2, finalization: v2 ^= 0xff, d SipRounds (4 for SipHash-2-4), output v0^v1^v2^v3.
+  template <int D = 4>
   uint64_t finish() noexcept {
     v2 ^= 0xff;
-    for (int i = 0; i < 4; ++i) round();
+    for (int i = 0; i < D; ++i) round();
     return v0 ^ v1 ^ v2 ^ v3;
   }
 };
@@ -86,6 +91,14 @@ uint64_t siphash24(const SipKey& key, uint64_t a, uint64_t b) noexcept {
   s.compress(b);
   s.compress(uint64_t{16} << 56);  // no remaining bytes; the length, 16, in the top byte
   return s.finish();
+}
+
+uint64_t siphash13(const SipKey& key, uint64_t a, uint64_t b) noexcept {
+  SipState s(key);
+  s.compress<1>(a);
+  s.compress<1>(b);
+  s.compress<1>(uint64_t{16} << 56);
+  return s.finish<3>();
 }
 
 SipKey random_key(const char* what) noexcept {

@@ -45,6 +45,11 @@ class IpIdGenerator {
  private:
   SipKey key_;
   SecretRandom rng_;
+  // The last (source, destination, protocol) and its hash: a reply stream to one peer hashes once.
+  uint64_t last_msg_ = 0;
+  uint8_t last_proto_ = 0;
+  bool last_valid_ = false;
+  uint64_t last_hash_ = 0;
   std::array<uint16_t, kBuckets> ids_{};
   std::array<uint32_t, kBuckets> stamp_ms_{};  // last use of each bucket, in ms (wraps after 49 days)
 };
