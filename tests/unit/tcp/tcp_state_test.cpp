@@ -681,6 +681,33 @@ TEST_F(EstablishedNoConnLimit, TheCoresBudgetIsRandomButBounded) {
   EXPECT_EQ(stats().challenge_acks_limited, 3000u - total);
 }
 
+class ManyPortsTest : public TcpStateTest {
+ protected:
+  ManyPortsTest() { params_.max_connections = 512; }
+};
+
+TEST_F(ManyPortsTest, PortsTowardOneDestinationDoNotCountConnectionsToOthers) {
+  // RFC 6056 §3.3.4 (algorithm 4): the search position toward a destination moves only with
+  // connections to destinations in its keyed bucket. With algorithm 3's single counter, the
+  // second port toward A would be 151 past the first: a server could count tern's connections.
+  auto open = [&](uint16_t rport) {
+    auto r = tcp().connect(Endpoint{kIpPeer, rport});
+    EXPECT_TRUE(r);
+    if (!r) return uint16_t{0};
+    extra_.push_back(*r);
+    return (*r)->local().port;
+  };
+  const uint16_t a1 = open(7000);
+  for (uint16_t other : {7001, 7002, 7003}) {
+    for (int i = 0; i < 50; ++i) open(other);
+  }
+  const uint16_t a2 = open(7000);
+  const int step = (a2 - a1 + 16384) % 16384;  // the default range 49152..65535 holds 16,384 ports
+  EXPECT_LT(step, 151) << "ports toward one destination counted the connections to three others";
+  EXPECT_GE(step, 1);
+  drain();
+}
+
 TEST_F(EstablishedState, PawsDropsOldTimestampWithAck) {
   // RFC 7323 §5.3: SEG.TSval < TS.Recent: drop and ACK.
   peer_data(pattern(20));
