@@ -385,12 +385,19 @@ Result<uint16_t> Tcp::pick_port(const FourTuple& t, bool reuse_tw) {
     FourTuple c = t;
     c.local_port = port;
     if (listeners_.get(port) != nullptr) continue;
+    // Issue 10: a port whose replies RSS would hand to another core is no use to this one.
+    if (p_.steering && p_.steering->queue_of(wire::Ipv4Addr{t.remote_ip}, t.remote_port,
+                                             wire::Ipv4Addr{t.local_ip}, port) != p_.rx_queue) {
+      continue;
+    }
     if (!tuple_in_use(c, reuse_tw)) {
       next = static_cast<uint16_t>(next + i + 1);  // RFC 6056 §3.3.4: table[index]++ per try
       return port;
     }
   }
-  return make_error(Errc::no_memory, "no free ephemeral port toward this destination");
+  return make_error(Errc::no_memory, p_.steering ? "no free ephemeral port toward this destination that RSS "
+                                                   "steers to this core"
+                                                 : "no free ephemeral port toward this destination");
 }
 
 Result<Listener*> Tcp::listen(uint16_t port, const ListenOptions& opt) {

@@ -708,6 +708,38 @@ TEST_F(ManyPortsTest, PortsTowardOneDestinationDoNotCountConnectionsToOthers) {
   drain();
 }
 
+TEST_F(ManyPortsTest, ActiveOpensPickPortsThatRssSteersBackToTheOpeningCore) {
+  // Issue 10: for every core count 1..8 and RETA size 64..512, each core's connect() picks local
+  // ports whose incoming frames (the SYN,ACK and everything after) the NIC's RSS hands to that
+  // core's queue, with the symmetric key and with the Microsoft one (not symmetric: the receive
+  // direction is what counts).
+  for (const auto* key : {&wire::kSymmetricRssKey, &wire::kMicrosoftRssKey}) {
+    for (uint16_t cores = 1; cores <= 8; ++cores) {
+      for (uint16_t reta_size : {64, 128, 256, 512}) {
+        wire::RssSteering st;
+        std::copy(key->begin(), key->end(), st.key.begin());
+        st.reta.resize(reta_size);
+        for (uint16_t i = 0; i < reta_size; ++i) st.reta[i] = static_cast<uint16_t>(i % cores);
+        for (uint16_t q = 0; q < cores; ++q) {
+          TearDown();
+          params_.steering = st;
+          params_.rx_queue = q;
+          SetUp();
+          for (uint16_t r = 0; r < 8; ++r) {
+            const auto rport = static_cast<uint16_t>(5000 + 7 * r);
+            auto c = tcp().connect(Endpoint{kIpPeer, rport});
+            ASSERT_TRUE(c) << c.error().reason;
+            extra_.push_back(*c);
+            ASSERT_EQ(st.queue_of(kIpPeer, rport, kIpStack, (*c)->local().port), q)
+                << cores << " cores, RETA " << reta_size << ", core " << q;
+          }
+          drain();
+        }
+      }
+    }
+  }
+}
+
 TEST_F(EstablishedState, PawsDropsOldTimestampWithAck) {
   // RFC 7323 §5.3: SEG.TSval < TS.Recent: drop and ACK.
   peer_data(pattern(20));

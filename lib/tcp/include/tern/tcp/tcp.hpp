@@ -43,6 +43,7 @@
 #include "tern/tcp/tuple.hpp"
 #include "tern/wire/addr.hpp"
 #include "tern/wire/tcp.hpp"
+#include "tern/wire/toeplitz.hpp"
 
 namespace tern::tcp {
 
@@ -145,7 +146,12 @@ struct TcpParams {
   uint32_t rx_reserve = 0;
   uint16_t ephemeral_first = 49152;  ///< RFC 6335 dynamic port range
   uint16_t ephemeral_last = 65535;
-  SocketOptions socket;  ///< defaults for new sockets
+  /// Multi-core active opens (issue 10): when set, connect() picks only ephemeral ports whose
+  /// incoming frames the port's RSS steers to rx_queue, this core's. Cores then never pick the
+  /// same 4-tuple either: its hash names one queue. Unset: any free port.
+  std::optional<wire::RssSteering> steering;
+  uint16_t rx_queue = 0;  ///< this core's RX queue (with steering)
+  SocketOptions socket;   ///< defaults for new sockets
 };
 
 /** Why a segment was dropped (counted per reason). */

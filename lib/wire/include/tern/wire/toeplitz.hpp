@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "tern/wire/addr.hpp"
 
@@ -45,5 +46,24 @@ uint32_t toeplitz_ipv4(std::span<const uint8_t> key, Ipv4Addr src, Ipv4Addr dst)
  */
 uint32_t toeplitz_ipv4_l4(std::span<const uint8_t> key, Ipv4Addr src, Ipv4Addr dst, uint16_t sport,
                           uint16_t dport) noexcept;
+
+/**
+ * What decides the RX queue of a TCP/UDP flow on a port with RSS: the key and
+ * redirection table the port accepted (read back, not what was asked for).
+ * Used to pick local ports whose frames reach the core that opens the
+ * connection (issue 10). Empty reta: every flow on queue 0.
+ */
+struct RssSteering {
+  std::array<uint8_t, 40> key{};
+  std::vector<uint16_t> reta;  ///< RX queue of each entry; a frame goes to reta[hash % reta.size()]
+
+  /** The RX queue of frames from @p remote_ip:@p remote_port to @p local_ip:@p local_port. */
+  uint16_t queue_of(Ipv4Addr remote_ip, uint16_t remote_port, Ipv4Addr local_ip,
+                    uint16_t local_port) const noexcept {
+    if (reta.empty()) return 0;
+    // The NIC hashes the received frame: its source is the remote end.
+    return reta[toeplitz_ipv4_l4(key, remote_ip, local_ip, remote_port, local_port) % reta.size()];
+  }
+};
 
 }  // namespace tern::wire
