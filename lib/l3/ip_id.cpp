@@ -12,11 +12,10 @@ uint16_t IpIdGenerator::next(wire::Ipv4Addr src, wire::Ipv4Addr dst, uint8_t pro
   // keyed hash (64 bits: the low bits index, the top 16 bits offset). SipHash-1-3 (Linux's
   // hsiphash): neither part is ever shown whole, and it is half the cost of SipHash-2-4.
   const uint64_t msg = (uint64_t{src.v} << 32) | dst.v;
-  if (!last_valid_ || msg != last_msg_ || proto != last_proto_) {
+  if (msg != last_msg_ || proto != last_proto_) {
     last_hash_ = siphash13(key_, msg, proto);
     last_msg_ = msg;
     last_proto_ = proto;
-    last_valid_ = true;
   }
   const uint64_t h = last_hash_;
   const uint32_t i = static_cast<uint32_t>(h) & (kBuckets - 1);

@@ -73,42 +73,23 @@ class Watcher(Peer):
         self.own_acks = []  # (time, flags) of segments tern sent to the attacker's port
         super().__init__(iface, tern_mac, tern_ip, port)
 
-    def _read(self):
-        hostile = ip_bytes(HOSTILE_IP)
-        self.sock.settimeout(0.2)
-        while not self.stop:
-            try:
-                b = self.sock.recv(65535)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            if len(b) < 42 or b[6:12] != self.tern_mac:
-                continue
-            etype = b[12:14]
-            if etype == b"\x08\x06":
-                if struct.unpack("!H", b[20:22])[0] == 1 and b[38:42] == hostile:
-                    self._arp_reply(b)
-                continue
-            if etype != b"\x08\x00":
-                continue
-            with self.lock:
-                self.by_dst_mac[b[0:6]] = self.by_dst_mac.get(b[0:6], 0) + 1
-            if b[23] != 6:
-                continue
-            t = 14 + (b[14] & 0x0F) * 4
-            if len(b) < t + 20:
-                continue
-            sport, dport, seq, ack, _, flags = struct.unpack("!HHIIBB", b[t:t + 14])
-            if sport != self.port:
-                continue
-            with self.lock:
-                if b[30:34] == hostile:
-                    if flags & 0x12 == 0x12:
-                        self.synack[dport] = seq
-                    self.own_acks.append((time.monotonic(), dport, flags))
-                elif b[30:34] == self.kernel_ip and dport == self.victim_port and flags & 0x10:
-                    self.victim_ack = ack
+    def ipv4_from_tern(self, b):
+        with self.lock:
+            self.by_dst_mac[b[0:6]] = self.by_dst_mac.get(b[0:6], 0) + 1
+        super().ipv4_from_tern(b)  # the attacker's own connections (SYN,ACKs, ACKs)
+        if b[23] != 6:
+            return
+        t = 14 + (b[14] & 0x0F) * 4
+        if len(b) < t + 20:
+            return
+        sport, dport, _, ack, _, flags = struct.unpack("!HHIIBB", b[t:t + 14])
+        if sport != self.port:
+            return
+        with self.lock:
+            if b[30:34] == ip_bytes(HOSTILE_IP):
+                self.own_acks.append((time.monotonic(), dport, flags))
+            elif b[30:34] == self.kernel_ip and dport == self.victim_port and flags & 0x10:
+                self.victim_ack = ack
 
 
 def echo(ip, port, data, limit, what, quiet=False):

@@ -145,24 +145,28 @@ class Peer:
                 if struct.unpack("!H", b[20:22])[0] == 1 and b[38:42] == hostile:
                     self._arp_reply(b)
                 continue
-            if etype != b"\x08\x00" or b[23] != 6 or b[30:34] != hostile:
-                continue
-            ihl = (b[14] & 0x0F) * 4
-            t = 14 + ihl
-            if len(b) < t + 20:
-                continue
-            sport, dport, seq, ack, _, flags = struct.unpack("!HHIIBB", b[t:t + 14])
-            if sport != self.port:
-                continue
-            with self.lock:
-                if flags & 0x12 == 0x12:
-                    self.synack[dport] = seq
-                if flags & 0x04:
-                    self.rst_seen[dport] = time.monotonic()
-                elif flags & 0x10:
-                    prev = self.last_ack.get(dport)
-                    if prev is None or ((ack - prev) & 0xFFFFFFFF) < 0x80000000:
-                        self.last_ack[dport] = ack
+            if etype == b"\x08\x00":
+                self.ipv4_from_tern(b)
+
+    def ipv4_from_tern(self, b):
+        """An IPv4 frame tern sent (any destination: the tap is promiscuous); subclasses see them all."""
+        if b[23] != 6 or b[30:34] != ip_bytes(HOSTILE_IP):
+            return
+        t = 14 + (b[14] & 0x0F) * 4
+        if len(b) < t + 20:
+            return
+        sport, dport, seq, ack, _, flags = struct.unpack("!HHIIBB", b[t:t + 14])
+        if sport != self.port:
+            return
+        with self.lock:
+            if flags & 0x12 == 0x12:
+                self.synack[dport] = seq
+            if flags & 0x04:
+                self.rst_seen[dport] = time.monotonic()
+            elif flags & 0x10:
+                prev = self.last_ack.get(dport)
+                if prev is None or ((ack - prev) & 0xFFFFFFFF) < 0x80000000:
+                    self.last_ack[dport] = ack
 
     def open(self, ports, rng):
         """Three-way handshakes from every port; returns {port: (our next seq, tern's ISN)}."""

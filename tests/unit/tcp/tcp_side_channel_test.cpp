@@ -143,7 +143,7 @@ TEST_F(SideChannelTest, ManyOwnConnectionsCannotTellAHitFromAMiss) {
     }
   }
   // Chance is 0.5; over 20,000 simulated runs of this procedure the best rule never reached 0.75.
-  // A fixed budget makes it 1.0 (every hit counts 49 less, or 1 less with per-connection limits).
+  // The old fixed budget made it 1.0 (every hit counted 49 less; seen by putting it back).
   EXPECT_LT(best, 0.8) << "the attacker tells hits from misses " << best * 100 << "% of the time";
   std::sort(in.begin(), in.end());
   std::sort(out.begin(), out.end());

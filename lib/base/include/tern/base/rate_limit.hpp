@@ -21,28 +21,42 @@
 
 namespace tern {
 
-/** @p rate events per second with bursts of @p burst; rate 0 means unlimited. */
-class TokenBucket {
+/** The rule of a token bucket (GCRA): @p rate events per second, bursts of @p burst; rate 0 means unlimited.
+ */
+class Gcra {
  public:
   /** @param rate events per second (0: unlimited); @param burst depth, at least 1. */
-  TokenBucket(uint32_t rate = 0, uint32_t burst = 1) noexcept
+  Gcra(uint32_t rate, uint32_t burst) noexcept
       : interval_ns_(rate == 0 ? 0 : 1'000'000'000ull / rate),
         slack_ns_(interval_ns_ * ((burst == 0 ? 1 : burst) - 1)) {}
-  /** Take one token at @p now; false (and no state change) when none is left. */
-  bool take(uint64_t now) noexcept {
+  /**
+   * Take one token at @p now from the bucket whose theoretical arrival time is @p tat (0: full);
+   * false (and @p tat unchanged) when none is left.
+   */
+  bool take(uint64_t& tat, uint64_t now) const noexcept {
     if (interval_ns_ == 0) return true;
-    // GCRA: conforming unless the theoretical arrival time is more than the burst ahead of now.
-    uint64_t tat = tat_ > now ? tat_ : now;
-    if (tat - now > slack_ns_) return false;
-    tat_ = tat + interval_ns_;
+    // Conforming unless the theoretical arrival time is more than the burst ahead of now.
+    const uint64_t t = tat > now ? tat : now;
+    if (t - now > slack_ns_) return false;
+    tat = t + interval_ns_;
     return true;
   }
-  /** Forget past use: a full bucket. */
-  void reset() noexcept { tat_ = 0; }
 
  private:
   uint64_t interval_ns_;
   uint64_t slack_ns_;
+};
+
+/** One owner's bucket (one connection, one peer): a Gcra and its state. */
+class TokenBucket {
+ public:
+  /** @param rate events per second (0: unlimited); @param burst depth, at least 1. */
+  TokenBucket(uint32_t rate = 0, uint32_t burst = 1) noexcept : rule_(rate, burst) {}
+  /** Take one token at @p now; false (and no state change) when none is left. */
+  bool take(uint64_t now) noexcept { return rule_.take(tat_, now); }
+
+ private:
+  Gcra rule_;
   uint64_t tat_ = 0;
 };
 
@@ -64,8 +78,6 @@ class RandomBudget {
     --left_;
     return true;
   }
-  /** What is left in the current window (tests). */
-  uint64_t left() const noexcept { return left_; }
 
  private:
   void open(uint64_t now) noexcept {
@@ -109,9 +121,9 @@ class KeyedLimiter {
     uint32_t key = 0;
     bool used = false;
   };
+  Gcra rule_;
   std::vector<Slot> slots_;
   uint64_t mask_;
-  uint64_t interval_ns_, slack_ns_;
   SipKey key_;
 };
 

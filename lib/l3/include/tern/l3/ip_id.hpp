@@ -37,7 +37,8 @@ class IpIdGenerator {
   static constexpr uint32_t kBuckets = 2048;  ///< counters (12 KiB with their timestamps)
 
   /** @param key secret for the bucket hash and the offsets; @param rand_key secret for the increments. */
-  IpIdGenerator(const SipKey& key, const SipKey& rand_key) noexcept : key_(key), rng_(rand_key) {}
+  IpIdGenerator(const SipKey& key, const SipKey& rand_key) noexcept
+      : key_(key), rng_(rand_key), last_hash_(siphash13(key_, 0, 0)) {}
 
   /** The Identification for the next datagram from @p src to @p dst of protocol @p proto at @p now (ns). */
   uint16_t next(wire::Ipv4Addr src, wire::Ipv4Addr dst, uint8_t proto, uint64_t now) noexcept;
@@ -45,11 +46,11 @@ class IpIdGenerator {
  private:
   SipKey key_;
   SecretRandom rng_;
-  // The last (source, destination, protocol) and its hash: a reply stream to one peer hashes once.
+  // The last (source, destination, protocol) and its hash (starting as that of 0, 0, 0): a reply
+  // stream to one peer hashes once.
   uint64_t last_msg_ = 0;
   uint8_t last_proto_ = 0;
-  bool last_valid_ = false;
-  uint64_t last_hash_ = 0;
+  uint64_t last_hash_;
   std::array<uint16_t, kBuckets> ids_{};
   std::array<uint32_t, kBuckets> stamp_ms_{};  // last use of each bucket, in ms (wraps after 49 days)
 };
