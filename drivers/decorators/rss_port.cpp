@@ -84,6 +84,14 @@ std::vector<uint16_t> RssPort::reta() const {
   return reta_;
 }
 
+bool RssPort::rss_state(RssState& out) const {
+  std::lock_guard<std::mutex> g(conf_mu_);
+  out.key.assign(key_.begin(), key_.end());
+  out.reta = reta_;
+  out.l4 = true;
+  return true;
+}
+
 RssStats RssPort::rss_stats() const {
   return RssStats{hashed_.load(std::memory_order_relaxed), unhashed_.load(std::memory_order_relaxed),
                   ring_full_.load(std::memory_order_relaxed)};

@@ -15,7 +15,9 @@
 #include <rte_errno.h>
 #include <rte_ether.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cinttypes>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -81,8 +83,9 @@ bool is_virtual(const rte_device* dev) {
 
 }  // namespace
 
-std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortOptions& o, std::string& error) {
+std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortOptions& opts, std::string& error) {
   error.clear();
+  DpdkPortOptions o = opts;  // queue counts may be fitted to the device below
   if (o.devargs.empty()) {
     error =
         "DpdkPort: devargs is empty; give a device such as \"net_tap0,iface=tern0\", "
@@ -148,6 +151,16 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortOptions& o, std::string& 
   const char* drv = info.driver_name != nullptr ? info.driver_name : "?";
 
   // --- queues ----------------------------------------------------------------
+  if (o.fit_queues) {
+    // Fewer queues than cores is a supported set-up: the stack steers the rest in software.
+    const uint16_t most = std::max<uint16_t>(1, std::min(info.max_rx_queues, info.max_tx_queues));
+    if (o.rx_queues > most || o.tx_queues > most) {
+      TERN_LOG_INFO("%s: %s has at most %u queue pairs; using %u for %u asked", lb, drv, most, most,
+                    std::max(o.rx_queues, o.tx_queues));
+    }
+    o.rx_queues = std::min(o.rx_queues, most);
+    o.tx_queues = std::min(o.tx_queues, most);
+  }
   if (o.rx_queues > info.max_rx_queues) {
     error = strprintf("%s: %s supports at most %u RX queues, %u asked; lower rx_queues", lb, drv,
                       info.max_rx_queues, o.rx_queues);
@@ -188,7 +201,7 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortOptions& o, std::string& 
   // --- RSS ---------------------------------------------------------------------
   std::vector<uint8_t> rss_key;
   const uint64_t rss_hf = info.flow_type_rss_offloads & kWantedRssHf;
-  const bool rss = info.max_rx_queues > 1 && info.hash_key_size > 0 && rss_hf != 0;
+  bool rss = o.rx_queues > 1 && info.hash_key_size >= 16 && rss_hf != 0;
   if (rss) {
     rss_key.resize(info.hash_key_size);
     for (size_t i = 0; i < rss_key.size(); ++i) rss_key[i] = kSymmetricKey[i % 2];
@@ -278,6 +291,7 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortOptions& o, std::string& 
   }
   port->started_ = true;
   port->opened_ = true;
+  if (rss) rss = port->program_rss(info, o.rx_queues, lb);
 
   // --- capabilities -------------------------------------------------------------
   PortCaps& c = port->caps_;
@@ -311,6 +325,69 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortOptions& o, std::string& 
       c.tx_ipv4_csum ? "+" : "-", c.tx_udp_csum ? "+" : "-", c.tx_tcp_csum ? "+" : "-", c.tso ? "+" : "-",
       c.multi_seg_tx ? "+" : "-", c.rss ? "+" : "-", c.rss_key_size, c.reta_size);
   return port;
+}
+
+// The RETA spread evenly over the RX queues (entry i -> queue i % queues), then the key, the
+// hash functions and the table read back: the stack steers by what the device holds (issue 10).
+bool DpdkPort::program_rss(const rte_eth_dev_info& info, uint16_t rx_queues, const char* lb) {
+  const uint16_t pid = port_id_;
+  const uint16_t size = info.reta_size;
+  if (size == 0 || size > 4096) {
+    TERN_LOG_WARN("%s: RSS reports a redirection table of %u entries; steering in software", lb, size);
+    return false;
+  }
+  const size_t groups = (size + RTE_ETH_RETA_GROUP_SIZE - 1) / RTE_ETH_RETA_GROUP_SIZE;
+  std::vector<rte_eth_rss_reta_entry64> reta(groups);
+  for (size_t i = 0; i < size; ++i) {
+    reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= uint64_t{1} << (i % RTE_ETH_RETA_GROUP_SIZE);
+    reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] = static_cast<uint16_t>(i % rx_queues);
+  }
+  if (int rc = rte_eth_dev_rss_reta_update(pid, reta.data(), size); rc != 0) {
+    // Not fatal: the device's own table is read back below and used as it is.
+    TERN_LOG_INFO("%s: the device keeps its own RSS redirection table (update: %s)", lb, rte_strerror(-rc));
+  }
+  for (auto& g : reta) {
+    g.mask = ~uint64_t{0};
+    std::fill(std::begin(g.reta), std::end(g.reta), uint16_t{0});
+  }
+  std::vector<uint8_t> key(info.hash_key_size);
+  rte_eth_rss_conf conf{};
+  conf.rss_key = key.data();
+  conf.rss_key_len = static_cast<uint8_t>(key.size());
+  if (int rc = rte_eth_dev_rss_hash_conf_get(pid, &conf); rc != 0) {
+    TERN_LOG_WARN("%s: cannot read the RSS key back (%s); steering in software", lb, rte_strerror(-rc));
+    return false;
+  }
+  if (int rc = rte_eth_dev_rss_reta_query(pid, reta.data(), size); rc != 0) {
+    TERN_LOG_WARN("%s: cannot read the RSS redirection table back (%s); steering in software", lb,
+                  rte_strerror(-rc));
+    return false;
+  }
+  const uint64_t l4 = RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+  if ((conf.rss_hf & (RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_FRAG_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_OTHER)) == 0 &&
+      (conf.rss_hf & l4) == 0) {
+    TERN_LOG_WARN("%s: the device does not hash IPv4 (rss_hf %#" PRIx64 "); steering in software", lb,
+                  conf.rss_hf);
+    return false;
+  }
+  rss_.key = std::move(key);
+  rss_.reta.resize(size);
+  for (size_t i = 0; i < size; ++i) {
+    rss_.reta[i] = reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+    if (rss_.reta[i] >= rx_queues) {
+      TERN_LOG_WARN("%s: RSS table entry %zu names queue %u of %u; steering in software", lb, i, rss_.reta[i],
+                    rx_queues);
+      return false;
+    }
+  }
+  rss_.l4 = (conf.rss_hf & l4) == l4;
+  return true;
+}
+
+bool DpdkPort::rss_state(RssState& out) const {
+  if (!caps_.rss || rss_.reta.empty()) return false;
+  out = rss_;
+  return true;
 }
 
 DpdkPort::~DpdkPort() { close_device(); }

@@ -94,6 +94,13 @@ constexpr IntRule kTcpSynRetries{1, 20, false, false, " (retransmissions)"};
 constexpr IntRule kTcpFinWait2{1, 3600, false, false, " (seconds)"};
 constexpr IntRule kTcpOooNodes{16, 4194304, false, false, " (segments per core)"};
 constexpr IntRule kTcpMemoryKb{0, 16777216, false, false, " (KiB per core; 0: automatic)"};
+constexpr IntRule kQueues{0, 64, false, false, " (queue pairs; 0: one per core)"};
+constexpr IntRule kIdlePolls{1, 1000000, false, false, " (empty polls)"};
+constexpr IntRule kSleepUs{1, 100000, false, false, " (microseconds)"};
+constexpr IntRule kSteerRing{256, 65536, false, true, " (frames)"};
+constexpr IntRule kMailbox{64, 65536, false, true, " (tasks)"};
+constexpr IntRule kDrainMs{0, 3600000, false, false, " (milliseconds)"};
+constexpr std::string_view kIdlePolicies[] = {"busy", "adaptive"};
 constexpr IntRule kRxReserve{0, 16777215, false, false, " (mbufs; 0: automatic)"};
 
 constexpr std::string_view kLogLevels[] = {"error", "warn", "info", "debug"};
@@ -495,8 +502,8 @@ void parse_fault(Source& src, const YAML::Node& n, const std::string& path, Pos 
   get_uint(src, m, "delay_us", f.delay_us, kDelayUs);
 }
 
-constexpr std::string_view kPortKeys[] = {"name",    "devargs", "ip",      "mac",  "mtu",
-                                          "rx_desc", "tx_desc", "capture", "fault"};
+constexpr std::string_view kPortKeys[] = {"name",    "devargs", "ip",      "mac",   "mtu",
+                                          "rx_desc", "tx_desc", "queues",  "capture", "fault"};
 
 PortConfig parse_port(Source& src, const YAML::Node& n, const std::string& path, Pos pos) {
   PortConfig p;
@@ -512,6 +519,7 @@ PortConfig parse_port(Source& src, const YAML::Node& n, const std::string& path,
   get_uint(src, m, "mtu", p.mtu, kMtu);
   get_uint(src, m, "rx_desc", p.rx_desc, kDesc);
   get_uint(src, m, "tx_desc", p.tx_desc, kDesc);
+  get_uint(src, m, "queues", p.queues, kQueues);
   get_string(src, m, "capture", p.capture, "a pcap file path, or \"\" for no capture");
   if (const YAML::Node* f = m.get("fault")) parse_fault(src, *f, m.child("fault"), m.pos("fault"), p.fault);
   return p;
@@ -534,8 +542,8 @@ RouteConfig parse_route(Source& src, const YAML::Node& n, const std::string& pat
   return r;
 }
 
-constexpr std::string_view kTopKeys[] = {"log_level", "lcores", "eal",  "mempool", "ports", "routes",
-                                         "arp",       "ipv4",   "icmp", "udp",     "tcp",   "echo"};
+constexpr std::string_view kTopKeys[] = {"log_level", "lcores", "eal", "mempool", "cores", "ports", "routes",
+                                         "arp",       "ipv4",   "icmp", "udp",   "tcp",   "echo"};
 
 constexpr std::string_view kMempoolKeys[] = {"mbufs", "cache", "data_room", "rx_reserve"};
 constexpr std::string_view kArpKeys[] = {"table_size", "queue_len", "reachable_ms", "stale_ms",
@@ -545,6 +553,7 @@ constexpr std::string_view kIpv4Keys[] = {"default_ttl", "reassembly_timeout_ms"
 constexpr std::string_view kIcmpKeys[] = {"echo", "echo_rate", "error_rate", "dest_error_rate",
                                           "dest_error_burst"};
 constexpr std::string_view kUdpKeys[] = {"rx_queue_len"};
+constexpr std::string_view kCoresKeys[] = {"idle", "idle_polls", "sleep_us", "steer_ring", "mailbox", "drain_ms"};
 constexpr std::string_view kTcpKeys[] = {"congestion",
                                          "initial_window",
                                          "delayed_ack_ms",
@@ -703,6 +712,16 @@ StackConfig parse_root(Source& src, const YAML::Node& root, Pos root_pos) {
     get_uint(src, m, "error_rate", c.icmp.error_rate, kIcmpRate);
     get_uint(src, m, "dest_error_rate", c.icmp.dest_error_rate, kIcmpRateOrOff);
     get_uint(src, m, "dest_error_burst", c.icmp.dest_error_burst, kIcmpBurst);
+  }
+
+  if (const YAML::Node* n = top.get("cores")) {
+    MapView m(src, *n, "cores", top.pos("cores"), kCoresKeys, "{idle: adaptive}");
+    get_string(src, m, "idle", c.cores.idle, "busy or adaptive");
+    get_uint(src, m, "idle_polls", c.cores.idle_polls, kIdlePolls);
+    get_uint(src, m, "sleep_us", c.cores.sleep_us, kSleepUs);
+    get_uint(src, m, "steer_ring", c.cores.steer_ring, kSteerRing);
+    get_uint(src, m, "mailbox", c.cores.mailbox, kMailbox);
+    get_uint(src, m, "drain_ms", c.cores.drain_ms, kDrainMs);
   }
 
   if (const YAML::Node* n = top.get("udp")) {
@@ -895,6 +914,7 @@ void validate_config(const Source& src, const StackConfig& c) {
     check_int(src, base + ".mtu", p.mtu, kMtu);
     check_int(src, base + ".rx_desc", p.rx_desc, kDesc);
     check_int(src, base + ".tx_desc", p.tx_desc, kDesc);
+    check_int(src, base + ".queues", p.queues, kQueues);
     if (!p.capture.empty() && p.capture.find_first_not_of(" \t\r\n") == std::string::npos) {
       src.fail_at(base + ".capture", "the path is only white space",
                   "a pcap file path, or \"\" for no capture");
@@ -1057,6 +1077,14 @@ void validate_config(const Source& src, const StackConfig& c) {
   check_int(src, "icmp.dest_error_burst", c.icmp.dest_error_burst, kIcmpBurst);
   check_int(src, "arp.lock_time_ms", c.arp.lock_time_ms, kArpLock);
   check_int(src, "udp.rx_queue_len", c.udp.rx_queue_len, kUdpQueue);
+  if (std::find(std::begin(kIdlePolicies), std::end(kIdlePolicies), c.cores.idle) == std::end(kIdlePolicies)) {
+    src.fail_at("cores.idle", quoted(c.cores.idle) + " is not an idle policy", "busy or adaptive");
+  }
+  check_int(src, "cores.idle_polls", c.cores.idle_polls, kIdlePolls);
+  check_int(src, "cores.sleep_us", c.cores.sleep_us, kSleepUs);
+  check_int(src, "cores.steer_ring", c.cores.steer_ring, kSteerRing);
+  check_int(src, "cores.mailbox", c.cores.mailbox, kMailbox);
+  check_int(src, "cores.drain_ms", c.cores.drain_ms, kDrainMs);
   validate_tcp(src, c.tcp);
   check_int(src, "echo.udp_port", c.echo.udp_port, kL4Port);
   check_int(src, "echo.tcp_port", c.echo.tcp_port, kL4Port);
@@ -1229,6 +1257,7 @@ std::string to_yaml(const StackConfig& c) {
       out << YAML::Key << "mtu" << YAML::Value << p.mtu;
       out << YAML::Key << "rx_desc" << YAML::Value << p.rx_desc;
       out << YAML::Key << "tx_desc" << YAML::Value << p.tx_desc;
+      out << YAML::Key << "queues" << YAML::Value << p.queues;
       out << YAML::Key << "capture" << YAML::Value << YAML::DoubleQuoted << p.capture;
       out << YAML::Key << "fault" << YAML::Value << YAML::BeginMap;
       out << YAML::Key << "seed" << YAML::Value << p.fault.seed;
@@ -1281,6 +1310,15 @@ std::string to_yaml(const StackConfig& c) {
     out << YAML::Key << "echo_rate" << YAML::Value << c.icmp.echo_rate;
     out << YAML::Key << "dest_error_rate" << YAML::Value << c.icmp.dest_error_rate;
     out << YAML::Key << "dest_error_burst" << YAML::Value << c.icmp.dest_error_burst;
+    out << YAML::EndMap;
+
+    out << YAML::Key << "cores" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "idle" << YAML::Value << c.cores.idle;
+    out << YAML::Key << "idle_polls" << YAML::Value << c.cores.idle_polls;
+    out << YAML::Key << "sleep_us" << YAML::Value << c.cores.sleep_us;
+    out << YAML::Key << "steer_ring" << YAML::Value << c.cores.steer_ring;
+    out << YAML::Key << "mailbox" << YAML::Value << c.cores.mailbox;
+    out << YAML::Key << "drain_ms" << YAML::Value << c.cores.drain_ms;
     out << YAML::EndMap;
 
     out << YAML::Key << "udp" << YAML::Value << YAML::BeginMap;

@@ -202,6 +202,12 @@ void Ipv4::input(Packet dgram, l2::Interface& iface, uint64_t now, bool link_bro
   }
   dgram = reasm_.add(std::move(dgram), *v, now);
   if (!dgram) return;
+  if (reasm_hook_ != nullptr && reasm_hook_(reasm_ctx_, dgram, iface.index(), broadcast)) return;
+  input_reassembled(std::move(dgram), iface, now, broadcast);
+}
+
+void Ipv4::input_reassembled(Packet dgram, l2::Interface& iface, uint64_t now, bool broadcast) {
+  now_ = now;
   // The whole datagram behind the header reassembly rebuilt in its head segment.
   auto whole = wire::Ipv4View::parse_quoted(dgram.head());
   if (!whole) {

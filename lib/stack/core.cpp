@@ -7,11 +7,15 @@
  */
 #include "tern/stack/core.hpp"
 
+#include <rte_errno.h>
 #include <rte_prefetch.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
 
 #include <algorithm>
 
 #include "tern/base/clock.hpp"
+#include "tern/base/log.hpp"
 
 namespace tern {
 
@@ -35,9 +39,16 @@ Core::Core(CoreParams params) : p_(std::move(params)), wheel_(kNsPerMs, 1024, 0)
                                       : std::max<uint32_t>(tcp_->rx_reserve() / 8, 2u * p_.rx_burst);
   housekeeping_timer_.fn = &Core::housekeeping;
   housekeeping_timer_.ctx = this;
+  selftest_left_.assign(ifaces_.size(), 0);
+  if (p_.steering != nullptr) {
+    for (size_t i = 0; i < ifaces_.size(); ++i) {
+      if (p_.steering->mode(i) == SteerMode::hardware) selftest_left_[i] = p_.selftest_frames;
+    }
+  }
 }
 
 Core::~Core() {
+  for (Envelope* e : deferred_) delete e;  // completions whose sender is gone
   wheel_.cancel(housekeeping_timer_);
   // Transports and IPv4 free what they hold before the TX queues flush and go.
   tcp_.reset();
@@ -59,18 +70,106 @@ void Core::start(uint64_t now) {
   for (auto& t : tx_) t->flush();
 }
 
-void Core::connect_siblings(rte_ring* inbox, std::vector<rte_ring*> sibling_inboxes) {
-  inbox_ = inbox;
-  siblings_ = std::move(sibling_inboxes);
+bool CoreLinks::create(uint16_t cores, const std::string& prefix, uint32_t steer_size, uint32_t mail_size,
+                       int socket, std::string& error) {
+  for (uint16_t c = 0; c < cores; ++c) {
+    const std::string sn = prefix + "steer_" + std::to_string(c), mn = prefix + "mail_" + std::to_string(c);
+    rte_ring* sr = rte_ring_create_elem(sn.c_str(), sizeof(SteeredPacket), steer_size, socket, RING_F_SC_DEQ);
+    rte_ring* mr = sr != nullptr ? rte_ring_create_elem(mn.c_str(), sizeof(Envelope*), mail_size, socket, RING_F_SC_DEQ)
+                                 : nullptr;
+    if (mr == nullptr) {
+      error = "cannot create the core ring " + (sr == nullptr ? sn : mn) + " (" + rte_strerror(rte_errno) +
+              "): raise EAL memory (-m) or lower the ring sizes";
+      rte_ring_free(sr);
+      destroy();
+      return false;
+    }
+    steer.push_back(sr);
+    mail.push_back(mr);
+  }
+  return true;
+}
+
+void CoreLinks::destroy() noexcept {
+  for (rte_ring* r : steer) {
+    SteeredPacket e;
+    while (rte_ring_sc_dequeue_elem(r, &e, sizeof(e)) == 0) rte_pktmbuf_free(e.m);
+    rte_ring_free(r);
+  }
+  for (rte_ring* r : mail) {
+    Envelope* e = nullptr;
+    while (rte_ring_sc_dequeue_elem(r, &e, sizeof(e)) == 0) delete e;
+    rte_ring_free(r);
+  }
+  steer.clear();
+  mail.clear();
+}
+
+void Core::connect(const CoreLinks& links) {
+  links_ = &links;
+  handoff_.assign(links.steer.size(), {});
+  for (auto& h : handoff_) h.reserve(64);
   for (auto& i : ifaces_) i->set_learn_hook(&Core::on_learn, this);
+  if (p_.steering != nullptr) ipv4_->set_reassembled_hook(&Core::on_reassembled, this);
+}
+
+bool Core::post(uint16_t target, Envelope* e) noexcept {
+  return rte_ring_mp_enqueue_elem(links_->mail[target], &e, sizeof(e)) == 0;
+}
+
+Status Core::submit_to(uint16_t target, std::function<void(Core&)> fn, std::function<void(Core&)> done) {
+  if (links_ == nullptr || target >= links_->mail.size()) {
+    return make_error(Errc::invalid_argument, "no such core (or the core is not joined to its siblings)");
+  }
+  auto* e = new Envelope{std::move(fn), std::move(done), p_.index, false};
+  if (!post(target, e)) {
+    delete e;
+    ++stats_.mail_refused;
+    return make_error(Errc::would_block, "the target core's mailbox is full");
+  }
+  ++stats_.mail_sent;
+  return {};
+}
+
+// The mailbox, once per poll: completions that waited for room first, then up to 32 envelopes.
+void Core::drain_mail() {
+  if (!deferred_.empty()) {
+    size_t kept = 0;
+    for (Envelope* e : deferred_) {
+      if (!post(e->from, e)) deferred_[kept++] = e;
+    }
+    deferred_.resize(kept);
+  }
+  Envelope* es[32];
+  const unsigned n = rte_ring_sc_dequeue_burst_elem(links_->mail[p_.index], es, sizeof(Envelope*), 32, nullptr);
+  for (unsigned i = 0; i < n; ++i) {
+    Envelope* e = es[i];
+    if (e->completion) {
+      ++stats_.mail_completions;
+      e->done(*this);
+      delete e;
+      continue;
+    }
+    ++stats_.mail_run;
+    if (e->fn) e->fn(*this);
+    if (!e->done || e->from >= links_->mail.size()) {
+      delete e;
+      continue;
+    }
+    e->completion = true;
+    if (!post(e->from, e)) {
+      ++stats_.mail_deferred;
+      deferred_.push_back(e);
+    }
+  }
 }
 
 void Core::on_learn(void* ctx, uint16_t iface, wire::Ipv4Addr ip, const wire::MacAddr& mac) {
   auto* self = static_cast<Core*>(ctx);
-  NeighUpdate u{ip.v, {}, iface, 0};
-  std::copy(mac.b.begin(), mac.b.end(), u.mac);
-  for (rte_ring* r : self->siblings_) {
-    if (rte_ring_mp_enqueue_elem(r, &u, sizeof(u)) == 0) {
+  for (uint16_t c = 0; c < self->core_count(); ++c) {
+    if (c == self->index()) continue;
+    auto r = self->submit_to(c, [iface, ip, mac](Core& k) { k.learn_from_sibling(iface, ip, mac); });
+    if (r) {
       ++self->stats_.neigh_shared;
     } else {
       ++self->stats_.neigh_share_lost;  // the sibling resolves by itself (ARP retry)
@@ -78,18 +177,23 @@ void Core::on_learn(void* ctx, uint16_t iface, wire::Ipv4Addr ip, const wire::Ma
   }
 }
 
-void Core::drain_inbox(uint64_t now) {
-  NeighUpdate u[16];
-  unsigned n = rte_ring_sc_dequeue_burst_elem(inbox_, u, sizeof(NeighUpdate), 16, nullptr);
-  for (unsigned i = 0; i < n; ++i) {
-    if (u[i].iface >= ifaces_.size()) continue;
-    wire::MacAddr mac;
-    std::copy(u[i].mac, u[i].mac + 6, mac.b.begin());
-    // Update only what this core already tracks: never create entries here.
-    ifaces_[u[i].iface]->neighbours().learn(wire::Ipv4Addr{u[i].ip}, mac, false, now,
-                                            l2::LearnSource::sibling);
-  }
-  stats_.neigh_received += n;
+void Core::learn_from_sibling(uint16_t iface, wire::Ipv4Addr ip, const wire::MacAddr& mac) {
+  if (iface >= ifaces_.size()) return;
+  ++stats_.neigh_received;
+  // Update only what this core already tracks: never create entries here.
+  ifaces_[iface]->neighbours().learn(ip, mac, false, now_, l2::LearnSource::sibling);
+}
+
+// A datagram reassembly completed on this core (its fragments are steered by address pair):
+// its flow may belong to another core.
+bool Core::on_reassembled(void* ctx, Packet& dgram, uint16_t iface, bool broadcast) {
+  auto* self = static_cast<Core*>(ctx);
+  const uint16_t owner = self->p_.steering->datagram_owner(dgram.data(), dgram.head_length());
+  if (owner == FlowSteering::kAnyCore || owner == self->index()) return false;
+  SteeredPacket e{dgram.release(), iface, 1, static_cast<uint8_t>(broadcast ? 1 : 0), 0};
+  self->hand_over(owner, e);
+  self->flush_hand_overs();
+  return true;
 }
 
 // The RX path never starves (docs/robustness.md): TCP's own limit keeps its queues out of
@@ -113,8 +217,119 @@ void Core::housekeeping(Timer& t, uint64_t now) {
   self->wheel_.arm(t, now + self->p_.housekeeping_ns);
 }
 
+void Core::input_frame(size_t i, rte_mbuf* m, uint64_t now) {
+  Packet frame(m);
+  bool link_bcast = false;
+  Packet dgram = ifaces_[i]->input(std::move(frame), now, &link_bcast);
+  if (dgram) ipv4_->input(std::move(dgram), *ifaces_[i], now, link_bcast);
+}
+
+// Which core handles a frame received on interface i. Hardware mode trusts the NIC's hash once
+// the self-test has compared enough of them with ours; until then, and in software mode, the
+// hash is computed here.
+uint16_t Core::owner_of(size_t i, const rte_mbuf* m) {
+  const FlowSteering& st = *p_.steering;
+  const SteerMode mode = st.mode(i);
+  const bool nic_hash = (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) != 0;
+  if (mode == SteerMode::hardware && nic_hash && selftest_left_[i] == 0) {
+    const uint32_t h = m->hash.rss;
+    const auto fc = st.classify(m, &h);
+    if (fc.owner != FlowSteering::kAnyCore && fc.owner != index()) ++stats_.missteered;
+    return fc.owner;
+  }
+  const auto fc = st.classify(m, nullptr);
+  if (mode != SteerMode::hardware || fc.owner == FlowSteering::kAnyCore) return fc.owner;
+  if (fc.owner != index()) ++stats_.missteered;
+  if (!fc.l4 || selftest_left_[i] == 0) return fc.owner;
+  // The start-up self-test (issue 10): does the NIC hash as we do, and does the frame land where
+  // the table says? One mismatch and this port is steered in software from now on.
+  ++stats_.selftest_checked;
+  const bool hash_ok = !nic_hash || m->hash.rss == fc.sw_hash;
+  if (!hash_ok || fc.owner != index()) {
+    ++stats_.selftest_failed;
+    p_.steering->downgrade(i);
+    selftest_left_[i] = 0;
+    TERN_LOG_WARN("%s: RSS self-test on core %u: %s; switching the port to software steering",
+                  ifaces_[i]->name().c_str(), index(),
+                  hash_ok ? "a flow landed on another core's queue than the RETA read back names"
+                          : "the NIC's hash differs from the Toeplitz hash of the key it reported");
+    return fc.owner;
+  }
+  if (--selftest_left_[i] == 0) {
+    TERN_LOG_INFO("%s: RSS self-test on core %u: %u frames landed where the hash says%s",
+                  ifaces_[i]->name().c_str(), index(), p_.selftest_frames,
+                  nic_hash ? " and the NIC's hash equals ours" : " (the NIC gives no hash: computed here)");
+  }
+  return fc.owner;
+}
+
+void Core::hand_over(uint16_t owner, SteeredPacket e) {
+  auto& h = handoff_[owner];
+  h.push_back(e);
+  if (h.size() >= 64) flush_hand_overs();
+}
+
+void Core::flush_hand_overs() {
+  for (size_t c = 0; c < handoff_.size(); ++c) {
+    auto& h = handoff_[c];
+    if (h.empty()) continue;
+    const unsigned n = static_cast<unsigned>(h.size());
+    const unsigned sent = rte_ring_mp_enqueue_burst_elem(links_->steer[c], h.data(), sizeof(SteeredPacket), n, nullptr);
+    stats_.steered_out += sent;
+    for (unsigned k = sent; k < n; ++k) rte_pktmbuf_free(h[k].m);  // the owner is behind: a counted drop
+    stats_.steer_dropped += n - sent;
+    h.clear();
+  }
+}
+
+void Core::receive(size_t i, rte_mbuf** pkts, uint16_t n, uint64_t now) {
+  const bool fwd = ipv4_->forwarding();
+  const bool steer = p_.steering != nullptr;
+  for (uint16_t j = 0; j < n; ++j) {
+    if (j + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[j + 1], void*));
+    if (fwd) {
+      // A router's plain transit traffic never climbs the stack (l3/forward_fast.cpp), and holds no
+      // state: it is forwarded by whichever core received it.
+      Packet frame(pkts[j]);
+      if (ipv4_->forward_fast(frame, *ifaces_[i], now)) continue;
+      pkts[j] = frame.release();
+    }
+    if (steer) {
+      const uint16_t owner = owner_of(i, pkts[j]);
+      if (owner != FlowSteering::kAnyCore && owner != index()) {
+        hand_over(owner, SteeredPacket{pkts[j], static_cast<uint16_t>(i), 0, 0, 0});
+        continue;
+      }
+    }
+    input_frame(i, pkts[j], now);
+  }
+  if (steer) flush_hand_overs();
+}
+
+uint32_t Core::drain_steered(uint64_t now) {
+  SteeredPacket es[64];
+  const unsigned n = rte_ring_sc_dequeue_burst_elem(links_->steer[p_.index], es, sizeof(SteeredPacket),
+                                                    std::min<uint16_t>(p_.rx_burst, 64), nullptr);
+  for (unsigned k = 0; k < n; ++k) {
+    if (k + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(es[k + 1].m, void*));
+    const SteeredPacket& e = es[k];
+    if (e.iface >= ifaces_.size()) {
+      rte_pktmbuf_free(e.m);
+      continue;
+    }
+    if (e.kind == 0) {
+      input_frame(e.iface, e.m, now);
+    } else {
+      ipv4_->input_reassembled(Packet(e.m), *ifaces_[e.iface], now, (e.flags & 1) != 0);
+    }
+  }
+  stats_.steered_in += n;
+  return n;
+}
+
 uint32_t Core::poll(uint64_t now) {
   ++stats_.polls;
+  now_ = now;
   udp_->set_now(now);
   tcp_->set_now(now);
   uint32_t total = 0;
@@ -122,25 +337,19 @@ uint32_t Core::poll(uint64_t now) {
   const uint16_t burst = std::min<uint16_t>(p_.rx_burst, 64);
   for (size_t i = 0; i < ifaces_.size(); ++i) {
     CoreInterface& ci = p_.interfaces[i];
-    uint16_t n = ci.port->rx_burst(ci.queue, pkts, burst);
-    const bool fwd = ipv4_->forwarding();
-    for (uint16_t j = 0; j < n; ++j) {
-      if (j + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[j + 1], void*));
-      Packet frame(pkts[j]);
-      // A router's plain transit traffic never climbs the stack (l3/forward_fast.cpp).
-      if (fwd && ipv4_->forward_fast(frame, *ifaces_[i], now)) continue;
-      bool link_bcast = false;
-      Packet dgram = ifaces_[i]->input(std::move(frame), now, &link_bcast);
-      if (dgram) ipv4_->input(std::move(dgram), *ifaces_[i], now, link_bcast);
-    }
+    const uint16_t n = ci.port->rx_burst(ci.queue, pkts, burst);
+    if (n != 0) receive(i, pkts, n, now);
     total += n;
+  }
+  if (links_ != nullptr) {
+    total += drain_steered(now);
+    drain_mail();
   }
   if (total > 0) {
     ++stats_.busy_polls;
     stats_.rx_packets += total;
     stats_.last_rx_ns = now;
   }
-  if (inbox_ != nullptr) drain_inbox(now);
   if ((stats_.polls & 63) == 0) check_pool();
   wheel_.advance(now);
   udp_->dispatch_events();
@@ -173,6 +382,15 @@ void Core::write_json(JsonWriter& w) const {
       .kv("rx", stats_.rx_packets);
   w.kv("neigh_shared", stats_.neigh_shared).kv("neigh_share_lost", stats_.neigh_share_lost);
   w.kv("neigh_received", stats_.neigh_received);
+  w.key("steering").begin_object();
+  w.kv("out", stats_.steered_out).kv("in", stats_.steered_in).kv("dropped", stats_.steer_dropped);
+  w.kv("missteered", stats_.missteered).kv("selftest_checked", stats_.selftest_checked);
+  w.kv("selftest_failed", stats_.selftest_failed);
+  w.end_object();
+  w.key("mailbox").begin_object();
+  w.kv("sent", stats_.mail_sent).kv("refused", stats_.mail_refused).kv("run", stats_.mail_run);
+  w.kv("completions", stats_.mail_completions).kv("deferred", stats_.mail_deferred);
+  w.end_object();
   w.kv("pool_free", uint64_t{rte_mempool_avail_count(p_.pool)}).kv("pool_low", stats_.pool_low);
   w.kv("pool_reclaimed", stats_.pool_reclaimed).kv("pool_low_water", uint64_t{low_water_});
   w.key("buf").begin_object();

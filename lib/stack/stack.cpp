@@ -6,6 +6,8 @@
 #include <rte_lcore.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
+#include <rte_pause.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +16,7 @@
 
 #include "tern/base/clock.hpp"
 #include "tern/base/log.hpp"
+#include "tern/stack/shared_queue_port.hpp"
 #include "tern/tcp/congestion.hpp"
 #include "tern/tcp/tcp.hpp"
 
@@ -158,10 +161,10 @@ std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::
     }
     s->pools_.push_back(mp);
   }
-  PortSetup setup;
-  setup.queues = ncores;
-  setup.pools = s->pools_;
   for (const auto& pc : cfg.ports) {
+    PortSetup setup;
+    setup.queues = pc.queues != 0 ? std::min<uint16_t>(pc.queues, ncores) : ncores;  // a queue no core polls would lose frames
+    setup.pools.assign(s->pools_.begin(), s->pools_.begin() + setup.queues);
     std::string perr;
     std::unique_ptr<Port> p = factory(pc, setup, perr);
     if (!p) {
@@ -171,6 +174,11 @@ std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::
     s->ports_.push_back(std::move(p));
     s->port_names_.push_back(pc.name);
   }
+  if (!s->setup_steering(cfg, error)) return nullptr;
+  // With RX concentrated on fewer queues than cores, every core's TCP holds mbufs of the same
+  // pools: each gets its share of what the pool has beyond the RX reserve (docs/multicore.md).
+  bool concentrated = false;
+  for (const auto& p : s->ports_) concentrated |= p->caps().rx_queues < ncores;
   for (uint16_t c = 0; c < ncores; ++c) {
     CoreParams cp;
     cp.index = c;
@@ -211,30 +219,31 @@ std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::
     cp.udp.rx_queue_len = cfg.udp.rx_queue_len;
     cp.tcp = tcp_params(cfg.tcp);  // per core: each core gets the configured limits, not a share
     cp.tcp.rx_reserve = rx_reserve(cfg);
+    if (concentrated) {
+      const uint64_t cost = sizeof(rte_mbuf) + cfg.mempool.data_room + RTE_PKTMBUF_HEADROOM;
+      const uint64_t share = uint64_t{cfg.mempool.mbufs - cp.tcp.rx_reserve} * cost / ncores;
+      cp.tcp.memory_limit = cp.tcp.memory_limit != 0 ? std::min(cp.tcp.memory_limit, share) : share;
+    }
+    if (s->steering_) {
+      cp.steering = s->steering_.get();
+      cp.tcp.steering = s->steering_->table();  // active opens pick ports that come back here
+      cp.tcp.rx_queue = c;
+    }
     cp.pool_low_water = pool_low_water(cfg, cp.tcp.rx_reserve, cp.rx_burst);
     s->cores_.push_back(std::make_unique<Core>(std::move(cp)));
   }
   if (ncores > 1) {
-    for (uint16_t c = 0; c < ncores; ++c) {
-      std::string name = "tern_neigh_" + std::to_string(c);
-      rte_ring* r =
-          rte_ring_create_elem(name.c_str(), sizeof(Core::NeighUpdate), 1024,
-                               static_cast<int>(rte_lcore_to_socket_id(s->lcores_[c])), RING_F_SC_DEQ);
-      if (r == nullptr) {
-        error = "cannot create the neighbour-sharing ring " + name + " (" + rte_strerror(rte_errno) +
-                "): raise EAL memory (-m)";
-        return nullptr;
-      }
-      s->inboxes_.push_back(r);
+    if (!s->links_.create(ncores, "tern_", cfg.cores.steer_ring, cfg.cores.mailbox,
+                          static_cast<int>(rte_lcore_to_socket_id(s->lcores_[0])), error)) {
+      return nullptr;
     }
-    for (uint16_t c = 0; c < ncores; ++c) {
-      std::vector<rte_ring*> others;
-      for (uint16_t o = 0; o < ncores; ++o) {
-        if (o != c) others.push_back(s->inboxes_[o]);
-      }
-      s->cores_[c]->connect_siblings(s->inboxes_[c], std::move(others));
-    }
+    for (auto& c : s->cores_) c->connect(s->links_);
   }
+  s->setup_.resize(ncores);
+  s->adaptive_ = cfg.cores.idle == "adaptive";
+  s->idle_polls_ = cfg.cores.idle_polls;
+  s->sleep_ns_ = uint64_t{cfg.cores.sleep_us} * 1000;
+  s->drain_ns_ = uint64_t{cfg.cores.drain_ms} * kNsPerMs;
   return s;
 }
 
@@ -243,20 +252,144 @@ Stack::~Stack() {
   rte_eal_cleanup();
 }
 
+bool Stack::setup_steering(const config::StackConfig& cfg, std::string& error) {
+  (void)error;
+  const uint16_t ncores = static_cast<uint16_t>(lcores_.size());
+  port_steering_.assign(ports_.size(), PortSteering{});
+  if (ncores == 1) {
+    for (size_t i = 0; i < ports_.size(); ++i) {
+      port_steering_[i].why = "one core";
+      TERN_LOG_INFO("port %s: single core", cfg.ports[i].name.c_str());
+    }
+    return true;
+  }
+  // The port's RSS as read back, if it can carry every core's flows to that core's queue.
+  auto hardware_table = [&](size_t i, wire::RssSteering& t, std::string& why) {
+    const PortCaps& caps = ports_[i]->caps();
+    RssState st;
+    if (caps.rx_queues < ncores) {
+      why = std::to_string(caps.rx_queues) + " RX queue(s) for " + std::to_string(ncores) + " cores";
+      return false;
+    }
+    if (!ports_[i]->rss_state(st)) {
+      why = "the device has no programmable RSS (or picks queues by a hash of its own)";
+      return false;
+    }
+    if (!st.l4 || st.key.size() < 16 || st.reta.empty()) {
+      why = "the device's RSS does not hash TCP/UDP 4-tuples with a readable key";
+      return false;
+    }
+    t.key.fill(0);
+    std::copy_n(st.key.begin(), std::min<size_t>(st.key.size(), t.key.size()), t.key.begin());
+    t.reta = st.reta;
+    for (uint16_t q : t.reta) {
+      if (q >= ncores) {
+        why = "the RETA read back names queue " + std::to_string(q) + ", which no core polls";
+        return false;
+      }
+    }
+    why = "key " + std::to_string(st.key.size()) + " B and RETA " + std::to_string(st.reta.size()) +
+          " entries read back over " + std::to_string(caps.rx_queues) + " queues";
+    return true;
+  };
+  std::vector<SteerMode> modes(ports_.size(), SteerMode::software);
+  std::vector<std::string> why(ports_.size());
+  wire::RssSteering table;
+  wire::RssSteering t0;
+  if (hardware_table(0, t0, why[0])) {
+    table = t0;
+    modes[0] = SteerMode::hardware;
+  } else {
+    table.key = wire::kSymmetricRssKey;
+    for (uint16_t e = 0; e < 128; ++e) table.reta.push_back(static_cast<uint16_t>(e % ncores));
+  }
+  for (size_t i = 1; i < ports_.size(); ++i) {
+    wire::RssSteering ti;
+    if (!hardware_table(i, ti, why[i])) continue;
+    // One owner function for the stack: a second port steers in hardware only if it hashes alike.
+    if (std::equal(ti.key.begin(), ti.key.begin() + 16, table.key.begin()) && ti.reta == table.reta) {
+      modes[i] = SteerMode::hardware;
+    } else {
+      why[i] = "its key or RETA differs from port " + cfg.ports[0].name + "'s";
+    }
+  }
+  steering_ = std::make_unique<FlowSteering>(table, ncores, modes);
+  for (size_t i = 0; i < ports_.size(); ++i) {
+    port_steering_[i].mode = modes[i];
+    port_steering_[i].why = why[i];
+    const PortCaps& caps = ports_[i]->caps();
+    if (caps.rx_queues < ncores || caps.tx_queues < ncores) {
+      ports_[i] = std::make_unique<SharedQueuePort>(std::move(ports_[i]), ncores);
+    }
+    TERN_LOG_INFO("port %s: %s (%s)%s", cfg.ports[i].name.c_str(), to_string(modes[i]), why[i].c_str(),
+                  modes[i] == SteerMode::hardware ? "; a self-test checks the first frames' hashes" : "");
+  }
+  return true;
+}
+
+void Stack::core_loop(Core& c) {
+  for (auto& fn : setup_[c.index()]) fn(c);
+  setup_[c.index()].clear();
+  c.start(monotonic_ns());
+  bool draining = false;
+  uint64_t deadline = 0;
+  uint32_t empty = 0;
+  for (;;) {
+    if (ctl_->stop.load(std::memory_order_relaxed)) break;
+    if (stop_flag_ != nullptr && stop_flag_->load(std::memory_order_relaxed)) break;
+    const uint64_t now = monotonic_ns();
+    if (ctl_->drain.load(std::memory_order_relaxed)) {
+      if (!draining) {
+        draining = true;
+        deadline = now + drain_ns_;
+        const size_t closed = c.tcp().close_listeners();
+        if (on_drain_) on_drain_(c);
+        TERN_LOG_INFO("core %u: draining: %zu listener(s) closed, %u connection(s) open", c.index(), closed,
+                      c.tcp().connections());
+      }
+      if (c.tcp().connections() == 0) break;
+      if (now >= deadline) {
+        TERN_LOG_INFO("core %u: drain deadline: resetting %u connection(s)", c.index(), c.tcp().connections());
+        c.tcp().abort_all();
+        break;
+      }
+    }
+    const uint32_t n = c.poll(now);
+    if (!adaptive_ || n != 0) {
+      empty = 0;
+      continue;
+    }
+    // The adaptive idle policy: spin idle_polls empty polls, pause as many more, then sleep in steps
+    // of at most sleep_us (timers have 1 ms resolution, so a step never delays one by more than it).
+    if (++empty <= idle_polls_) continue;
+    if (empty <= 2 * idle_polls_) {
+      rte_pause();
+      continue;
+    }
+    struct timespec ts{0, static_cast<long>(sleep_ns_)};
+    nanosleep(&ts, nullptr);
+  }
+  // One more turn flushes what the last callbacks queued.
+  c.poll(monotonic_ns());
+  c.snapshot_buf_stats();
+}
+
 int Stack::lcore_main(void* arg) {
   auto* pair = static_cast<std::pair<Stack*, Core*>*>(arg);
-  Stack* s = pair->first;
-  Core* c = pair->second;
-  c->start(monotonic_ns());
-  while (!s->stop_->load(std::memory_order_relaxed)) c->poll(monotonic_ns());
-  // Drain: one more turn flushes what the last callbacks queued.
-  c->poll(monotonic_ns());
-  c->snapshot_buf_stats();
+  pair->first->core_loop(*pair->second);
   return 0;
 }
 
 void Stack::run(const std::atomic<bool>& stop) {
-  stop_ = &stop;
+  RunControl ctl;
+  stop_flag_ = &stop;
+  run(ctl);
+  stop_flag_ = nullptr;
+}
+
+void Stack::run(RunControl& ctl) {
+  ctl_ = &ctl;
+  running_.store(true, std::memory_order_release);
   std::vector<std::pair<Stack*, Core*>> args;
   args.reserve(cores_.size());
   for (auto& c : cores_) args.emplace_back(this, c.get());
@@ -267,6 +400,72 @@ void Stack::run(const std::atomic<bool>& stop) {
   }
   lcore_main(&args[0]);
   rte_eal_mp_wait_lcore();
+  running_.store(false, std::memory_order_release);
+  ctl_ = nullptr;
+}
+
+Status Stack::submit(uint16_t core, std::function<void(Core&)> fn) {
+  if (core >= cores_.size()) return make_error(Errc::invalid_argument, "no such core");
+  if (links_.mail.empty()) {
+    // One core: no mailbox; before run() the task waits for the loop, while running it cannot be
+    // handed over safely.
+    if (running()) return make_error(Errc::unsupported, "a one-core stack has no mailbox: use Core::set_on_poll");
+    setup_[core].push_back(std::move(fn));
+    return {};
+  }
+  auto* e = new Envelope{std::move(fn), {}, 0xffff, false};
+  if (rte_ring_mp_enqueue_elem(links_.mail[core], &e, sizeof(e)) != 0) {
+    delete e;
+    return make_error(Errc::would_block, "the core's mailbox is full");
+  }
+  return {};
+}
+
+Status Stack::on_each_core(std::function<void(Core&)> fn) {
+  if (!running()) {
+    for (auto& s : setup_) s.push_back(fn);
+    return {};
+  }
+  for (uint16_t c = 0; c < cores_.size(); ++c) {
+    if (auto r = submit(c, fn); !r) return r;
+  }
+  return {};
+}
+
+Result<std::string> Stack::stats_json_live(uint64_t timeout_ns) {
+  if (!running()) return stats_json();
+  struct Slot {
+    std::string json;
+    std::atomic<bool> done{false};
+  };
+  // Shared with the tasks: a core that answers after the timeout still writes into live memory.
+  auto slots = std::make_shared<std::vector<Slot>>(cores_.size());
+  for (uint16_t c = 0; c < cores_.size(); ++c) {
+    auto r = submit(c, [slots](Core& k) {
+      k.snapshot_buf_stats();
+      JsonWriter w;
+      k.write_json(w);
+      (*slots)[k.index()].json = w.str();
+      (*slots)[k.index()].done.store(true, std::memory_order_release);
+    });
+    if (!r) return r.error();
+  }
+  const uint64_t deadline = monotonic_ns() + timeout_ns;
+  for (auto& sl : *slots) {
+    while (!sl.done.load(std::memory_order_acquire)) {
+      if (monotonic_ns() >= deadline) return make_error(Errc::timed_out, "a core did not answer in time");
+      struct timespec ts{0, 100'000};
+      nanosleep(&ts, nullptr);
+    }
+  }
+  JsonWriter w;
+  w.begin_object();
+  w.key("cores").begin_array();
+  for (auto& sl : *slots) w.raw(sl.json);
+  w.end_array();
+  write_ports_json(w);
+  w.end_object();
+  return w.str();
 }
 
 unsigned Stack::mbufs_in_use() const {
@@ -277,8 +476,7 @@ unsigned Stack::mbufs_in_use() const {
 
 unsigned Stack::shutdown() {
   cores_.clear();
-  for (rte_ring* r : inboxes_) rte_ring_free(r);
-  inboxes_.clear();
+  links_.destroy();  // frames handed over but not taken go back to their pools
   ports_.clear();  // closing a device returns its RX ring mbufs
   return mbufs_in_use();
 }
@@ -289,6 +487,12 @@ std::string Stack::stats_json() const {
   w.key("cores").begin_array();
   for (const auto& c : cores_) c->write_json(w);
   w.end_array();
+  write_ports_json(w);
+  w.end_object();
+  return w.str();
+}
+
+void Stack::write_ports_json(JsonWriter& w) const {
   w.key("ports").begin_array();
   for (size_t i = 0; i < ports_.size(); ++i) {
     PortStats ps = ports_[i]->stats();
@@ -298,12 +502,15 @@ std::string Stack::stats_json() const {
     w.kv("rx_packets", ps.rx_packets).kv("tx_packets", ps.tx_packets).kv("rx_bytes", ps.rx_bytes);
     w.kv("tx_bytes", ps.tx_bytes).kv("rx_dropped", ps.rx_dropped).kv("tx_dropped", ps.tx_dropped);
     w.kv("rx_errors", ps.rx_errors).kv("tx_errors", ps.tx_errors);
+    w.kv("rx_queues", uint64_t{ports_[i]->caps().rx_queues}).kv("tx_queues", uint64_t{ports_[i]->caps().tx_queues});
+    if (i < port_steering_.size()) {
+      const SteerMode m = steering_ ? steering_->mode(i) : port_steering_[i].mode;
+      w.kv("steering", to_string(m));
+    }
     w.end_object();
   }
   w.end_array();
   w.kv("mbufs_in_use", mbufs_in_use());
-  w.end_object();
-  return w.str();
 }
 
 }  // namespace tern

@@ -171,6 +171,15 @@ void Tcp::abort_all() {
   while (tw_oldest_ != nullptr) tw_remove(tw_oldest_);
 }
 
+size_t Tcp::close_listeners() {
+  size_t n = 0;
+  listeners_.for_each([this, &n](uint16_t, Listener* l) {
+    close_listener(l);
+    ++n;
+  });
+  return n;
+}
+
 uint32_t Tcp::hash(const FourTuple& t) const noexcept {
   uint64_t x = (uint64_t{t.remote_ip} << 32) | t.local_ip;
   x ^= ((uint64_t{t.remote_port} << 16) | t.local_port) * 0x9E3779B97F4A7C15ull;

@@ -48,4 +48,16 @@ uint32_t toeplitz_ipv4_l4(std::span<const uint8_t> key, Ipv4Addr src, Ipv4Addr d
   return toeplitz_hash(key, in);
 }
 
+ToeplitzTable::ToeplitzTable(std::span<const uint8_t> key) noexcept {
+  for (size_t pos = 0; pos < t_.size(); ++pos) {
+    for (uint32_t v = 0; v < 256; ++v) {
+      // The hash is linear in its input: byte v at position pos contributes what the input with only
+      // that byte set hashes to.
+      uint8_t in[12] = {};
+      in[pos] = static_cast<uint8_t>(v);
+      t_[pos][v] = toeplitz_hash(key, in);
+    }
+  }
+}
+
 }  // namespace tern::wire

@@ -460,10 +460,10 @@ INSTANTIATE_TEST_SUITE_P(
     EachLevel, ConfigUnknownKey,
     ::testing::Values(
         UnknownKeyCase{kUnknownTop.c_str(), "verbose", 5,
-                       "log_level, lcores, eal, mempool, ports, routes, arp, ipv4, icmp, udp, tcp, echo"},
+                       "log_level, lcores, eal, mempool, cores, ports, routes, arp, ipv4, icmp, udp, tcp, echo"},
         UnknownKeyCase{kUnknownMempool.c_str(), "mempool.buffers", 7, "mbufs, cache, data_room"},
         UnknownKeyCase{kUnknownPort.c_str(), "ports[0].speed", 5,
-                       "name, devargs, ip, mac, mtu, rx_desc, tx_desc, capture, fault"},
+                       "name, devargs, ip, mac, mtu, rx_desc, tx_desc, queues, capture, fault"},
         UnknownKeyCase{kUnknownFault.c_str(), "ports[0].fault.jitter", 7,
                        "seed, loss, duplicate, reorder, corrupt, delay_us"},
         UnknownKeyCase{kUnknownRoute.c_str(), "routes[0].metric", 8, "prefix, gateway, port"},

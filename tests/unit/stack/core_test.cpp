@@ -482,12 +482,11 @@ TEST(CoreSiblings, ArpLearnedOnOneCoreWakesTheOther) {
   p1.interfaces[0].queue = 1;
   Core c0(std::move(p0));
   Core c1(std::move(p1));
-  rte_ring* in0 = rte_ring_create_elem("t_neigh0", sizeof(Core::NeighUpdate), 64, 0, RING_F_SC_DEQ);
-  rte_ring* in1 = rte_ring_create_elem("t_neigh1", sizeof(Core::NeighUpdate), 64, 0, RING_F_SC_DEQ);
-  ASSERT_NE(in0, nullptr);
-  ASSERT_NE(in1, nullptr);
-  c0.connect_siblings(in0, {in1});
-  c1.connect_siblings(in1, {in0});
+  CoreLinks links;
+  std::string err;
+  ASSERT_TRUE(links.create(2, "t_neigh_", 256, 64, 0, err)) << err;
+  c0.connect(links);
+  c1.connect(links);
   uint64_t now = kSec;
   c0.start(now);
   c1.start(now);
@@ -533,8 +532,7 @@ TEST(CoreSiblings, ArpLearnedOnOneCoreWakesTheOther) {
   EXPECT_EQ(c1.interface(0).neighbours().find(kOtherIp), nullptr);
   n = wire.b().rx_burst(0, got, 8);  // core 0's ARP reply to the third host
   rte_pktmbuf_free_bulk(got, n);
-  rte_ring_free(in0);
-  rte_ring_free(in1);
+  links.destroy();
 }
 
 }  // namespace

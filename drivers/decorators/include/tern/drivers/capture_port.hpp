@@ -70,6 +70,7 @@ class CapturePort final : public Port {
   PortStats stats() const override { return inner_->stats(); }
   /** Forwards to the inner port. */
   void poll(uint16_t queue, uint64_t now_ns) override { inner_->poll(queue, now_ns); }
+  bool rss_state(RssState& out) const override { return inner_->rss_state(out); }
 
  private:
   struct Record {

@@ -121,6 +121,7 @@ class FaultPort final : public Port {
    * inner port.
    */
   void poll(uint16_t queue, uint64_t now_ns) override;
+  bool rss_state(RssState& out) const override { return inner_->rss_state(out); }
 
  private:
   struct Lane;  // implementation detail (fault_port.cpp)

@@ -24,6 +24,7 @@ class PortRef final : public Port {
   LinkStatus link() const override { return p_.link(); }
   PortStats stats() const override { return p_.stats(); }
   void poll(uint16_t q, uint64_t now) override { p_.poll(q, now); }
+  bool rss_state(RssState& out) const override { return p_.rss_state(out); }
 
  private:
   Port& p_;

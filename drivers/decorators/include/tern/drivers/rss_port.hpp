@@ -66,6 +66,12 @@ class RssPort final : public Port {
   uint16_t tx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) override;
   LinkStatus link() const override { return inner_.link(); }
   PortStats stats() const override { return inner_.stats(); }
+  /** The inner port's housekeeping, from the core of queue 0 (the inner port has that queue only). */
+  void poll(uint16_t queue, uint64_t now_ns) override {
+    if (queue == 0) inner_.poll(0, now_ns);
+  }
+  /** The key and RETA programmed now (always available). */
+  bool rss_state(RssState& out) const override;
 
   /** Program the key (exactly caps().rss_key_size bytes). @return false (unchanged) otherwise. */
   bool set_key(std::span<const uint8_t> key);

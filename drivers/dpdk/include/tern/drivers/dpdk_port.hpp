@@ -56,6 +56,12 @@ struct DpdkPortOptions {
    */
   std::vector<rte_mempool*> rx_pools;
   bool promiscuous = false;  ///< accept frames for any destination MAC
+  /**
+   * Lower rx_queues and tx_queues to what the device supports instead of
+   * failing (both to the smaller of its RX and TX maxima, as queue pairs);
+   * caps() says what was configured.
+   */
+  bool fit_queues = false;
 };
 
 /**
@@ -66,8 +72,9 @@ struct DpdkPortOptions {
  * PortCaps says exactly what was enabled. RSS is enabled when the device
  * has more than one possible RX queue and a hash key; the key programmed is
  * the symmetric Toeplitz key (0x6d, 0x5a repeated to rss_key_size bytes), so
- * both directions of a flow hash alike, and the RETA keeps the device's
- * default spread over the configured RX queues.
+ * both directions of a flow hash alike; the RETA is spread evenly over the RX
+ * queues (entry i names queue i % rx_queues), and rss_state() returns what the
+ * device reports back afterwards.
  *
  * Not copyable or movable. Destroying it drains and frees frames still in
  * the RX rings, stops and closes the device and, if open() probed it,
@@ -113,10 +120,13 @@ class DpdkPort final : public Port {
    * not dropped, and the data path keeps no counters of its own.
    */
   PortStats stats() const override;
+  /** The key, hash functions and RETA read back from the device after open() spread the RETA. */
+  bool rss_state(RssState& out) const override;
 
  private:
   DpdkPort() = default;
   void close_device() noexcept;
+  bool program_rss(const rte_eth_dev_info& info, uint16_t rx_queues, const char* lb);
 
   std::string name_;
   std::string device_;
@@ -126,6 +136,7 @@ class DpdkPort final : public Port {
   bool opened_ = false;   // open() succeeded: the destructor stops and closes
   bool touched_ = false;  // open() found or probed the device
   PortCaps caps_{};
+  RssState rss_;
 };
 
 }  // namespace tern::drivers

@@ -74,6 +74,12 @@ class JsonWriter {
     key(k);
     return value(v);
   }
+  /** A value that is already JSON (another writer's str()), copied as is. */
+  JsonWriter& raw(std::string_view json) {
+    sep();
+    out_ += json;
+    return *this;
+  }
   const std::string& str() const { return out_; }
 
  private:

@@ -49,10 +49,27 @@ struct PortConfig {
   uint16_t mtu = 1500;               ///< IP MTU in bytes, 68..9000
   uint16_t rx_desc = 1024;           ///< RX ring size, power of two in 64..4096
   uint16_t tx_desc = 1024;           ///< TX ring size, power of two in 64..4096
+  /// RX/TX queue pairs, 0..64; 0: one per core (fewer if the device has fewer). Cores without a queue
+  /// of their own get their frames by software steering and share a TX queue (docs/multicore.md).
+  uint16_t queues = 0;
   std::string capture;               ///< pcap path to record RX and TX; empty = off
   FaultConfig fault;                 ///< fault injection; off by default
 
   friend bool operator==(const PortConfig&, const PortConfig&) = default;
+};
+
+/** How the cores run and talk to each other (docs/multicore.md). */
+struct CoresConfig {
+  /// `busy` polls without pause; `adaptive` pauses after idle_polls empty polls, then sleeps in steps of
+  /// at most sleep_us, never past the next timer.
+  std::string idle = "busy";
+  uint32_t idle_polls = 200;   ///< adaptive: empty polls before the core starts to pause, 1..1000000
+  uint32_t sleep_us = 50;      ///< adaptive: longest sleep step, 1..100000 microseconds
+  uint32_t steer_ring = 4096;  ///< frames waiting per core for hand-over, power of two in 256..65536
+  uint32_t mailbox = 1024;     ///< tasks waiting per core, power of two in 64..65536
+  uint32_t drain_ms = 5000;    ///< graceful drain: how long open connections may take to finish, 0..3600000
+
+  friend bool operator==(const CoresConfig&, const CoresConfig&) = default;
 };
 
 /** A static route. Connected prefixes come from the ports and need no route. */
@@ -189,6 +206,7 @@ struct StackConfig {
   std::vector<std::string> eal_args;  ///< YAML key `eal`: extra EAL arguments, passed as given
   std::string log_level = "info";     ///< error, warn, info or debug
   MempoolConfig mempool;
+  CoresConfig cores;
   ArpConfig arp;
   Ipv4Config ipv4;
   IcmpConfig icmp;

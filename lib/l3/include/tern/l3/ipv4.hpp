@@ -142,6 +142,21 @@ class Ipv4 {
   L4Handler* handler(uint8_t proto) const noexcept { return handlers_[proto]; }
   /** ICMP, used to report errors about received datagrams. */
   void set_icmp(Icmp* icmp) noexcept { icmp_ = icmp; }
+  /**
+   * Called with each datagram reassembly completes, before it is delivered:
+   * @return true when the hook took it (another core owns its flow, issue 10).
+   * @p iface is the interface it arrived on; @p broadcast whether it came as one.
+   */
+  using ReassembledHook = bool (*)(void* ctx, Packet& dgram, uint16_t iface, bool broadcast);
+  void set_reassembled_hook(ReassembledHook h, void* ctx) noexcept {
+    reasm_hook_ = h;
+    reasm_ctx_ = ctx;
+  }
+  /**
+   * Deliver a datagram another core reassembled and handed here (its head
+   * segment holds the whole header, as reassembly leaves it).
+   */
+  void input_reassembled(Packet dgram, l2::Interface& iface, uint64_t now, bool broadcast);
 
   /**
    * A received datagram (data at the IPv4 header) from @p iface; takes ownership.
@@ -237,6 +252,8 @@ class Ipv4 {
   Reassembler reasm_;
   std::array<L4Handler*, 256> handlers_{};
   Icmp* icmp_ = nullptr;
+  ReassembledHook reasm_hook_ = nullptr;
+  void* reasm_ctx_ = nullptr;
   IpIdGenerator ids_;
   uint64_t now_ = 0;
   std::array<PmtuEntry, 64> pmtu_{};

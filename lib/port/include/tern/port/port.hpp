@@ -17,6 +17,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace tern {
 
@@ -36,6 +37,17 @@ struct PortCaps {
   bool rss = false;              ///< hardware RSS usable (key programmable)
   uint16_t rss_key_size = 0;     ///< bytes of RSS key
   uint16_t reta_size = 0;        ///< RSS redirection table entries
+};
+
+/**
+ * The receive-side scaling a port really applies, read back from the device
+ * (not what was asked for): a frame of an IPv4 TCP/UDP flow lands on RX queue
+ * reta[toeplitz(key, src, dst, sport, dport) % reta.size()] (issue 10).
+ */
+struct RssState {
+  std::vector<uint8_t> key;    ///< Toeplitz key as the device holds it (at least 16 bytes)
+  std::vector<uint16_t> reta;  ///< RX queue of each redirection-table entry (non-empty)
+  bool l4 = true;              ///< TCP and UDP over IPv4 are hashed on the 4-tuple (else on addresses only)
 };
 
 /** Link state as the driver reports it. */
@@ -82,6 +94,14 @@ class Port {
    * frames here); @p now_ns is the caller's clock. Default: nothing.
    */
   virtual void poll(uint16_t /*queue*/, uint64_t /*now_ns*/) {}
+  /**
+   * The hashing and redirection the device applies to received frames, read
+   * back from it. @return false when the port has no usable RSS (one RX
+   * queue, no programmable key, or a driver that spreads frames by a hash of
+   * its own, as net_tap's kernel side does): the stack then steers in software.
+   * Default: false.
+   */
+  virtual bool rss_state(RssState& /*out*/) const { return false; }
 };
 
 }  // namespace tern

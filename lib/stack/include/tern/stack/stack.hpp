@@ -21,8 +21,26 @@ namespace tern {
 
 /** What the stack asks of a port it opens. */
 struct PortSetup {
-  uint16_t queues = 1;              ///< RX and TX queues: one per core
+  uint16_t queues = 1;              ///< RX and TX queue pairs wanted: one per core (or the port's `queues`)
   std::vector<rte_mempool*> pools;  ///< RX pool of each queue (the owning core's)
+  /// The factory may open fewer queues when the device has fewer (PortCaps says how many): the stack
+  /// steers the other cores' frames in software and shares TX queues.
+  bool fit_queues = true;
+};
+
+/**
+ * What the application tells a running stack. Plain atomics, so a signal
+ * handler may set them.
+ */
+struct RunControl {
+  std::atomic<bool> stop{false};   ///< stop at once: live connections are reset
+  std::atomic<bool> drain{false};  ///< graceful drain (Stack::run), then stop
+};
+
+/** How a port's frames reach their owner core, as Stack::create() found it. */
+struct PortSteering {
+  SteerMode mode = SteerMode::single;
+  std::string why;  ///< one line for the start-up log: queues, key, RETA, or why software
 };
 
 /**
@@ -69,10 +87,48 @@ class Stack {
    * worker lcores) until @p stop becomes true. Returns when all have stopped.
    */
   void run(const std::atomic<bool>& stop);
+  /**
+   * Run until ctl.stop, or until a graceful drain ends. When ctl.drain
+   * becomes true every core, on its own thread: closes its listeners (no new
+   * connections; half-open and unaccepted ones are reset), runs the
+   * on_drain hooks, and keeps polling while its connections finish (FIN
+   * both ways, TIME_WAIT excluded) until none is left or cores.drain_ms
+   * has passed; then it resets what is left and stops. ctl.stop ends the
+   * drain at once.
+   */
+  void run(RunControl& ctl);
+  /**
+   * Run @p fn(core) on every core's own thread: before its poll loop when
+   * called before run(), else through the mailbox at its next poll. Call
+   * from the thread that created the stack (or any thread while running).
+   * Errors: would_block when a core's mailbox is full (the cores before it
+   * got the task).
+   */
+  Status on_each_core(std::function<void(Core&)> fn);
+  /**
+   * Queue @p fn on core @p core from any thread (no completion; a core
+   * thread wanting one uses Core::submit_to). While not running, the task
+   * runs at the next run(). Errors: invalid_argument, would_block (full).
+   */
+  Status submit(uint16_t core, std::function<void(Core&)> fn);
+  /**
+   * Every core's counters while the stack runs, each taken on its own core
+   * through the mailbox, plus the ports' and pools'. Call from a thread
+   * that is not a core (a core thread would wait for itself). When not
+   * running: stats_json(). Errors: timed_out (a core did not answer within
+   * @p timeout_ns), would_block (a mailbox was full).
+   */
+  Result<std::string> stats_json_live(uint64_t timeout_ns = 1'000'000'000);
+  /** How each port's frames are steered (index = port). */
+  const std::vector<PortSteering>& steering() const noexcept { return port_steering_; }
+  /** True between the start and the end of run(). */
+  bool running() const noexcept { return running_.load(std::memory_order_acquire); }
   /** Mbufs currently out of the stack's pools (0 after a clean shutdown). */
   unsigned mbufs_in_use() const;
-  /** One JSON object with per-core and per-port counters and the pool state. */
+  /** One JSON object with per-core and per-port counters and the pool state (not while running: see stats_json_live()). */
   std::string stats_json() const;
+  /** Set a hook run on each core when a drain starts (after its listeners closed). */
+  void on_drain(std::function<void(Core&)> fn) { on_drain_ = std::move(fn); }
   /**
    * Tear down cores and ports (freeing every mbuf they hold), then return
    * how many mbufs are still out of the pools: anything but 0 is a leak.
@@ -82,14 +138,27 @@ class Stack {
  private:
   Stack() = default;
   static int lcore_main(void* arg);
+  void core_loop(Core& c);
+  void write_ports_json(JsonWriter& w) const;
+  bool setup_steering(const config::StackConfig& cfg, std::string& error);
 
   std::vector<rte_mempool*> pools_;
-  std::vector<rte_ring*> inboxes_;  // one per core when there are several (neighbour sharing)
+  CoreLinks links_;  // steering rings and mailboxes, one of each per core
+  std::unique_ptr<FlowSteering> steering_;
+  std::vector<PortSteering> port_steering_;
   std::vector<std::unique_ptr<Port>> ports_;
   std::vector<std::string> port_names_;
   std::vector<std::unique_ptr<Core>> cores_;
   std::vector<unsigned> lcores_;
-  const std::atomic<bool>* stop_ = nullptr;
+  std::vector<std::vector<std::function<void(Core&)>>> setup_;  // per core, run before its loop
+  std::function<void(Core&)> on_drain_;
+  RunControl* ctl_ = nullptr;
+  const std::atomic<bool>* stop_flag_ = nullptr;  // run(stop)'s flag
+  std::atomic<bool> running_{false};
+  bool adaptive_ = false;
+  uint32_t idle_polls_ = 200;
+  uint64_t sleep_ns_ = 50'000;
+  uint64_t drain_ns_ = 5'000'000'000;
 };
 
 }  // namespace tern

@@ -473,6 +473,13 @@ class Tcp final : public l3::L4Handler {
   uint64_t now() const noexcept { return now_; }
   /** Abort every connection (RST) and free all state (for shutdown). */
   void abort_all();
+  /**
+   * Close every listener (a graceful drain's first step): their half-open
+   * and unaccepted connections are reset, established ones are untouched.
+   * Listener handles the application holds are invalid afterwards.
+   * @return how many were closed.
+   */
+  size_t close_listeners();
 
   const TcpStats& stats() const noexcept { return stats_; }
   const TcpParams& params() const noexcept { return p_; }

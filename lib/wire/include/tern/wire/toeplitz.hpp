@@ -48,6 +48,31 @@ uint32_t toeplitz_ipv4_l4(std::span<const uint8_t> key, Ipv4Addr src, Ipv4Addr d
                           uint16_t dport) noexcept;
 
 /**
+ * The Toeplitz hash of 12-byte (4-tuple) or 8-byte (address pair) inputs
+ * under one key, by table: for each input byte position and value, the XOR
+ * of the 32-bit key windows its set bits select (12 x 256 words, 12 KiB),
+ * so a hash is 12 loads and XORs instead of 96 bit steps. Same results as
+ * toeplitz_hash().
+ */
+class ToeplitzTable {
+ public:
+  ToeplitzTable() = default;
+  explicit ToeplitzTable(std::span<const uint8_t> key) noexcept;
+  /** Hash of (src, dst, sport, dport), all in host order. */
+  uint32_t l4(Ipv4Addr src, Ipv4Addr dst, uint16_t sport, uint16_t dport) const noexcept {
+    return pair(src, dst) ^ t_[8][sport >> 8] ^ t_[9][sport & 0xff] ^ t_[10][dport >> 8] ^ t_[11][dport & 0xff];
+  }
+  /** Hash of (src, dst), host order. */
+  uint32_t pair(Ipv4Addr src, Ipv4Addr dst) const noexcept {
+    return t_[0][src.v >> 24] ^ t_[1][(src.v >> 16) & 0xff] ^ t_[2][(src.v >> 8) & 0xff] ^ t_[3][src.v & 0xff] ^
+           t_[4][dst.v >> 24] ^ t_[5][(dst.v >> 16) & 0xff] ^ t_[6][(dst.v >> 8) & 0xff] ^ t_[7][dst.v & 0xff];
+  }
+
+ private:
+  std::array<std::array<uint32_t, 256>, 12> t_{};
+};
+
+/**
  * What decides the RX queue of a TCP/UDP flow on a port with RSS: the key and
  * redirection table the port accepted (read back, not what was asked for).
  * Used to pick local ports whose frames reach the core that opens the
