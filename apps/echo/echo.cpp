@@ -135,7 +135,24 @@ uint8_t pattern_byte(uint32_t conn, uint64_t txn, uint32_t off) {
 
 class Client {
  public:
-  Client(Core& core, const ClientOptions& o, std::atomic<bool>& stop) : core_(core), o_(o), stop_(stop) {}
+  Client(Core& core, const ClientOptions& o, std::atomic<bool>& stop, std::shared_ptr<std::atomic<uint32_t>> running)
+      : core_(core), o_(o), stop_(stop), running_(std::move(running)) {}
+
+  /** Add this core's results into @p total (one report for every core's client). */
+  void merge_into(Client& total) const {
+    total.lat_.insert(total.lat_.end(), lat_.begin(), lat_.end());
+    total.txns_ += txns_;
+    total.errors_ += errors_;
+    total.verify_errors_ += verify_errors_;
+    total.connect_failures_ += connect_failures_;
+    total.bytes_verified_ += bytes_verified_;
+    total.bytes_sent_ += bytes_sent_;
+    auto lo = [](uint64_t a, uint64_t b) { return a == 0 ? b : b == 0 ? a : std::min(a, b); };
+    total.start_ns_ = lo(total.start_ns_, start_ns_);
+    total.first_up_ns_ = lo(total.first_up_ns_, first_up_ns_);
+    total.end_ns_ = std::max(total.end_ns_, end_ns_);
+    total.per_core_.push_back({core_.index(), o_.connections, txns_});
+  }
 
   struct Conn {
     Client* self = nullptr;
@@ -159,7 +176,7 @@ class Client {
       k.self = this;
       k.idx = i;
       if (o_.udp) {
-        auto s = core_.udp().bind(0);
+        auto s = bind_udp();
         if (!s) {
           ++connect_failures_;
           k.dead = true;
@@ -210,7 +227,7 @@ class Client {
       for (Conn& k : conns_) close_conn(k, false);
     }
     if (draining_) {
-      if (core_.tcp().connections() == 0 || now >= drain_deadline_) stop_.store(true);
+      if (core_.tcp().connections() == 0 || now >= drain_deadline_) finish();
       return;
     }
     if (o_.short_conn && failures_in_row_ > 1000) {
@@ -265,6 +282,12 @@ class Client {
     w.kv("errors", errors_).kv("verify_errors", verify_errors_).kv("connect_failures", connect_failures_);
     w.kv("bytes_verified", bytes_verified_).kv("bytes_sent", bytes_sent_);
     w.kv("gbps", secs > 0 ? static_cast<double>(bytes_sent_) * 8 / secs / 1e9 : 0.0);
+    w.key("per_core").begin_array();
+    for (const auto& pc : per_core_) {
+      w.begin_object().kv("core", uint64_t{pc.core}).kv("connections", uint64_t{pc.connections});
+      w.kv("transactions", pc.transactions).end_object();
+    }
+    w.end_array();
     w.end_object();
     return w.str();
   }
@@ -450,9 +473,38 @@ class Client {
     }
   }
 
+  // This core's client is done; the last one to finish stops the stack.
+  void finish() {
+    if (finished_) return;
+    finished_ = true;
+    if (running_->fetch_sub(1) == 1) stop_.store(true);
+  }
+  // A UDP socket whose replies the stack steers back to this core (RSS-aware, like TCP's connect()).
+  Result<udp::Socket*> bind_udp() {
+    const auto& st = core_.tcp().params().steering;
+    if (!st || core_.interface_count() == 0) return core_.udp().bind(0);
+    const wire::Ipv4Addr local = core_.interface(0).address();
+    for (uint32_t i = 0; i < 16384; ++i) {
+      const auto port = static_cast<uint16_t>(49152 + (next_udp_port_++ % 16384));
+      if (st->queue_of(o_.server, o_.port, local, port) != core_.tcp().params().rx_queue) continue;
+      auto s = core_.udp().bind(port);
+      if (s) return s;
+    }
+    return core_.udp().bind(0);
+  }
+
+  struct PerCore {
+    uint16_t core;
+    uint32_t connections;
+    uint64_t transactions;
+  };
   Core& core_;
   ClientOptions o_;
   std::atomic<bool>& stop_;
+  std::shared_ptr<std::atomic<uint32_t>> running_;
+  bool finished_ = false;
+  uint32_t next_udp_port_ = 0;
+  std::vector<PerCore> per_core_;
   std::vector<Conn> conns_;
   std::vector<uint8_t> msg_;
   bool msg_valid_ = false;  // msg_ holds the message (msg_conn_, msg_txn_)
@@ -465,16 +517,42 @@ class Client {
   uint32_t failures_in_row_ = 0;
   bool draining_ = false;
 
-  friend std::shared_ptr<Client> start_client(Core&, const ClientOptions&, std::atomic<bool>&);
+  friend std::vector<std::shared_ptr<Client>> start_clients(Stack&, const ClientOptions&, std::atomic<bool>&);
+  friend std::string client_json(const std::vector<std::shared_ptr<Client>>&);
 };
 
-std::shared_ptr<Client> start_client(Core& core, const ClientOptions& o, std::atomic<bool>& stop) {
-  auto c = std::make_shared<Client>(core, o, stop);
-  core.set_on_poll([c](Core&, uint64_t now) { c->tick(now); });
-  return c;
+std::vector<std::shared_ptr<Client>> start_clients(Stack& stack, const ClientOptions& o, std::atomic<bool>& stop) {
+  const auto n = static_cast<uint32_t>(stack.core_count());
+  // Every core opens its share: connect() picks local ports whose replies the port's RSS (or the
+  // software steering) brings back to the opening core.
+  const uint32_t cores_used = std::max<uint32_t>(1, std::min(n, o.connections));
+  auto running = std::make_shared<std::atomic<uint32_t>>(cores_used);
+  std::vector<std::shared_ptr<Client>> out;
+  for (uint32_t c = 0; c < cores_used; ++c) {
+    ClientOptions oc = o;
+    oc.connections = o.connections / cores_used + (c < o.connections % cores_used ? 1 : 0);
+    auto cl = std::make_shared<Client>(stack.core(c), oc, stop, running);
+    stack.core(c).set_on_poll([cl](Core&, uint64_t now) { cl->tick(now); });
+    out.push_back(std::move(cl));
+  }
+  return out;
 }
 
-std::string client_json(const Client& c) { return c.json(); }
-bool client_ok(const Client& c) { return c.ok(); }
+std::string client_json(const std::vector<std::shared_ptr<Client>>& cs) {
+  if (cs.empty()) return "{}";
+  Client total(cs[0]->core_, cs[0]->o_, cs[0]->stop_, cs[0]->running_);
+  total.o_.connections = 0;
+  for (const auto& c : cs) {
+    c->merge_into(total);
+    total.o_.connections += c->o_.connections;
+  }
+  return total.json();
+}
+
+bool client_ok(const std::vector<std::shared_ptr<Client>>& cs) {
+  bool ok = !cs.empty();
+  for (const auto& c : cs) ok = ok && c->ok();
+  return ok;
+}
 
 }  // namespace tern::apps

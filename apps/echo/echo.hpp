@@ -7,8 +7,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
+#include <vector>
 
 #include "tern/stack/core.hpp"
+#include "tern/stack/stack.hpp"
+#include "tern/stack/stack.hpp"
 #include "tern/tcp/tcp.hpp"
 #include "tern/wire/addr.hpp"
 
@@ -50,11 +54,18 @@ struct ClientOptions {
 
 class Client;
 
-/** Start the load on @p core; call client_json() after the stack stopped. */
-std::shared_ptr<Client> start_client(Core& core, const ClientOptions& o, std::atomic<bool>& stop);
-/** The one-line JSON result: transactions/s, latency percentiles (µs), errors, bytes verified. */
-std::string client_json(const Client& c);
-/** True when every transaction verified and nothing failed. */
-bool client_ok(const Client& c);
+/**
+ * Start the load on every core of @p stack (the connections split evenly; each core's share opens
+ * from that core, so connect() picks ports the steering brings back to it). The last core to finish
+ * sets @p stop. Call client_json() after the stack stopped.
+ */
+std::vector<std::shared_ptr<Client>> start_clients(Stack& stack, const ClientOptions& o, std::atomic<bool>& stop);
+/**
+ * The one-line JSON result over every core's client: transactions/s, latency percentiles (µs),
+ * errors, bytes verified, and a per-core breakdown.
+ */
+std::string client_json(const std::vector<std::shared_ptr<Client>>& clients);
+/** True when every core's transactions verified and nothing failed. */
+bool client_ok(const std::vector<std::shared_ptr<Client>>& clients);
 
 }  // namespace tern::apps

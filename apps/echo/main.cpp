@@ -16,11 +16,23 @@
 #include "tern/config/config.hpp"
 #include "tern/stack/stack.hpp"
 
+#include <chrono>
+#include <thread>
+
 namespace {
 
-std::atomic<bool> g_stop{false};
+tern::RunControl g_ctl;
+std::atomic<bool>& g_stop = g_ctl.stop;
 
-void on_signal(int) { g_stop.store(true); }
+// SIGTERM drains (stop accepting, let connections finish up to cores.drain_ms); a second SIGTERM,
+// or SIGINT, stops at once.
+void on_signal(int sig) {
+  if (sig == SIGTERM && !g_ctl.drain.load()) {
+    g_ctl.drain.store(true);
+  } else {
+    g_ctl.stop.store(true);
+  }
+}
 
 struct Options {
   std::string config_file;
@@ -35,6 +47,10 @@ struct Options {
   std::string log_level;
   double duration_s = 0;
   uint32_t idle_exit_ms = 0;
+  double stats_every_s = 0;
+  std::string idle;
+  int drain_ms = -1;
+  int queues = -1;
   bool print_config = false;
   std::string connect;
   uint32_t connections = 1;
@@ -117,6 +133,11 @@ bool apply_overrides(const Options& o, tern::config::StackConfig& cfg, std::stri
   if (o.udp_port >= 0) cfg.echo.udp_port = static_cast<uint16_t>(o.udp_port);
   if (o.tcp_port >= 0) cfg.echo.tcp_port = static_cast<uint16_t>(o.tcp_port);
   if (!o.lcores.empty()) cfg.lcores = o.lcores;
+  if (!o.idle.empty()) cfg.cores.idle = o.idle;
+  if (o.drain_ms >= 0) cfg.cores.drain_ms = static_cast<uint32_t>(o.drain_ms);
+  if (o.queues >= 0) {
+    for (auto& p : cfg.ports) p.queues = static_cast<uint16_t>(o.queues);
+  }
   if (!o.capture.empty()) cfg.ports[0].capture = o.capture;
   if (!o.log_level.empty()) cfg.log_level = o.log_level;
   if (auto bad = tern::config::validate(cfg)) {
@@ -177,6 +198,15 @@ int main(int argc, char** argv) {
                  "stop after this many seconds (default: run until SIGINT/SIGTERM)");
   app.add_option("--exit-idle-ms", o.idle_exit_ms,
                  "stop once nothing has been received for this many ms (for pcap replays)");
+  app.add_option("--stats-every", o.stats_every_s,
+                 "print every core's counters (JSON, one line) to stderr this often while running, in seconds");
+  app.add_option("--idle", o.idle, "poll policy when idle: busy (default) or adaptive (pause, then sleep)")
+      ->check(CLI::IsMember({"busy", "adaptive"}));
+  app.add_option("--queues", o.queues,
+                 "queue pairs per port (0: one per lcore); fewer than lcores: the rest are steered in software")
+      ->check(CLI::Range(0, 64));
+  app.add_option("--drain-ms", o.drain_ms, "on SIGTERM, how long open connections may take to finish (ms)")
+      ->check(CLI::Range(0, 3600000));
   app.add_flag("--print-config", o.print_config, "print the effective configuration as YAML and exit");
   try {
     app.parse(static_cast<int>(ours.size()), ours.data());
@@ -257,35 +287,39 @@ int main(int argc, char** argv) {
   }
   const uint64_t start = tern::monotonic_ns();
   if (client) {
-    auto cl = tern::apps::start_client(stack->core(0), co, g_stop);
+    auto cl = tern::apps::start_clients(*stack, co, g_stop);
     std::cerr << "tern-echo: client: " << co.connections << " "
               << (co.udp          ? "UDP socket(s)"
                   : co.short_conn ? "short-connection slot(s)"
                                   : "TCP connection(s)")
               << (co.bulk ? " sending bulk" : "") << " to " << o.connect << ", " << co.message_size
               << "-byte messages for " << co.duration_s << " s\n";
-    stack->run(g_stop);
+    stack->run(g_ctl);
     std::string stack_json = stack->stats_json();
     unsigned leaked = stack->shutdown();
-    std::string json = tern::apps::client_json(*cl);
+    std::string json = tern::apps::client_json(cl);
     json.pop_back();
     json += ",\"mbufs_leaked\":" + std::to_string(leaked) + ",\"stack\":" + stack_json + "}";
     std::cout << json << std::endl;
-    return tern::apps::client_ok(*cl) && leaked == 0 ? 0 : 4;
+    return tern::apps::client_ok(cl) && leaked == 0 ? 0 : 4;
   }
   const uint64_t deadline = o.duration_s > 0 ? start + static_cast<uint64_t>(o.duration_s * 1e9) : 0;
   uint32_t backlog = o.backlog != 0 ? o.backlog : 1024;
-  for (size_t c = 0; c < stack->core_count(); ++c) {
+  // Every core serves: each listens on its own thread and accepts the flows steered to it.
+  const uint16_t udp_port = cfg.echo.udp_port, tcp_port = cfg.echo.tcp_port;
+  const auto discard = static_cast<uint16_t>(o.discard_port);
+  (void)stack->on_each_core([=](tern::Core& core) {
+    if (udp_port != 0) tern::apps::serve_udp_echo(core, udp_port);
+    if (tcp_port != 0) tern::apps::serve_tcp_echo(core, tcp_port, backlog, ka);
+    if (discard != 0) tern::apps::serve_tcp_discard(core, discard, backlog);
+  });
+  for (size_t c = 0; c < 1; ++c) {
     tern::Core& core = stack->core(c);
-    if (cfg.echo.udp_port != 0) tern::apps::serve_udp_echo(core, cfg.echo.udp_port);
-    if (cfg.echo.tcp_port != 0) tern::apps::serve_tcp_echo(core, cfg.echo.tcp_port, backlog, ka);
-    if (o.discard_port != 0)
-      tern::apps::serve_tcp_discard(core, static_cast<uint16_t>(o.discard_port), backlog);
-    if (c == 0 && (deadline != 0 || o.idle_exit_ms != 0)) {
+    if (deadline != 0 || o.idle_exit_ms != 0) {
       const uint64_t idle_ns = uint64_t{o.idle_exit_ms} * tern::kNsPerMs;
       core.set_on_poll([deadline, idle_ns, start](tern::Core& k, uint64_t now) {
         if (deadline != 0 && now >= deadline) g_stop.store(true);
-        uint64_t last = k.stats().last_rx_ns != 0 ? k.stats().last_rx_ns : start;
+        uint64_t last = k.stats().last_rx_ns != 0 ? k.stats().last_rx_ns : start;  // core 0's: it sees every port's queue 0
         if (idle_ns != 0 && now - last >= idle_ns) g_stop.store(true);
       });
     }
@@ -301,7 +335,24 @@ int main(int argc, char** argv) {
   }
   std::cerr << "tern-echo: ready: udp echo on port " << cfg.echo.udp_port << ", tcp echo on port "
             << cfg.echo.tcp_port << ", " << stack->core_count() << " core(s)\n";
-  stack->run(g_stop);
+  std::thread stats_thread;
+  std::atomic<bool> stats_done{false};
+  if (o.stats_every_s > 0) {
+    stats_thread = std::thread([&stack, &stats_done, every = o.stats_every_s] {
+      const auto step = std::chrono::milliseconds(static_cast<int64_t>(every * 1000));
+      auto next = std::chrono::steady_clock::now() + step;
+      while (!stats_done.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (std::chrono::steady_clock::now() < next || !stack->running()) continue;
+        next += step;
+        auto r = stack->stats_json_live();
+        if (r) std::cerr << "tern-echo: stats " << *r << "\n";
+      }
+    });
+  }
+  stack->run(g_ctl);
+  stats_done.store(true);
+  if (stats_thread.joinable()) stats_thread.join();
   std::string json = stack->stats_json();
   unsigned leaked = stack->shutdown();
   json.pop_back();  // close the object with the leak check appended
