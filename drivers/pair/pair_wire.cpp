@@ -7,6 +7,7 @@
 #include "tern/drivers/pair_wire.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,37 +16,43 @@ namespace tern::drivers {
 
 namespace {
 
-// A bounded FIFO of mbuf pointers with fixed storage.
+// A bounded single-producer, single-consumer FIFO of mbuf pointers with fixed storage: the
+// sender and the receiver may be different threads (head and tail are atomics, release/acquire).
 class Fifo {
  public:
   explicit Fifo(size_t capacity) : slots_(capacity) {}
   Fifo(Fifo&& o) noexcept
-      : slots_(std::move(o.slots_)), head_(std::exchange(o.head_, 0)), count_(std::exchange(o.count_, 0)) {}
+      : slots_(std::move(o.slots_)), head_(o.head_.exchange(0)), tail_(o.tail_.exchange(0)) {}
   Fifo(const Fifo&) = delete;
   Fifo& operator=(const Fifo&) = delete;
   Fifo& operator=(Fifo&&) = delete;
   ~Fifo() { clear(); }
 
-  size_t size() const noexcept { return count_; }
-  size_t room() const noexcept { return slots_.size() - count_; }
-  void push(rte_mbuf* m) noexcept {
-    slots_[(head_ + count_) % slots_.size()] = m;
-    ++count_;
+  size_t size() const noexcept { return tail_.load(std::memory_order_acquire) - head_.load(std::memory_order_acquire); }
+  // Producer side.
+  bool push(rte_mbuf* m) noexcept {
+    const size_t t = tail_.load(std::memory_order_relaxed);
+    if (t - head_.load(std::memory_order_acquire) == slots_.size()) return false;
+    slots_[t % slots_.size()] = m;
+    tail_.store(t + 1, std::memory_order_release);
+    return true;
   }
+  // Consumer side: null when empty.
   rte_mbuf* pop() noexcept {
-    rte_mbuf* m = slots_[head_];
-    head_ = (head_ + 1) % slots_.size();
-    --count_;
+    const size_t h = head_.load(std::memory_order_relaxed);
+    if (h == tail_.load(std::memory_order_acquire)) return nullptr;
+    rte_mbuf* m = slots_[h % slots_.size()];
+    head_.store(h + 1, std::memory_order_release);
     return m;
   }
   void clear() noexcept {
-    while (count_ > 0) rte_pktmbuf_free(pop());
+    while (rte_mbuf* m = pop()) rte_pktmbuf_free(m);
   }
 
  private:
   std::vector<rte_mbuf*> slots_;
-  size_t head_ = 0;
-  size_t count_ = 0;
+  std::atomic<size_t> head_{0};  // next to pop (consumer)
+  std::atomic<size_t> tail_{0};  // next to fill (producer)
 };
 
 }  // namespace
@@ -66,12 +73,15 @@ class PairWire::End final : public Port {
     if (queue >= rx_.size()) return 0;
     Fifo& f = rx_[queue];
     uint16_t got = 0;
-    while (got < n && f.size() > 0) {
+    uint64_t bytes = 0;
+    while (got < n) {
       rte_mbuf* m = f.pop();
-      stats_.rx_bytes += m->pkt_len;
+      if (m == nullptr) break;
+      bytes += m->pkt_len;
       pkts[got++] = m;
     }
-    stats_.rx_packets += got;
+    rx_packets_.fetch_add(got, std::memory_order_relaxed);
+    rx_bytes_.fetch_add(bytes, std::memory_order_relaxed);
     return got;
   }
 
@@ -79,18 +89,30 @@ class PairWire::End final : public Port {
     uint16_t sent = 0;
     if (queue < caps_.tx_queues && queue < peer_->rx_.size()) {
       Fifo& f = peer_->rx_[queue];
-      while (sent < n && f.room() > 0) {
-        stats_.tx_bytes += pkts[sent]->pkt_len;
-        f.push(pkts[sent++]);
+      uint64_t bytes = 0;
+      while (sent < n) {
+        const uint32_t len = pkts[sent]->pkt_len;
+        if (!f.push(pkts[sent])) break;
+        bytes += len;
+        ++sent;
       }
+      tx_bytes_.fetch_add(bytes, std::memory_order_relaxed);
     }
-    stats_.tx_packets += sent;
-    stats_.tx_dropped += n - sent;
+    tx_packets_.fetch_add(sent, std::memory_order_relaxed);
+    tx_dropped_.fetch_add(n - sent, std::memory_order_relaxed);
     return sent;
   }
 
   LinkStatus link() const override { return LinkStatus{true, 0, true}; }
-  PortStats stats() const override { return stats_; }
+  PortStats stats() const override {
+    PortStats s{};
+    s.rx_packets = rx_packets_.load(std::memory_order_relaxed);
+    s.rx_bytes = rx_bytes_.load(std::memory_order_relaxed);
+    s.tx_packets = tx_packets_.load(std::memory_order_relaxed);
+    s.tx_bytes = tx_bytes_.load(std::memory_order_relaxed);
+    s.tx_dropped = tx_dropped_.load(std::memory_order_relaxed);
+    return s;
+  }
 
   size_t queued() const noexcept {
     size_t total = 0;
@@ -103,7 +125,7 @@ class PairWire::End final : public Port {
   PortCaps caps_;
   End* peer_ = nullptr;
   std::vector<Fifo> rx_;  // one per RX queue of this end, filled by the peer
-  PortStats stats_{};
+  std::atomic<uint64_t> rx_packets_{0}, rx_bytes_{0}, tx_packets_{0}, tx_bytes_{0}, tx_dropped_{0};
 };
 
 PairWire::PairWire(PortCaps a_caps, PortCaps b_caps, size_t capacity_per_queue)

@@ -4,10 +4,10 @@
  * two-stack tests without any device. A frame sent on TX queue q of one end
  * is received, in order, on RX queue q of the other end.
  *
- * Threading: no locks. Each queue is a plain FIFO, so a sender and the
- * receiver of the same queue must run on the same thread (or be otherwise
- * serialised); different queues may be used from different threads only if
- * each (end, queue) pair is. Stats are plain counters read by that thread.
+ * Threading: no locks. Each queue is a single-producer, single-consumer
+ * FIFO: one thread may send on a queue while another receives from it
+ * (senders of one queue must be serialised among themselves, as must
+ * receivers). Counters are relaxed atomics, readable from any thread.
  *
  * Frames pass unchanged: no offload emulation (checksums are not filled or
  * verified, TSO frames are not split), no MTU enforcement; give caps without

@@ -119,7 +119,11 @@ class Stack {
    * @p timeout_ns), would_block (a mailbox was full).
    */
   Result<std::string> stats_json_live(uint64_t timeout_ns = 1'000'000'000);
-  /** How each port's frames are steered (index = port). */
+  /** How port @p i's frames are steered now (the self-test may have switched hardware to software). */
+  SteerMode steer_mode(size_t i) const noexcept {
+    return steering_ ? steering_->mode(i) : SteerMode::single;
+  }
+  /** How each port's frames were set up to be steered at start (index = port). */
   const std::vector<PortSteering>& steering() const noexcept { return port_steering_; }
   /** True between the start and the end of run(). */
   bool running() const noexcept { return running_.load(std::memory_order_acquire); }

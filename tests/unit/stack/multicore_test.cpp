@@ -1,0 +1,373 @@
+// Two lcores of one Stack against a one-core peer over the pair driver (issue 10): both of
+// the stack's cores open and accept connections; every connection's frames must be handled by
+// one core only (per-core counters and a per-queue record of the 4-tuples each queue carried),
+// every echo byte-exact, no reset sent. Three ways the frames reach their core: an emulated RSS
+// NIC (hardware mode), one queue for two cores (software steering), and a NIC that reports a key
+// it does not hash with (the self-test must catch it and fall back to software steering).
+//
+// Each case starts EAL through Stack::create(), so each runs in its own process (meson runs the
+// binary once per case with --gtest_filter); this file has its own main().
+#include <gtest/gtest.h>
+#include <rte_eal.h>
+#include <rte_mbuf.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "tern/base/byteorder.hpp"
+#include "tern/base/clock.hpp"
+#include "tern/drivers/pair_wire.hpp"
+#include "tern/drivers/port_ref.hpp"
+#include "tern/drivers/rss_port.hpp"
+#include "tern/stack/stack.hpp"
+
+namespace tern {
+namespace {
+
+const wire::MacAddr kMacA{{0x02, 0x00, 0x00, 0x00, 0x00, 0x0a}};
+const wire::MacAddr kMacB{{0x02, 0x00, 0x00, 0x00, 0x00, 0x0b}};
+const wire::Ipv4Addr kIpA = wire::Ipv4Addr::from_octets(198, 18, 0, 1);
+const wire::Ipv4Addr kIpB = wire::Ipv4Addr::from_octets(198, 18, 0, 2);
+constexpr uint16_t kEchoPort = 7;
+constexpr uint32_t kPerCore = 500;  // connections each of A's two cores opens
+constexpr uint32_t kFromB = 1000;   // connections B opens to A
+constexpr uint32_t kMsg = 700;
+
+// Records, per queue, the 4-tuples (A's side first) of the TCP frames the queue received and sent.
+class RecordingPort final : public Port {
+ public:
+  explicit RecordingPort(std::unique_ptr<Port> inner) : inner_(std::move(inner)), seen_(64) {}
+  const std::string& name() const override { return inner_->name(); }
+  const PortCaps& caps() const override { return inner_->caps(); }
+  uint16_t rx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) override {
+    const uint16_t got = inner_->rx_burst(q, pkts, n);
+    for (uint16_t i = 0; i < got; ++i) note(q, pkts[i], true);
+    return got;
+  }
+  uint16_t tx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) override {
+    for (uint16_t i = 0; i < n; ++i) note(q, pkts[i], false);  // what the core handed the port
+    return inner_->tx_burst(q, pkts, n);
+  }
+  LinkStatus link() const override { return inner_->link(); }
+  PortStats stats() const override { return inner_->stats(); }
+  void poll(uint16_t q, uint64_t now) override { inner_->poll(q, now); }
+  bool rss_state(RssState& out) const override { return inner_->rss_state(out); }
+
+  // 4-tuple -> the queues that carried it.
+  std::map<uint64_t, std::set<uint16_t>> tuples() const {
+    std::map<uint64_t, std::set<uint16_t>> out;
+    for (uint16_t q = 0; q < seen_.size(); ++q) {
+      for (uint64_t t : seen_[q]) out[t].insert(q);
+    }
+    return out;
+  }
+
+ private:
+  void note(uint16_t q, const rte_mbuf* m, bool rx) {
+    const auto* p = rte_pktmbuf_mtod(m, const uint8_t*);
+    if (m->data_len < 14 + 20 + 4 || load_be16(p + 12) != 0x0800 || p[14 + 9] != 6) return;
+    const uint8_t* ip = p + 14;
+    const uint32_t ihl = (ip[0] & 0xfu) * 4u;
+    const uint32_t src = load_be32(ip + 12), dst = load_be32(ip + 16);
+    const uint16_t sp = load_be16(ip + ihl), dp = load_be16(ip + ihl + 2);
+    // A's port and B's port identify a connection here (one address each side).
+    const uint64_t key = rx ? (uint64_t{dp} << 16 | sp) : (uint64_t{sp} << 16 | dp);
+    (void)src;
+    (void)dst;
+    seen_[q].insert(key);  // one core per queue: no lock
+  }
+  std::unique_ptr<Port> inner_;
+  std::vector<std::set<uint64_t>> seen_;
+};
+
+// An RSS NIC that reports a key other than the one it hashes with (a driver bug, or a cloud NIC
+// that rewrites the key): the stack's self-test must notice.
+class LyingRssPort final : public Port {
+ public:
+  explicit LyingRssPort(std::unique_ptr<Port> inner) : inner_(std::move(inner)) {}
+  const std::string& name() const override { return inner_->name(); }
+  const PortCaps& caps() const override { return inner_->caps(); }
+  uint16_t rx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) override { return inner_->rx_burst(q, pkts, n); }
+  uint16_t tx_burst(uint16_t q, rte_mbuf** pkts, uint16_t n) override { return inner_->tx_burst(q, pkts, n); }
+  LinkStatus link() const override { return inner_->link(); }
+  PortStats stats() const override { return inner_->stats(); }
+  void poll(uint16_t q, uint64_t now) override { inner_->poll(q, now); }
+  bool rss_state(RssState& out) const override {
+    if (!inner_->rss_state(out)) return false;
+    out.key.assign(wire::kMicrosoftRssKey.begin(), wire::kMicrosoftRssKey.end());
+    return true;
+  }
+
+ private:
+  std::unique_ptr<Port> inner_;
+};
+
+// Echo what arrives; close after the peer's FIN.
+void serve_echo(tcp::Tcp& tcp, std::atomic<int>& errors) {
+  auto l = tcp.listen(kEchoPort);
+  if (!l) {
+    ++errors;
+    return;
+  }
+  (*l)->on_event([&errors](tcp::Listener& lis, uint32_t) {
+    while (tcp::Connection* c = lis.accept()) {
+      c->on_event([&errors](tcp::Connection& k, uint32_t e) {
+        Packet p;
+        while (k.recv(p)) {
+          if (!k.send(p)) ++errors;
+        }
+        if ((e & tcp::ev::error) || k.at_eof()) k.close();
+      });
+    }
+  });
+}
+
+// Opens connections, sends one message on each, checks its echo byte for byte, closes.
+struct Opener {
+  struct Conn {
+    Opener* self = nullptr;
+    uint32_t id = 0;
+    tcp::Connection* c = nullptr;
+    uint32_t got = 0;
+  };
+  std::deque<Conn> conns;
+  std::atomic<int>* done = nullptr;
+  std::atomic<int>* failed = nullptr;
+  uint32_t seed = 0;
+
+  static uint8_t byte(uint32_t seed, uint32_t id, uint32_t off) {
+    return static_cast<uint8_t>(seed * 31 + id * 131 + off * 7 + (off >> 8));
+  }
+  void open(tcp::Tcp& tcp, wire::Ipv4Addr to, uint32_t n) {
+    for (uint32_t i = 0; i < n; ++i) {
+      conns.push_back(Conn{this, i, nullptr, 0});
+      Conn& k = conns.back();
+      auto c = tcp.connect(tcp::Endpoint{to, kEchoPort});
+      if (!c) {
+        ++*failed;
+        continue;
+      }
+      k.c = *c;
+      k.c->on_event([&k](tcp::Connection& conn, uint32_t e) { k.self->event(k, conn, e); });
+    }
+  }
+  void event(Conn& k, tcp::Connection& conn, uint32_t e) {
+    if (k.c == nullptr) return;
+    if (e & tcp::ev::error) {
+      ++*failed;
+      conn.close();
+      k.c = nullptr;
+      return;
+    }
+    if (e & tcp::ev::connected) {
+      std::vector<uint8_t> msg(kMsg);
+      for (uint32_t j = 0; j < kMsg; ++j) msg[j] = byte(seed, k.id, j);
+      if (!conn.send_copy(msg)) ++*failed;
+    }
+    Packet p;
+    while (conn.recv(p)) {
+      std::vector<uint8_t> got(p.length());
+      p.copy_out(0, got);
+      for (uint32_t j = 0; j < got.size(); ++j) {
+        if (k.got + j >= kMsg || got[j] != byte(seed, k.id, k.got + j)) {
+          ++*failed;
+          conn.close();
+          k.c = nullptr;
+          return;
+        }
+      }
+      k.got += static_cast<uint32_t>(got.size());
+    }
+    if (k.got == kMsg) {
+      ++*done;
+      conn.close();
+      k.c = nullptr;
+    }
+  }
+};
+
+enum class Nic { rss, one_queue, lying_rss };
+
+struct Result {
+  std::vector<CoreStats> core;
+  std::vector<tcp::TcpStats> tcp;
+  SteerMode mode = SteerMode::single;
+  int done_a = 0, done_b = 0, failed = 0, errors = 0;
+  std::map<uint64_t, std::set<uint16_t>> tuples;
+  unsigned leaked = 0, leaked_b = 0;
+};
+
+Result run_case(Nic nic) {
+  Result res;
+  PortCaps ca, cb;
+  ca.mac = kMacA.b;
+  cb.mac = kMacB.b;
+  drivers::PairWire wire(ca, cb, 8192);
+  RecordingPort* recorder = nullptr;
+
+  config::StackConfig cfg;
+  config::PortConfig pc;
+  pc.name = "a";
+  pc.devargs = "pair";
+  pc.address = wire::Ipv4Prefix{kIpA, 24};
+  cfg.ports.push_back(pc);
+  cfg.lcores = "0-1";
+  cfg.cores.idle = "adaptive";
+  cfg.log_level = "warn";
+  std::string err;
+  auto factory = [&](const config::PortConfig&, const PortSetup& setup, std::string&) -> std::unique_ptr<Port> {
+    std::unique_ptr<Port> p;
+    if (nic == Nic::one_queue) {
+      p = drivers::ref(wire.a());
+    } else {
+      drivers::RssOptions o;
+      o.queues = setup.queues;
+      o.ring_size = 4096;
+      p = std::make_unique<drivers::RssPort>(wire.a(), o);
+      if (nic == Nic::lying_rss) p = std::make_unique<LyingRssPort>(std::move(p));
+    }
+    auto rec = std::make_unique<RecordingPort>(std::move(p));
+    recorder = rec.get();
+    return rec;
+  };
+  auto stack = Stack::create(cfg, {}, factory, err);
+  if (!stack) {
+    ADD_FAILURE() << err;
+    return res;
+  }
+  rte_mempool* pool_b = rte_pktmbuf_pool_create("peer_b", 16384, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+  if (pool_b == nullptr) {
+    ADD_FAILURE() << "no pool for the peer";
+    return res;
+  }
+  std::atomic<int> done_a{0}, done_b{0}, failed{0}, errors{0};
+  std::deque<Opener> openers_a(2);
+  for (uint16_t c = 0; c < 2; ++c) {
+    openers_a[c].done = &done_a;
+    openers_a[c].failed = &failed;
+    openers_a[c].seed = 1 + c;
+  }
+  (void)stack->on_each_core([&](Core& core) {
+    serve_echo(core.tcp(), errors);
+    openers_a[core.index()].open(core.tcp(), kIpB, kPerCore);
+  });
+
+  // B: one core on the other end, polled by its own thread.
+  std::atomic<bool> b_stop{false};
+  std::thread tb([&] {
+    CoreParams p;
+    p.pool = pool_b;
+    CoreInterface ci;
+    ci.port = &wire.b();
+    ci.params.name = "b";
+    ci.params.address = wire::Ipv4Prefix{kIpB, 24};
+    p.interfaces.push_back(ci);
+    p.tcp.max_connections = 8192;
+    Core b(std::move(p));
+    b.start(monotonic_ns());
+    serve_echo(b.tcp(), errors);
+    Opener ob;
+    ob.done = &done_b;
+    ob.failed = &failed;
+    ob.seed = 9;
+    ob.open(b.tcp(), kIpA, kFromB);
+    while (!b_stop.load()) {
+      if (b.poll(monotonic_ns()) == 0) std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
+    b.tcp().abort_all();
+    b.poll(monotonic_ns());
+  });
+  RunControl ctl;
+  std::thread stopper([&] {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < until &&
+           (done_a.load() + done_b.load() + failed.load() < int(2 * kPerCore + kFromB))) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    // Let the closes finish (FIN both ways) before stopping.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ctl.stop.store(true);
+  });
+  stack->run(ctl);
+  stopper.join();
+  b_stop.store(true);
+  tb.join();
+  for (size_t c = 0; c < stack->core_count(); ++c) {
+    res.core.push_back(stack->core(c).stats());
+    res.tcp.push_back(stack->core(c).tcp().stats());
+  }
+  res.mode = stack->steer_mode(0);
+  if (auto* p = dynamic_cast<RecordingPort*>(recorder)) res.tuples = p->tuples();
+  res.done_a = done_a;
+  res.done_b = done_b;
+  res.failed = failed;
+  res.errors = errors;
+  res.leaked = stack->shutdown();
+  res.leaked_b = rte_mempool_in_use_count(pool_b);
+  return res;
+}
+
+void expect_clean(const Result& r) {
+  EXPECT_EQ(r.done_a, int(2 * kPerCore)) << "connections A's cores opened and saw echoed byte for byte";
+  EXPECT_EQ(r.done_b, int(kFromB)) << "connections B opened to A";
+  EXPECT_EQ(r.failed, 0);
+  EXPECT_EQ(r.errors, 0);
+  ASSERT_EQ(r.tcp.size(), 2u);
+  for (size_t c = 0; c < 2; ++c) {
+    EXPECT_EQ(r.tcp[c].active_opens, kPerCore) << "core " << c;
+    EXPECT_GT(r.tcp[c].passive_opens, 0u) << "core " << c << " accepted some of B's connections";
+    EXPECT_EQ(r.tcp[c].out_rsts, 0u) << "core " << c << ": no segment met 'no connection'";
+    EXPECT_EQ(r.tcp[c].drops[static_cast<size_t>(tcp::TcpDrop::no_connection)], 0u) << "core " << c;
+    EXPECT_EQ(r.core[c].steer_dropped, 0u);
+  }
+  EXPECT_EQ(r.tcp[0].passive_opens + r.tcp[1].passive_opens, kFromB);
+  EXPECT_EQ(r.leaked, 0u);
+  EXPECT_EQ(r.leaked_b, 0u);
+}
+
+TEST(MultiCore, EmulatedRssNicCarriesEveryFlowToOneCoreOnly) {
+  Result r = run_case(Nic::rss);
+  expect_clean(r);
+  EXPECT_EQ(r.mode, SteerMode::hardware);
+  for (size_t c = 0; c < r.core.size(); ++c) {
+    EXPECT_EQ(r.core[c].steered_out, 0u) << "core " << c << ": RSS put every frame on its owner's queue";
+    EXPECT_EQ(r.core[c].missteered, 0u) << "core " << c;
+    EXPECT_GT(r.core[c].selftest_checked, 0u) << "core " << c;
+    EXPECT_EQ(r.core[c].selftest_failed, 0u) << "core " << c;
+  }
+  // The per-queue record: every connection's frames (both directions) on one queue only.
+  EXPECT_EQ(r.tuples.size(), size_t{2 * kPerCore + kFromB});
+  size_t spread = 0;
+  for (const auto& [t, qs] : r.tuples) spread += qs.size() != 1;
+  EXPECT_EQ(spread, 0u) << "connections whose frames crossed queues";
+}
+
+TEST(MultiCore, OneQueueForTwoCoresIsSteeredInSoftware) {
+  Result r = run_case(Nic::one_queue);
+  expect_clean(r);
+  EXPECT_EQ(r.mode, SteerMode::software);
+  EXPECT_GT(r.core[0].steered_out, 0u) << "core 0 receives everything and hands core 1 its flows";
+  EXPECT_EQ(r.core[1].steered_in, r.core[0].steered_out);
+}
+
+TEST(MultiCore, ANicWhoseHashIsNotItsReportedKeyFailsTheSelfTest) {
+  Result r = run_case(Nic::lying_rss);
+  expect_clean(r);
+  EXPECT_EQ(r.mode, SteerMode::software) << "the self-test switched the port to software steering";
+  EXPECT_GT(r.core[0].selftest_failed + r.core[1].selftest_failed, 0u);
+  EXPECT_GT(r.core[0].steered_out + r.core[1].steered_out, 0u) << "software steering took over";
+}
+
+}  // namespace
+}  // namespace tern
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
