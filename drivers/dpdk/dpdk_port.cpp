@@ -291,6 +291,12 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortOptions& opts, std::strin
   }
   port->started_ = true;
   port->opened_ = true;
+  if (std::strcmp(drv, "net_memif") == 0) {
+    port->guard_ = BurstGuard::acquire(std::max(o.rx_queues, o.tx_queues));
+    if (port->guard_ == nullptr) {
+      TERN_LOG_WARN("%s: no burst guard left (16 memif ports at most): a peer's exit may crash this port", lb);
+    }
+  }
   if (rss) rss = port->program_rss(info, o.rx_queues, lb);
 
   // --- capabilities -------------------------------------------------------------
@@ -390,7 +396,10 @@ bool DpdkPort::rss_state(RssState& out) const {
   return true;
 }
 
-DpdkPort::~DpdkPort() { close_device(); }
+DpdkPort::~DpdkPort() {
+  close_device();
+  BurstGuard::release(guard_);  // after the device is gone: no burst can start any more
+}
 
 void DpdkPort::close_device() noexcept {
   // A failed open() closes and removes only what it probed itself.

@@ -6,7 +6,8 @@
  * counters. Upper layers read PortCaps and never test the driver name.
  *
  * Data path: rx_burst()/tx_burst() are exactly rte_eth_rx_burst() and
- * rte_eth_tx_burst(); nothing else happens there. Each queue must be used
+ * rte_eth_tx_burst(); on net_memif they are also marked for BurstGuard,
+ * whose munmap waits for them (the PMD unmaps under the data path). Each queue must be used
  * by one core only (DPDK's rule).
  */
 #pragma once
@@ -21,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "tern/drivers/burst_guard.hpp"
 #include "tern/port/port.hpp"
 
 namespace tern::drivers {
@@ -106,11 +108,19 @@ class DpdkPort final : public Port {
   const PortCaps& caps() const override { return caps_; }
   /** rte_eth_rx_burst(): the caller owns the returned mbufs. @p queue < caps().rx_queues. */
   uint16_t rx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) override {
-    return rte_eth_rx_burst(port_id_, queue, pkts, n);
+    if (guard_ == nullptr) return rte_eth_rx_burst(port_id_, queue, pkts, n);
+    guard_->enter(queue);
+    const uint16_t got = rte_eth_rx_burst(port_id_, queue, pkts, n);
+    guard_->leave(queue);
+    return got;
   }
   /** rte_eth_tx_burst(): the first (returned) frames belong to the device. @p queue < caps().tx_queues. */
   uint16_t tx_burst(uint16_t queue, rte_mbuf** pkts, uint16_t n) override {
-    return rte_eth_tx_burst(port_id_, queue, pkts, n);
+    if (guard_ == nullptr) return rte_eth_tx_burst(port_id_, queue, pkts, n);
+    guard_->enter(queue);
+    const uint16_t sent = rte_eth_tx_burst(port_id_, queue, pkts, n);
+    guard_->leave(queue);
+    return sent;
   }
   /** rte_eth_link_get_nowait(); down with speed 0 if the device cannot tell. */
   LinkStatus link() const override;
@@ -137,6 +147,7 @@ class DpdkPort final : public Port {
   bool touched_ = false;  // open() found or probed the device
   PortCaps caps_{};
   RssState rss_;
+  BurstGuard* guard_ = nullptr;  // net_memif: bursts marked so its control thread's munmap waits (burst_guard.hpp)
 };
 
 }  // namespace tern::drivers
