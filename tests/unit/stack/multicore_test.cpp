@@ -208,7 +208,8 @@ Result run_case(Nic nic) {
   PortCaps ca, cb;
   ca.mac = kMacA.b;
   cb.mac = kMacB.b;
-  drivers::PairWire wire(ca, cb, 8192);
+  auto wire_owner = std::make_unique<drivers::PairWire>(ca, cb, 8192);
+  drivers::PairWire& wire = *wire_owner;
   RecordingPort* recorder = nullptr;
 
   config::StackConfig cfg;
@@ -308,7 +309,8 @@ Result run_case(Nic nic) {
   res.done_b = done_b;
   res.failed = failed;
   res.errors = errors;
-  res.leaked = stack->shutdown();
+  res.leaked = stack->shutdown() - static_cast<unsigned>(wire.in_flight(true));
+  wire_owner.reset();  // its frames go back to their pools before EAL goes with the stack
   res.leaked_b = rte_mempool_in_use_count(pool_b);
   return res;
 }
@@ -362,6 +364,219 @@ TEST(MultiCore, ANicWhoseHashIsNotItsReportedKeyFailsTheSelfTest) {
   EXPECT_EQ(r.mode, SteerMode::software) << "the self-test switched the port to software steering";
   EXPECT_GT(r.core[0].selftest_failed + r.core[1].selftest_failed, 0u);
   EXPECT_GT(r.core[0].steered_out + r.core[1].steered_out, 0u) << "software steering took over";
+}
+
+
+// ---- the mailbox, live statistics and the graceful drain -------------------------------------
+
+struct Env {
+  std::unique_ptr<drivers::PairWire> wire;
+  std::unique_ptr<Stack> stack;
+  rte_mempool* pool_b = nullptr;
+  Env() = default;
+  Env(Env&&) = default;
+  // The ports go first (they use the wire), then the wire's frames, then EAL with the stack.
+  ~Env() {
+    if (stack) stack->shutdown();
+    wire.reset();
+    stack.reset();
+  }
+};
+
+Env make_env(uint32_t mailbox, uint32_t drain_ms) {
+  Env e;
+  PortCaps ca, cb;
+  ca.mac = kMacA.b;
+  cb.mac = kMacB.b;
+  e.wire = std::make_unique<drivers::PairWire>(ca, cb, 8192);
+  config::StackConfig cfg;
+  config::PortConfig pc;
+  pc.name = "a";
+  pc.devargs = "pair";
+  pc.address = wire::Ipv4Prefix{kIpA, 24};
+  cfg.ports.push_back(pc);
+  cfg.lcores = "0-1";
+  cfg.cores.idle = "adaptive";
+  cfg.cores.mailbox = mailbox;
+  cfg.cores.drain_ms = drain_ms;
+  cfg.log_level = "warn";
+  std::string err;
+  drivers::PairWire* w = e.wire.get();
+  e.stack = Stack::create(
+      cfg, {},
+      [w](const config::PortConfig&, const PortSetup& setup, std::string&) -> std::unique_ptr<Port> {
+        drivers::RssOptions o;
+        o.queues = setup.queues;
+        return std::make_unique<drivers::RssPort>(w->a(), o);
+      },
+      err);
+  EXPECT_TRUE(e.stack) << err;
+  if (e.stack) e.pool_b = rte_pktmbuf_pool_create("peer_b", 8192, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+  return e;
+}
+
+TEST(MultiCore, MailboxRunsTasksOnTheTargetCoreAndReportsAFullRing) {
+  Env e = make_env(64, 5000);
+  ASSERT_TRUE(e.stack);
+  Stack& st = *e.stack;
+  std::atomic<int> ran_on_1{0}, ran_elsewhere{0}, completions_on_0{0}, completions_elsewhere{0};
+  std::atomic<int> accepted{0}, refused{0};
+  std::atomic<bool> finished{false};
+  std::atomic<unsigned> lcore_1{0};
+  // Core 0 sends 200 tasks to core 1 in one go: a mailbox of 64 takes some, refuses the rest.
+  (void)st.on_each_core([&](Core& c) {
+    if (c.index() == 1) lcore_1 = rte_lcore_id();
+    if (c.index() != 0) return;
+    for (int i = 0; i < 200; ++i) {
+      auto r = c.submit_to(
+          1,
+          [&](Core& k) {
+            if (k.index() == 1 && rte_lcore_id() == lcore_1.load()) {
+              ++ran_on_1;
+            } else {
+              ++ran_elsewhere;
+            }
+          },
+          [&](Core& k) {
+            if (k.index() == 0 && rte_lcore_id() == rte_get_main_lcore()) {
+              ++completions_on_0;
+            } else {
+              ++completions_elsewhere;
+            }
+          });
+      if (r) {
+        ++accepted;
+      } else {
+        EXPECT_EQ(r.error().code, Errc::would_block);
+        ++refused;
+      }
+    }
+    finished = true;
+  });
+  RunControl ctl;
+  std::string live;
+  std::thread watcher([&] {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < until && (!finished || completions_on_0 + completions_elsewhere < accepted)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    // Live statistics while the cores run: each core's taken on its own thread.
+    auto r = st.stats_json_live();
+    if (r) live = *r;
+    ctl.stop = true;
+  });
+  st.run(ctl);
+  watcher.join();
+  EXPECT_EQ(accepted + refused, 200);
+  EXPECT_GT(refused.load(), 0) << "a mailbox of 64 cannot take 200 tasks at once";
+  EXPECT_GE(accepted.load(), 63);  // an rte_ring of 64 holds 63
+  EXPECT_EQ(ran_on_1.load(), accepted.load()) << "every accepted task ran on core 1's lcore";
+  EXPECT_EQ(ran_elsewhere.load(), 0);
+  EXPECT_EQ(completions_on_0.load(), accepted.load()) << "every completion came back to core 0's lcore";
+  EXPECT_EQ(completions_elsewhere.load(), 0);
+  EXPECT_EQ(st.core(0).stats().mail_refused, uint64_t(refused.load()));
+  EXPECT_NE(live.find("\"cores\":[{\"core\":0"), std::string::npos) << live.substr(0, 200);
+  EXPECT_NE(live.find("{\"core\":1"), std::string::npos);
+  EXPECT_NE(live.find("\"mailbox\""), std::string::npos);
+  // Nothing polls the peer here: the gratuitous ARP waits on the wire, the stack holds nothing.
+  EXPECT_EQ(st.shutdown(), e.wire->in_flight(true));
+}
+
+// B opens 12 connections to A's echo (each core gets some); A drains with a 600 ms deadline.
+// 8 connections then finish (B closes, FIN both ways), 4 stay open: A resets exactly those at the
+// deadline, a new connection during the drain is refused, and run() returns by itself.
+TEST(MultiCore, DrainLetsConnectionsFinishAndResetsOnlyWhatOutlivesTheDeadline) {
+  Env e = make_env(1024, 600);
+  ASSERT_TRUE(e.stack);
+  ASSERT_NE(e.pool_b, nullptr);
+  Stack& st = *e.stack;
+  std::atomic<int> errors{0};
+  (void)st.on_each_core([&](Core& c) { serve_echo(c.tcp(), errors); });
+  RunControl ctl;
+  std::atomic<int> b_clean{0}, b_reset{0}, b_refused{0}, b_other{0};
+  std::atomic<bool> b_stop{false};
+  std::thread tb([&] {
+    CoreParams p;
+    p.pool = e.pool_b;
+    CoreInterface ci;
+    ci.port = &e.wire->b();
+    ci.params.name = "b";
+    ci.params.address = wire::Ipv4Prefix{kIpB, 24};
+    p.interfaces.push_back(ci);
+    Core b(std::move(p));
+    b.start(monotonic_ns());
+    std::vector<tcp::Connection*> conns;
+    std::vector<int> state(12, 0);  // 0 open, 1 closed cleanly, 2 reset
+    auto poll_for = [&](int ms) {
+      const uint64_t until = monotonic_ns() + uint64_t(ms) * 1'000'000;
+      while (monotonic_ns() < until) {
+        if (b.poll(monotonic_ns()) == 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
+      }
+    };
+    for (int i = 0; i < 12; ++i) {
+      auto c = b.tcp().connect(tcp::Endpoint{kIpA, kEchoPort});
+      if (!c) {
+        ++b_other;
+        continue;
+      }
+      conns.push_back(*c);
+      (*c)->on_event([&state, i](tcp::Connection& k, uint32_t ev) {
+        Packet p;
+        while (k.recv(p)) {
+        }
+        if (ev & tcp::ev::error) state[i] = 2;
+        else if (k.at_eof() && state[i] == 0) state[i] = 1;
+      });
+    }
+    poll_for(300);
+    for (auto* c : conns) (void)c->send_copy(std::vector<uint8_t>(100, 1));
+    poll_for(100);
+    ctl.drain = true;  // as SIGTERM does in the apps
+    poll_for(100);
+    // A new connection during the drain: nobody listens any more.
+    auto late = b.tcp().connect(tcp::Endpoint{kIpA, kEchoPort});
+    bool late_refused = false;
+    if (late) {
+      (*late)->on_event([&](tcp::Connection& k, uint32_t ev) {
+        if ((ev & tcp::ev::error) && k.error() && k.error()->code == Errc::connection_refused) late_refused = true;
+      });
+    }
+    // 8 finish: data still flows during the drain, then B closes and A's echo closes back.
+    for (int i = 0; i < 8; ++i) {
+      (void)conns[i]->send_copy(std::vector<uint8_t>(50, 2));
+      conns[i]->close();
+    }
+    poll_for(1200);  // past A's 600 ms deadline
+    b_refused = late_refused ? 1 : 0;
+    for (int i = 0; i < 12; ++i) {
+      if (i < 8) b_clean += state[i] == 0 ? 1 : 0;  // closed by us, no error seen
+      else b_reset += state[i] == 2 ? 1 : 0;
+    }
+    b_stop = true;
+    b.tcp().abort_all();
+    b.poll(monotonic_ns());
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  st.run(ctl);  // returns when the drain ends (no stop)
+  const auto took = std::chrono::steady_clock::now() - t0;
+  tb.join();
+  EXPECT_FALSE(ctl.stop.load());
+  EXPECT_LT(took, std::chrono::seconds(10));
+  uint64_t rsts = 0, closed_listeners_conns = 0;
+  for (size_t c = 0; c < st.core_count(); ++c) {
+    rsts += st.core(c).tcp().stats().out_rsts;
+    closed_listeners_conns += st.core(c).tcp().stats().passive_opens;
+  }
+  EXPECT_EQ(closed_listeners_conns, 12u);
+  EXPECT_EQ(b_clean.load(), 8) << "connections B closed finished without an error";
+  EXPECT_EQ(b_reset.load(), 4) << "the 4 left open were reset at the deadline";
+  EXPECT_EQ(b_refused.load(), 1) << "a connection during the drain was refused";
+  EXPECT_EQ(b_other.load(), 0);
+  EXPECT_EQ(errors.load(), 0);
+  // A's resets: the 4 at the deadline and the refused SYN (no listener).
+  EXPECT_EQ(rsts, 5u);
+  EXPECT_EQ(st.shutdown(), 0u);
+  EXPECT_EQ(rte_mempool_in_use_count(e.pool_b), 0u);
 }
 
 }  // namespace
