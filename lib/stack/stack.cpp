@@ -328,9 +328,10 @@ bool Stack::setup_steering(const config::StackConfig& cfg, std::string& error) {
 }
 
 void Stack::core_loop(Core& c) {
+  // The clock first: set-up that connects arms timers from the core's current time.
+  c.start(monotonic_ns());
   for (auto& fn : setup_[c.index()]) fn(c);
   setup_[c.index()].clear();
-  c.start(monotonic_ns());
   bool draining = false;
   uint64_t deadline = 0;
   uint32_t empty = 0;
