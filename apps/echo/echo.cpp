@@ -135,7 +135,8 @@ uint8_t pattern_byte(uint32_t conn, uint64_t txn, uint32_t off) {
 
 class Client {
  public:
-  Client(Core& core, const ClientOptions& o, std::atomic<bool>& stop, std::shared_ptr<std::atomic<uint32_t>> running)
+  Client(Core& core, const ClientOptions& o, std::atomic<bool>& stop,
+         std::shared_ptr<std::atomic<uint32_t>> running)
       : core_(core), o_(o), stop_(stop), running_(std::move(running)) {}
 
   /** Add this core's results into @p total (one report for every core's client). */
@@ -521,7 +522,8 @@ class Client {
   friend std::string client_json(const std::vector<std::shared_ptr<Client>>&);
 };
 
-std::vector<std::shared_ptr<Client>> start_clients(Stack& stack, const ClientOptions& o, std::atomic<bool>& stop) {
+std::vector<std::shared_ptr<Client>> start_clients(Stack& stack, const ClientOptions& o,
+                                                   std::atomic<bool>& stop) {
   const auto n = static_cast<uint32_t>(stack.core_count());
   // Every core opens its share: connect() picks local ports whose replies the port's RSS (or the
   // software steering) brings back to the opening core.

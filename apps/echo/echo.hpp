@@ -8,10 +8,8 @@
 #include <optional>
 #include <string>
 #include <vector>
-#include <vector>
 
 #include "tern/stack/core.hpp"
-#include "tern/stack/stack.hpp"
 #include "tern/stack/stack.hpp"
 #include "tern/tcp/tcp.hpp"
 #include "tern/wire/addr.hpp"
@@ -59,7 +57,8 @@ class Client;
  * from that core, so connect() picks ports the steering brings back to it). The last core to finish
  * sets @p stop. Call client_json() after the stack stopped.
  */
-std::vector<std::shared_ptr<Client>> start_clients(Stack& stack, const ClientOptions& o, std::atomic<bool>& stop);
+std::vector<std::shared_ptr<Client>> start_clients(Stack& stack, const ClientOptions& o,
+                                                   std::atomic<bool>& stop);
 /**
  * The one-line JSON result over every core's client: transactions/s, latency percentiles (µs),
  * errors, bytes verified, and a per-core breakdown.

@@ -3,10 +3,12 @@
 // in, lib/ calls out (echo.cpp). Servers send back the very mbufs that
 // arrived (zero copy).
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "echo.hpp"
@@ -15,9 +17,6 @@
 #include "tern/base/log.hpp"
 #include "tern/config/config.hpp"
 #include "tern/stack/stack.hpp"
-
-#include <chrono>
-#include <thread>
 
 namespace {
 
@@ -198,12 +197,14 @@ int main(int argc, char** argv) {
                  "stop after this many seconds (default: run until SIGINT/SIGTERM)");
   app.add_option("--exit-idle-ms", o.idle_exit_ms,
                  "stop once nothing has been received for this many ms (for pcap replays)");
-  app.add_option("--stats-every", o.stats_every_s,
-                 "print every core's counters (JSON, one line) to stderr this often while running, in seconds");
+  app.add_option(
+      "--stats-every", o.stats_every_s,
+      "print every core's counters (JSON, one line) to stderr this often while running, in seconds");
   app.add_option("--idle", o.idle, "poll policy when idle: busy (default) or adaptive (pause, then sleep)")
       ->check(CLI::IsMember({"busy", "adaptive"}));
-  app.add_option("--queues", o.queues,
-                 "queue pairs per port (0: one per lcore); fewer than lcores: the rest are steered in software")
+  app.add_option(
+         "--queues", o.queues,
+         "queue pairs per port (0: one per lcore); fewer than lcores: the rest are steered in software")
       ->check(CLI::Range(0, 64));
   app.add_option("--drain-ms", o.drain_ms, "on SIGTERM, how long open connections may take to finish (ms)")
       ->check(CLI::Range(0, 3600000));
@@ -319,7 +320,8 @@ int main(int argc, char** argv) {
       const uint64_t idle_ns = uint64_t{o.idle_exit_ms} * tern::kNsPerMs;
       core.set_on_poll([deadline, idle_ns, start](tern::Core& k, uint64_t now) {
         if (deadline != 0 && now >= deadline) g_stop.store(true);
-        uint64_t last = k.stats().last_rx_ns != 0 ? k.stats().last_rx_ns : start;  // core 0's: it sees every port's queue 0
+        uint64_t last = k.stats().last_rx_ns != 0 ? k.stats().last_rx_ns
+                                                  : start;  // core 0's: it sees every port's queue 0
         if (idle_ns != 0 && now - last >= idle_ns) g_stop.store(true);
       });
     }

@@ -294,7 +294,8 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortOptions& opts, std::strin
   if (std::strcmp(drv, "net_memif") == 0) {
     port->guard_ = BurstGuard::acquire(std::max(o.rx_queues, o.tx_queues));
     if (port->guard_ == nullptr) {
-      TERN_LOG_WARN("%s: no burst guard left (16 memif ports at most): a peer's exit may crash this port", lb);
+      TERN_LOG_WARN("%s: no burst guard left (16 memif ports at most): a peer's exit may crash this port",
+                    lb);
     }
   }
   if (rss) rss = port->program_rss(info, o.rx_queues, lb);
@@ -346,7 +347,8 @@ bool DpdkPort::program_rss(const rte_eth_dev_info& info, uint16_t rx_queues, con
   std::vector<rte_eth_rss_reta_entry64> reta(groups);
   for (size_t i = 0; i < size; ++i) {
     reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= uint64_t{1} << (i % RTE_ETH_RETA_GROUP_SIZE);
-    reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] = static_cast<uint16_t>(i % rx_queues);
+    reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
+        static_cast<uint16_t>(i % rx_queues);
   }
   if (int rc = rte_eth_dev_rss_reta_update(pid, reta.data(), size); rc != 0) {
     // Not fatal: the device's own table is read back below and used as it is.

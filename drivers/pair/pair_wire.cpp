@@ -28,7 +28,9 @@ class Fifo {
   Fifo& operator=(Fifo&&) = delete;
   ~Fifo() { clear(); }
 
-  size_t size() const noexcept { return tail_.load(std::memory_order_acquire) - head_.load(std::memory_order_acquire); }
+  size_t size() const noexcept {
+    return tail_.load(std::memory_order_acquire) - head_.load(std::memory_order_acquire);
+  }
   // Producer side.
   bool push(rte_mbuf* m) noexcept {
     const size_t t = tail_.load(std::memory_order_relaxed);

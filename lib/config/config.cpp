@@ -502,8 +502,8 @@ void parse_fault(Source& src, const YAML::Node& n, const std::string& path, Pos 
   get_uint(src, m, "delay_us", f.delay_us, kDelayUs);
 }
 
-constexpr std::string_view kPortKeys[] = {"name",    "devargs", "ip",      "mac",   "mtu",
-                                          "rx_desc", "tx_desc", "queues",  "capture", "fault"};
+constexpr std::string_view kPortKeys[] = {"name",    "devargs", "ip",     "mac",     "mtu",
+                                          "rx_desc", "tx_desc", "queues", "capture", "fault"};
 
 PortConfig parse_port(Source& src, const YAML::Node& n, const std::string& path, Pos pos) {
   PortConfig p;
@@ -542,8 +542,8 @@ RouteConfig parse_route(Source& src, const YAML::Node& n, const std::string& pat
   return r;
 }
 
-constexpr std::string_view kTopKeys[] = {"log_level", "lcores", "eal", "mempool", "cores", "ports", "routes",
-                                         "arp",       "ipv4",   "icmp", "udp",   "tcp",   "echo"};
+constexpr std::string_view kTopKeys[] = {"log_level", "lcores", "eal",  "mempool", "cores", "ports", "routes",
+                                         "arp",       "ipv4",   "icmp", "udp",     "tcp",   "echo"};
 
 constexpr std::string_view kMempoolKeys[] = {"mbufs", "cache", "data_room", "rx_reserve"};
 constexpr std::string_view kArpKeys[] = {"table_size", "queue_len", "reachable_ms", "stale_ms",
@@ -553,7 +553,8 @@ constexpr std::string_view kIpv4Keys[] = {"default_ttl", "reassembly_timeout_ms"
 constexpr std::string_view kIcmpKeys[] = {"echo", "echo_rate", "error_rate", "dest_error_rate",
                                           "dest_error_burst"};
 constexpr std::string_view kUdpKeys[] = {"rx_queue_len"};
-constexpr std::string_view kCoresKeys[] = {"idle", "idle_polls", "sleep_us", "steer_ring", "mailbox", "drain_ms"};
+constexpr std::string_view kCoresKeys[] = {"idle",       "idle_polls", "sleep_us",
+                                           "steer_ring", "mailbox",    "drain_ms"};
 constexpr std::string_view kTcpKeys[] = {"congestion",
                                          "initial_window",
                                          "delayed_ack_ms",
@@ -1077,7 +1078,8 @@ void validate_config(const Source& src, const StackConfig& c) {
   check_int(src, "icmp.dest_error_burst", c.icmp.dest_error_burst, kIcmpBurst);
   check_int(src, "arp.lock_time_ms", c.arp.lock_time_ms, kArpLock);
   check_int(src, "udp.rx_queue_len", c.udp.rx_queue_len, kUdpQueue);
-  if (std::find(std::begin(kIdlePolicies), std::end(kIdlePolicies), c.cores.idle) == std::end(kIdlePolicies)) {
+  if (std::find(std::begin(kIdlePolicies), std::end(kIdlePolicies), c.cores.idle) ==
+      std::end(kIdlePolicies)) {
     src.fail_at("cores.idle", quoted(c.cores.idle) + " is not an idle policy", "busy or adaptive");
   }
   check_int(src, "cores.idle_polls", c.cores.idle_polls, kIdlePolls);

@@ -75,8 +75,9 @@ bool CoreLinks::create(uint16_t cores, const std::string& prefix, uint32_t steer
   for (uint16_t c = 0; c < cores; ++c) {
     const std::string sn = prefix + "steer_" + std::to_string(c), mn = prefix + "mail_" + std::to_string(c);
     rte_ring* sr = rte_ring_create_elem(sn.c_str(), sizeof(SteeredPacket), steer_size, socket, RING_F_SC_DEQ);
-    rte_ring* mr = sr != nullptr ? rte_ring_create_elem(mn.c_str(), sizeof(Envelope*), mail_size, socket, RING_F_SC_DEQ)
-                                 : nullptr;
+    rte_ring* mr = sr != nullptr
+                       ? rte_ring_create_elem(mn.c_str(), sizeof(Envelope*), mail_size, socket, RING_F_SC_DEQ)
+                       : nullptr;
     if (mr == nullptr) {
       error = "cannot create the core ring " + (sr == nullptr ? sn : mn) + " (" + rte_strerror(rte_errno) +
               "): raise EAL memory (-m) or lower the ring sizes";
@@ -141,7 +142,8 @@ void Core::drain_mail() {
     deferred_.resize(kept);
   }
   Envelope* es[32];
-  const unsigned n = rte_ring_sc_dequeue_burst_elem(links_->mail[p_.index], es, sizeof(Envelope*), 32, nullptr);
+  const unsigned n =
+      rte_ring_sc_dequeue_burst_elem(links_->mail[p_.index], es, sizeof(Envelope*), 32, nullptr);
   for (unsigned i = 0; i < n; ++i) {
     Envelope* e = es[i];
     if (e->completion) {
@@ -274,7 +276,8 @@ void Core::flush_hand_overs() {
     auto& h = handoff_[c];
     if (h.empty()) continue;
     const unsigned n = static_cast<unsigned>(h.size());
-    const unsigned sent = rte_ring_mp_enqueue_burst_elem(links_->steer[c], h.data(), sizeof(SteeredPacket), n, nullptr);
+    const unsigned sent =
+        rte_ring_mp_enqueue_burst_elem(links_->steer[c], h.data(), sizeof(SteeredPacket), n, nullptr);
     stats_.steered_out += sent;
     for (unsigned k = sent; k < n; ++k) rte_pktmbuf_free(h[k].m);  // the owner is behind: a counted drop
     stats_.steer_dropped += n - sent;

@@ -4,9 +4,9 @@
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_pause.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
-#include <rte_pause.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -163,7 +163,8 @@ std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::
   }
   for (const auto& pc : cfg.ports) {
     PortSetup setup;
-    setup.queues = pc.queues != 0 ? std::min<uint16_t>(pc.queues, ncores) : ncores;  // a queue no core polls would lose frames
+    setup.queues = pc.queues != 0 ? std::min<uint16_t>(pc.queues, ncores)
+                                  : ncores;  // a queue no core polls would lose frames
     setup.pools.assign(s->pools_.begin(), s->pools_.begin() + setup.queues);
     std::string perr;
     std::unique_ptr<Port> p = factory(pc, setup, perr);
@@ -350,7 +351,8 @@ void Stack::core_loop(Core& c) {
       }
       if (c.tcp().connections() == 0) break;
       if (now >= deadline) {
-        TERN_LOG_INFO("core %u: drain deadline: resetting %u connection(s)", c.index(), c.tcp().connections());
+        TERN_LOG_INFO("core %u: drain deadline: resetting %u connection(s)", c.index(),
+                      c.tcp().connections());
         c.tcp().abort_all();
         break;
       }
@@ -367,7 +369,9 @@ void Stack::core_loop(Core& c) {
       rte_pause();
       continue;
     }
-    struct timespec ts{0, static_cast<long>(sleep_ns_)};
+    struct timespec ts {
+      0, static_cast<long>(sleep_ns_)
+    };
     nanosleep(&ts, nullptr);
   }
   // One more turn flushes what the last callbacks queued.
@@ -410,7 +414,8 @@ Status Stack::submit(uint16_t core, std::function<void(Core&)> fn) {
   if (links_.mail.empty()) {
     // One core: no mailbox; before run() the task waits for the loop, while running it cannot be
     // handed over safely.
-    if (running()) return make_error(Errc::unsupported, "a one-core stack has no mailbox: use Core::set_on_poll");
+    if (running())
+      return make_error(Errc::unsupported, "a one-core stack has no mailbox: use Core::set_on_poll");
     setup_[core].push_back(std::move(fn));
     return {};
   }
@@ -455,7 +460,9 @@ Result<std::string> Stack::stats_json_live(uint64_t timeout_ns) {
   for (auto& sl : *slots) {
     while (!sl.done.load(std::memory_order_acquire)) {
       if (monotonic_ns() >= deadline) return make_error(Errc::timed_out, "a core did not answer in time");
-      struct timespec ts{0, 100'000};
+      struct timespec ts {
+        0, 100'000
+      };
       nanosleep(&ts, nullptr);
     }
   }
@@ -478,7 +485,7 @@ unsigned Stack::mbufs_in_use() const {
 unsigned Stack::shutdown() {
   cores_.clear();
   links_.destroy();  // frames handed over but not taken go back to their pools
-  ports_.clear();  // closing a device returns its RX ring mbufs
+  ports_.clear();    // closing a device returns its RX ring mbufs
   return mbufs_in_use();
 }
 
@@ -503,7 +510,8 @@ void Stack::write_ports_json(JsonWriter& w) const {
     w.kv("rx_packets", ps.rx_packets).kv("tx_packets", ps.tx_packets).kv("rx_bytes", ps.rx_bytes);
     w.kv("tx_bytes", ps.tx_bytes).kv("rx_dropped", ps.rx_dropped).kv("tx_dropped", ps.tx_dropped);
     w.kv("rx_errors", ps.rx_errors).kv("tx_errors", ps.tx_errors);
-    w.kv("rx_queues", uint64_t{ports_[i]->caps().rx_queues}).kv("tx_queues", uint64_t{ports_[i]->caps().tx_queues});
+    w.kv("rx_queues", uint64_t{ports_[i]->caps().rx_queues})
+        .kv("tx_queues", uint64_t{ports_[i]->caps().tx_queues});
     if (i < port_steering_.size()) {
       const SteerMode m = steering_ ? steering_->mode(i) : port_steering_[i].mode;
       w.kv("steering", to_string(m));

@@ -68,7 +68,8 @@ uint16_t FlowSteering::ip_owner(const uint8_t* ip, uint32_t len, const uint32_t*
     fc.sw_hash = hash_.l4(src, dst, load_be16(ip + ihl), load_be16(ip + ihl + 2));
     return hash_owner(fc.sw_hash);
   }
-  if (proto == kIcmp && len >= ihl + 8 && is_icmp_error(ip[ihl])) return icmp_error_owner(ip + ihl, len - ihl);
+  if (proto == kIcmp && len >= ihl + 8 && is_icmp_error(ip[ihl]))
+    return icmp_error_owner(ip + ihl, len - ihl);
   return kAnyCore;
 }
 
@@ -93,8 +94,10 @@ uint16_t FlowSteering::datagram_owner(const uint8_t* ip, uint32_t len) const noe
   if (len < 20 || ihl < 20 || len < ihl + 4) return kAnyCore;
   const uint8_t proto = ip[9];
   const wire::Ipv4Addr src{load_be32(ip + 12)}, dst{load_be32(ip + 16)};
-  if (proto == kTcp || proto == kUdp) return flow_owner(src, dst, load_be16(ip + ihl), load_be16(ip + ihl + 2));
-  if (proto == kIcmp && len >= ihl + 8 && is_icmp_error(ip[ihl])) return icmp_error_owner(ip + ihl, len - ihl);
+  if (proto == kTcp || proto == kUdp)
+    return flow_owner(src, dst, load_be16(ip + ihl), load_be16(ip + ihl + 2));
+  if (proto == kIcmp && len >= ihl + 8 && is_icmp_error(ip[ihl]))
+    return icmp_error_owner(ip + ihl, len - ihl);
   return kAnyCore;
 }
 

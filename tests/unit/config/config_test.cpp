@@ -459,8 +459,9 @@ const std::string kUnknownEcho = OnePort("", "echo:\n  port: 7");
 INSTANTIATE_TEST_SUITE_P(
     EachLevel, ConfigUnknownKey,
     ::testing::Values(
-        UnknownKeyCase{kUnknownTop.c_str(), "verbose", 5,
-                       "log_level, lcores, eal, mempool, cores, ports, routes, arp, ipv4, icmp, udp, tcp, echo"},
+        UnknownKeyCase{
+            kUnknownTop.c_str(), "verbose", 5,
+            "log_level, lcores, eal, mempool, cores, ports, routes, arp, ipv4, icmp, udp, tcp, echo"},
         UnknownKeyCase{kUnknownMempool.c_str(), "mempool.buffers", 7, "mbufs, cache, data_room"},
         UnknownKeyCase{kUnknownPort.c_str(), "ports[0].speed", 5,
                        "name, devargs, ip, mac, mtu, rx_desc, tx_desc, queues, capture, fault"},

@@ -9,9 +9,9 @@
 // binary once per case with --gtest_filter); this file has its own main().
 #include <gtest/gtest.h>
 #include <pthread.h>
-#include <sched.h>
 #include <rte_eal.h>
 #include <rte_mbuf.h>
+#include <sched.h>
 
 #include <array>
 #include <atomic>
@@ -263,7 +263,8 @@ Result run_case(Nic nic) {
   // thread the scheduler kept waiting for 200 ms.
   cfg.tcp.rto_min_ms = 1000;
   std::string err;
-  auto factory = [&](const config::PortConfig&, const PortSetup& setup, std::string&) -> std::unique_ptr<Port> {
+  auto factory = [&](const config::PortConfig&, const PortSetup& setup,
+                     std::string&) -> std::unique_ptr<Port> {
     std::unique_ptr<Port> p;
     if (nic == Nic::one_queue) {
       p = drivers::ref(wire.a());
@@ -418,7 +419,6 @@ TEST(MultiCore, ANicWhoseHashIsNotItsReportedKeyFailsTheSelfTest) {
   EXPECT_GT(r.core[0].steered_out + r.core[1].steered_out, 0u) << "software steering took over";
 }
 
-
 // ---- the mailbox, live statistics and the graceful drain -------------------------------------
 
 struct Env {
@@ -509,7 +509,8 @@ TEST(MultiCore, MailboxRunsTasksOnTheTargetCoreAndReportsAFullRing) {
   std::string live;
   std::thread watcher([&] {
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < until && (!finished || completions_on_0 + completions_elsewhere < accepted)) {
+    while (std::chrono::steady_clock::now() < until &&
+           (!finished || completions_on_0 + completions_elsewhere < accepted)) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     // Live statistics while the cores run: each core's taken on its own thread.
@@ -577,8 +578,10 @@ TEST(MultiCore, DrainLetsConnectionsFinishAndResetsOnlyWhatOutlivesTheDeadline) 
         Packet p;
         while (k.recv(p)) {
         }
-        if (ev & tcp::ev::error) state[i] = 2;
-        else if (k.at_eof() && state[i] == 0) state[i] = 1;
+        if (ev & tcp::ev::error)
+          state[i] = 2;
+        else if (k.at_eof() && state[i] == 0)
+          state[i] = 1;
       });
     }
     poll_for(300);
@@ -591,7 +594,8 @@ TEST(MultiCore, DrainLetsConnectionsFinishAndResetsOnlyWhatOutlivesTheDeadline) 
     bool late_refused = false;
     if (late) {
       (*late)->on_event([&](tcp::Connection& k, uint32_t ev) {
-        if ((ev & tcp::ev::error) && k.error() && k.error()->code == Errc::connection_refused) late_refused = true;
+        if ((ev & tcp::ev::error) && k.error() && k.error()->code == Errc::connection_refused)
+          late_refused = true;
       });
     }
     // 8 finish: data still flows during the drain, then B closes and A's echo closes back.
@@ -602,8 +606,10 @@ TEST(MultiCore, DrainLetsConnectionsFinishAndResetsOnlyWhatOutlivesTheDeadline) 
     poll_for(1200);  // past A's 600 ms deadline
     b_refused = late_refused ? 1 : 0;
     for (int i = 0; i < 12; ++i) {
-      if (i < 8) b_clean += state[i] == 0 ? 1 : 0;  // closed by us, no error seen
-      else b_reset += state[i] == 2 ? 1 : 0;
+      if (i < 8)
+        b_clean += state[i] == 0 ? 1 : 0;  // closed by us, no error seen
+      else
+        b_reset += state[i] == 2 ? 1 : 0;
     }
     b_stop = true;
     b.tcp().abort_all();

@@ -35,7 +35,8 @@ class BurstGuard {
   static BurstGuard* acquire(uint16_t queues) noexcept;
   /** Give it back (the port is closed). */
   static void release(BurstGuard* g) noexcept;
-  /** Wait until no guarded queue of any port is inside a burst (at most @p limit_ns). @return true if quiet. */
+  /** Wait until no guarded queue of any port is inside a burst (at most @p limit_ns). @return true if quiet.
+   */
   static bool wait_quiet(uint64_t limit_ns) noexcept;
 
   void enter(uint16_t q) noexcept { q_[q].busy.exchange(1, std::memory_order_seq_cst); }

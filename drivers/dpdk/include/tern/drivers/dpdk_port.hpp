@@ -147,7 +147,8 @@ class DpdkPort final : public Port {
   bool touched_ = false;  // open() found or probed the device
   PortCaps caps_{};
   RssState rss_;
-  BurstGuard* guard_ = nullptr;  // net_memif: bursts marked so its control thread's munmap waits (burst_guard.hpp)
+  BurstGuard* guard_ =
+      nullptr;  // net_memif: bursts marked so its control thread's munmap waits (burst_guard.hpp)
 };
 
 }  // namespace tern::drivers

@@ -52,8 +52,8 @@ struct PortConfig {
   /// RX/TX queue pairs, 0..64; 0: one per core (fewer if the device has fewer). Cores without a queue
   /// of their own get their frames by software steering and share a TX queue (docs/multicore.md).
   uint16_t queues = 0;
-  std::string capture;               ///< pcap path to record RX and TX; empty = off
-  FaultConfig fault;                 ///< fault injection; off by default
+  std::string capture;  ///< pcap path to record RX and TX; empty = off
+  FaultConfig fault;    ///< fault injection; off by default
 
   friend bool operator==(const PortConfig&, const PortConfig&) = default;
 };

@@ -110,7 +110,7 @@ struct CoreStats {
   uint64_t steered_out = 0;       ///< frames handed to their owner core
   uint64_t steered_in = 0;        ///< frames other cores handed to this one
   uint64_t steer_dropped = 0;     ///< hand-overs that found the owner's ring full (frame freed)
-  uint64_t missteered = 0;        ///< hardware mode: frames that arrived on this core's queue but are not its own
+  uint64_t missteered = 0;  ///< hardware mode: frames that arrived on this core's queue but are not its own
   uint64_t selftest_checked = 0;  ///< hardware mode: NIC hashes compared with the software hash
   uint64_t selftest_failed = 0;   ///< ... that differed (the port was switched to software steering)
   uint64_t mail_sent = 0;         ///< tasks this core submitted

@@ -120,16 +120,15 @@ class Stack {
    */
   Result<std::string> stats_json_live(uint64_t timeout_ns = 1'000'000'000);
   /** How port @p i's frames are steered now (the self-test may have switched hardware to software). */
-  SteerMode steer_mode(size_t i) const noexcept {
-    return steering_ ? steering_->mode(i) : SteerMode::single;
-  }
+  SteerMode steer_mode(size_t i) const noexcept { return steering_ ? steering_->mode(i) : SteerMode::single; }
   /** How each port's frames were set up to be steered at start (index = port). */
   const std::vector<PortSteering>& steering() const noexcept { return port_steering_; }
   /** True between the start and the end of run(). */
   bool running() const noexcept { return running_.load(std::memory_order_acquire); }
   /** Mbufs currently out of the stack's pools (0 after a clean shutdown). */
   unsigned mbufs_in_use() const;
-  /** One JSON object with per-core and per-port counters and the pool state (not while running: see stats_json_live()). */
+  /** One JSON object with per-core and per-port counters and the pool state (not while running: see
+   * stats_json_live()). */
   std::string stats_json() const;
   /** Set a hook run on each core when a drain starts (after its listeners closed). */
   void on_drain(std::function<void(Core&)> fn) { on_drain_ = std::move(fn); }

@@ -66,7 +66,9 @@ class FlowSteering {
   const wire::RssSteering& table() const noexcept { return table_; }
   SteerMode mode(size_t port) const noexcept { return modes_[port].load(std::memory_order_relaxed); }
   /** The self-test found the port's hash is not ours: steer it in software from now on. */
-  void downgrade(size_t port) const noexcept { modes_[port].store(SteerMode::software, std::memory_order_relaxed); }
+  void downgrade(size_t port) const noexcept {
+    modes_[port].store(SteerMode::software, std::memory_order_relaxed);
+  }
 
   /** Owner of the flow whose received frames go from @p src:@p sport to @p dst:@p dport. */
   uint16_t flow_owner(wire::Ipv4Addr src, wire::Ipv4Addr dst, uint16_t sport, uint16_t dport) const noexcept {
@@ -82,8 +84,8 @@ class FlowSteering {
   /** What a received frame is, for steering. */
   struct FrameClass {
     uint16_t owner = kAnyCore;
-    bool l4 = false;        ///< a TCP/UDP non-fragment (the NIC's 4-tuple hash applies)
-    uint32_t sw_hash = 0;   ///< its software hash (when l4 and computed)
+    bool l4 = false;       ///< a TCP/UDP non-fragment (the NIC's 4-tuple hash applies)
+    uint32_t sw_hash = 0;  ///< its software hash (when l4 and computed)
   };
   /**
    * Classify the Ethernet frame @p m (first segment only; anything short or
@@ -107,9 +109,9 @@ class FlowSteering {
 /** One frame or datagram handed from the core that received it to its owner (16 bytes, a ring element). */
 struct SteeredPacket {
   rte_mbuf* m;
-  uint16_t iface;   ///< interface (port index) it arrived on
-  uint8_t kind;     ///< 0: Ethernet frame, 1: reassembled IPv4 datagram
-  uint8_t flags;    ///< bit 0: it came as a link-layer broadcast (datagrams)
+  uint16_t iface;  ///< interface (port index) it arrived on
+  uint8_t kind;    ///< 0: Ethernet frame, 1: reassembled IPv4 datagram
+  uint8_t flags;   ///< bit 0: it came as a link-layer broadcast (datagrams)
   uint32_t pad;
 };
 static_assert(sizeof(SteeredPacket) == 16);

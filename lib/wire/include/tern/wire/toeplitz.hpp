@@ -60,12 +60,14 @@ class ToeplitzTable {
   explicit ToeplitzTable(std::span<const uint8_t> key) noexcept;
   /** Hash of (src, dst, sport, dport), all in host order. */
   uint32_t l4(Ipv4Addr src, Ipv4Addr dst, uint16_t sport, uint16_t dport) const noexcept {
-    return pair(src, dst) ^ t_[8][sport >> 8] ^ t_[9][sport & 0xff] ^ t_[10][dport >> 8] ^ t_[11][dport & 0xff];
+    return pair(src, dst) ^ t_[8][sport >> 8] ^ t_[9][sport & 0xff] ^ t_[10][dport >> 8] ^
+           t_[11][dport & 0xff];
   }
   /** Hash of (src, dst), host order. */
   uint32_t pair(Ipv4Addr src, Ipv4Addr dst) const noexcept {
-    return t_[0][src.v >> 24] ^ t_[1][(src.v >> 16) & 0xff] ^ t_[2][(src.v >> 8) & 0xff] ^ t_[3][src.v & 0xff] ^
-           t_[4][dst.v >> 24] ^ t_[5][(dst.v >> 16) & 0xff] ^ t_[6][(dst.v >> 8) & 0xff] ^ t_[7][dst.v & 0xff];
+    return t_[0][src.v >> 24] ^ t_[1][(src.v >> 16) & 0xff] ^ t_[2][(src.v >> 8) & 0xff] ^
+           t_[3][src.v & 0xff] ^ t_[4][dst.v >> 24] ^ t_[5][(dst.v >> 16) & 0xff] ^
+           t_[6][(dst.v >> 8) & 0xff] ^ t_[7][dst.v & 0xff];
   }
 
  private:
