@@ -137,7 +137,7 @@ class Client {
  public:
   Client(Core& core, const ClientOptions& o, std::atomic<bool>& stop,
          std::shared_ptr<std::atomic<uint32_t>> running)
-      : core_(core), o_(o), stop_(stop), running_(std::move(running)) {}
+      : core_(core), core_index_(core.index()), o_(o), stop_(stop), running_(std::move(running)) {}
 
   /** Add this core's results into @p total (one report for every core's client). */
   void merge_into(Client& total) const {
@@ -152,7 +152,7 @@ class Client {
     total.start_ns_ = lo(total.start_ns_, start_ns_);
     total.first_up_ns_ = lo(total.first_up_ns_, first_up_ns_);
     total.end_ns_ = std::max(total.end_ns_, end_ns_);
-    total.per_core_.push_back({core_.index(), o_.connections, txns_});
+    total.per_core_.push_back({core_index_, o_.connections, txns_});  // the Core may be gone by now
   }
 
   struct Conn {
@@ -225,7 +225,13 @@ class Client {
       draining_ = true;
       end_ns_ = now;
       drain_deadline_ = now + 2'000'000'000;
-      for (Conn& k : conns_) close_conn(k, false);
+      // A request in flight finishes first (its echo would otherwise meet a closed socket and be
+      // answered with a reset); the rest close now. Short and bulk connections close at once.
+      for (Conn& k : conns_) {
+        const bool mid_txn =
+            !o_.udp && !o_.short_conn && !o_.bulk && k.up && k.sent > 0 && k.got < o_.message_size;
+        if (!mid_txn) close_conn(k, false);
+      }
     }
     if (draining_) {
       if (core_.tcp().connections() == 0 || now >= drain_deadline_) finish();
@@ -414,7 +420,12 @@ class Client {
           if (!draining_) open_tcp(k, now);
           return;
         }
-        if (!draining_) begin_txn(k, now);
+        if (!draining_) {
+          begin_txn(k, now);
+        } else {
+          close_conn(k, false);
+          return;
+        }
       }
     }
     if (!k.dead && k.tcp->at_eof()) {
@@ -500,6 +511,7 @@ class Client {
     uint64_t transactions;
   };
   Core& core_;
+  uint16_t core_index_;
   ClientOptions o_;
   std::atomic<bool>& stop_;
   std::shared_ptr<std::atomic<uint32_t>> running_;
