@@ -183,6 +183,36 @@ def main():
     summary["results"]["memory"] = mem
     w("")
 
+    # ---- 8. scaling
+    w("## 8. Scaling from 1 to 2 lcores")
+    w("")
+    w("The same work on one and on two lcores of one process, no client: `net_pcap` replays one pcap per RX "
+      "queue (`rx_pcap` given once per queue, `infinite_rx`, transmit dropped and counted), each holding only "
+      "flows tern's steering gives that queue's core, as an RSS NIC would deliver them. tern-l3fwd forwards "
+      "64-byte frames; tern-echo answers 64-byte UDP datagrams (static next-hop MAC). Forwarded or echoed "
+      "packets per second from DPDK telemetry. Target: 2 lcores >= 1.9x one.")
+    w("")
+    w("| work | 1 lcore Mpps | 2 lcores Mpps | 2 / 1 |")
+    w("|---|---|---|---|")
+    sc = {}
+    for app, title in (("l3fwd", "tern-l3fwd, 64 B"), ("udp", "tern-echo UDP, 64 B")):
+        one = stat([r["mpps"] for r in pick(rows, "scaling", app, "1")])
+        two = stat([r["mpps"] for r in pick(rows, "scaling", app, "2")])
+        sc[app] = {"one": one, "two": two}
+        w(f"| {title} | {fmt(one)} | {fmt(two)} | {ratio(two, one)} |")
+        for n in ("1", "2"):
+            for r in pick(rows, "scaling", app, n):
+                if r["imissed"] or r["rx_nombuf"] or r["oerrors"]:
+                    problems.append(f"scaling {app} {n} lcore(s): imissed {r['imissed']} rx_nombuf {r['rx_nombuf']} oerrors {r['oerrors']}")
+    summary["results"]["scaling"] = sc
+    missed = [a for a, v in sc.items() if v["one"] and v["two"] and v["two"]["median"] < 1.9 * v["one"]["median"]]
+    w("")
+    if missed:
+        w(f"Target missed for {', '.join(missed)}: see the notes below for why.")
+    elif sc.get("l3fwd", {}).get("one"):
+        w("Both meet the 1.9x target.")
+    w("")
+
     # ---- skipped / sanity
     w("## Not measured")
     w("")
