@@ -34,6 +34,10 @@ Core::Core(CoreParams params) : p_(std::move(params)), wheel_(kNsPerMs, 1024, 0)
                                      p_.pool);  // Ipv4 owns them now
   icmp_ = std::make_unique<l3::Icmp>(p_.icmp, *ipv4_);
   udp_ = std::make_unique<udp::Udp>(p_.udp, *ipv4_);
+  if (p_.steering != nullptr) {
+    p_.tcp.pin_flow = &Core::on_pin;
+    p_.tcp.pin_ctx = this;
+  }
   tcp_ = std::make_unique<tcp::Tcp>(p_.tcp, *ipv4_, wheel_, 0);
   low_water_ = p_.pool_low_water != 0 ? p_.pool_low_water
                                       : std::max<uint32_t>(tcp_->rx_reserve() / 8, 2u * p_.rx_burst);
@@ -177,6 +181,19 @@ void Core::on_learn(void* ctx, uint16_t iface, wire::Ipv4Addr ip, const wire::Ma
       ++self->stats_.neigh_share_lost;  // the sibling resolves by itself (ARP retry)
     }
   }
+}
+
+// A connect() on this core with an explicit local port that hashes elsewhere: its received
+// frames (remote -> local) are steered here instead.
+bool Core::on_pin(void* ctx, const tcp::FourTuple& t, bool on) {
+  auto* self = static_cast<Core*>(ctx);
+  PinnedFlows& pins = self->p_.steering->pins();
+  const wire::Ipv4Addr remote{t.remote_ip}, local{t.local_ip};
+  if (!on) {
+    pins.unpin(remote, local, t.remote_port, t.local_port);
+    return true;
+  }
+  return pins.pin(remote, local, t.remote_port, t.local_port, self->index());
 }
 
 void Core::learn_from_sibling(uint16_t iface, wire::Ipv4Addr ip, const wire::MacAddr& mac) {

@@ -64,8 +64,13 @@ uint16_t FlowSteering::ip_owner(const uint8_t* ip, uint32_t len, const uint32_t*
   if (proto == kTcp || proto == kUdp) {
     if (len < ihl + 4) return kAnyCore;
     fc.l4 = true;
+    const uint16_t sport = load_be16(ip + ihl), dport = load_be16(ip + ihl + 2);
+    if (!pins_.empty()) {
+      const uint16_t c = pins_.find(src, dst, sport, dport);
+      if (c != kAnyCore) return c;
+    }
     if (hw_hash != nullptr) return hash_owner(*hw_hash);
-    fc.sw_hash = hash_.l4(src, dst, load_be16(ip + ihl), load_be16(ip + ihl + 2));
+    fc.sw_hash = hash_.l4(src, dst, sport, dport);
     return hash_owner(fc.sw_hash);
   }
   if (proto == kIcmp && len >= ihl + 8 && is_icmp_error(ip[ihl]))
@@ -99,6 +104,81 @@ uint16_t FlowSteering::datagram_owner(const uint8_t* ip, uint32_t len) const noe
   if (proto == kIcmp && len >= ihl + 8 && is_icmp_error(ip[ihl]))
     return icmp_error_owner(ip + ihl, len - ihl);
   return kAnyCore;
+}
+
+PinnedFlows::PinnedFlows() : slots_(std::make_unique<Slot[]>(kSlots)) {}
+
+uint32_t PinnedFlows::slot_of(uint64_t addrs, uint32_t ports) noexcept {
+  uint64_t x = addrs ^ (uint64_t{ports} * 0x9E3779B97F4A7C15ull);
+  x ^= x >> 31;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 29;
+  return static_cast<uint32_t>(x) & (kSlots - 1);
+}
+
+bool PinnedFlows::pin(wire::Ipv4Addr src, wire::Ipv4Addr dst, uint16_t sport, uint16_t dport,
+                      uint16_t core) noexcept {
+  const uint64_t a = uint64_t{src.v} << 32 | dst.v;
+  const uint32_t p = uint32_t{sport} << 16 | dport;
+  while (lock_.test_and_set(std::memory_order_acquire)) {
+  }
+  bool ok = false;
+  if (count_.load(std::memory_order_relaxed) < kSlots * 3 / 4) {  // keeps probe chains short
+    uint32_t i = slot_of(a, p);
+    while (slots_[i].state.load(std::memory_order_relaxed) == 1) i = (i + 1) & (kSlots - 1);
+    seq_.fetch_add(1, std::memory_order_acq_rel);  // odd: readers retry
+    slots_[i].addrs.store(a, std::memory_order_relaxed);
+    slots_[i].ports.store(p, std::memory_order_relaxed);
+    slots_[i].core.store(core, std::memory_order_relaxed);
+    slots_[i].state.store(1, std::memory_order_relaxed);
+    count_.fetch_add(1, std::memory_order_relaxed);
+    seq_.fetch_add(1, std::memory_order_release);
+    ok = true;
+  }
+  lock_.clear(std::memory_order_release);
+  return ok;
+}
+
+void PinnedFlows::unpin(wire::Ipv4Addr src, wire::Ipv4Addr dst, uint16_t sport, uint16_t dport) noexcept {
+  const uint64_t a = uint64_t{src.v} << 32 | dst.v;
+  const uint32_t p = uint32_t{sport} << 16 | dport;
+  while (lock_.test_and_set(std::memory_order_acquire)) {
+  }
+  for (uint32_t i = slot_of(a, p), n = 0; n < kSlots; i = (i + 1) & (kSlots - 1), ++n) {
+    const uint8_t st = slots_[i].state.load(std::memory_order_relaxed);
+    if (st == 0) break;
+    if (st == 1 && slots_[i].addrs.load(std::memory_order_relaxed) == a &&
+        slots_[i].ports.load(std::memory_order_relaxed) == p) {
+      seq_.fetch_add(1, std::memory_order_acq_rel);
+      slots_[i].state.store(2, std::memory_order_relaxed);
+      count_.fetch_sub(1, std::memory_order_relaxed);
+      seq_.fetch_add(1, std::memory_order_release);
+      break;
+    }
+  }
+  lock_.clear(std::memory_order_release);
+}
+
+uint16_t PinnedFlows::find(wire::Ipv4Addr src, wire::Ipv4Addr dst, uint16_t sport,
+                           uint16_t dport) const noexcept {
+  const uint64_t a = uint64_t{src.v} << 32 | dst.v;
+  const uint32_t p = uint32_t{sport} << 16 | dport;
+  for (;;) {
+    const uint32_t s0 = seq_.load(std::memory_order_acquire);
+    if (s0 & 1) continue;  // a writer is in the middle of a change
+    uint16_t found = 0xffff;
+    for (uint32_t i = slot_of(a, p), n = 0; n < kSlots; i = (i + 1) & (kSlots - 1), ++n) {
+      const uint8_t st = slots_[i].state.load(std::memory_order_relaxed);
+      if (st == 0) break;
+      if (st == 1 && slots_[i].addrs.load(std::memory_order_relaxed) == a &&
+          slots_[i].ports.load(std::memory_order_relaxed) == p) {
+        found = slots_[i].core.load(std::memory_order_relaxed);
+        break;
+      }
+    }
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (seq_.load(std::memory_order_relaxed) == s0) return found;
+  }
 }
 
 }  // namespace tern

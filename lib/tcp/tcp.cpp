@@ -258,6 +258,7 @@ void Tcp::quiesce(Connection& c) {
 
 // Reset a TCB to its constructed state and put it on the free list.
 void Tcp::recycle(Connection* c) {
+  if (c->pinned_ && p_.pin_flow != nullptr) p_.pin_flow(p_.pin_ctx, c->t_, false);
   std::destroy_at(c);
   new (c) Connection(*this);
   c->qnext_ = free_;
@@ -433,18 +434,30 @@ Result<Connection*> Tcp::connect(const Endpoint& remote, const ConnectOptions& o
     return make_error(Errc::invalid_argument, "local address is not one of ours");
   }
   SocketOptions so = opt.socket.value_or(p_.socket);
+  bool pin = false;
   if (opt.local_port != 0) {
     t.local_port = opt.local_port;
     if (tuple_in_use(t, so.reuse_time_wait)) return make_error(Errc::exists, "4-tuple in use");
+    // An explicit port whose frames the steering gives another core: pin the flow here.
+    pin = p_.steering && p_.steering->queue_of(wire::Ipv4Addr{t.remote_ip}, t.remote_port,
+                                               wire::Ipv4Addr{t.local_ip}, t.local_port) != p_.rx_queue;
+    if (pin && (p_.pin_flow == nullptr || !p_.pin_flow(p_.pin_ctx, t, true))) {
+      return make_error(Errc::no_memory,
+                        "the local port steers to another core and the flow cannot be pinned here");
+    }
   } else {
     auto port = pick_port(t, so.reuse_time_wait);
     if (!port) return port.error();
     t.local_port = *port;
   }
   Connection* c = alloc_conn();
-  if (c == nullptr) return make_error(Errc::no_memory, "connection table full (tcp.max_connections)");
+  if (c == nullptr) {
+    if (pin) p_.pin_flow(p_.pin_ctx, t, false);
+    return make_error(Errc::no_memory, "connection table full (tcp.max_connections)");
+  }
   init_tcb(*c, so, now_);
   c->t_ = t;
+  c->pinned_ = pin;
   c->accepted_ = true;
   c->iss_ = isn_.isn(t, now_);
   c->snd_una_ = c->snd_nxt_ = c->snd_max_ = c->iss_;

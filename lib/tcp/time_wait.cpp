@@ -7,6 +7,7 @@
  * (RFC 6191, RFC 9293 §3.10.7.4 TIME-WAIT), and expires after 2 x MSL.
  */
 #include <algorithm>
+#include <utility>
 
 #include "tern/tcp/tcp.hpp"
 #include "tern/tcp/tcp_internal.hpp"
@@ -52,6 +53,8 @@ void Tcp::tw_remove(TimeWait* w) {
   while (*pp != nullptr && *pp != w) pp = &(*pp)->hnext;
   if (*pp == w) *pp = w->hnext;
   tw_unlink_fifo(w);
+  if (w->pinned && p_.pin_flow != nullptr) p_.pin_flow(p_.pin_ctx, w->t, false);
+  w->pinned = false;
   w->hnext = tw_free_;
   tw_free_ = w;
   --tw_count_;
@@ -78,6 +81,7 @@ void Tcp::enter_time_wait(Connection& c) {
   w->ts_recent = c.ts_recent_;
   w->ts_recent_ns = c.ts_recent_ns_;
   w->ts_offset = c.ts_offset_;
+  w->pinned = std::exchange(c.pinned_, false);  // the 4-tuple stays pinned while TIME_WAIT holds it
   w->window = static_cast<uint16_t>(std::min<uint32_t>(c.advertised() >> c.rcv_wscale_, 65535));
   w->expiry_ns = now_ + 2 * p_.msl_ns;  // RFC 9293 §3.4.2: 2 x MSL
   TimeWait*& b = tw_buckets_[hash(w->t) & bucket_mask_];

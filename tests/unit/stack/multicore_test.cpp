@@ -435,7 +435,7 @@ struct Env {
   }
 };
 
-Env make_env(uint32_t mailbox, uint32_t drain_ms) {
+Env make_env(uint32_t mailbox, uint32_t drain_ms, uint32_t msl_ms = 60000) {
   Env e;
   PortCaps ca, cb;
   ca.mac = kMacA.b;
@@ -451,6 +451,7 @@ Env make_env(uint32_t mailbox, uint32_t drain_ms) {
   cfg.cores.idle = "adaptive";
   cfg.cores.mailbox = mailbox;
   cfg.cores.drain_ms = drain_ms;
+  cfg.tcp.msl_ms = msl_ms;
   cfg.log_level = "warn";
   std::string err;
   drivers::PairWire* w = e.wire.get();
@@ -636,6 +637,93 @@ TEST(MultiCore, DrainLetsConnectionsFinishAndResetsOnlyWhatOutlivesTheDeadline) 
   EXPECT_EQ(rsts, 5u);
   EXPECT_EQ(st.shutdown(), 0u);
   EXPECT_EQ(rte_mempool_in_use_count(e.pool_b), 0u);
+}
+
+// Each core connects from an explicit local port that the RSS hash gives the *other* core: the
+// flow is pinned to the opening core (frames the NIC puts on the other queue are handed over), the
+// echo completes, no reset; when TIME_WAIT ends the pins are gone.
+TEST(MultiCore, AnExplicitLocalPortThatHashesElsewhereStillWorks) {
+  Env e = make_env(1024, 5000, 100);  // MSL 100 ms: TIME_WAIT ends 200 ms after the close
+  ASSERT_TRUE(e.stack);
+  ASSERT_NE(e.pool_b, nullptr);
+  Stack& st = *e.stack;
+  const FlowSteering* fs = st.flow_steering();
+  ASSERT_NE(fs, nullptr);
+  std::atomic<int> done{0}, failed{0}, errors{0};
+  std::atomic<uint32_t> pinned_seen{0};
+  std::deque<Opener> openers(2);
+  std::array<uint16_t, 2> ports{};
+  for (uint16_t c = 0; c < 2; ++c) {
+    // A port RSS sends to the other core.
+    for (uint16_t p = 40000; p < 50000; ++p) {
+      if (fs->table().queue_of(kIpB, kEchoPort, kIpA, p) == 1 - c) {
+        ports[c] = p;
+        break;
+      }
+    }
+    ASSERT_NE(ports[c], 0);
+  }
+  (void)st.on_each_core([&](Core& c) {
+    auto k = c.tcp().connect(tcp::Endpoint{kIpB, kEchoPort}, tcp::ConnectOptions{ports[c.index()], {}, {}});
+    if (!k) {
+      ++failed;
+      return;
+    }
+    pinned_seen = std::max(pinned_seen.load(), fs->pins().size());
+    Opener& o = openers[c.index()];
+    o.done = &done;
+    o.failed = &failed;
+    o.seed = 40 + c.index();
+    o.conns.push_back(Opener::Conn{&o, 0, *k, 0});
+    Opener::Conn& conn = o.conns.back();
+    (*k)->on_event([&conn](tcp::Connection& x, uint32_t ev) { conn.self->event(conn, x, ev); });
+  });
+  RunControl ctl;
+  std::atomic<bool> b_stop{false};
+  std::thread tb([&] {
+    free_affinity();
+    CoreParams p;
+    p.pool = e.pool_b;
+    CoreInterface ci;
+    ci.port = &e.wire->b();
+    ci.params.name = "b";
+    ci.params.address = wire::Ipv4Prefix{kIpB, 24};
+    p.interfaces.push_back(ci);
+    Core b(std::move(p));
+    b.start(monotonic_ns());
+    serve_echo(b.tcp(), errors);
+    while (!b_stop) {
+      if (b.poll(monotonic_ns()) == 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+    b.tcp().abort_all();
+    b.poll(monotonic_ns());
+  });
+  std::thread stopper([&] {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < until && done + failed < 2)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // TIME_WAIT (2 x 100 ms) must end and take the pins with it.
+    while (std::chrono::steady_clock::now() < until && fs->pins().size() != 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ctl.stop = true;
+  });
+  st.run(ctl);
+  stopper.join();
+  b_stop = true;
+  tb.join();
+  EXPECT_EQ(done.load(), 2) << "both connections echoed byte for byte";
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_GE(pinned_seen.load(), 1u);
+  EXPECT_EQ(fs->pins().size(), 0u) << "pins end with TIME_WAIT";
+  uint64_t rsts = 0, handed = 0;
+  for (size_t c = 0; c < 2; ++c) {
+    rsts += st.core(c).tcp().stats().out_rsts +
+            st.core(c).tcp().stats().drops[static_cast<size_t>(tcp::TcpDrop::no_connection)];
+    handed += st.core(c).stats().steered_out;
+  }
+  EXPECT_EQ(rsts, 0u);
+  EXPECT_GT(handed, 0u) << "the NIC put the pinned flows' frames on the other core's queue";
 }
 
 }  // namespace

@@ -183,6 +183,7 @@ class Core {
   static void housekeeping(Timer& t, uint64_t now);
   static void on_learn(void* ctx, uint16_t iface, wire::Ipv4Addr ip, const wire::MacAddr& mac);
   static bool on_reassembled(void* ctx, Packet& dgram, uint16_t iface, bool broadcast);
+  static bool on_pin(void* ctx, const tcp::FourTuple& t, bool on);
   void learn_from_sibling(uint16_t iface, wire::Ipv4Addr ip, const wire::MacAddr& mac);
   void check_pool();
   void receive(size_t i, rte_mbuf** pkts, uint16_t n, uint64_t now);

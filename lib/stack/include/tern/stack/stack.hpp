@@ -121,6 +121,8 @@ class Stack {
   Result<std::string> stats_json_live(uint64_t timeout_ns = 1'000'000'000);
   /** How port @p i's frames are steered now (the self-test may have switched hardware to software). */
   SteerMode steer_mode(size_t i) const noexcept { return steering_ ? steering_->mode(i) : SteerMode::single; }
+  /** The owner function (null with one core). */
+  const FlowSteering* flow_steering() const noexcept { return steering_.get(); }
   /** How each port's frames were set up to be steered at start (index = port). */
   const std::vector<PortSteering>& steering() const noexcept { return port_steering_; }
   /** True between the start and the end of run(). */

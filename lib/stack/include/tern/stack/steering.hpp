@@ -48,6 +48,39 @@ enum class SteerMode : uint8_t {
 };
 const char* to_string(SteerMode m) noexcept;
 
+/**
+ * Flows pinned to a core against the hash: a connect() with an explicit local port that hashes
+ * elsewhere (issue 10). Bounded (kSlots, open addressing); any core may pin or unpin (a spin lock
+ * among writers, which are rare: one per such connect and one when its TIME_WAIT ends); readers on
+ * the data path take no lock (a sequence counter: they retry when a writer ran meanwhile) and skip
+ * the table entirely while it is empty.
+ */
+class PinnedFlows {
+ public:
+  static constexpr uint32_t kSlots = 4096;
+  PinnedFlows();
+  /** Pin the flow whose received frames go src:sport -> dst:dport to @p core. @return false when full. */
+  bool pin(wire::Ipv4Addr src, wire::Ipv4Addr dst, uint16_t sport, uint16_t dport, uint16_t core) noexcept;
+  void unpin(wire::Ipv4Addr src, wire::Ipv4Addr dst, uint16_t sport, uint16_t dport) noexcept;
+  /** The core a flow is pinned to, or 0xffff. */
+  uint16_t find(wire::Ipv4Addr src, wire::Ipv4Addr dst, uint16_t sport, uint16_t dport) const noexcept;
+  bool empty() const noexcept { return count_.load(std::memory_order_acquire) == 0; }
+  uint32_t size() const noexcept { return count_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Slot {
+    std::atomic<uint64_t> addrs{0};  // src << 32 | dst
+    std::atomic<uint32_t> ports{0};  // sport << 16 | dport
+    std::atomic<uint16_t> core{0};
+    std::atomic<uint8_t> state{0};  // 0 empty, 1 used, 2 removed (keeps probe chains)
+  };
+  static uint32_t slot_of(uint64_t addrs, uint32_t ports) noexcept;
+  std::unique_ptr<Slot[]> slots_;
+  std::atomic<uint32_t> count_{0};
+  std::atomic<uint32_t> seq_{0};  // odd while a writer changes the table
+  std::atomic_flag lock_ = ATOMIC_FLAG_INIT;
+};
+
 /** The stack-wide frame-to-core function. */
 class FlowSteering {
  public:
@@ -72,8 +105,14 @@ class FlowSteering {
 
   /** Owner of the flow whose received frames go from @p src:@p sport to @p dst:@p dport. */
   uint16_t flow_owner(wire::Ipv4Addr src, wire::Ipv4Addr dst, uint16_t sport, uint16_t dport) const noexcept {
+    if (!pins_.empty()) {
+      const uint16_t c = pins_.find(src, dst, sport, dport);
+      if (c != kAnyCore) return c;
+    }
     return table_.reta[hash_.l4(src, dst, sport, dport) % table_.reta.size()];
   }
+  /** Flows pinned against the hash (explicit local ports); shared by every core. */
+  PinnedFlows& pins() const noexcept { return pins_; }
   /** Owner of an RSS hash the NIC computed with our key. */
   uint16_t hash_owner(uint32_t hash) const noexcept { return table_.reta[hash % table_.reta.size()]; }
   /** The software hash of a 4-tuple (the self-test compares the NIC's with it). */
@@ -102,6 +141,7 @@ class FlowSteering {
 
   wire::RssSteering table_;
   wire::ToeplitzTable hash_;
+  mutable PinnedFlows pins_;
   uint16_t cores_;
   std::unique_ptr<std::atomic<SteerMode>[]> modes_;
 };

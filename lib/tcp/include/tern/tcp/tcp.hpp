@@ -151,7 +151,15 @@ struct TcpParams {
   /// same 4-tuple either: its hash names one queue. Unset: any free port.
   std::optional<wire::RssSteering> steering;
   uint16_t rx_queue = 0;  ///< this core's RX queue (with steering)
-  SocketOptions socket;   ///< defaults for new sockets
+  /**
+   * A connect() with an explicit local port that the steering sends to another core (issue 10):
+   * called with @p on = true to have that flow's frames steered to this core instead, and with
+   * false when the 4-tuple is free again (after TIME_WAIT). @return false when the flow cannot be
+   * pinned (the table is full): connect() then fails with no_memory. Null: such connects fail.
+   */
+  bool (*pin_flow)(void* ctx, const FourTuple& t, bool on) = nullptr;
+  void* pin_ctx = nullptr;
+  SocketOptions socket;  ///< defaults for new sockets
 };
 
 /** Why a segment was dropped (counted per reason). */
@@ -357,6 +365,7 @@ class Connection {
   bool fin_rcvd_ = false;
   bool app_owned_ = true;    // the application holds the handle
   bool accepted_ = false;    // handed out by accept() (or connect())
+  bool pinned_ = false;      // its flow is pinned to this core (TcpParams::pin_flow)
   bool ack_now_ = false;     // send an ACK at the next flush
   bool in_pending_ = false;  // on Tcp's flush list
   bool in_ready_ = false;    // on Tcp's event list
@@ -520,6 +529,7 @@ class Tcp final : public l3::L4Handler {
     uint64_t ts_recent_ns = 0;
     uint64_t expiry_ns = 0;
     bool ts_ok = false;
+    bool pinned = false;  // the connection's pin (TcpParams::pin_flow) lasts until the entry goes
     TimeWait* hnext = nullptr;
     TimeWait* older = nullptr;  // FIFO by expiry
     TimeWait* newer = nullptr;
