@@ -233,13 +233,13 @@ std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::
     cp.pool_low_water = pool_low_water(cfg, cp.tcp.rx_reserve, cp.rx_burst);
     s->cores_.push_back(std::make_unique<Core>(std::move(cp)));
   }
-  if (ncores > 1) {
-    if (!s->links_.create(ncores, "tern_", cfg.cores.steer_ring, cfg.cores.mailbox,
-                          static_cast<int>(rte_lcore_to_socket_id(s->lcores_[0])), error)) {
-      return nullptr;
-    }
-    for (auto& c : s->cores_) c->connect(s->links_);
+  // Every stack has the rings, one core included: the mailbox (live statistics, submit) works the
+  // same; a one-core stack never steers, so its steering ring stays empty (one empty dequeue a poll).
+  if (!s->links_.create(ncores, "tern_", cfg.cores.steer_ring, cfg.cores.mailbox,
+                        static_cast<int>(rte_lcore_to_socket_id(s->lcores_[0])), error)) {
+    return nullptr;
   }
+  for (auto& c : s->cores_) c->connect(s->links_);
   s->setup_.resize(ncores);
   s->adaptive_ = cfg.cores.idle == "adaptive";
   s->idle_polls_ = cfg.cores.idle_polls;
@@ -411,14 +411,7 @@ void Stack::run(RunControl& ctl) {
 
 Status Stack::submit(uint16_t core, std::function<void(Core&)> fn) {
   if (core >= cores_.size()) return make_error(Errc::invalid_argument, "no such core");
-  if (links_.mail.empty()) {
-    // One core: no mailbox; before run() the task waits for the loop, while running it cannot be
-    // handed over safely.
-    if (running())
-      return make_error(Errc::unsupported, "a one-core stack has no mailbox: use Core::set_on_poll");
-    setup_[core].push_back(std::move(fn));
-    return {};
-  }
+  if (links_.mail.empty()) return make_error(Errc::invalid_argument, "the stack has no mailbox");
   auto* e = new Envelope{std::move(fn), {}, 0xffff, false};
   if (rte_ring_mp_enqueue_elem(links_.mail[core], &e, sizeof(e)) != 0) {
     delete e;

@@ -478,7 +478,13 @@ TEST(MultiCore, MailboxRunsTasksOnTheTargetCoreAndReportsAFullRing) {
   std::atomic<unsigned> lcore_1{0};
   // Core 0 sends 200 tasks to core 1 in one go: a mailbox of 64 takes some, refuses the rest.
   (void)st.on_each_core([&](Core& c) {
-    if (c.index() == 1) lcore_1 = rte_lcore_id();
+    if (c.index() == 1) {
+      lcore_1 = rte_lcore_id();
+      // Core 1 starts draining its mailbox only once core 0 has sent everything.
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (!finished.load() && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+      return;
+    }
     if (c.index() != 0) return;
     for (int i = 0; i < 200; ++i) {
       auto r = c.submit_to(

@@ -31,7 +31,7 @@ struct InterfaceParams {
   bool gratuitous_arp = true;  ///< announce our address at start
 };
 
-class Interface final : private NeighbourSink {
+class alignas(64) Interface final : private NeighbourSink {
  public:
   /**
    * @param tx the egress batch of this core's queue on the port (outlives this)

@@ -29,7 +29,7 @@ struct IcmpParams {
   uint32_t dest_slots = 1024;      ///< destinations tracked at once (16 bytes each)
 };
 
-class Icmp final : public L4Handler {
+class alignas(64) Icmp final : public L4Handler {
  public:
   /** Registers itself with @p ip for protocol 1. */
   Icmp(const IcmpParams& params, Ipv4& ip);

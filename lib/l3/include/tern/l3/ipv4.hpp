@@ -127,7 +127,7 @@ void fill_l4_checksum(Packet& l4, uint16_t field_off, wire::Ipv4Addr src, wire::
 
 class Icmp;
 
-class Ipv4 {
+class alignas(64) Ipv4 {
  public:
   /**
    * @param ifaces this core's interfaces, indexed by Interface::index() (they outlive this)

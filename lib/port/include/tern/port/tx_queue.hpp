@@ -24,7 +24,7 @@ struct TxQueueStats {
 };
 
 /** A batch of frames for one (port, queue). Owned and used by one core. */
-class TxQueue {
+class alignas(64) TxQueue {
  public:
   static constexpr uint16_t kBatch = 32;
 

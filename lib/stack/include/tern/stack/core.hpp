@@ -123,7 +123,7 @@ struct CoreStats {
   BufStats buf;                   ///< copies/linearizations on this core (snapshot)
 };
 
-class Core {
+class alignas(64) Core {
  public:
   explicit Core(CoreParams params);
   ~Core();

@@ -453,7 +453,7 @@ struct ConnectOptions {
 };
 
 /** The TCP engine of one core. */
-class Tcp final : public l3::L4Handler {
+class alignas(64) Tcp final : public l3::L4Handler {
  public:
   /** Registers itself with @p ip for protocol 6; timers run on @p wheel. */
   Tcp(const TcpParams& params, l3::Ipv4& ip, TimerWheel& wheel, uint64_t now);

@@ -128,7 +128,7 @@ class Socket {
   Callback cb_;
 };
 
-class Udp final : public l3::L4Handler {
+class alignas(64) Udp final : public l3::L4Handler {
  public:
   /** Registers itself with @p ip for protocol 17. */
   Udp(const UdpParams& params, l3::Ipv4& ip);
