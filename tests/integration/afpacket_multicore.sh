@@ -44,8 +44,8 @@ in_ns ip link set "$VK" up
 in_ns ethtool -K "$VK" tx off tso off gso off >/dev/null 2>&1
 in_ns ethtool -K "$VT" gro off >/dev/null 2>&1
 
-# A threaded kernel echo server.
-in_ns "$PY" -u - "$PEER" >"$WORK/server.log" 2>&1 <<'PY' &
+# A threaded kernel echo server (started directly, not through a shell function, so $! is its PID).
+ip netns exec "$NS" "$PY" -u - "$PEER" >"$WORK/server.log" 2>&1 <<'PY' &
 import socketserver, sys
 class Echo(socketserver.BaseRequestHandler):
     def handle(self):
