@@ -10,8 +10,9 @@ TE=${1:-build/apps/echo/tern-echo}
 [ "$(id -u)" -eq 0 ] || { echo "needs root" >&2; exit 2; }
 NS=tern-idle-$$
 IF=tidl$$; IF=${IF:0:15}
+PID=""
 ip netns add "$NS"
-trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; ip netns del "$NS" 2>/dev/null' EXIT
+trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; ip netns del "$NS" 2>/dev/null || true' EXIT
 ip netns exec "$NS" ip link set lo up
 for policy in busy adaptive; do
   ip netns exec "$NS" "$TE" --dev "net_tap0,iface=$IF" --ip 198.18.6.1/24 --idle $policy --udp-port 7 \
