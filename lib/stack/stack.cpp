@@ -175,7 +175,7 @@ std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::
     s->ports_.push_back(std::move(p));
     s->port_names_.push_back(pc.name);
   }
-  if (!s->setup_steering(cfg, error)) return nullptr;
+  s->setup_steering(cfg);
   // With RX concentrated on fewer queues than cores, every core's TCP holds mbufs of the same
   // pools: each gets its share of what the pool has beyond the RX reserve (docs/multicore.md).
   bool concentrated = false;
@@ -253,8 +253,7 @@ Stack::~Stack() {
   rte_eal_cleanup();
 }
 
-bool Stack::setup_steering(const config::StackConfig& cfg, std::string& error) {
-  (void)error;
+void Stack::setup_steering(const config::StackConfig& cfg) {
   const uint16_t ncores = static_cast<uint16_t>(lcores_.size());
   port_steering_.assign(ports_.size(), PortSteering{});
   if (ncores == 1) {
@@ -262,7 +261,7 @@ bool Stack::setup_steering(const config::StackConfig& cfg, std::string& error) {
       port_steering_[i].why = "one core";
       TERN_LOG_INFO("port %s: single core", cfg.ports[i].name.c_str());
     }
-    return true;
+    return;
   }
   // The port's RSS as read back, if it can carry every core's flows to that core's queue.
   auto hardware_table = [&](size_t i, wire::RssSteering& t, std::string& why) {
@@ -325,7 +324,6 @@ bool Stack::setup_steering(const config::StackConfig& cfg, std::string& error) {
     TERN_LOG_INFO("port %s: %s (%s)%s", cfg.ports[i].name.c_str(), to_string(modes[i]), why[i].c_str(),
                   modes[i] == SteerMode::hardware ? "; a self-test checks the first frames' hashes" : "");
   }
-  return true;
 }
 
 void Stack::core_loop(Core& c) {

@@ -65,13 +65,13 @@ uint16_t FlowSteering::ip_owner(const uint8_t* ip, uint32_t len, const uint32_t*
     if (len < ihl + 4) return kAnyCore;
     fc.l4 = true;
     const uint16_t sport = load_be16(ip + ihl), dport = load_be16(ip + ihl + 2);
-    if (!pins_.empty()) {
-      const uint16_t c = pins_.find(src, dst, sport, dport);
-      if (c != kAnyCore) return c;
+    if (hw_hash == nullptr) {
+      fc.sw_hash = hash_.l4(src, dst, sport, dport);
+      if (pins_.empty()) return hash_owner(fc.sw_hash);
+    } else if (pins_.empty()) {
+      return hash_owner(*hw_hash);
     }
-    if (hw_hash != nullptr) return hash_owner(*hw_hash);
-    fc.sw_hash = hash_.l4(src, dst, sport, dport);
-    return hash_owner(fc.sw_hash);
+    return flow_owner(src, dst, sport, dport);  // a pinned flow, or the hash
   }
   if (proto == kIcmp && len >= ihl + 8 && is_icmp_error(ip[ihl]))
     return icmp_error_owner(ip + ihl, len - ihl);

@@ -22,6 +22,7 @@
 #include <set>
 #include <thread>
 
+#include "core_pair.hpp"
 #include "tern/base/byteorder.hpp"
 #include "tern/base/clock.hpp"
 #include "tern/drivers/pair_wire.hpp"
@@ -32,10 +33,10 @@
 namespace tern {
 namespace {
 
-const wire::MacAddr kMacA{{0x02, 0x00, 0x00, 0x00, 0x00, 0x0a}};
-const wire::MacAddr kMacB{{0x02, 0x00, 0x00, 0x00, 0x00, 0x0b}};
-const wire::Ipv4Addr kIpA = wire::Ipv4Addr::from_octets(198, 18, 0, 1);
-const wire::Ipv4Addr kIpB = wire::Ipv4Addr::from_octets(198, 18, 0, 2);
+using test::kIpA;  // the stack under test (core_pair.hpp's two hosts)
+using test::kIpB;  // the one-core peer
+using test::kMacA;
+using test::kMacB;
 constexpr uint16_t kEchoPort = 7;
 constexpr uint32_t kPerCore = 500;  // connections each of A's two cores opens
 constexpr uint32_t kFromB = 1000;   // connections B opens to A
@@ -305,13 +306,7 @@ Result run_case(Nic nic) {
   std::atomic<bool> b_stop{false};
   std::thread tb([&] {
     free_affinity();
-    CoreParams p;
-    p.pool = pool_b;
-    CoreInterface ci;
-    ci.port = &wire.b();
-    ci.params.name = "b";
-    ci.params.address = wire::Ipv4Prefix{kIpB, 24};
-    p.interfaces.push_back(ci);
+    CoreParams p = test::core_params(wire.b(), kIpB, pool_b);
     (void)p.routes.add(l3::Route{wire::Ipv4Prefix{kIpA, 32}, wire::Ipv4Addr{}, 0, kMacA});
     p.tcp.max_connections = 8192;
     p.tcp.rtt.min_rto_ns = 1'000'000'000;
@@ -557,14 +552,7 @@ TEST(MultiCore, DrainLetsConnectionsFinishAndResetsOnlyWhatOutlivesTheDeadline) 
   std::atomic<bool> b_stop{false};
   std::thread tb([&] {
     free_affinity();
-    CoreParams p;
-    p.pool = e.pool_b;
-    CoreInterface ci;
-    ci.port = &e.wire->b();
-    ci.params.name = "b";
-    ci.params.address = wire::Ipv4Prefix{kIpB, 24};
-    p.interfaces.push_back(ci);
-    Core b(std::move(p));
+    Core b(test::core_params(e.wire->b(), kIpB, e.pool_b));
     b.start(monotonic_ns());
     std::vector<tcp::Connection*> conns;
     std::vector<int> state(12, 0);  // 0 open, 1 closed cleanly, 2 reset
@@ -688,14 +676,7 @@ TEST(MultiCore, AnExplicitLocalPortThatHashesElsewhereStillWorks) {
   std::atomic<bool> b_stop{false};
   std::thread tb([&] {
     free_affinity();
-    CoreParams p;
-    p.pool = e.pool_b;
-    CoreInterface ci;
-    ci.port = &e.wire->b();
-    ci.params.name = "b";
-    ci.params.address = wire::Ipv4Prefix{kIpB, 24};
-    p.interfaces.push_back(ci);
-    Core b(std::move(p));
+    Core b(test::core_params(e.wire->b(), kIpB, e.pool_b));
     b.start(monotonic_ns());
     serve_echo(b.tcp(), errors);
     while (!b_stop) {

@@ -145,7 +145,7 @@ class Stack {
   static int lcore_main(void* arg);
   void core_loop(Core& c);
   void write_ports_json(JsonWriter& w) const;
-  bool setup_steering(const config::StackConfig& cfg, std::string& error);
+  void setup_steering(const config::StackConfig& cfg);
 
   std::vector<rte_mempool*> pools_;
   CoreLinks links_;  // steering rings and mailboxes, one of each per core
