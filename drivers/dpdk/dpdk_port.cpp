@@ -171,7 +171,16 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortOptions& opts, std::strin
                       info.max_tx_queues, o.tx_queues);
     return nullptr;
   }
-  if (o.mtu < info.min_mtu || o.mtu > info.max_mtu) {
+  // net_memif reports a 1518-byte frame limit and no MTU operation, yet its datapath carries frames
+  // of any length (chained descriptors on TX, chained mbufs on RX): a jumbo MTU is kept in software.
+  const bool memif = std::string_view(drv) == "net_memif";
+  const uint16_t dev_mtu = memif && o.mtu > info.max_mtu ? static_cast<uint16_t>(info.max_mtu) : o.mtu;
+  if (memif && o.mtu > 9000) {
+    error = strprintf("%s: MTU %u is above what tern carries over %s (9000); choose 9000 or less", lb, o.mtu,
+                      drv);
+    return nullptr;
+  }
+  if (dev_mtu < info.min_mtu || dev_mtu > info.max_mtu) {
     error = strprintf("%s: MTU %u is outside what %s accepts [%u, %u]; choose an MTU in that range", lb,
                       o.mtu, drv, info.min_mtu, info.max_mtu);
     return nullptr;
@@ -179,7 +188,7 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortOptions& opts, std::strin
 
   // --- offloads: only what the device reports --------------------------------
   rte_eth_conf conf{};
-  conf.rxmode.mtu = o.mtu;
+  conf.rxmode.mtu = dev_mtu;
   conf.rxmode.offloads = info.rx_offload_capa & kWantedRxOffloads;
   conf.txmode.offloads = info.tx_offload_capa & kWantedTxOffloads;
   // TSO needs the NIC to fill the IPv4 and TCP checksums of every segment.
@@ -222,7 +231,7 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortOptions& opts, std::strin
   // configure() applied rxmode.mtu; set_mtu also reaches devices that keep
   // their own (net_tap sets the kernel interface). -ENOTSUP: no setter, the
   // configured value stands.
-  if (int rc = rte_eth_dev_set_mtu(pid, o.mtu); rc != 0 && rc != -ENOTSUP) {
+  if (int rc = rte_eth_dev_set_mtu(pid, dev_mtu); rc != 0 && rc != -ENOTSUP) {
     error = strprintf("%s: %s refused MTU %u: %s; choose an MTU the device accepts [%u, %u]", lb, drv, o.mtu,
                       rte_strerror(-rc), info.min_mtu, info.max_mtu);
     return nullptr;
@@ -310,6 +319,7 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortOptions& opts, std::strin
   }
   uint16_t mtu = o.mtu;
   if (rte_eth_dev_get_mtu(pid, &mtu) == 0) c.mtu = mtu;
+  if (dev_mtu != o.mtu) c.mtu = o.mtu;  // the memif jumbo case above
   c.rx_queues = o.rx_queues;
   c.tx_queues = o.tx_queues;
   const uint64_t rx = conf.rxmode.offloads, tx = conf.txmode.offloads;
@@ -319,6 +329,12 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortOptions& opts, std::strin
   c.tx_udp_csum = (tx & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) != 0;
   c.tx_tcp_csum = (tx & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) != 0;
   c.tso = (tx & RTE_ETH_TX_OFFLOAD_TCP_TSO) != 0;
+  if (c.tso && std::string_view(drv) == "net_tap") {
+    // net_tap cuts with rte_gso into at most 64 segments (MAX_GSO_MBUFS) and refuses a segment
+    // whose whole frame, Ethernet header included, exceeds the MTU (tap_write_mbufs, 22.11).
+    c.tso_max_segs = 64;
+    c.tso_max_frame = c.mtu;
+  }
   c.multi_seg_tx = (tx & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
   c.rss = rss;
   c.rss_key_size = rss ? info.hash_key_size : 0;

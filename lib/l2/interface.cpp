@@ -50,10 +50,28 @@ std::string_view to_string(L2Drop d) noexcept {
 Interface::Interface(const InterfaceParams& params, TxQueue& tx, rte_mempool* pool)
     : p_(params), tx_(tx), pool_(pool), caps_(tx.port().caps()), neigh_(params.neighbour, *this, stats_) {
   mac_.b = caps_.mac;
+  if (p_.checksum != ChecksumMode::automatic) {
+    // software: every checksum in software; trusted: none at all. Either way the port is
+    // asked for none, and its receive verdicts are not used. TSO needs the checksum offloads.
+    caps_.rx_ipv4_csum = caps_.rx_l4_csum = false;
+    caps_.tx_ipv4_csum = caps_.tx_udp_csum = caps_.tx_tcp_csum = false;
+    caps_.tso = false;
+  }
+  gso_max_ = p_.gso ? 65535u : 0u;
 }
 
 Packet Interface::input(Packet&& frame, uint64_t now, bool* link_broadcast) {
   ++stats_.rx_frames;
+  uint64_t& f = frame.mbuf()->ol_flags;
+  if (p_.checksum != ChecksumMode::automatic && (f & RTE_MBUF_F_RX_LRO) == 0) {
+    // The device's verdicts are not used: software verifies, trusted marks the frame verified
+    // (docs/offloads.md). A GRO merge (l3/gro.cpp, which followed the mode) keeps its verdict.
+    f &= ~(RTE_MBUF_F_RX_IP_CKSUM_MASK | RTE_MBUF_F_RX_L4_CKSUM_MASK);
+    if (p_.checksum == ChecksumMode::trusted) {
+      f |= RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+      ++checksum_stats().trusted_rx;
+    }
+  }
   // Headers must be contiguous; a split first segment is rare (counted copy).
   if (frame.segments() > 1 && frame.head_length() < 64) frame.pull_up(std::min<uint32_t>(frame.length(), 64));
   auto eth = wire::EthernetView::parse(frame.head());

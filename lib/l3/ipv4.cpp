@@ -197,7 +197,7 @@ void Ipv4::input(Packet dgram, l2::Interface& iface, uint64_t now, bool link_bro
   // RFC 1122 §3.2.2: a link-layer broadcast counts as a broadcast even to our address.
   bool broadcast = link_broadcast || bcast;
   if (!v->is_fragment()) {
-    deliver(std::move(dgram), *v, broadcast, iface, now);
+    deliver(std::move(dgram), *v, broadcast, iface, now, true);
     return;
   }
   dgram = reasm_.add(std::move(dgram), *v, now);
@@ -214,11 +214,11 @@ void Ipv4::input_reassembled(Packet dgram, l2::Interface& iface, uint64_t now, b
     stats_.drop(L3Drop::bad_header);
     return;
   }
-  deliver(std::move(dgram), *whole, broadcast, iface, now);
+  deliver(std::move(dgram), *whole, broadcast, iface, now, false);
 }
 
-void Ipv4::deliver(Packet dgram, const wire::Ipv4View& v, bool broadcast, l2::Interface& iface,
-                   uint64_t now) {
+void Ipv4::deliver(Packet dgram, const wire::Ipv4View& v, bool broadcast, l2::Interface& iface, uint64_t now,
+                   bool whole_frame) {
   Ipv4Meta m;
   m.src = v.src();
   m.dst = v.dst();
@@ -228,7 +228,10 @@ void Ipv4::deliver(Packet dgram, const wire::Ipv4View& v, bool broadcast, l2::In
   m.header_len = static_cast<uint8_t>(v.header_length());
   m.iface = iface.index();
   m.broadcast = broadcast;
-  m.l4_csum_good = dgram.segments() == 1 && dgram.rx_l4_csum() == RxCsum::good;
+  // A device's (or trusted mode's, or GRO's) verdict is about the frame as received: it holds
+  // for a whole datagram in one frame, never for one reassembled from fragments.
+  m.l4_csum_good = whole_frame && dgram.rx_l4_csum() == RxCsum::good;
+  if (m.l4_csum_good && iface.checksum_mode() == ChecksumMode::automatic) ++checksum_stats().hw_verified;
   L4Handler* h = handlers_[m.proto];
   if (h == nullptr) {
     stats_.drop(L3Drop::unknown_protocol);
@@ -321,23 +324,30 @@ void Ipv4::finish_header(Packet& dgram, const PortCaps& caps) {
 }
 
 bool l4_checksum_ok(const Packet& l4, const Ipv4Meta& meta) noexcept {
+  ++checksum_stats().sw_verified;
   ChecksumAccumulator acc;
   add_ipv4_pseudo_header(acc, meta.src.v, meta.dst.v, meta.proto, static_cast<uint16_t>(l4.length()));
   l4.for_each_segment([&](std::span<const uint8_t> seg) { acc.add(seg); });
   return acc.sum16() == 0xffff;
 }
 
-void fill_l4_checksum(Packet& l4, uint16_t field_off, Ipv4Addr src, Ipv4Addr dst, uint8_t proto, bool offload,
+void fill_l4_checksum(Packet& l4, uint16_t field_off, Ipv4Addr src, Ipv4Addr dst, uint8_t proto, L4Csum how,
                       uint8_t l4_header_len) noexcept {
   ChecksumAccumulator acc;
   add_ipv4_pseudo_header(acc, src.v, dst.v, proto, static_cast<uint16_t>(l4.length()));
   uint8_t* field = l4.data() + field_off;  // the header is in the first segment
-  if (offload) {
-    store_be16(field, acc.sum16());  // the NIC adds the rest
+  if (how != L4Csum::software) {
+    store_be16(field, acc.sum16());  // the NIC adds the rest, or (trusted) nobody does
+    if (how == L4Csum::none) {
+      ++checksum_stats().trusted_tx;
+      return;
+    }
+    ++checksum_stats().offloaded;
     l4.set_tx_lengths(0, 0, l4_header_len);
     l4.add_tx_flags(proto == wire::ip_proto::udp ? RTE_MBUF_F_TX_UDP_CKSUM : RTE_MBUF_F_TX_TCP_CKSUM);
     return;
   }
+  ++checksum_stats().sw_computed;
   store_be16(field, 0);
   l4.for_each_segment([&](std::span<const uint8_t> seg) { acc.add(seg); });
   uint16_t c = acc.finish();
@@ -352,6 +362,7 @@ void fill_l4_checksum(Packet& l4, uint16_t field_off, Ipv4Addr src, Ipv4Addr dst
 void Ipv4::software_l4_checksum(Packet& dgram) {
   uint64_t l4 = dgram.ol_flags() & RTE_MBUF_F_TX_L4_MASK;
   if (l4 == 0) return;
+  ++checksum_stats().sw_computed;
   const uint8_t* h = dgram.data();
   uint32_t hlen = (h[0] & 0x0f) * 4u;
   uint8_t proto = h[9];
@@ -458,7 +469,11 @@ Status Ipv4::output(Packet l4, const OutputParams& params, const PathInfo& pi, u
   // the per-destination value (RFC 7739 §5.3, ip_id.hpp).
   ih.id = params.dont_fragment && params.id ? *params.id : ids_.next(ih.src, params.dst, params.proto, now);
   ih.emit({h, wire::kIpv4MinHeaderLen}, false);
-  if (total > pi.mtu) {
+  const rte_mbuf* m = l4.mbuf();
+  // A TCP super-segment (issue 11) is cut by TSO or the software GSO into frames that each fit.
+  const bool super = (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) != 0 &&
+                     wire::kIpv4MinHeaderLen + static_cast<uint32_t>(m->l4_len + m->tso_segsz) <= pi.mtu;
+  if (total > pi.mtu && !super) {
     if (params.dont_fragment) {
       stats_.drop(L3Drop::too_big_df);
       return make_error(Errc::would_block, "datagram exceeds the path MTU and DF is set");

@@ -95,7 +95,7 @@ void Tcp::fill_options(Connection& c, uint8_t flags, wire::TcpOptions& o) noexce
 // Write @p th in a fresh header mbuf, chain @p data (may be empty), checksum and hand to IPv4 (DF set:
 // RFC 1191 path MTU discovery). Errors: Ipv4::output's, or no_memory (counted) without a header mbuf.
 Status Tcp::emit(const FourTuple& t, const wire::TcpHeader& th, Packet data, const l3::PathInfo& path,
-                 bool offload, std::optional<uint16_t> ip_id) {
+                 bool offload, std::optional<uint16_t> ip_id, uint16_t tso_segsz) {
   Packet seg = Packet::alloc(pool_);
   uint16_t hlen = static_cast<uint16_t>(th.length());
   uint8_t* h = seg ? seg.append(hlen) : nullptr;
@@ -104,9 +104,20 @@ Status Tcp::emit(const FourTuple& t, const wire::TcpHeader& th, Packet data, con
     return make_error(Errc::no_memory, "no mbuf for a TCP header");
   }
   th.emit(std::span<uint8_t>(h, hlen));
-  offload = offload && path.iface->caps().tx_tcp_csum;
+  const l2::Interface& iface = *path.iface;
+  l3::L4Csum how = l3::l4_csum_tx(iface, wire::ip_proto::tcp);
+  if (!offload && how == l3::L4Csum::offload) how = l3::L4Csum::software;
+  if (tso_segsz != 0) {
+    // A super-segment (issue 11): the port cuts it (TSO, checksums by the NIC) or the software GSO
+    // just before TX does (l2/gso.cpp, which checksums each frame): nothing to sum here.
+    seg.set_tso_segsz(tso_segsz);
+    seg.add_tx_flags(RTE_MBUF_F_TX_TCP_SEG);
+    seg.set_tx_lengths(0, 0, static_cast<uint8_t>(hlen));
+    if (!iface.caps().tso) how = l3::L4Csum::none;
+    ++stats_.gso_segs;
+  }
   l3::fill_l4_checksum(seg, 16, wire::Ipv4Addr{t.local_ip}, wire::Ipv4Addr{t.remote_ip}, wire::ip_proto::tcp,
-                       offload, static_cast<uint8_t>(hlen));
+                       how, static_cast<uint8_t>(hlen));
   l3::OutputParams out;
   out.src = wire::Ipv4Addr{t.local_ip};
   out.dst = wire::Ipv4Addr{t.remote_ip};
@@ -115,16 +126,51 @@ Status Tcp::emit(const FourTuple& t, const wire::TcpHeader& th, Packet data, con
   // the locked floor (Ipv4Params::pmtu_min), and never on a segment larger than
   // the path takes (send_segment() prevents that): IPv4 fragments rather than
   // drops TCP's own segments, so a connection cannot stall on its own drops.
-  out.dont_fragment = !path.pmtu_locked && seg.length() + wire::kIpv4MinHeaderLen <= path.mtu;
+  out.dont_fragment =
+      !path.pmtu_locked && (tso_segsz != 0 || seg.length() + wire::kIpv4MinHeaderLen <= path.mtu);
   out.id = ip_id;  // used only when DF is set (an atomic datagram, RFC 6864 §4.2); else Ipv4 picks it
+  const uint32_t payload = seg.length() - hlen;
   Status st = ip_.output(std::move(seg), out, path, now_);
   if (!st) return st;
-  ++stats_.out_segs;
+  ++stats_.out_passes;
+  stats_.out_segs += tso_segsz != 0 ? (payload + tso_segsz - 1) / tso_segsz : 1;
   if (th.flags & fl::rst) ++stats_.out_rsts;
   return {};
 }
 
-bool Tcp::send_segment(Connection& c, SeqNum seq, uint32_t len, uint8_t flags, uint32_t* sent) {
+// How much of @p len bytes (more than one segment's @p room) goes out now: one segment, or a
+// super-segment of whole segments (issue 11) when the interface takes them (TSO or the software GSO)
+// and the connection is not in loss recovery (RFC 6675 counts each segment it sends). A short last
+// segment joins only when @p tail_ok (the caller's Nagle verdict, RFC 1122 §4.2.3.4), else it waits.
+// @p hdrs: IPv4 + TCP header bytes. Sets @p segsz (the payload of each cut segment) for a super-segment.
+uint32_t Tcp::super_segment(const Connection& c, const l3::PathInfo& path, uint32_t room, uint32_t hdrs,
+                            uint32_t len, bool tail_ok, uint16_t* segsz) const noexcept {
+  const l2::Interface& iface = *path.iface;
+  const uint32_t gso_max = iface.gso_max();
+  if (gso_max == 0 || c.in_recovery_ || len <= room) return std::min(room, len);
+  const PortCaps& caps = iface.caps();
+  uint32_t piece = room;
+  uint32_t max_segs = (gso_max - hdrs) / piece;
+  if (caps.tso) {
+    if (caps.tso_max_frame != 0) {
+      const uint32_t fit = caps.tso_max_frame > hdrs + wire::kEthernetHeaderLen
+                               ? caps.tso_max_frame - hdrs - wire::kEthernetHeaderLen
+                               : 0;
+      if (fit == 0) return room;
+      piece = std::min(piece, fit);
+      max_segs = (gso_max - hdrs) / piece;
+    }
+    if (caps.tso_max_segs != 0) max_segs = std::min<uint32_t>(max_segs, caps.tso_max_segs);
+  }
+  if (max_segs < 2) return room;
+  uint32_t n = std::min(len, max_segs * piece);
+  if (n % piece != 0 && !(n == len && tail_ok)) n -= n % piece;
+  if (n <= piece) return std::min(room, len);
+  *segsz = static_cast<uint16_t>(piece);
+  return n;
+}
+
+bool Tcp::send_segment(Connection& c, SeqNum seq, uint32_t len, uint8_t flags, uint32_t* sent, bool tail_ok) {
   if (sent != nullptr) *sent = 0;
   wire::Ipv4Addr dst{c.t_.remote_ip};
   auto path = ip_.path(dst);
@@ -139,10 +185,11 @@ bool Tcp::send_segment(Connection& c, SeqNum seq, uint32_t len, uint8_t flags, u
   while (th.options.sack_count > 0 && th.options.length() >= c.mss_) --th.options.sack_count;
   uint32_t opts = static_cast<uint32_t>(th.options.length());
   uint32_t room = c.mss_ > opts ? c.mss_ - opts : 1;
-  if (len > room) {
-    len = room;
-    flags &= static_cast<uint8_t>(~fl::fin);  // the FIN goes with the last byte
-  }
+  uint16_t tso_segsz = 0;
+  const uint32_t asked = len;
+  if (len > room)
+    len = super_segment(c, *path, room, static_cast<uint32_t>(kHeaders + opts), len, tail_ok, &tso_segsz);
+  if (len < asked) flags &= static_cast<uint8_t>(~(fl::fin | fl::psh));  // they go with the last byte
   Packet data;
   if (len > 0) {
     data = c.sndq_.slice(static_cast<uint32_t>(seq - c.sndq_base_), len, pool_);
@@ -157,7 +204,9 @@ bool Tcp::send_segment(Connection& c, SeqNum seq, uint32_t len, uint8_t flags, u
   th.flags = flags;
   th.ack = (flags & fl::ack) ? c.rcv_nxt_ : SeqNum{};
   th.window = window_field(c, (flags & fl::syn) != 0);
-  if (!emit(c.t_, th, std::move(data), *path, true, c.ip_id_++)) return false;
+  const uint16_t id = c.ip_id_;
+  c.ip_id_ = static_cast<uint16_t>(c.ip_id_ + (tso_segsz != 0 ? (len + tso_segsz - 1) / tso_segsz : 1));
+  if (!emit(c.t_, th, std::move(data), *path, true, id, tso_segsz)) return false;
   note_sent(c, seq, len, flags);
   if (sent != nullptr) *sent = len;
   return true;
@@ -290,13 +339,17 @@ void Tcp::output(Connection& c) {
       uint32_t in_flight = c.snd_nxt_ > c.snd_una_ ? static_cast<uint32_t>(c.snd_nxt_ - c.snd_una_) : 0;
       usable = wnd > in_flight ? wnd - in_flight : 0;
     }
-    uint32_t len = std::min({unsent, usable, mss});
-    if (len > 0 && may_send(c, len, unsent)) {
+    // More than one segment's worth may go as one super-segment (send_segment, issue 11).
+    uint32_t len = std::min({unsent, usable, c.in_recovery_ ? mss : 65535u});
+    if (len > 0 && may_send(c, std::min(len, mss), unsent)) {
       uint8_t flags = fl::ack;
       if (len == unsent) flags |= fl::psh;
       if (len == unsent && c.fin_queued_) flags |= fl::fin;
+      // RFC 1122 §4.2.3.4 (Nagle): a short last segment behind full ones goes only when nothing
+      // will follow it soon (no delay asked, or closing); else it waits for the ACKs as before.
+      const bool tail_ok = len == unsent && (c.opt_.nodelay || c.fin_queued_);
       uint32_t n = 0;
-      if (!send_segment(c, c.snd_nxt_, len, flags, &n) || n == 0) break;
+      if (!send_segment(c, c.snd_nxt_, len, flags, &n, tail_ok) || n == 0) break;
       bool fin_went = n == len && (flags & fl::fin);
       c.snd_nxt_ += n + (fin_went ? 1 : 0);
       sent = true;

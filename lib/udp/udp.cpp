@@ -229,9 +229,9 @@ Status Udp::output(uint16_t src_port, const Endpoint& to, Packet payload, wire::
   store_be16(h, src_port);
   store_be16(h + 2, to.port);
   store_be16(h + 4, static_cast<uint16_t>(len));
-  const PortCaps& caps = path->iface->caps();
   // Offloaded even when the datagram will be fragmented: Ipv4::fragment() completes it then.
-  l3::fill_l4_checksum(payload, 6, src, to.addr, wire::ip_proto::udp, caps.tx_udp_csum,
+  l3::fill_l4_checksum(payload, 6, src, to.addr, wire::ip_proto::udp,
+                       l3::l4_csum_tx(*path->iface, wire::ip_proto::udp),
                        static_cast<uint8_t>(wire::kUdpHeaderLen));
   l3::OutputParams out;
   out.src = src;

@@ -97,4 +97,31 @@ inline void add_ipv4_pseudo_header(ChecksumAccumulator& acc, uint32_t src, uint3
   acc.add_u16(l4_len);
 }
 
+/**
+ * How a port's transport checksums are handled (issue 11, docs/offloads.md):
+ * - automatic: the NIC computes and verifies where it offers to, software elsewhere;
+ * - software: always computed and verified in software (offloads ignored);
+ * - trusted: neither computed nor verified (TCP/UDP); for a virtual link between
+ *   cooperating processes on one host, as Linux veth marks frames CHECKSUM_UNNECESSARY.
+ *   Both ends must use it: a peer that verifies drops every frame. The IPv4
+ *   header checksum (20 bytes) is still written, so captures and routers see valid
+ *   headers, but not verified on receive.
+ */
+enum class ChecksumMode : uint8_t { automatic, software, trusted };
+
+/**
+ * Per-thread (per-core) counters of transport checksum work: where each
+ * checksum was computed or verified, or skipped. Each core owns its own.
+ */
+struct ChecksumStats {
+  uint64_t sw_computed = 0;  ///< transport checksums computed in software (per frame)
+  uint64_t sw_verified = 0;  ///< received transport checksums verified in software
+  uint64_t offloaded = 0;    ///< frames whose transport checksum the NIC was asked to fill
+  uint64_t hw_verified = 0;  ///< received frames the NIC had verified
+  uint64_t trusted_tx = 0;   ///< frames sent without a transport checksum (trusted mode)
+  uint64_t trusted_rx = 0;   ///< frames accepted without verification (trusted mode)
+};
+/** Counters of the calling thread. */
+ChecksumStats& checksum_stats() noexcept;
+
 }  // namespace tern

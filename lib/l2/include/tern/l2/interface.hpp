@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 
+#include "tern/base/checksum.hpp"
 #include "tern/buf/packet.hpp"
 #include "tern/l2/neighbour.hpp"
 #include "tern/l2/stats.hpp"
@@ -29,6 +30,14 @@ struct InterfaceParams {
   wire::Ipv4Prefix address;  ///< our address and its connected prefix
   NeighbourParams neighbour;
   bool gratuitous_arp = true;  ///< announce our address at start
+  /// Transport checksums (docs/offloads.md): automatic uses what the port offers; software
+  /// ignores the port's checksum and TSO offloads; trusted neither computes nor verifies.
+  ChecksumMode checksum = ChecksumMode::automatic;
+  /// TCP may hand this interface super-segments of up to 64 KiB: the port cuts them (TSO) or
+  /// the software GSO does just before TX. Off: TCP builds one MSS-sized segment at a time.
+  bool gso = true;
+  /// Merge in-order TCP segments of one flow within an RX burst before TCP input (Core, l3/gro).
+  bool gro = true;
 };
 
 class alignas(64) Interface final : private NeighbourSink {
@@ -72,6 +81,14 @@ class alignas(64) Interface final : private NeighbourSink {
   }
   /** Queue a finished frame for transmit (takes ownership). */
   void transmit_frame(Packet&& frame) {
+    // A TCP super-segment (RTE_MBUF_F_TX_TCP_SEG): the port cuts it, or the software GSO does.
+    if ((frame.ol_flags() & RTE_MBUF_F_TX_TCP_SEG) != 0) {
+      if (!caps_.tso) {
+        segment_and_send(std::move(frame));
+        return;
+      }
+      ++stats_.tso_frames;
+    }
     // The one place that knows the port: a chain goes flat for ports that cannot send chains (counted).
     if (frame.segments() > 1 && !caps_.multi_seg_tx && !linearize_for_tx(frame)) return;
     ++stats_.tx_frames;
@@ -89,7 +106,20 @@ class alignas(64) Interface final : private NeighbourSink {
   wire::Ipv4Addr address() const noexcept { return p_.address.addr; }
   const wire::Ipv4Prefix& prefix() const noexcept { return p_.address; }
   uint16_t mtu() const noexcept { return caps_.mtu; }
+  /**
+   * The port's capabilities as this interface uses them: the checksum mode
+   * (InterfaceParams::checksum) has removed the offloads it overrides.
+   */
   const PortCaps& caps() const noexcept { return caps_; }
+  ChecksumMode checksum_mode() const noexcept { return p_.checksum; }
+  /**
+   * Largest TCP super-segment (IPv4 datagram bytes) TCP may hand this
+   * interface: 65535 with TSO or the software GSO, 0 when TCP must build
+   * MSS-sized segments (InterfaceParams::gso off).
+   */
+  uint32_t gso_max() const noexcept { return gso_max_; }
+  /** Merge received TCP segments (InterfaceParams::gro). */
+  bool gro() const noexcept { return p_.gro; }
   /** True for our own address. */
   bool is_local(wire::Ipv4Addr a) const noexcept { return a == p_.address.addr; }
   /** True for 255.255.255.255 and our subnet's directed broadcast. */
@@ -106,6 +136,8 @@ class alignas(64) Interface final : private NeighbourSink {
 
  private:
   bool linearize_for_tx(Packet& frame);
+  // gso.cpp: cut a TCP super-segment into frames of tso_segsz payload and queue them.
+  void segment_and_send(Packet&& frame);
   void arp_input(Packet&& frame, size_t eth_len, uint64_t now);
   void arp_reply_in_place(Packet&& frame, const wire::MacAddr& to_mac, wire::Ipv4Addr to_ip);
   void send_arp(uint16_t op, const wire::MacAddr& eth_dst, const wire::MacAddr& tha, wire::Ipv4Addr tpa);
@@ -118,6 +150,7 @@ class alignas(64) Interface final : private NeighbourSink {
   TxQueue& tx_;
   rte_mempool* pool_;
   PortCaps caps_;
+  uint32_t gso_max_ = 0;
   wire::MacAddr mac_;
   L2Stats stats_;
   NeighbourTable neigh_;

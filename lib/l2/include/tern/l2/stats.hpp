@@ -55,6 +55,11 @@ struct L2Stats {
   uint64_t neigh_evicted_stale = 0;
   uint64_t neigh_evicted_active = 0;
   uint64_t neigh_queued = 0;  ///< packets held awaiting resolution
+  // Offloads (docs/offloads.md).
+  uint64_t tso_frames = 0;    ///< TCP super-segments handed to the port to cut (TSO)
+  uint64_t gso_frames = 0;    ///< TCP super-segments cut in software (GSO)
+  uint64_t gso_segments = 0;  ///< frames the software GSO made of them
+  uint64_t gso_failed = 0;    ///< super-segments (partly) dropped: no mbuf for a piece
   std::array<uint64_t, static_cast<size_t>(L2Drop::count_)> drops{};
 
   void drop(L2Drop d, uint64_t n = 1) noexcept { drops[static_cast<size_t>(d)] += n; }

@@ -115,15 +115,30 @@ struct Ipv4Params {
  */
 bool l4_checksum_ok(const Packet& l4, const Ipv4Meta& meta) noexcept;
 
+/** How a transport checksum is filled on transmit. */
+enum class L4Csum : uint8_t {
+  software,  ///< computed here, over header and data
+  offload,   ///< pseudo-header sum in the field, the NIC adds the rest
+  none,      ///< trusted link (ChecksumMode::trusted): the pseudo-header sum only, nobody completes it
+};
+
+/** What an interface does with @p proto's checksum on transmit (its checksum mode and offloads). */
+inline L4Csum l4_csum_tx(const l2::Interface& iface, uint8_t proto) noexcept {
+  if (iface.checksum_mode() == ChecksumMode::trusted) return L4Csum::none;
+  const PortCaps& c = iface.caps();
+  return (proto == wire::ip_proto::udp ? c.tx_udp_csum : c.tx_tcp_csum) ? L4Csum::offload : L4Csum::software;
+}
+
 /**
  * Fill the UDP or TCP checksum of @p l4 (data at the transport header, whose
- * checksum field is at @p field_off) for @p src -> @p dst. With @p offload
- * the field gets the pseudo-header sum and the mbuf asks the NIC for the rest
- * (l4_len = @p l4_header_len); otherwise the sum is computed in software
- * (a computed UDP 0 is sent as 0xffff, RFC 768).
+ * checksum field is at @p field_off) for @p src -> @p dst, as @p how says:
+ * with offload the field gets the pseudo-header sum and the mbuf asks the NIC
+ * for the rest (l4_len = @p l4_header_len); software computes it (a computed
+ * UDP 0 is sent as 0xffff, RFC 768); none leaves the pseudo-header sum.
+ * Counted in checksum_stats().
  */
 void fill_l4_checksum(Packet& l4, uint16_t field_off, wire::Ipv4Addr src, wire::Ipv4Addr dst, uint8_t proto,
-                      bool offload, uint8_t l4_header_len) noexcept;
+                      L4Csum how, uint8_t l4_header_len) noexcept;
 
 class Icmp;
 
@@ -238,7 +253,8 @@ class alignas(64) Ipv4 {
   void forward(Packet dgram, bool link_broadcast, uint64_t now);
   void transmit(Packet dgram, const PathInfo& path, uint64_t now);
   bool forward_checks(Packet& dgram, bool link_broadcast, uint64_t now, const Route*& route);
-  void deliver(Packet dgram, const wire::Ipv4View& v, bool broadcast, l2::Interface& iface, uint64_t now);
+  void deliver(Packet dgram, const wire::Ipv4View& v, bool broadcast, l2::Interface& iface, uint64_t now,
+               bool whole_frame);
   void finish_header(Packet& dgram, const PortCaps& caps);
   Status fragment(Packet dgram, const PathInfo& path, uint64_t now);
   void software_l4_checksum(Packet& dgram);

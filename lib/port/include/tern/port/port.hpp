@@ -33,10 +33,15 @@ struct PortCaps {
   bool tx_udp_csum = false;      ///< NIC fills UDP checksums (pseudo-header sum precomputed)
   bool tx_tcp_csum = false;      ///< NIC fills TCP checksums
   bool tso = false;              ///< TCP segmentation offload
-  bool multi_seg_tx = true;      ///< chained mbufs may be transmitted
-  bool rss = false;              ///< hardware RSS usable (key programmable)
-  uint16_t rss_key_size = 0;     ///< bytes of RSS key
-  uint16_t reta_size = 0;        ///< RSS redirection table entries
+  /// TSO: most segments one super-segment may be cut into (0: no limit but the 64 KiB datagram).
+  uint16_t tso_max_segs = 0;
+  /// TSO: largest frame, Ethernet header included, a cut segment may be (0: mtu + 14). net_tap
+  /// compares the whole frame with the MTU, so its segments carry 14 bytes less payload.
+  uint16_t tso_max_frame = 0;
+  bool multi_seg_tx = true;   ///< chained mbufs may be transmitted
+  bool rss = false;           ///< hardware RSS usable (key programmable)
+  uint16_t rss_key_size = 0;  ///< bytes of RSS key
+  uint16_t reta_size = 0;     ///< RSS redirection table entries
 };
 
 /**

@@ -208,6 +208,11 @@ struct TcpStats {
   /// ICMP errors recorded without ending the connection (RFC 5461 §4)
   uint64_t icmp_soft_errors = 0;
   uint64_t rx_bytes = 0, tx_bytes = 0;
+  // Offloads (docs/offloads.md).
+  uint64_t out_passes = 0;  ///< segments built (a super-segment counts once: what TCP output costs)
+  uint64_t gso_segs = 0;    ///< of those, super-segments for TSO or the software GSO to cut
+  uint64_t lro_segs = 0;    ///< segments that arrived merged (GRO/LRO), counted one by one
+  uint64_t lro_chains = 0;  ///< merged chains TCP input ran once for
   // Memory pressure (docs/robustness.md): in the order tern relieves it.
   uint64_t mem_pressure = 0;       ///< segments that found their connection or the core over its memory limit
   uint64_t compacted_bytes = 0;    ///< truesize freed by copying small segments into full buffers
@@ -647,7 +652,10 @@ class alignas(64) Tcp final : public l3::L4Handler {
   void ooo_untrack(Connection& c);
 
   // output.cpp
-  bool send_segment(Connection& c, wire::SeqNum seq, uint32_t len, uint8_t flags, uint32_t* sent = nullptr);
+  bool send_segment(Connection& c, wire::SeqNum seq, uint32_t len, uint8_t flags, uint32_t* sent = nullptr,
+                    bool tail_ok = false);
+  uint32_t super_segment(const Connection& c, const l3::PathInfo& path, uint32_t room, uint32_t hdrs,
+                         uint32_t len, bool tail_ok, uint16_t* segsz) const noexcept;
   void send_cookie_synack(const Segment& s, const Listener& l);
   void send_syn(Connection& c);
   void send_ack(Connection& c);
@@ -656,7 +664,7 @@ class alignas(64) Tcp final : public l3::L4Handler {
   bool send_raw(const FourTuple& t, wire::SeqNum seq, wire::SeqNum ack, uint8_t flags, uint16_t window,
                 const wire::TcpOptions& opts);
   Status emit(const FourTuple& t, const wire::TcpHeader& th, Packet data, const l3::PathInfo& path,
-              bool offload, std::optional<uint16_t> ip_id = std::nullopt);
+              bool offload, std::optional<uint16_t> ip_id = std::nullopt, uint16_t tso_segsz = 0);
   void note_sent(Connection& c, wire::SeqNum seq, uint32_t len, uint8_t flags);
   void output(Connection& c);
   bool output_recovery(Connection& c);
