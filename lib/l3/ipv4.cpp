@@ -148,11 +148,22 @@ void Ipv4::report_bad_options(Packet& dgram, bool link_broadcast, uint64_t now) 
 
 // RFC 1122 §3.2.1 and RFC 791 §3.1: validate once; later stages trust the header.
 std::optional<wire::Ipv4View> Ipv4::validate(Packet& dgram, bool link_broadcast, uint64_t now) {
-  if (dgram.segments() > 1 && !dgram.linearize()) {
-    stats_.drop(L3Drop::bad_length);
+  // A chain (a GRO merge, a frame longer than one RX buffer) keeps its payload where it is; the
+  // header must be in the head segment (pulled up if not, counted). Fragments still go flat for
+  // reassembly.
+  if (dgram.segments() > 1 && dgram.head_length() < 60 &&
+      dgram.pull_up(std::min<uint32_t>(dgram.length(), 60)) == nullptr) {
+    stats_.drop(L3Drop::truncated);
     return std::nullopt;
   }
-  auto v = wire::Ipv4View::parse(dgram.head());
+  auto v = wire::Ipv4View::parse_head(dgram.head(), dgram.length());
+  if (v && v->is_fragment() && dgram.segments() > 1) {
+    if (!dgram.linearize()) {
+      stats_.drop(L3Drop::bad_length);
+      return std::nullopt;
+    }
+    v = wire::Ipv4View::parse(dgram.head());
+  }
   if (!v) {
     stats_.drop(drop_for(v.error().code));
     if (v.error().code == Errc::bad_option) report_bad_options(dgram, link_broadcast, now);

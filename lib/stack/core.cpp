@@ -306,6 +306,9 @@ void Core::flush_hand_overs() {
 void Core::receive(size_t i, rte_mbuf** pkts, uint16_t n, uint64_t now) {
   const bool fwd = ipv4_->forwarding();
   const bool steer = p_.steering != nullptr;
+  // A host merges each flow's in-order TCP segments of the burst (l3/gro.cpp); a router never
+  // does (it forwards frames as they came).
+  if (!fwd && n > 1 && ifaces_[i]->gro()) n = l3::gro_burst(pkts, n, ifaces_[i]->checksum_mode(), stats_.gro);
   if (!fwd && !steer) {  // a host on one core: straight up the stack
     for (uint16_t j = 0; j < n; ++j) {
       if (j + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[j + 1], void*));
@@ -425,6 +428,14 @@ void Core::write_json(JsonWriter& w) const {
   w.kv("copies", stats_.buf.copies).kv("copied_bytes", stats_.buf.copied_bytes);
   w.kv("linearizations", stats_.buf.linearizations).kv("alloc_failures", stats_.buf.alloc_failures);
   w.end_object();
+  w.key("checksum").begin_object();
+  w.kv("sw_computed", stats_.csum.sw_computed).kv("sw_verified", stats_.csum.sw_verified);
+  w.kv("offloaded", stats_.csum.offloaded).kv("hw_verified", stats_.csum.hw_verified);
+  w.kv("trusted_tx", stats_.csum.trusted_tx).kv("trusted_rx", stats_.csum.trusted_rx);
+  w.end_object();
+  w.key("gro").begin_object();
+  w.kv("chains", stats_.gro.chains).kv("merged", stats_.gro.merged);
+  w.end_object();
   w.key("interfaces").begin_array();
   for (size_t i = 0; i < ifaces_.size(); ++i) {
     const l2::L2Stats& s = ifaces_[i]->stats();
@@ -432,6 +443,8 @@ void Core::write_json(JsonWriter& w) const {
     w.begin_object();
     w.kv("name", ifaces_[i]->name()).kv("rx", s.rx_frames).kv("tx", t.packets).kv("tx_bytes", t.bytes);
     w.kv("tx_dropped", t.dropped).kv("rx_ipv4", s.rx_ipv4).kv("rx_arp", s.rx_arp);
+    w.kv("checksum", to_string(ifaces_[i]->checksum_mode())).kv("tso_frames", s.tso_frames);
+    w.kv("gso_frames", s.gso_frames).kv("gso_segments", s.gso_segments).kv("gso_failed", s.gso_failed);
     w.key("arp").begin_object();
     w.kv("requests_in", s.arp_requests_in).kv("replies_in", s.arp_replies_in);
     w.kv("requests_out", s.arp_requests_out).kv("replies_out", s.arp_replies_out);
@@ -477,6 +490,8 @@ void Core::write_json(JsonWriter& w) const {
   w.kv("attempt_fails", ts.attempt_fails).kv("estab_resets", ts.estab_resets);
   w.kv("connections", uint64_t{tcp_->connections()}).kv("time_wait", uint64_t{tcp_->time_wait()});
   w.kv("in_segs", ts.in_segs).kv("out_segs", ts.out_segs).kv("retrans_segs", ts.retrans_segs);
+  w.kv("out_passes", ts.out_passes).kv("gso_segs", ts.gso_segs);
+  w.kv("lro_segs", ts.lro_segs).kv("lro_chains", ts.lro_chains);
   w.kv("rx_bytes", ts.rx_bytes).kv("tx_bytes", ts.tx_bytes);
   w.kv("in_rsts", ts.in_rsts)
       .kv("out_rsts", ts.out_rsts)

@@ -83,6 +83,14 @@ bool Tcp::parse(Packet& pkt, const l3::Ipv4Meta& meta, Segment& s) {
   s.ack = s.v.ack();
   s.flags = s.v.flags();
   s.wnd = s.v.window();
+  const rte_mbuf* m = pkt.mbuf();
+  if ((m->ol_flags & RTE_MBUF_F_RX_LRO) != 0 && m->tso_segsz != 0 && s.len > m->tso_segsz) {
+    s.lro_segsz = static_cast<uint16_t>(m->tso_segsz);
+    const uint32_t segs = (s.len + s.lro_segsz - 1) / s.lro_segsz;
+    stats_.lro_segs += segs;
+    ++stats_.lro_chains;
+    stats_.in_segs += segs - 1;  // in_segs counts segments as sent; TCP input ran once for the chain
+  }
   s.t.local_ip = meta.dst.v;
   s.t.remote_ip = meta.src.v;
   s.t.local_port = s.v.dst_port();
@@ -684,6 +692,13 @@ bool Tcp::process_text(Connection& c, Segment& s) {
     s.pkt.truncate(s.len);
     data = std::move(s.pkt);
   }
+  // A GRO/LRO chain is taken as its segments would have been: as many whole ones as fit.
+  while (data && s.lro_segsz != 0 && data.segments() > 1 && !rcv_room(c, data.truesize(), s.seq)) {
+    const uint32_t last = rte_pktmbuf_lastseg(data.mbuf())->data_len;
+    data.trim_back(last);
+    s.len -= last;
+    stats_.drop(TcpDrop::no_rcv_memory);
+  }
   if (data && !rcv_room(c, data.truesize(), s.seq)) {
     // Over the connection's or the core's buffer memory even after compacting and pruning
     // (memory.cpp): refuse the data; the ACK repeats RCV.NXT and the shrunken window.
@@ -702,8 +717,10 @@ bool Tcp::process_text(Connection& c, Segment& s) {
     return true;
   }
   bool had_ooo = !c.ooo_.empty();
+  // The peer's segment size: of the segments as sent, not of a GRO/LRO merge of them.
+  const uint32_t piece = s.lro_segsz != 0 ? s.lro_segsz : s.len;
+  if (piece > c.rcv_mss_) c.rcv_mss_ = static_cast<uint16_t>(std::min<uint32_t>(piece, 65535));
   uint32_t full = std::max<uint32_t>(c.rcv_mss_, 1);
-  if (s.len > c.rcv_mss_) c.rcv_mss_ = static_cast<uint16_t>(std::min<uint32_t>(s.len, 65535));
   bool alive = queue_in_order(c, std::move(data), fin);
   while (alive && !c.ooo_.empty()) {
     Packet p;
@@ -718,7 +735,8 @@ bool Tcp::process_text(Connection& c, Segment& s) {
     c.ack_now_ = true;  // RFC 5681 §4.2: ACK at once when a gap fills
   } else if (s.len > 0) {
     // RFC 5681 §4.2 / RFC 1122 §4.2.3.2: ACK at least every second full-sized segment, else delay.
-    if (s.len >= full) ++c.delack_segs_;
+    // A merged chain counts as the full-sized segments it holds: two or more are ACKed at once.
+    if (s.len >= full) c.delack_segs_ += s.lro_segsz != 0 ? s.len / full : 1;
     if (c.delack_segs_ >= 2) {
       c.ack_now_ = true;
     } else if (!c.dack_timer_.armed()) {

@@ -50,7 +50,7 @@ std::optional<uint8_t> ipv4_option_problem(std::span<const uint8_t> header) noex
   return static_cast<uint8_t>(kIpv4MinHeaderLen + at);
 }
 
-Result<Ipv4View> Ipv4View::parse_impl(std::span<const uint8_t> bytes, bool quoted) noexcept {
+Result<Ipv4View> Ipv4View::parse_impl(std::span<const uint8_t> bytes, bool quoted, size_t avail) noexcept {
   if (bytes.size() < kIpv4MinHeaderLen)
     return make_error(Errc::truncated, "ipv4: shorter than 20-byte header");
   // RFC 791 §3.1 "Version": 4.
@@ -62,7 +62,7 @@ Result<Ipv4View> Ipv4View::parse_impl(std::span<const uint8_t> bytes, bool quote
   // RFC 791 §3.1 "Total Length": header and data; RFC 1122 §3.2.1.1 silently discard if inconsistent.
   const size_t total = load_be16(bytes.data() + 2);
   if (total < hlen) return make_error(Errc::bad_length, "ipv4: total length below header length");
-  if (!quoted && total > bytes.size())
+  if (!quoted && total > avail)
     return make_error(Errc::bad_length, "ipv4: total length beyond the data");
   if (!quoted) {  // a quoted header's options are never acted on, and may be why it is quoted
     auto st = check_options(bytes.subspan(kIpv4MinHeaderLen, hlen - kIpv4MinHeaderLen));
@@ -71,10 +71,16 @@ Result<Ipv4View> Ipv4View::parse_impl(std::span<const uint8_t> bytes, bool quote
   return Ipv4View(bytes.first(std::min(total, bytes.size())), hlen);
 }
 
-Result<Ipv4View> Ipv4View::parse(std::span<const uint8_t> bytes) noexcept { return parse_impl(bytes, false); }
+Result<Ipv4View> Ipv4View::parse(std::span<const uint8_t> bytes) noexcept {
+  return parse_impl(bytes, false, bytes.size());
+}
 
 Result<Ipv4View> Ipv4View::parse_quoted(std::span<const uint8_t> bytes) noexcept {
-  return parse_impl(bytes, true);
+  return parse_impl(bytes, true, bytes.size());
+}
+
+Result<Ipv4View> Ipv4View::parse_head(std::span<const uint8_t> head, size_t total_bytes) noexcept {
+  return parse_impl(head, false, std::max(total_bytes, head.size()));
 }
 
 bool Ipv4View::checksum_ok() const noexcept {

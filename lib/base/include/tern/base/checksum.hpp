@@ -108,6 +108,10 @@ inline void add_ipv4_pseudo_header(ChecksumAccumulator& acc, uint32_t src, uint3
  *   headers, but not verified on receive.
  */
 enum class ChecksumMode : uint8_t { automatic, software, trusted };
+/** The configuration spelling: "auto", "software", "trusted". */
+inline const char* to_string(ChecksumMode m) noexcept {
+  return m == ChecksumMode::software ? "software" : m == ChecksumMode::trusted ? "trusted" : "auto";
+}
 
 /**
  * Per-thread (per-core) counters of transport checksum work: where each

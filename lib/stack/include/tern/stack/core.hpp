@@ -20,6 +20,7 @@
 #include "tern/buf/packet.hpp"
 #include "tern/l2/interface.hpp"
 #include "tern/l3/icmp.hpp"
+#include "tern/l3/gro.hpp"
 #include "tern/l3/ipv4.hpp"
 #include "tern/port/port.hpp"
 #include "tern/port/tx_queue.hpp"
@@ -121,6 +122,8 @@ struct CoreStats {
   uint64_t pool_low = 0;          ///< checks that found the pool below its low-water mark (TCP reclaimed)
   uint64_t pool_reclaimed = 0;    ///< truesize bytes TCP freed at those checks
   BufStats buf;                   ///< copies/linearizations on this core (snapshot)
+  ChecksumStats csum;             ///< where transport checksums were computed/verified (snapshot)
+  l3::GroStats gro;               ///< software GRO on received bursts (docs/offloads.md)
 };
 
 class alignas(64) Core {
@@ -175,7 +178,10 @@ class alignas(64) Core {
   l2::Interface& interface(size_t i) noexcept { return *ifaces_[i]; }
   const CoreStats& stats() const noexcept { return stats_; }
   /** Copy this thread's buffer counters into stats() (call on the core's own thread). */
-  void snapshot_buf_stats() noexcept { stats_.buf = buf_stats(); }
+  void snapshot_buf_stats() noexcept {
+    stats_.buf = buf_stats();
+    stats_.csum = checksum_stats();
+  }
   /** Write this core's counters as a JSON object. */
   void write_json(JsonWriter& w) const;
 

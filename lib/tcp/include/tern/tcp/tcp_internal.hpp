@@ -27,6 +27,9 @@ struct Tcp::Segment {
   uint16_t hlen = 0;
   uint8_t flags = 0;  ///< flags still in play (trimming may clear SYN/FIN)
   uint16_t wnd = 0;   ///< window field, unscaled
+  /// Merged by GRO/LRO (RTE_MBUF_F_RX_LRO): the payload of each original segment (the last may be
+  /// shorter); 0 for a segment as sent.
+  uint16_t lro_segsz = 0;
   bool has(uint8_t f) const noexcept { return (flags & f) != 0; }
   /** SEG.LEN (RFC 9293 §3.4): data plus SYN plus FIN. */
   uint32_t seg_len() const noexcept {

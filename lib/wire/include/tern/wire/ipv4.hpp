@@ -67,6 +67,13 @@ class Ipv4View {
    * options are malformed; options() still lies within the header.
    */
   static Result<Ipv4View> parse_quoted(std::span<const uint8_t> bytes) noexcept;
+  /**
+   * As parse(), for a datagram whose @p head (at least the whole header) is
+   * the first part of @p total_bytes (an mbuf chain, e.g. a GRO merge):
+   * Errc::bad_length when the total length passes total_bytes. The view's
+   * bytes() and payload() cover only what is in @p head.
+   */
+  static Result<Ipv4View> parse_head(std::span<const uint8_t> head, size_t total_bytes) noexcept;
 
   /** IHL * 4: 20..60. */
   size_t header_length() const noexcept { return hlen_; }
@@ -111,7 +118,7 @@ class Ipv4View {
 
  private:
   Ipv4View(std::span<const uint8_t> data, size_t hlen) noexcept : data_(data), hlen_(hlen) {}
-  static Result<Ipv4View> parse_impl(std::span<const uint8_t> bytes, bool quoted) noexcept;
+  static Result<Ipv4View> parse_impl(std::span<const uint8_t> bytes, bool quoted, size_t avail) noexcept;
   const uint8_t* p() const noexcept { return data_.data(); }
   std::span<const uint8_t> data_;
   size_t hlen_ = 0;

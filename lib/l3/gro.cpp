@@ -1,0 +1,207 @@
+/**
+ * @file
+ * Software GRO: frames come from Core::receive() straight off the port's RX
+ * burst; merged chains (and every frame left alone) go on to Interface::input()
+ * and then IPv4 and TCP input, in their original order.
+ */
+#include "tern/l3/gro.hpp"
+
+#include <cstring>
+
+#include "tern/base/byteorder.hpp"
+
+namespace tern::l3 {
+
+namespace {
+
+constexpr uint32_t kEth = 14, kIp = 20;
+constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10, kUrg = 0x20;
+constexpr uint8_t kEce = 0x40, kCwr = 0x80;
+constexpr int kFlows = 8;  // chains open at once in a burst; more flows are passed on unmerged
+
+// A TCP/IPv4 frame as GRO sees it (all in the first segment).
+struct Tcp4 {
+  uint32_t saddr = 0, daddr = 0, ports = 0;
+  uint32_t seq = 0, ack = 0;
+  uint16_t win = 0;
+  uint16_t ip_len = 0;   // IPv4 total length
+  uint32_t thl = 0;      // TCP header bytes
+  uint32_t payload = 0;  // TCP payload bytes
+  uint8_t flags = 0;
+  const uint8_t* opts = nullptr;
+};
+
+// Parse an untagged Ethernet/IPv4/TCP frame. @return false for anything else (left alone).
+bool parse(const rte_mbuf* m, Tcp4& t) noexcept {
+  if (m->nb_segs != 1 || m->data_len < kEth + kIp + 20) return false;
+  // Only a frame nobody else holds: a merge rewrites the head's headers and every member's
+  // offsets. (A shared or attached buffer, e.g. a duplicate or a sender's clone, is left alone.)
+  if (!RTE_MBUF_DIRECT(m) || rte_mbuf_refcnt_read(m) != 1) return false;
+  const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
+  if (load_be16(d + 12) != 0x0800) return false;
+  const uint8_t* ip = d + kEth;
+  if (ip[0] != 0x45 || ip[9] != 6) return false;  // IPv4 without options, TCP
+  if ((load_be16(ip + 6) & 0x3fff) != 0) return false;  // a fragment (MF or an offset)
+  t.ip_len = load_be16(ip + 2);
+  if (t.ip_len < kIp + 20 || t.ip_len > m->data_len - kEth) return false;
+  const uint8_t* tcp = ip + kIp;
+  t.thl = (tcp[12] >> 4) * 4u;
+  if (t.thl < 20 || kIp + t.thl > t.ip_len) return false;
+  t.saddr = load_be32(ip + 12);
+  t.daddr = load_be32(ip + 16);
+  t.ports = load_be32(tcp);
+  t.seq = load_be32(tcp + 4);
+  t.ack = load_be32(tcp + 8);
+  t.flags = tcp[13];
+  t.win = load_be16(tcp + 14);
+  t.payload = t.ip_len - kIp - t.thl;
+  t.opts = tcp + 20;
+  return true;
+}
+
+bool mergeable(const Tcp4& t) noexcept {
+  return t.payload > 0 && (t.flags & kAck) != 0 &&
+         (t.flags & (kFin | kSyn | kRst | kUrg | kEce | kCwr)) == 0;
+}
+
+// The segment's checksums, as the mode says (counted in checksum_stats()).
+bool verified(rte_mbuf* m, const Tcp4& t, ChecksumMode mode) noexcept {
+  if (mode == ChecksumMode::trusted) {
+    ++checksum_stats().trusted_rx;
+    return true;
+  }
+  const uint64_t f = m->ol_flags;
+  if (mode == ChecksumMode::automatic) {
+    const uint64_t l4 = f & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+    const uint64_t l3 = f & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+    if (l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD || l3 == RTE_MBUF_F_RX_IP_CKSUM_BAD) return false;
+    const bool l4_ok = l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD || l4 == RTE_MBUF_F_RX_L4_CKSUM_NONE;
+    const bool l3_ok = l3 == RTE_MBUF_F_RX_IP_CKSUM_GOOD || l3 == RTE_MBUF_F_RX_IP_CKSUM_NONE;
+    if (l4_ok && l3_ok) {
+      ++checksum_stats().hw_verified;
+      return true;
+    }
+  }
+  const uint8_t* ip = rte_pktmbuf_mtod(m, const uint8_t*) + kEth;
+  if (!checksum_valid20(ip)) return false;
+  ++checksum_stats().sw_verified;
+  ChecksumAccumulator acc;
+  add_ipv4_pseudo_header(acc, t.saddr, t.daddr, 6, static_cast<uint16_t>(t.ip_len - kIp));
+  acc.add(ip + kIp, t.ip_len - kIp);
+  return acc.sum16() == 0xffff;
+}
+
+struct Chain {
+  Tcp4 head;           // the first segment's header fields
+  rte_mbuf* m = nullptr;
+  rte_mbuf* tail = nullptr;
+  uint32_t next_seq = 0;
+  uint32_t ip_len = 0;  // merged IPv4 total length
+  uint32_t segs = 1;
+  bool head_ok = false;  // the head's checksums were verified
+  bool open = true;
+};
+
+bool same_flow(const Tcp4& a, const Tcp4& b) noexcept {
+  return a.saddr == b.saddr && a.daddr == b.daddr && a.ports == b.ports;
+}
+
+bool joins(Chain& c, rte_mbuf* m, const Tcp4& t, ChecksumMode mode) noexcept {
+  if (!c.open || t.seq != c.next_seq || t.ack != c.head.ack || t.win != c.head.win || t.thl != c.head.thl ||
+      std::memcmp(t.opts, c.head.opts, t.thl - 20) != 0 || t.payload > c.head.payload ||
+      c.segs >= kGroMaxSegments || c.ip_len + t.payload > kGroMaxBytes) {
+    return false;
+  }
+  if (!c.head_ok) {
+    if (!verified(c.m, c.head, mode)) {
+      c.open = false;  // the stack drops it; nothing may join it
+      return false;
+    }
+    c.head_ok = true;
+  }
+  return verified(m, t, mode);
+}
+
+void append(Chain& c, rte_mbuf* m, const Tcp4& t) noexcept {
+  m->data_off = static_cast<uint16_t>(m->data_off + kEth + kIp + t.thl);
+  m->data_len = static_cast<uint16_t>(t.payload);  // also drops any Ethernet padding
+  m->pkt_len = t.payload;
+  c.tail->next = m;
+  c.tail = m;
+  c.m->nb_segs = static_cast<uint16_t>(c.m->nb_segs + 1);
+  c.m->pkt_len += t.payload;
+  c.ip_len += t.payload;
+  c.next_seq += t.payload;
+  ++c.segs;
+  if ((t.flags & kPsh) != 0) {
+    rte_pktmbuf_mtod(c.m, uint8_t*)[kEth + kIp + 13] |= kPsh;  // the chain carries the push
+    c.open = false;
+  }
+  if (t.payload < c.head.payload) c.open = false;  // a short segment ends a run of full ones
+}
+
+void finish(Chain& c, GroStats& stats) noexcept {
+  if (c.segs < 2) return;
+  rte_mbuf* m = c.m;
+  uint8_t* ip = rte_pktmbuf_mtod(m, uint8_t*) + kEth;
+  const uint16_t len = static_cast<uint16_t>(kEth + kIp + c.head.thl + c.head.payload);
+  m->pkt_len -= m->data_len - len;  // the head's Ethernet padding (if any) goes
+  m->data_len = len;
+  store_be16(ip + 2, static_cast<uint16_t>(c.ip_len));
+  store_be16(ip + 10, 0);
+  store_be16(ip + 10, internet_checksum({ip, kIp}));
+  m->ol_flags = (m->ol_flags & ~(RTE_MBUF_F_RX_IP_CKSUM_MASK | RTE_MBUF_F_RX_L4_CKSUM_MASK)) |
+                RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_RX_LRO;
+  m->tso_segsz = c.head.payload;
+  ++stats.chains;
+  stats.merged += c.segs;
+}
+
+}  // namespace
+
+uint16_t gro_burst(rte_mbuf** pkts, uint16_t n, ChecksumMode mode, GroStats& stats) noexcept {
+  Chain chains[kFlows];
+  int open = 0;
+  uint16_t w = 0;
+  for (uint16_t j = 0; j < n; ++j) {
+    rte_mbuf* m = pkts[j];
+    Tcp4 t;
+    if (!parse(m, t)) {
+      pkts[w++] = m;
+      continue;
+    }
+    Chain* c = nullptr;
+    for (int k = 0; k < open; ++k) {
+      if (same_flow(chains[k].head, t)) c = &chains[k];
+    }
+    if (mergeable(t)) {
+      if (c != nullptr && joins(*c, m, t, mode)) {
+        append(*c, m, t);
+        continue;
+      }
+      if (c != nullptr) {
+        c->open = false;
+        finish(*c, stats);
+        c->segs = 1;  // finished; reused below for the new head
+      } else if (open < kFlows) {
+        c = &chains[open++];
+      }
+      if (c != nullptr) {
+        *c = Chain{};
+        c->head = t;
+        c->m = m;
+        c->tail = m;
+        c->next_seq = t.seq + t.payload;
+        c->ip_len = t.ip_len;
+      }
+      pkts[w++] = m;
+      continue;
+    }
+    if (c != nullptr) c->open = false;  // another kind of segment of the flow: keep its order
+    pkts[w++] = m;
+  }
+  for (int k = 0; k < open; ++k) finish(chains[k], stats);
+  return w;
+}
+
+}  // namespace tern::l3
