@@ -1,7 +1,13 @@
 #include "tern/buf/packet.hpp"
 
+#include <rte_memory.h>
+
 #include <algorithm>
 #include <cstring>
+#include <new>
+#include <vector>
+
+
 
 namespace tern {
 
@@ -331,6 +337,81 @@ RxCsum Packet::rx_l4_csum() const noexcept {
     default:
       return RxCsum::unknown;
   }
+}
+
+}  // namespace tern
+
+namespace tern {
+
+namespace {
+// One external buffer's shared info and the application's callback.
+struct ExternalBuffer {
+  rte_mbuf_ext_shared_info shinfo{};
+  Packet::ExternalFree done = nullptr;
+  void* opaque = nullptr;
+  void* addr = nullptr;
+  size_t len = 0;
+};
+
+void external_freed(void* /*buf_addr*/, void* opaque) {
+  auto* e = static_cast<ExternalBuffer*>(opaque);
+  e->done(e->addr, e->len, e->opaque);
+  delete e;
+}
+}  // namespace
+
+Packet Packet::attach_external(rte_mempool* pool, void* addr, size_t len, ExternalFree done, void* opaque) noexcept {
+  if (addr == nullptr || done == nullptr || len == 0 || len > (size_t{1} << 30)) return {};
+  const size_t pieces = (len + kExternalPiece - 1) / kExternalPiece;
+  if (pieces > RTE_MBUF_MAX_NB_SEGS) return {};
+  auto* e = new (std::nothrow) ExternalBuffer;
+  if (e == nullptr) return {};
+  e->done = done;
+  e->opaque = opaque;
+  e->addr = addr;
+  e->len = len;
+  e->shinfo.free_cb = external_freed;
+  e->shinfo.fcb_opaque = e;
+  rte_mbuf_ext_refcnt_set(&e->shinfo, static_cast<uint16_t>(pieces));
+  std::vector<rte_mbuf*> ms(pieces);
+  if (rte_pktmbuf_alloc_bulk(pool, ms.data(), static_cast<unsigned>(pieces)) != 0) {
+    ++buf_stats().alloc_failures;
+    delete e;
+    return {};
+  }
+  auto* base = static_cast<uint8_t*>(addr);
+  for (size_t i = 0; i < pieces; ++i) {
+    const size_t off = i * kExternalPiece;
+    const uint16_t n = static_cast<uint16_t>(std::min<size_t>(kExternalPiece, len - off));
+    rte_mbuf* m = ms[i];
+    rte_pktmbuf_attach_extbuf(m, base + off, rte_mem_virt2iova(base + off), n, &e->shinfo);
+    m->data_off = 0;
+    m->data_len = n;
+    if (i > 0) ms[i - 1]->next = m;
+  }
+  ms[0]->pkt_len = static_cast<uint32_t>(len);
+  ms[0]->nb_segs = static_cast<uint16_t>(pieces);
+  return Packet(ms[0]);
+}
+
+Packet Packet::split_segments(uint32_t limit) noexcept {
+  if (m_ == nullptr) return {};
+  uint32_t kept = m_->data_len;
+  uint16_t segs = 1;
+  rte_mbuf* last = m_;
+  while (last->next != nullptr && kept < limit) {
+    last = last->next;
+    kept += last->data_len;
+    ++segs;
+  }
+  rte_mbuf* rest = last->next;
+  if (rest == nullptr) return {};
+  last->next = nullptr;
+  rest->pkt_len = m_->pkt_len - kept;
+  rest->nb_segs = static_cast<uint16_t>(m_->nb_segs - segs);
+  m_->pkt_len = kept;
+  m_->nb_segs = segs;
+  return Packet(rest);
 }
 
 }  // namespace tern

@@ -6,6 +6,7 @@
  */
 #include "tern/l3/gro.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "tern/base/byteorder.hpp"
@@ -19,7 +20,7 @@ constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x1
 constexpr uint8_t kEce = 0x40, kCwr = 0x80;
 constexpr int kFlows = 8;  // chains open at once in a burst; more flows are passed on unmerged
 
-// A TCP/IPv4 frame as GRO sees it (all in the first segment).
+// A TCP/IPv4 frame as GRO sees it (headers in the first segment).
 struct Tcp4 {
   uint32_t saddr = 0, daddr = 0, ports = 0;
   uint32_t seq = 0, ack = 0;
@@ -31,22 +32,29 @@ struct Tcp4 {
   const uint8_t* opts = nullptr;
 };
 
+constexpr uint16_t kMaxMbufs = 128;  // mbufs in one merged chain
+
 // Parse an untagged Ethernet/IPv4/TCP frame. @return false for anything else (left alone).
 bool parse(const rte_mbuf* m, Tcp4& t) noexcept {
-  if (m->nb_segs != 1 || m->data_len < kEth + kIp + 20) return false;
+  if (m->data_len < kEth + kIp + 20 || m->nb_segs > kMaxMbufs / 2) return false;
   // Only a frame nobody else holds: a merge rewrites the head's headers and every member's
-  // offsets. (A shared or attached buffer, e.g. a duplicate or a sender's clone, is left alone.)
-  if (!RTE_MBUF_DIRECT(m) || rte_mbuf_refcnt_read(m) != 1) return false;
+  // offsets and links. (A shared mbuf, e.g. a duplicate's or a sender's clone, is left alone.)
+  if (!RTE_MBUF_DIRECT(m)) return false;
+  for (const rte_mbuf* s = m; s != nullptr; s = s->next) {
+    if (rte_mbuf_refcnt_read(s) != 1) return false;
+  }
   const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
   if (load_be16(d + 12) != 0x0800) return false;
   const uint8_t* ip = d + kEth;
   if (ip[0] != 0x45 || ip[9] != 6) return false;  // IPv4 without options, TCP
   if ((load_be16(ip + 6) & 0x3fff) != 0) return false;  // a fragment (MF or an offset)
   t.ip_len = load_be16(ip + 2);
-  if (t.ip_len < kIp + 20 || t.ip_len > m->data_len - kEth) return false;
+  if (t.ip_len < kIp + 20 || t.ip_len > m->pkt_len - kEth) return false;
+  // Ethernet padding only in a one-segment frame (it is cut there).
+  if (m->nb_segs > 1 && t.ip_len != m->pkt_len - kEth) return false;
   const uint8_t* tcp = ip + kIp;
   t.thl = (tcp[12] >> 4) * 4u;
-  if (t.thl < 20 || kIp + t.thl > t.ip_len) return false;
+  if (t.thl < 20 || kIp + t.thl > t.ip_len || kEth + kIp + t.thl > m->data_len) return false;
   t.saddr = load_be32(ip + 12);
   t.daddr = load_be32(ip + 16);
   t.ports = load_be32(tcp);
@@ -87,8 +95,16 @@ bool verified(rte_mbuf* m, const Tcp4& t, ChecksumMode mode) noexcept {
   ++checksum_stats().sw_verified;
   ChecksumAccumulator acc;
   add_ipv4_pseudo_header(acc, t.saddr, t.daddr, 6, static_cast<uint16_t>(t.ip_len - kIp));
-  acc.add(ip + kIp, t.ip_len - kIp);
-  return acc.sum16() == 0xffff;
+  uint32_t left = t.ip_len - kIp;  // the TCP segment, wherever its bytes are
+  const uint32_t in_head = std::min<uint32_t>(left, m->data_len - kEth - kIp);
+  acc.add(ip + kIp, in_head);
+  left -= in_head;
+  for (const rte_mbuf* s = m->next; s != nullptr && left > 0; s = s->next) {
+    const uint32_t n = std::min<uint32_t>(left, s->data_len);
+    acc.add(rte_pktmbuf_mtod(s, const uint8_t*), n);
+    left -= n;
+  }
+  return left == 0 && acc.sum16() == 0xffff;
 }
 
 struct Chain {
@@ -99,6 +115,7 @@ struct Chain {
   uint32_t ip_len = 0;  // merged IPv4 total length
   uint32_t segs = 1;
   bool head_ok = false;  // the head's checksums were verified
+  bool head_single = true;  // the head frame was one segment
   bool open = true;
 };
 
@@ -109,7 +126,8 @@ bool same_flow(const Tcp4& a, const Tcp4& b) noexcept {
 bool joins(Chain& c, rte_mbuf* m, const Tcp4& t, ChecksumMode mode) noexcept {
   if (!c.open || t.seq != c.next_seq || t.ack != c.head.ack || t.win != c.head.win || t.thl != c.head.thl ||
       std::memcmp(t.opts, c.head.opts, t.thl - 20) != 0 || t.payload > c.head.payload ||
-      c.segs >= kGroMaxSegments || c.ip_len + t.payload > kGroMaxBytes) {
+      c.segs >= kGroMaxSegments || c.ip_len + t.payload > kGroMaxBytes ||
+      c.m->nb_segs + m->nb_segs > kMaxMbufs) {
     return false;
   }
   if (!c.head_ok) {
@@ -123,12 +141,29 @@ bool joins(Chain& c, rte_mbuf* m, const Tcp4& t, ChecksumMode mode) noexcept {
 }
 
 void append(Chain& c, rte_mbuf* m, const Tcp4& t) noexcept {
-  m->data_off = static_cast<uint16_t>(m->data_off + kEth + kIp + t.thl);
-  m->data_len = static_cast<uint16_t>(t.payload);  // also drops any Ethernet padding
-  m->pkt_len = t.payload;
-  c.tail->next = m;
-  c.tail = m;
-  c.m->nb_segs = static_cast<uint16_t>(c.m->nb_segs + 1);
+  const uint32_t hdr = kEth + kIp + t.thl;
+  rte_mbuf* first = m;
+  rte_mbuf* last = m;
+  uint16_t segs = m->nb_segs;
+  if (m->nb_segs == 1) {
+    m->data_off = static_cast<uint16_t>(m->data_off + hdr);
+    m->data_len = static_cast<uint16_t>(t.payload);  // also drops any Ethernet padding
+  } else {
+    while (last->next != nullptr) last = last->next;
+    if (m->data_len == hdr) {  // a header-only head segment (as the pair driver delivers): freed
+      first = m->next;
+      m->next = nullptr;
+      m->nb_segs = 1;
+      rte_pktmbuf_free_seg(m);
+      --segs;
+    } else {
+      m->data_off = static_cast<uint16_t>(m->data_off + hdr);
+      m->data_len = static_cast<uint16_t>(m->data_len - hdr);
+    }
+  }
+  c.tail->next = first;
+  c.tail = last;
+  c.m->nb_segs = static_cast<uint16_t>(c.m->nb_segs + segs);
   c.m->pkt_len += t.payload;
   c.ip_len += t.payload;
   c.next_seq += t.payload;
@@ -144,9 +179,11 @@ void finish(Chain& c, GroStats& stats) noexcept {
   if (c.segs < 2) return;
   rte_mbuf* m = c.m;
   uint8_t* ip = rte_pktmbuf_mtod(m, uint8_t*) + kEth;
-  const uint16_t len = static_cast<uint16_t>(kEth + kIp + c.head.thl + c.head.payload);
-  m->pkt_len -= m->data_len - len;  // the head's Ethernet padding (if any) goes
-  m->data_len = len;
+  if (c.head_single) {
+    const uint16_t len = static_cast<uint16_t>(kEth + kIp + c.head.thl + c.head.payload);
+    m->pkt_len -= m->data_len - len;  // the head's Ethernet padding (if any) goes
+    m->data_len = len;
+  }
   store_be16(ip + 2, static_cast<uint16_t>(c.ip_len));
   store_be16(ip + 10, 0);
   store_be16(ip + 10, internet_checksum({ip, kIp}));
@@ -190,7 +227,8 @@ uint16_t gro_burst(rte_mbuf** pkts, uint16_t n, ChecksumMode mode, GroStats& sta
         *c = Chain{};
         c->head = t;
         c->m = m;
-        c->tail = m;
+        c->head_single = m->nb_segs == 1;
+        c->tail = rte_pktmbuf_lastseg(m);
         c->next_seq = t.seq + t.payload;
         c->ip_len = t.ip_len;
       }

@@ -349,10 +349,8 @@ void fill_l4_checksum(Packet& l4, uint16_t field_off, Ipv4Addr src, Ipv4Addr dst
   uint8_t* field = l4.data() + field_off;  // the header is in the first segment
   if (how != L4Csum::software) {
     store_be16(field, acc.sum16());  // the NIC adds the rest, or (trusted) nobody does
-    if (how == L4Csum::none) {
-      ++checksum_stats().trusted_tx;
-      return;
-    }
+    if (how == L4Csum::none) ++checksum_stats().trusted_tx;
+    if (how != L4Csum::offload) return;
     ++checksum_stats().offloaded;
     l4.set_tx_lengths(0, 0, l4_header_len);
     l4.add_tx_flags(proto == wire::ip_proto::udp ? RTE_MBUF_F_TX_UDP_CKSUM : RTE_MBUF_F_TX_TCP_CKSUM);

@@ -533,9 +533,10 @@ void Tcp::process_ack(Connection& c, Segment& s, uint32_t acked) {
   SeqNum data_end = c.send_end();
   if (s.ack > c.sndq_base_) {
     uint32_t n = static_cast<uint32_t>(wire::seq_min(s.ack, data_end) - c.sndq_base_);
-    c.sndq_.consume(n);
+    c.bytes_acked_ += n;  // before consume(): an external buffer's free callback may look
     c.sndq_base_ += n;
-    c.bytes_acked_ += n;
+    c.sndq_.consume(n);
+    if (c.sent_cb_ && n > 0) notify(c, ev::sent);  // the completion event (lwIP's tcp_sent)
   }
   c.snd_una_ = s.ack;
   if (c.snd_nxt_ < c.snd_una_) c.snd_nxt_ = c.snd_una_;
@@ -566,7 +567,7 @@ void Tcp::process_ack(Connection& c, Segment& s, uint32_t acked) {
   } else {
     arm_rtx(c);
   }
-  if (c.want_writable_ && c.send_space() > 0) {
+  if (c.want_writable_ && c.writable_now()) {
     c.want_writable_ = false;
     notify(c, ev::writable);
   }

@@ -144,7 +144,7 @@ void Tcp::wake_mem_waiters_slow() {
   w.swap(mem_waiters_);
   for (Connection* c : w) {
     c->mem_waiting_ = false;
-    if (c->want_writable_ && c->send_space() > 0) {
+    if (c->want_writable_ && c->writable_now()) {
       c->want_writable_ = false;
       notify(*c, ev::writable);
     }

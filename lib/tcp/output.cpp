@@ -113,7 +113,7 @@ Status Tcp::emit(const FourTuple& t, const wire::TcpHeader& th, Packet data, con
     seg.set_tso_segsz(tso_segsz);
     seg.add_tx_flags(RTE_MBUF_F_TX_TCP_SEG);
     seg.set_tx_lengths(0, 0, static_cast<uint8_t>(hlen));
-    if (!iface.caps().tso) how = l3::L4Csum::none;
+    if (!iface.caps().tso) how = l3::L4Csum::deferred;
     ++stats_.gso_segs;
   }
   l3::fill_l4_checksum(seg, 16, wire::Ipv4Addr{t.local_ip}, wire::Ipv4Addr{t.remote_ip}, wire::ip_proto::tcp,

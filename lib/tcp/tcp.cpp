@@ -357,6 +357,11 @@ void Tcp::dispatch_events() {
     if (!c->in_ready_) continue;  // destroyed meanwhile
     c->in_ready_ = false;
     uint32_t e = std::exchange(c->events_, 0);
+    if ((e & ev::sent) != 0 && c->sent_cb_ && c->app_owned_) {
+      const uint64_t n = c->bytes_acked_ - c->acked_reported_;
+      c->acked_reported_ = c->bytes_acked_;
+      if (n > 0) c->sent_cb_(*c, n);
+    }
     if (c->cb_ && c->app_owned_) c->cb_(*c, e);
   }
   dispatching_.clear();
@@ -563,14 +568,36 @@ Result<size_t> Connection::send(Packet& data) noexcept {
   if (fin_queued_) return make_error(Errc::closed, "send after shutdown");
   if (st_ == State::closed || st_ == State::time_wait)
     return make_error(Errc::not_connected, "not connected");
-  if (send_space() == 0 || !tcp_.send_mem_ok(*this)) {
+  const uint32_t space = send_space();
+  if (space == 0 || !tcp_.send_mem_ok(*this)) {
     want_writable_ = true;
     return make_error(Errc::would_block, "send buffer full");
   }
+  if (!data) return size_t{0};
   size_t n = data.length();
-  sndq_.append(std::move(data));
+  if (n > space) {
+    // Whole segments while the buffer has room: the overshoot is less than one segment.
+    Packet rest = data.split_segments(space);
+    n = data.length();
+    sndq_.append(std::move(data));
+    data = std::move(rest);
+    want_writable_ = true;
+  } else {
+    sndq_.append(std::move(data));
+  }
   if (st_ != State::syn_sent && st_ != State::syn_received) tcp_.schedule(*this);
   return n;
+}
+
+bool Connection::writable_now() const noexcept {
+  const uint32_t buf = opt_.send_buffer;
+  const uint32_t mark = opt_.send_lowat != 0 ? std::min(opt_.send_lowat, buf) : buf / 3;
+  return send_space() >= std::max<uint32_t>(mark, 1);
+}
+
+void Connection::on_sent(SentCallback cb) {
+  sent_cb_ = std::move(cb);
+  acked_reported_ = bytes_acked_;
 }
 
 Result<size_t> Connection::send_copy(std::span<const uint8_t> data) noexcept {
@@ -689,7 +716,7 @@ Status Connection::set_send_buffer(uint32_t bytes) noexcept {
   if (bytes < 4096 || bytes > (64u << 20))
     return make_error(Errc::invalid_argument, "send buffer: 4 KiB..64 MiB");
   opt_.send_buffer = bytes;
-  if (want_writable_ && send_space() > 0) tcp_.notify(*this, ev::writable);
+  if (want_writable_ && writable_now()) tcp_.notify(*this, ev::writable);
   return {};
 }
 

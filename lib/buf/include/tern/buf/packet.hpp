@@ -82,6 +82,30 @@ class Packet {
   /** A packet holding a copy of @p bytes in as many segments as needed; null on exhaustion. */
   static Packet copy_from(rte_mempool* pool, std::span<const uint8_t> bytes) noexcept;
 
+  /** Called once when no mbuf refers to an external buffer any more (see attach_external()). */
+  using ExternalFree = void (*)(void* addr, size_t len, void* opaque);
+  /**
+   * A packet over application memory, zero copy (issue 11): mbufs from
+   * @p pool whose data are @p len bytes at @p addr (rte_pktmbuf_attach_extbuf,
+   * pieces of kExternalPiece bytes sharing one reference count). Every mbuf
+   * that later refers to the bytes (TCP's send-queue slices, retransmissions,
+   * GSO pieces, a peer's receive queue over the pair driver) holds a reference;
+   * @p done(addr, len, opaque) runs exactly once, on the thread that drops the
+   * last one. Until then the memory must stay valid and unchanged.
+   * @param len 1..1 GiB. @return null (and @p done is not called) when the
+   * pool has too few mbufs or @p len is out of range.
+   */
+  static Packet attach_external(rte_mempool* pool, void* addr, size_t len, ExternalFree done,
+                                void* opaque) noexcept;
+  static constexpr uint32_t kExternalPiece = 61440;  ///< bytes of application memory per mbuf
+
+  /**
+   * Keep the leading whole segments while fewer than @p limit bytes are kept
+   * (at least the first), and return the rest as a packet of its own (empty
+   * when everything is kept).
+   */
+  Packet split_segments(uint32_t limit) noexcept;
+
   explicit operator bool() const noexcept { return m_ != nullptr; }
   /** The head mbuf (still owned by this Packet). */
   rte_mbuf* mbuf() const noexcept { return m_; }

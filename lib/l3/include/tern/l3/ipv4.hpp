@@ -120,6 +120,7 @@ enum class L4Csum : uint8_t {
   software,  ///< computed here, over header and data
   offload,   ///< pseudo-header sum in the field, the NIC adds the rest
   none,      ///< trusted link (ChecksumMode::trusted): the pseudo-header sum only, nobody completes it
+  deferred,  ///< a super-segment: the software GSO checksums each frame it cuts (l2/gso.cpp)
 };
 
 /** What an interface does with @p proto's checksum on transmit (its checksum mode and offloads). */

@@ -74,6 +74,8 @@ inline constexpr uint32_t error = 1u << 5;        ///< the connection failed: Co
 /// An ICMP error about the connection that does not end it (RFC 5461 §4): Connection::soft_error()
 /// says which.
 inline constexpr uint32_t soft_error = 1u << 6;
+/// The peer acknowledged data (only with Connection::on_sent set): the callback got the byte count.
+inline constexpr uint32_t sent = 1u << 7;
 }  // namespace ev
 
 /** An IPv4 address and TCP port. */
@@ -98,6 +100,9 @@ struct SocketOptions {
   /// Bytes queued (unacknowledged + unsent) before send() refuses; the queue's mbufs may
   /// also cost at most 2 x this in truesize (tiny packets are refused sooner).
   uint32_t send_buffer = 256 * 1024;
+  /// ev::writable fires (after a refused or short send) once send_space() reaches this many bytes;
+  /// 0: a third of send_buffer (as Linux wakes a writer when free space is half of what is queued).
+  uint32_t send_lowat = 0;
   /// Bytes held (in order + out of order); drives the window. The held mbufs may cost at
   /// most 2 x this in truesize (Linux doubles SO_RCVBUF alike); beyond it the queue is
   /// compacted, then out-of-order data pruned, then data refused (docs/robustness.md).
@@ -264,19 +269,35 @@ class Connection {
   Endpoint local() const noexcept { return {wire::Ipv4Addr{t_.local_ip}, t_.local_port}; }
   Endpoint remote() const noexcept { return {wire::Ipv4Addr{t_.remote_ip}, t_.remote_port}; }
 
+  using SentCallback = std::function<void(Connection&, uint64_t acked_bytes)>;
+
   /**
-   * Queue @p data (zero copy: its mbufs are sent and retransmitted by
-   * reference). Takes the whole packet when any send-buffer space is left
-   * (the buffer may go over its limit by one packet), else nothing.
-   * @return bytes taken; errors: would_block (buffer full: wait for
-   * ev::writable; @p data is left untouched), closed (after shutdown/close),
+   * Queue @p data (zero copy: its mbufs, pool or external buffers from
+   * Packet::attach_external(), are sent and retransmitted by reference).
+   * Takes the whole packet when it fits send_space(); else whole leading
+   * segments while there is room, so the buffer goes over its limit by less
+   * than one segment (at most 64 KiB), and @p data keeps the rest (wait for
+   * ev::writable, then send it). @return bytes taken; errors: would_block
+   * (buffer full; @p data untouched), closed (after shutdown/close),
    * not_connected (failed or reset; error() says why).
    */
   Result<size_t> send(Packet& data) noexcept;
+  /**
+   * Send-completion events (lwIP's tcp_sent): from the core's loop, @p cb
+   * gets the number of data bytes the peer acknowledged since its last call,
+   * in stream order (the sum over all calls is the stream's acknowledged
+   * length), and the event callback sees ev::sent. The acknowledged bytes
+   * are out of TCP's hands unless the receiver still holds them in a shared
+   * buffer; an external buffer's free callback says when its memory is free.
+   * Null: no completion events (the default, no cost).
+   */
+  void on_sent(SentCallback cb);
   /** Copy up to send_space() bytes of @p data. @return bytes taken (0 only for empty data). */
   Result<size_t> send_copy(std::span<const uint8_t> data) noexcept;
   /** Bytes send() can take now. */
   uint32_t send_space() const noexcept;
+  /** send_space() has reached the low-water mark (SocketOptions::send_lowat): ev::writable's test. */
+  bool writable_now() const noexcept;
   /**
    * Take received in-order data, zero copy: up to @p max bytes of whole
    * segments as one mbuf chain. @return false when nothing is queued (then
@@ -395,6 +416,8 @@ class Connection {
   // Counters for info().
   uint32_t retransmits_ = 0;
   uint64_t bytes_sent_ = 0, bytes_acked_ = 0, bytes_received_ = 0;
+  uint64_t acked_reported_ = 0;  // bytes_acked_ at the last completion callback
+  SentCallback sent_cb_;
   RttEstimator rtt_;
   Congestion cc_;
   SackScoreboard sb_;
