@@ -50,6 +50,10 @@ struct Options {
   std::string idle;
   int drain_ms = -1;
   int queues = -1;
+  int mtu = -1;
+  std::string checksum;
+  bool no_gso = false;
+  bool no_gro = false;
   bool print_config = false;
   std::string connect;
   uint32_t connections = 1;
@@ -137,6 +141,17 @@ bool apply_overrides(const Options& o, tern::config::StackConfig& cfg, std::stri
   if (o.queues >= 0) {
     for (auto& p : cfg.ports) p.queues = static_cast<uint16_t>(o.queues);
   }
+  for (auto& p : cfg.ports) {
+    if (!o.checksum.empty()) p.checksum = o.checksum;
+    if (o.no_gso) p.gso = false;
+    if (o.no_gro) p.gro = false;
+    if (o.mtu > 0) {
+      p.mtu = static_cast<uint16_t>(o.mtu);
+      // A jumbo frame in one mbuf: the data room follows the MTU (in 128-byte steps).
+      const uint32_t need = (14u + p.mtu + 127u) / 128u * 128u;
+      if (cfg.mempool.data_room < need) cfg.mempool.data_room = need;
+    }
+  }
   if (!o.capture.empty()) cfg.ports[0].capture = o.capture;
   if (!o.log_level.empty()) cfg.log_level = o.log_level;
   if (auto bad = tern::config::validate(cfg)) {
@@ -208,6 +223,15 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 64));
   app.add_option("--drain-ms", o.drain_ms, "on SIGTERM, how long open connections may take to finish (ms)")
       ->check(CLI::Range(0, 3600000));
+  app.add_option("--mtu", o.mtu,
+                 "IP MTU of every port, 68..9000 (jumbo: raises mempool.data_room to fit a frame)")
+      ->check(CLI::Range(68, 9000));
+  app.add_option("--checksum", o.checksum,
+                 "transport checksums of every port: auto (offload where offered), software, or trusted "
+                 "(neither computed nor verified; only between cooperating processes: docs/offloads.md)")
+      ->check(CLI::IsMember({"auto", "software", "trusted"}));
+  app.add_flag("--no-gso", o.no_gso, "TCP builds one MSS-sized segment at a time (no TSO, no software GSO)");
+  app.add_flag("--no-gro", o.no_gro, "do not merge received TCP segments");
   app.add_flag("--print-config", o.print_config, "print the effective configuration as YAML and exit");
   try {
     app.parse(static_cast<int>(ours.size()), ours.data());

@@ -174,7 +174,10 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortOptions& opts, std::strin
   // net_memif reports a 1518-byte frame limit and no MTU operation, yet its datapath carries frames
   // of any length (chained descriptors on TX, chained mbufs on RX): a jumbo MTU is kept in software.
   const bool memif = std::string_view(drv) == "net_memif";
-  const uint16_t dev_mtu = memif && o.mtu > info.max_mtu ? static_cast<uint16_t>(info.max_mtu) : o.mtu;
+  const uint32_t eth_overhead = RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+  const bool memif_jumbo =
+      memif && o.mtu + eth_overhead > info.max_rx_pktlen && info.max_rx_pktlen > eth_overhead;
+  const uint16_t dev_mtu = memif_jumbo ? static_cast<uint16_t>(info.max_rx_pktlen - eth_overhead) : o.mtu;
   if (memif && o.mtu > 9000) {
     error = strprintf("%s: MTU %u is above what tern carries over %s (9000); choose 9000 or less", lb, o.mtu,
                       drv);

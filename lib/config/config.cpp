@@ -101,6 +101,7 @@ constexpr IntRule kSteerRing{256, 65536, false, true, " (frames)"};
 constexpr IntRule kMailbox{64, 65536, false, true, " (tasks)"};
 constexpr IntRule kDrainMs{0, 3600000, false, false, " (milliseconds)"};
 constexpr std::string_view kIdlePolicies[] = {"busy", "adaptive"};
+constexpr std::string_view kChecksumModes[] = {"auto", "software", "trusted"};
 constexpr IntRule kRxReserve{0, 16777215, false, false, " (mbufs; 0: automatic)"};
 
 constexpr std::string_view kLogLevels[] = {"error", "warn", "info", "debug"};
@@ -502,8 +503,8 @@ void parse_fault(Source& src, const YAML::Node& n, const std::string& path, Pos 
   get_uint(src, m, "delay_us", f.delay_us, kDelayUs);
 }
 
-constexpr std::string_view kPortKeys[] = {"name",    "devargs", "ip",     "mac",     "mtu",
-                                          "rx_desc", "tx_desc", "queues", "capture", "fault"};
+constexpr std::string_view kPortKeys[] = {"name",   "devargs", "ip",       "mac", "mtu", "rx_desc", "tx_desc",
+                                          "queues", "capture", "checksum", "gso", "gro", "fault"};
 
 PortConfig parse_port(Source& src, const YAML::Node& n, const std::string& path, Pos pos) {
   PortConfig p;
@@ -521,6 +522,9 @@ PortConfig parse_port(Source& src, const YAML::Node& n, const std::string& path,
   get_uint(src, m, "tx_desc", p.tx_desc, kDesc);
   get_uint(src, m, "queues", p.queues, kQueues);
   get_string(src, m, "capture", p.capture, "a pcap file path, or \"\" for no capture");
+  get_string(src, m, "checksum", p.checksum, "auto, software or trusted");
+  get_bool(src, m, "gso", p.gso);
+  get_bool(src, m, "gro", p.gro);
   if (const YAML::Node* f = m.get("fault")) parse_fault(src, *f, m.child("fault"), m.pos("fault"), p.fault);
   return p;
 }
@@ -916,6 +920,11 @@ void validate_config(const Source& src, const StackConfig& c) {
     check_int(src, base + ".rx_desc", p.rx_desc, kDesc);
     check_int(src, base + ".tx_desc", p.tx_desc, kDesc);
     check_int(src, base + ".queues", p.queues, kQueues);
+    if (std::find(std::begin(kChecksumModes), std::end(kChecksumModes), p.checksum) ==
+        std::end(kChecksumModes)) {
+      src.fail_at(base + ".checksum", quoted(p.checksum) + " is not a checksum mode",
+                  "auto, software or trusted (docs/offloads.md)");
+    }
     if (!p.capture.empty() && p.capture.find_first_not_of(" \t\r\n") == std::string::npos) {
       src.fail_at(base + ".capture", "the path is only white space",
                   "a pcap file path, or \"\" for no capture");
@@ -1261,6 +1270,9 @@ std::string to_yaml(const StackConfig& c) {
       out << YAML::Key << "tx_desc" << YAML::Value << p.tx_desc;
       out << YAML::Key << "queues" << YAML::Value << p.queues;
       out << YAML::Key << "capture" << YAML::Value << YAML::DoubleQuoted << p.capture;
+      out << YAML::Key << "checksum" << YAML::Value << p.checksum;
+      out << YAML::Key << "gso" << YAML::Value << p.gso;
+      out << YAML::Key << "gro" << YAML::Value << p.gro;
       out << YAML::Key << "fault" << YAML::Value << YAML::BeginMap;
       out << YAML::Key << "seed" << YAML::Value << p.fault.seed;
       out << YAML::Key << "loss" << YAML::Value << format_double(p.fault.loss);

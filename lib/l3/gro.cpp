@@ -46,7 +46,7 @@ bool parse(const rte_mbuf* m, Tcp4& t) noexcept {
   const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
   if (load_be16(d + 12) != 0x0800) return false;
   const uint8_t* ip = d + kEth;
-  if (ip[0] != 0x45 || ip[9] != 6) return false;  // IPv4 without options, TCP
+  if (ip[0] != 0x45 || ip[9] != 6) return false;        // IPv4 without options, TCP
   if ((load_be16(ip + 6) & 0x3fff) != 0) return false;  // a fragment (MF or an offset)
   t.ip_len = load_be16(ip + 2);
   if (t.ip_len < kIp + 20 || t.ip_len > m->pkt_len - kEth) return false;
@@ -68,8 +68,7 @@ bool parse(const rte_mbuf* m, Tcp4& t) noexcept {
 }
 
 bool mergeable(const Tcp4& t) noexcept {
-  return t.payload > 0 && (t.flags & kAck) != 0 &&
-         (t.flags & (kFin | kSyn | kRst | kUrg | kEce | kCwr)) == 0;
+  return t.payload > 0 && (t.flags & kAck) != 0 && (t.flags & (kFin | kSyn | kRst | kUrg | kEce | kCwr)) == 0;
 }
 
 // The segment's checksums, as the mode says (counted in checksum_stats()).
@@ -108,13 +107,13 @@ bool verified(rte_mbuf* m, const Tcp4& t, ChecksumMode mode) noexcept {
 }
 
 struct Chain {
-  Tcp4 head;           // the first segment's header fields
+  Tcp4 head;  // the first segment's header fields
   rte_mbuf* m = nullptr;
   rte_mbuf* tail = nullptr;
   uint32_t next_seq = 0;
   uint32_t ip_len = 0;  // merged IPv4 total length
   uint32_t segs = 1;
-  bool head_ok = false;  // the head's checksums were verified
+  bool head_ok = false;     // the head's checksums were verified
   bool head_single = true;  // the head frame was one segment
   bool open = true;
 };

@@ -190,6 +190,24 @@ std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::
       ci.queue = c;
       ci.params.name = cfg.ports[i].name;
       ci.params.address = cfg.ports[i].address;
+      ci.params.checksum = cfg.ports[i].checksum == "trusted"    ? ChecksumMode::trusted
+                           : cfg.ports[i].checksum == "software" ? ChecksumMode::software
+                                                                 : ChecksumMode::automatic;
+      ci.params.gso = cfg.ports[i].gso;
+      ci.params.gro = cfg.ports[i].gro;
+      if (c == 0) {
+        const PortCaps& pc = ci.port->caps();
+        const bool tso = pc.tso && ci.params.checksum == ChecksumMode::automatic;
+        TERN_LOG_INFO("port %s: checksum %s%s, tcp segmentation %s, gro %s, mtu %u",
+                      cfg.ports[i].name.c_str(), to_string(ci.params.checksum),
+                      ci.params.checksum == ChecksumMode::trusted
+                          ? " (not computed, not verified: the peer must be a cooperating process)"
+                          : "",
+                      !ci.params.gso ? "per segment"
+                      : tso          ? "TSO (the port cuts)"
+                                     : "software GSO",
+                      ci.params.gro ? "on" : "off", pc.mtu);
+      }
       ci.params.gratuitous_arp = cfg.arp.gratuitous && c == 0;
       ci.params.neighbour.table_size = cfg.arp.table_size;
       ci.params.neighbour.queue_len = cfg.arp.queue_len;

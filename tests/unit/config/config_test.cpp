@@ -464,7 +464,7 @@ INSTANTIATE_TEST_SUITE_P(
             "log_level, lcores, eal, mempool, cores, ports, routes, arp, ipv4, icmp, udp, tcp, echo"},
         UnknownKeyCase{kUnknownMempool.c_str(), "mempool.buffers", 7, "mbufs, cache, data_room"},
         UnknownKeyCase{kUnknownPort.c_str(), "ports[0].speed", 5,
-                       "name, devargs, ip, mac, mtu, rx_desc, tx_desc, queues, capture, fault"},
+                       "name, devargs, ip, mac, mtu, rx_desc, tx_desc, queues, capture, checksum, gso, gro, fault"},
         UnknownKeyCase{kUnknownFault.c_str(), "ports[0].fault.jitter", 7,
                        "seed, loss, duplicate, reorder, corrupt, delay_us"},
         UnknownKeyCase{kUnknownRoute.c_str(), "routes[0].metric", 8, "prefix, gateway, port"},
@@ -1305,6 +1305,29 @@ TEST(ConfigRoutes, MulticastNextHopMacIsRejected) {
 TEST(ConfigRoutes, OnLinkRouteToAnUnknownPortIsRejected) {
   const ConfigError e = LoadErr(OnePort("", "routes:\n  - {prefix: 198.19.0.0/16, port: nope}"));
   EXPECT_NE(e.message.find("unknown port"), std::string::npos) << e.message;
+}
+
+}  // namespace
+}  // namespace tern::config
+
+namespace tern::config {
+namespace {
+
+// Issue 11: the per-port offload keys.
+TEST(ConfigOffloads, ChecksumGsoAndGroArePerPortWithDefaults) {
+  StackConfig d = LoadOk("ports:\n  - {name: p0, devargs: net_tap0, ip: 198.18.0.2/24}\n");
+  ASSERT_EQ(d.ports.size(), 1u);
+  EXPECT_EQ(d.ports[0].checksum, "auto");
+  EXPECT_TRUE(d.ports[0].gso);
+  EXPECT_TRUE(d.ports[0].gro);
+  StackConfig c = LoadOk(
+      "ports:\n  - {name: p0, devargs: net_memif0, ip: 198.18.0.2/24, checksum: trusted, gso: false, gro: false}\n");
+  ASSERT_EQ(c.ports.size(), 1u);
+  EXPECT_EQ(c.ports[0].checksum, "trusted");
+  EXPECT_FALSE(c.ports[0].gso);
+  EXPECT_FALSE(c.ports[0].gro);
+  ConfigError e = LoadErr("ports:\n  - {name: p0, devargs: net_tap0, ip: 198.18.0.2/24, checksum: none}\n");
+  EXPECT_NE(e.message.find("not a checksum mode"), std::string::npos) << e.message;
 }
 
 }  // namespace

@@ -120,10 +120,10 @@ TEST(Gro, InOrderSegmentsOfOneFlowBecomeOneChainWithTheBytesInOrder) {
 
 TEST(Gro, AGapADifferentAckOrWindowOrOptionsEndsTheChain) {
   auto segs = run_of(6, 500);
-  segs[2].seq += 1;        // a gap: starts a new chain
-  segs[3].seq += 1;        // continues it
-  segs[4].ack += 1448;     // a new ACK: new chain
-  segs[5].tsval = 78;      // other option bytes: new chain
+  segs[2].seq += 1;     // a gap: starts a new chain
+  segs[3].seq += 1;     // continues it
+  segs[4].ack += 1448;  // a new ACK: new chain
+  segs[5].tsval = 78;   // other option bytes: new chain
   segs[4].seq += 1;
   segs[5].seq += 1;
   Burst b(segs);

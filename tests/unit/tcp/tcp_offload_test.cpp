@@ -70,7 +70,9 @@ INSTANTIATE_TEST_SUITE_P(Faults, TcpOffloadFault,
                                            OffloadFault{"reorder5", &FaultOptions::reorder, 0.05},
                                            OffloadFault{"duplicate5", &FaultOptions::duplicate, 0.05},
                                            OffloadFault{"corrupt1", &FaultOptions::corrupt, 0.01}),
-                         [](const ::testing::TestParamInfo<OffloadFault>& i) { return std::string(i.param.name); });
+                         [](const ::testing::TestParamInfo<OffloadFault>& i) {
+                           return std::string(i.param.name);
+                         });
 
 TEST(TcpOffload, TrustedChecksumsAreNeitherComputedNorVerified) {
   TransferOptions t;

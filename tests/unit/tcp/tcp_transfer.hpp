@@ -50,12 +50,12 @@ struct TransferOptions {
 
 /** External-buffer bookkeeping of side a. */
 struct ExternalResult {
-  uint32_t buffers = 0;       ///< buffers sent
-  uint32_t freed = 0;         ///< free callbacks
-  uint32_t freed_twice = 0;   ///< callbacks for a buffer already freed
-  uint32_t freed_early = 0;   ///< callbacks before the peer acknowledged the buffer's last byte
-  uint64_t reported = 0;      ///< sum of the completion events' byte counts
-  uint32_t reports = 0;       ///< completion events
+  uint32_t buffers = 0;      ///< buffers sent
+  uint32_t freed = 0;        ///< free callbacks
+  uint32_t freed_twice = 0;  ///< callbacks for a buffer already freed
+  uint32_t freed_early = 0;  ///< callbacks before the peer acknowledged the buffer's last byte
+  uint64_t reported = 0;     ///< sum of the completion events' byte counts
+  uint32_t reports = 0;      ///< completion events
   bool reports_positive = true;
 };
 

@@ -53,7 +53,12 @@ struct PortConfig {
   /// of their own get their frames by software steering and share a TX queue (docs/multicore.md).
   uint16_t queues = 0;
   std::string capture;  ///< pcap path to record RX and TX; empty = off
-  FaultConfig fault;    ///< fault injection; off by default
+  /// Transport checksums (docs/offloads.md): "auto" (the port's offloads, else software),
+  /// "software" (always in software), "trusted" (neither computed nor verified; both ends must agree).
+  std::string checksum = "auto";
+  bool gso = true;    ///< TCP super-segments cut by TSO or the software GSO (docs/offloads.md)
+  bool gro = true;    ///< merge received in-order TCP segments per RX burst
+  FaultConfig fault;  ///< fault injection; off by default
 
   friend bool operator==(const PortConfig&, const PortConfig&) = default;
 };
