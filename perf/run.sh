@@ -243,12 +243,13 @@ kernel_net() {
 
 # Start a server, run one client, stop the server; record the client's JSON.
 #   run_pair BENCH IMPL VARIANT REP SERVER_ARGS -- CLIENT_ARGS
+SRV_EXTRA=()  # extra tern-echo server options (bench_bulk's variants)
 run_tern() {  # BENCH VARIANT REP CLIENT_ARGS...
   local bench=$1 variant=$2 rep=$3; shift 3
   # memif's control socket is abstract by default (no file); a fresh name per run.
   local sock="/tern-bench-$$-$bench-$variant-$rep"
   taskset -c 0 "$TE" --dev "net_memif0,role=server,socket=$sock" --ip 198.18.0.1/24 --mac 02:00:00:00:00:01 \
-    --discard-port 9 --backlog 4096 -- -l 0 >"$OUT/srv-$bench-$variant-$rep.json" 2>"$OUT/srv.log" &
+    --discard-port 9 --backlog 4096 "${SRV_EXTRA[@]}" -- -l 0 >"$OUT/srv-$bench-$variant-$rep.json" 2>"$OUT/srv.log" &
   local spid=$!
   local up=0
   for _ in $(seq 1 100); do
@@ -318,10 +319,24 @@ echo_bench() {
 bench_rr() { echo_bench rr tps "1 64"; }                  # 2. TCP request/response, 64-byte messages
 bench_short() { echo_bench short conn/s "8" --short; }   # 3. connect, 64-byte request, response, reset
 bench_udp() { echo_bench udp pps "1 16" --udp; }          # 4. UDP echo, 64-byte datagrams
-bench_bulk() {  # 5. bulk TCP, one connection, one direction
-  local rep
+# 5. bulk TCP, one connection, one direction. tern variants (issue 11; both sides get the options):
+#   plain     --no-gso --no-gro: one segment per MSS, no merging (the path before issue 11)
+#   c1        the default: GSO + GRO, software checksums (memif offers none)
+#   trusted   + --checksum trusted (cooperating processes: no checksums)
+#   jumbo     + --checksum trusted --mtu 9000
+bench_bulk() {
+  local rep v
   for rep in $(seq 1 "$REPS"); do
-    log "bulk rep $rep: tern $(run_tern bulk c1 "$rep" --connect 198.18.0.1:9 --bulk --message-size 65536 --duration "$T_BULK" | json_field '["gbps"]') Gbit/s"
+    for v in plain c1 trusted jumbo; do
+      case $v in
+        plain) SRV_EXTRA=(--no-gso --no-gro) ;;
+        c1) SRV_EXTRA=() ;;
+        trusted) SRV_EXTRA=(--checksum trusted) ;;
+        jumbo) SRV_EXTRA=(--checksum trusted --mtu 9000) ;;
+      esac
+      log "bulk rep $rep: tern $v $(run_tern bulk "$v" "$rep" --connect 198.18.0.1:9 --bulk --message-size 65536 --duration "$T_BULK" "${SRV_EXTRA[@]}" | json_field '["gbps"]') Gbit/s"
+    done
+    SRV_EXTRA=()
     log "bulk rep $rep: kernel $(run_kernel bulk kernel c1 "$rep" --connect 198.18.77.1:9 --bulk --message-size 65536 --duration "$T_BULK" | json_field '["gbps"]') Gbit/s"
   done
 }

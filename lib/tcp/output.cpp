@@ -10,6 +10,8 @@
  */
 #include <algorithm>
 
+#include "tern/base/byteorder.hpp"
+#include "tern/base/checksum.hpp"
 #include "tern/tcp/tcp.hpp"
 #include "tern/tcp/tcp_internal.hpp"
 
@@ -118,6 +120,13 @@ Status Tcp::emit(const FourTuple& t, const wire::TcpHeader& th, Packet data, con
   }
   l3::fill_l4_checksum(seg, 16, wire::Ipv4Addr{t.local_ip}, wire::Ipv4Addr{t.remote_ip}, wire::ip_proto::tcp,
                        how, static_cast<uint8_t>(hlen));
+  if (tso_segsz != 0 && how == l3::L4Csum::offload) {
+    // DPDK's TSO convention (rte_ipv4_phdr_cksum with RTE_MBUF_F_TX_TCP_SEG): the pseudo-header
+    // sum without the length, which differs per cut segment; the NIC adds each one's.
+    ChecksumAccumulator acc;
+    add_ipv4_pseudo_header(acc, t.local_ip, t.remote_ip, wire::ip_proto::tcp, 0);
+    store_be16(seg.data() + 16, acc.sum16());
+  }
   l3::OutputParams out;
   out.src = wire::Ipv4Addr{t.local_ip};
   out.dst = wire::Ipv4Addr{t.remote_ip};

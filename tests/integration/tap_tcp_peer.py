@@ -30,7 +30,8 @@ keepalive: connect, echo 1 KiB, then take IFACE down (the kernel peer vanishes, 
   least IDLE seconds and within LIMIT_S seconds of the link going down
   (IDLE + COUNT * INTERVAL plus slack). Prints the measured time.
 counters: the JSON line tern-echo printed at exit (Stack::stats_json): prints its TCP
-  counters (summed over cores), checks mbufs_leaked == 0 and each NAME>=N given, NAME a
+  counters (summed over cores), checks mbufs_leaked == 0 and each NAME>=N given (if.NAME: an
+  interface counter such as if.tso_frames, summed over cores and ports), NAME a
   counter of "tcp" (e.g. passive_opens>=501, syncookies_sent>=1).
 synburst: COUNT SYNs built with scapy (random sources in 198.19.100.0/24, off-link,
   which nothing in the namespace answers: tern sends its SYN,ACKs via the gateway, the
@@ -347,8 +348,18 @@ def cmd_counters(stdout_file, *reqs):
     print("  tcp: " + ", ".join(f"{k} {tcp.get(k, 0)}" for k in TCP_SHOWN))
     print("  tcp drops: " + (", ".join(f"{k} {v}" for k, v in sorted(drops.items()) if v) or "none"))
     failures = say(d.get("mbufs_leaked") == 0, f"mbufs_leaked = {d.get('mbufs_leaked')}")
+    ifaces = {}  # interface counters (offloads), summed over cores and ports: "if.NAME>=N"
+    for core in d["cores"]:
+        for i in core.get("interfaces", []):
+            for k, v in i.items():
+                if isinstance(v, int):
+                    ifaces[k] = ifaces.get(k, 0) + v
     for req in reqs:
         name, n = req.split(">=")
+        if name.startswith("if."):
+            v = ifaces.get(name[3:], 0)
+            failures += say(v >= int(n), f"interface {name[3:]} = {v} >= {n}")
+            continue
         failures += say(tcp.get(name, 0) >= int(n), f"tcp {name} = {tcp.get(name, 0)} >= {n}")
     return 1 if failures else 0
 

@@ -128,3 +128,80 @@ TEST(TcpOffload, ExternalBuffersAreFreedOnceAfterTheirAckEvenUnderLoss) {
 
 }  // namespace
 }  // namespace tern::tcp
+
+namespace tern::tcp {
+namespace {
+
+void count_free(void*, size_t, void* opaque) { ++*static_cast<int*>(opaque); }
+
+// send() bounds its overshoot and ev::writable waits for the low-water mark.
+TEST(TcpOffload, OneSendOvershootsByLessThanASegmentAndWritableWaitsForTheLowWaterMark) {
+  static rte_mempool* pool =
+      rte_pktmbuf_pool_create("tcp_lowat", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+  ASSERT_NE(pool, nullptr);
+  std::vector<uint8_t> app(1 << 20);
+  for (size_t i = 0; i < app.size(); ++i) app[i] = stream_byte(static_cast<uint32_t>(i), 3);
+  int freed = 0;
+  {
+    drivers::PairWire wire(caps(kMacA), caps(kMacB), 4096);
+    Core a(test::core_params(wire.a(), kIpA, pool));
+    Core b(test::core_params(wire.b(), kIpB, pool));
+    uint64_t now = 1'000'000'000;
+    a.start(now);
+    b.start(now);
+    a.interface(0).neighbours().learn(kIpB, kMacB, true, now);
+    b.interface(0).neighbours().learn(kIpA, kMacA, true, now);
+    auto l = b.tcp().listen(5002);
+    ASSERT_TRUE(l);
+    ConnectOptions co;
+    SocketOptions so = a.tcp().params().socket;
+    so.send_buffer = 64 * 1024;
+    so.send_lowat = 48 * 1024;
+    co.socket = so;
+    auto c = a.tcp().connect(Endpoint{kIpB, 5002}, co);
+    ASSERT_TRUE(c);
+    Connection* rx = nullptr;
+    auto step = [&] {
+      a.poll(now += 50'000);
+      b.poll(now += 50'000);
+      if (rx == nullptr) rx = (*l)->accept();
+    };
+    for (int i = 0; i < 10 && (*c)->state() != State::established; ++i) step();
+    ASSERT_EQ((*c)->state(), State::established);
+    Packet p = Packet::attach_external(pool, app.data(), app.size(), count_free, &freed);
+    ASSERT_TRUE(p);
+    auto r = (*c)->send(p);
+    ASSERT_TRUE(r);
+    EXPECT_GT(*r, 0u);
+    EXPECT_LT(*r, 64u * 1024 + Packet::kExternalPiece) << "the overshoot is less than one segment";
+    EXPECT_EQ(p.length(), app.size() - *r) << "the caller keeps the rest";
+    std::vector<uint32_t> spaces;
+    (*c)->on_event([&](Connection& conn, uint32_t e) {
+      if (e & ev::writable) spaces.push_back(conn.send_space());
+    });
+    std::vector<uint8_t> got;
+    for (int i = 0; i < 20000 && got.size() < app.size(); ++i) {
+      step();
+      if (p && !spaces.empty()) (void)(*c)->send(p);
+      Packet in;
+      while (rx != nullptr && rx->recv(in)) {
+        in.for_each_segment([&](std::span<const uint8_t> s) { got.insert(got.end(), s.begin(), s.end()); });
+        in.reset();
+      }
+    }
+    EXPECT_FALSE(p) << "everything was sent";
+    EXPECT_EQ(got.size(), app.size());
+    EXPECT_TRUE(got == app);
+    ASSERT_FALSE(spaces.empty());
+    for (uint32_t s : spaces) EXPECT_GE(s, 48u * 1024) << "ev::writable before the low-water mark";
+    (*c)->close();
+    if (rx != nullptr) rx->close();
+    for (int i = 0; i < 200; ++i) step();
+    (*l)->close();
+  }
+  EXPECT_EQ(freed, 1) << "the external buffer's callback ran exactly once";
+  EXPECT_EQ(rte_mempool_in_use_count(pool), 0u);
+}
+
+}  // namespace
+}  // namespace tern::tcp

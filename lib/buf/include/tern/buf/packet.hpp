@@ -12,6 +12,7 @@
 
 #include <rte_mbuf.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <utility>
@@ -35,7 +36,12 @@ BufStats& buf_stats() noexcept;
  * buffer it pins as well. Queues are charged by this, never by payload bytes.
  */
 inline uint32_t mbuf_truesize(const rte_mbuf* m) noexcept {
-  return static_cast<uint32_t>(sizeof(rte_mbuf)) + m->buf_len;
+  // An external buffer (application memory, Packet::attach_external) is not the pool's, and many
+  // mbufs may point into one large piece of it: each is charged as one default-sized buffer, what
+  // its bytes would cost copied into the pool. (A constant: a queue uncharges what it charged.)
+  const uint32_t buf =
+      RTE_MBUF_HAS_EXTBUF(m) ? std::min<uint32_t>(m->buf_len, RTE_MBUF_DEFAULT_BUF_SIZE) : m->buf_len;
+  return static_cast<uint32_t>(sizeof(rte_mbuf)) + buf;
 }
 /** The truesize of a whole chain (0 for null). */
 uint64_t chain_truesize(const rte_mbuf* m) noexcept;
