@@ -5,11 +5,6 @@
 
 namespace tern {
 
-ChecksumStats& checksum_stats() noexcept {
-  thread_local ChecksumStats s;
-  return s;
-}
-
 namespace {
 
 // Sum native-order 32-bit loads into a 64-bit accumulator; the one's

@@ -85,6 +85,17 @@ struct Source {
 
 }  // namespace
 
+void Interface::transmit_super(Packet&& frame) {
+  if (!caps_.tso) {
+    segment_and_send(std::move(frame));
+    return;
+  }
+  ++stats_.tso_frames;
+  if (frame.segments() > 1 && !caps_.multi_seg_tx && !linearize_for_tx(frame)) return;
+  ++stats_.tx_frames;
+  tx_.push(std::move(frame));
+}
+
 void Interface::segment_and_send(Packet&& frame) {
   ++stats_.gso_frames;
   rte_mbuf* m = frame.mbuf();
@@ -173,17 +184,17 @@ void Interface::segment_and_send(Packet&& frame) {
     store_be16(o + tcp + 16, 0);
     if (trusted) {
       store_be16(o + tcp + 16, acc.sum16());  // the pseudo-header sum, as a partial checksum leaves it
-      ++checksum_stats().trusted_tx;
+      ++csum_.trusted_tx;
     } else if (tcp_csum_hw) {
       store_be16(o + tcp + 16, acc.sum16());  // the NIC adds header and payload
-      ++checksum_stats().offloaded;
+      ++csum_.offloaded;
     } else {
       acc.add(o + tcp, l4);
       for (const rte_mbuf* s = body; s != nullptr; s = s->next) {
         acc.add(rte_pktmbuf_mtod(s, const uint8_t*), s->data_len);
       }
       store_be16(o + tcp + 16, acc.finish());
-      ++checksum_stats().sw_computed;
+      ++csum_.sw_computed;
     }
     h->ol_flags = tx_flags;
     h->l2_len = l2;

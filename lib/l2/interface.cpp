@@ -69,7 +69,7 @@ Packet Interface::input(Packet&& frame, uint64_t now, bool* link_broadcast) {
     f &= ~(RTE_MBUF_F_RX_IP_CKSUM_MASK | RTE_MBUF_F_RX_L4_CKSUM_MASK);
     if (p_.checksum == ChecksumMode::trusted) {
       f |= RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
-      ++checksum_stats().trusted_rx;
+      ++csum_.trusted_rx;
     }
   }
   // Headers must be contiguous; a split first segment is rare (counted copy).

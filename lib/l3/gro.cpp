@@ -21,15 +21,17 @@ constexpr uint8_t kEce = 0x40, kCwr = 0x80;
 constexpr int kFlows = 8;  // chains open at once in a burst; more flows are passed on unmerged
 
 // A TCP/IPv4 frame as GRO sees it (headers in the first segment).
+// (No member initializers: parse() sets every field, and a burst's chain table stays unwritten
+// until a chain opens, so a burst without TCP data costs nothing here.)
 struct Tcp4 {
-  uint32_t saddr = 0, daddr = 0, ports = 0;
-  uint32_t seq = 0, ack = 0;
-  uint16_t win = 0;
-  uint16_t ip_len = 0;   // IPv4 total length
-  uint32_t thl = 0;      // TCP header bytes
-  uint32_t payload = 0;  // TCP payload bytes
-  uint8_t flags = 0;
-  const uint8_t* opts = nullptr;
+  uint32_t saddr, daddr, ports;
+  uint32_t seq, ack;
+  uint16_t win;
+  uint16_t ip_len;   // IPv4 total length
+  uint32_t thl;      // TCP header bytes
+  uint32_t payload;  // TCP payload bytes
+  uint8_t flags;
+  const uint8_t* opts;
 };
 
 constexpr uint16_t kMaxMbufs = 128;  // mbufs in one merged chain
@@ -37,17 +39,17 @@ constexpr uint16_t kMaxMbufs = 128;  // mbufs in one merged chain
 // Parse an untagged Ethernet/IPv4/TCP frame. @return false for anything else (left alone).
 bool parse(const rte_mbuf* m, Tcp4& t) noexcept {
   if (m->data_len < kEth + kIp + 20 || m->nb_segs > kMaxMbufs / 2) return false;
+  const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
+  const uint8_t* ip = d + kEth;
+  // Cheapest tests first: most frames that are not TCP data leave here.
+  if (ip[9] != 6 || ip[0] != 0x45 || load_be16(d + 12) != 0x0800) return false;  // IPv4, no options, TCP
+  if ((load_be16(ip + 6) & 0x3fff) != 0) return false;  // a fragment (MF or an offset)
   // Only a frame nobody else holds: a merge rewrites the head's headers and every member's
   // offsets and links. (A shared mbuf, e.g. a duplicate's or a sender's clone, is left alone.)
   if (!RTE_MBUF_DIRECT(m)) return false;
   for (const rte_mbuf* s = m; s != nullptr; s = s->next) {
     if (rte_mbuf_refcnt_read(s) != 1) return false;
   }
-  const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
-  if (load_be16(d + 12) != 0x0800) return false;
-  const uint8_t* ip = d + kEth;
-  if (ip[0] != 0x45 || ip[9] != 6) return false;        // IPv4 without options, TCP
-  if ((load_be16(ip + 6) & 0x3fff) != 0) return false;  // a fragment (MF or an offset)
   t.ip_len = load_be16(ip + 2);
   if (t.ip_len < kIp + 20 || t.ip_len > m->pkt_len - kEth) return false;
   // Ethernet padding only in a one-segment frame (it is cut there).
@@ -71,10 +73,10 @@ bool mergeable(const Tcp4& t) noexcept {
   return t.payload > 0 && (t.flags & kAck) != 0 && (t.flags & (kFin | kSyn | kRst | kUrg | kEce | kCwr)) == 0;
 }
 
-// The segment's checksums, as the mode says (counted in checksum_stats()).
-bool verified(rte_mbuf* m, const Tcp4& t, ChecksumMode mode) noexcept {
+// The segment's checksums, as the mode says (counted in @p cs).
+bool verified(rte_mbuf* m, const Tcp4& t, ChecksumMode mode, ChecksumStats& cs) noexcept {
   if (mode == ChecksumMode::trusted) {
-    ++checksum_stats().trusted_rx;
+    ++cs.trusted_rx;
     return true;
   }
   const uint64_t f = m->ol_flags;
@@ -85,13 +87,13 @@ bool verified(rte_mbuf* m, const Tcp4& t, ChecksumMode mode) noexcept {
     const bool l4_ok = l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD || l4 == RTE_MBUF_F_RX_L4_CKSUM_NONE;
     const bool l3_ok = l3 == RTE_MBUF_F_RX_IP_CKSUM_GOOD || l3 == RTE_MBUF_F_RX_IP_CKSUM_NONE;
     if (l4_ok && l3_ok) {
-      ++checksum_stats().hw_verified;
+      ++cs.hw_verified;
       return true;
     }
   }
   const uint8_t* ip = rte_pktmbuf_mtod(m, const uint8_t*) + kEth;
   if (!checksum_valid20(ip)) return false;
-  ++checksum_stats().sw_verified;
+  ++cs.sw_verified;
   ChecksumAccumulator acc;
   add_ipv4_pseudo_header(acc, t.saddr, t.daddr, 6, static_cast<uint16_t>(t.ip_len - kIp));
   uint32_t left = t.ip_len - kIp;  // the TCP segment, wherever its bytes are
@@ -106,23 +108,23 @@ bool verified(rte_mbuf* m, const Tcp4& t, ChecksumMode mode) noexcept {
   return left == 0 && acc.sum16() == 0xffff;
 }
 
-struct Chain {
-  Tcp4 head;  // the first segment's header fields
-  rte_mbuf* m = nullptr;
-  rte_mbuf* tail = nullptr;
-  uint32_t next_seq = 0;
-  uint32_t ip_len = 0;  // merged IPv4 total length
-  uint32_t segs = 1;
-  bool head_ok = false;     // the head's checksums were verified
-  bool head_single = true;  // the head frame was one segment
-  bool open = true;
+struct Chain {  // every field set when the chain opens (gro_burst)
+  Tcp4 head;    // the first segment's header fields
+  rte_mbuf* m;
+  rte_mbuf* tail;
+  uint32_t next_seq;
+  uint32_t ip_len;  // merged IPv4 total length
+  uint32_t segs;
+  bool head_ok;      // the head's checksums were verified
+  bool head_single;  // the head frame was one segment
+  bool open;
 };
 
 bool same_flow(const Tcp4& a, const Tcp4& b) noexcept {
   return a.saddr == b.saddr && a.daddr == b.daddr && a.ports == b.ports;
 }
 
-bool joins(Chain& c, rte_mbuf* m, const Tcp4& t, ChecksumMode mode) noexcept {
+bool joins(Chain& c, rte_mbuf* m, const Tcp4& t, ChecksumMode mode, ChecksumStats& cs) noexcept {
   if (!c.open || t.seq != c.next_seq || t.ack != c.head.ack || t.win != c.head.win || t.thl != c.head.thl ||
       std::memcmp(t.opts, c.head.opts, t.thl - 20) != 0 || t.payload > c.head.payload ||
       c.segs >= kGroMaxSegments || c.ip_len + t.payload > kGroMaxBytes ||
@@ -130,13 +132,13 @@ bool joins(Chain& c, rte_mbuf* m, const Tcp4& t, ChecksumMode mode) noexcept {
     return false;
   }
   if (!c.head_ok) {
-    if (!verified(c.m, c.head, mode)) {
+    if (!verified(c.m, c.head, mode, cs)) {
       c.open = false;  // the stack drops it; nothing may join it
       return false;
     }
     c.head_ok = true;
   }
-  return verified(m, t, mode);
+  return verified(m, t, mode, cs);
 }
 
 void append(Chain& c, rte_mbuf* m, const Tcp4& t) noexcept {
@@ -195,7 +197,8 @@ void finish(Chain& c, GroStats& stats) noexcept {
 
 }  // namespace
 
-uint16_t gro_burst(rte_mbuf** pkts, uint16_t n, ChecksumMode mode, GroStats& stats) noexcept {
+uint16_t gro_burst(rte_mbuf** pkts, uint16_t n, ChecksumMode mode, GroStats& stats,
+                   ChecksumStats& cs) noexcept {
   Chain chains[kFlows];
   int open = 0;
   uint16_t w = 0;
@@ -211,7 +214,7 @@ uint16_t gro_burst(rte_mbuf** pkts, uint16_t n, ChecksumMode mode, GroStats& sta
       if (same_flow(chains[k].head, t)) c = &chains[k];
     }
     if (mergeable(t)) {
-      if (c != nullptr && joins(*c, m, t, mode)) {
+      if (c != nullptr && joins(*c, m, t, mode, cs)) {
         append(*c, m, t);
         continue;
       }
@@ -223,9 +226,11 @@ uint16_t gro_burst(rte_mbuf** pkts, uint16_t n, ChecksumMode mode, GroStats& sta
         c = &chains[open++];
       }
       if (c != nullptr) {
-        *c = Chain{};
         c->head = t;
         c->m = m;
+        c->segs = 1;
+        c->head_ok = false;
+        c->open = true;
         c->head_single = m->nb_segs == 1;
         c->tail = rte_pktmbuf_lastseg(m);
         c->next_seq = t.seq + t.payload;

@@ -242,7 +242,7 @@ void Ipv4::deliver(Packet dgram, const wire::Ipv4View& v, bool broadcast, l2::In
   // A device's (or trusted mode's, or GRO's) verdict is about the frame as received: it holds
   // for a whole datagram in one frame, never for one reassembled from fragments.
   m.l4_csum_good = whole_frame && dgram.rx_l4_csum() == RxCsum::good;
-  if (m.l4_csum_good && iface.checksum_mode() == ChecksumMode::automatic) ++checksum_stats().hw_verified;
+  if (m.l4_csum_good && iface.checksum_mode() == ChecksumMode::automatic) ++csum_.hw_verified;
   L4Handler* h = handlers_[m.proto];
   if (h == nullptr) {
     stats_.drop(L3Drop::unknown_protocol);
@@ -334,8 +334,8 @@ void Ipv4::finish_header(Packet& dgram, const PortCaps& caps) {
   }
 }
 
-bool l4_checksum_ok(const Packet& l4, const Ipv4Meta& meta) noexcept {
-  ++checksum_stats().sw_verified;
+bool l4_checksum_ok(const Packet& l4, const Ipv4Meta& meta, ChecksumStats& st) noexcept {
+  ++st.sw_verified;
   ChecksumAccumulator acc;
   add_ipv4_pseudo_header(acc, meta.src.v, meta.dst.v, meta.proto, static_cast<uint16_t>(l4.length()));
   l4.for_each_segment([&](std::span<const uint8_t> seg) { acc.add(seg); });
@@ -343,20 +343,20 @@ bool l4_checksum_ok(const Packet& l4, const Ipv4Meta& meta) noexcept {
 }
 
 void fill_l4_checksum(Packet& l4, uint16_t field_off, Ipv4Addr src, Ipv4Addr dst, uint8_t proto, L4Csum how,
-                      uint8_t l4_header_len) noexcept {
+                      uint8_t l4_header_len, ChecksumStats& st) noexcept {
   ChecksumAccumulator acc;
   add_ipv4_pseudo_header(acc, src.v, dst.v, proto, static_cast<uint16_t>(l4.length()));
   uint8_t* field = l4.data() + field_off;  // the header is in the first segment
   if (how != L4Csum::software) {
     store_be16(field, acc.sum16());  // the NIC adds the rest, or (trusted) nobody does
-    if (how == L4Csum::none) ++checksum_stats().trusted_tx;
+    if (how == L4Csum::none) ++st.trusted_tx;
     if (how != L4Csum::offload) return;
-    ++checksum_stats().offloaded;
+    ++st.offloaded;
     l4.set_tx_lengths(0, 0, l4_header_len);
     l4.add_tx_flags(proto == wire::ip_proto::udp ? RTE_MBUF_F_TX_UDP_CKSUM : RTE_MBUF_F_TX_TCP_CKSUM);
     return;
   }
-  ++checksum_stats().sw_computed;
+  ++st.sw_computed;
   store_be16(field, 0);
   l4.for_each_segment([&](std::span<const uint8_t> seg) { acc.add(seg); });
   uint16_t c = acc.finish();
@@ -371,7 +371,7 @@ void fill_l4_checksum(Packet& l4, uint16_t field_off, Ipv4Addr src, Ipv4Addr dst
 void Ipv4::software_l4_checksum(Packet& dgram) {
   uint64_t l4 = dgram.ol_flags() & RTE_MBUF_F_TX_L4_MASK;
   if (l4 == 0) return;
-  ++checksum_stats().sw_computed;
+  ++csum_.sw_computed;
   const uint8_t* h = dgram.data();
   uint32_t hlen = (h[0] & 0x0f) * 4u;
   uint8_t proto = h[9];

@@ -308,7 +308,8 @@ void Core::receive(size_t i, rte_mbuf** pkts, uint16_t n, uint64_t now) {
   const bool steer = p_.steering != nullptr;
   // A host merges each flow's in-order TCP segments of the burst (l3/gro.cpp); a router never
   // does (it forwards frames as they came).
-  if (!fwd && n > 1 && ifaces_[i]->gro()) n = l3::gro_burst(pkts, n, ifaces_[i]->checksum_mode(), stats_.gro);
+  if (!fwd && n > 1 && ifaces_[i]->gro())
+    n = l3::gro_burst(pkts, n, ifaces_[i]->checksum_mode(), stats_.gro, stats_.gro_csum);
   if (!fwd && !steer) {  // a host on one core: straight up the stack
     for (uint16_t j = 0; j < n; ++j) {
       if (j + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[j + 1], void*));
@@ -405,6 +406,13 @@ void write_drops(JsonWriter& w, const Stats& s) {
 }
 }  // namespace
 
+ChecksumStats Core::checksum_stats() const noexcept {
+  ChecksumStats s = stats_.gro_csum;
+  s += ipv4_->checksum_stats();
+  for (const auto& i : ifaces_) s += i->checksum_stats();
+  return s;
+}
+
 void Core::write_json(JsonWriter& w) const {
   w.begin_object();
   w.kv("core", p_.index)
@@ -428,10 +436,11 @@ void Core::write_json(JsonWriter& w) const {
   w.kv("copies", stats_.buf.copies).kv("copied_bytes", stats_.buf.copied_bytes);
   w.kv("linearizations", stats_.buf.linearizations).kv("alloc_failures", stats_.buf.alloc_failures);
   w.end_object();
+  const ChecksumStats cs = checksum_stats();
   w.key("checksum").begin_object();
-  w.kv("sw_computed", stats_.csum.sw_computed).kv("sw_verified", stats_.csum.sw_verified);
-  w.kv("offloaded", stats_.csum.offloaded).kv("hw_verified", stats_.csum.hw_verified);
-  w.kv("trusted_tx", stats_.csum.trusted_tx).kv("trusted_rx", stats_.csum.trusted_rx);
+  w.kv("sw_computed", cs.sw_computed).kv("sw_verified", cs.sw_verified);
+  w.kv("offloaded", cs.offloaded).kv("hw_verified", cs.hw_verified);
+  w.kv("trusted_tx", cs.trusted_tx).kv("trusted_rx", cs.trusted_rx);
   w.end_object();
   w.key("gro").begin_object();
   w.kv("chains", stats_.gro.chains).kv("merged", stats_.gro.merged);

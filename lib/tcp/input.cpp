@@ -66,7 +66,7 @@ bool Tcp::parse(Packet& pkt, const l3::Ipv4Meta& meta, Segment& s) {
     return false;
   }
   // RFC 9293 §3.1: the checksum covers the pseudo-header, header and data.
-  if (!meta.l4_csum_good && !l3::l4_checksum_ok(pkt, meta)) {
+  if (!meta.l4_csum_good && !l3::l4_checksum_ok(pkt, meta, ip_.csum())) {
     stats_.drop(TcpDrop::bad_checksum);
     return false;
   }

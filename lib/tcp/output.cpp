@@ -119,7 +119,7 @@ Status Tcp::emit(const FourTuple& t, const wire::TcpHeader& th, Packet data, con
     ++stats_.gso_segs;
   }
   l3::fill_l4_checksum(seg, 16, wire::Ipv4Addr{t.local_ip}, wire::Ipv4Addr{t.remote_ip}, wire::ip_proto::tcp,
-                       how, static_cast<uint8_t>(hlen));
+                       how, static_cast<uint8_t>(hlen), ip_.csum());
   if (tso_segsz != 0 && how == l3::L4Csum::offload) {
     // DPDK's TSO convention (rte_ipv4_phdr_cksum with RTE_MBUF_F_TX_TCP_SEG): the pseudo-header
     // sum without the length, which differs per cut segment; the NIC adds each one's.

@@ -153,7 +153,7 @@ l3::L4Verdict Udp::input(Packet& dgram, const l3::Ipv4Meta& meta, uint64_t now) 
   }
   dgram.truncate(len);
   // RFC 768: an all-zero checksum means the sender computed none.
-  if (csum != 0 && !meta.l4_csum_good && !l3::l4_checksum_ok(dgram, meta)) {
+  if (csum != 0 && !meta.l4_csum_good && !l3::l4_checksum_ok(dgram, meta, ip_.csum())) {
     stats_.drop(UdpDrop::bad_checksum);
     return l3::L4Verdict::consumed;
   }
@@ -232,7 +232,7 @@ Status Udp::output(uint16_t src_port, const Endpoint& to, Packet payload, wire::
   // Offloaded even when the datagram will be fragmented: Ipv4::fragment() completes it then.
   l3::fill_l4_checksum(payload, 6, src, to.addr, wire::ip_proto::udp,
                        l3::l4_csum_tx(*path->iface, wire::ip_proto::udp),
-                       static_cast<uint8_t>(wire::kUdpHeaderLen));
+                       static_cast<uint8_t>(wire::kUdpHeaderLen), ip_.csum());
   l3::OutputParams out;
   out.src = src;
   out.dst = to.addr;

@@ -62,8 +62,7 @@ Result<Ipv4View> Ipv4View::parse_impl(std::span<const uint8_t> bytes, bool quote
   // RFC 791 §3.1 "Total Length": header and data; RFC 1122 §3.2.1.1 silently discard if inconsistent.
   const size_t total = load_be16(bytes.data() + 2);
   if (total < hlen) return make_error(Errc::bad_length, "ipv4: total length below header length");
-  if (!quoted && total > avail)
-    return make_error(Errc::bad_length, "ipv4: total length beyond the data");
+  if (!quoted && total > avail) return make_error(Errc::bad_length, "ipv4: total length beyond the data");
   if (!quoted) {  // a quoted header's options are never acted on, and may be why it is quoted
     auto st = check_options(bytes.subspan(kIpv4MinHeaderLen, hlen - kIpv4MinHeaderLen));
     if (!st) return st.error();
@@ -77,10 +76,6 @@ Result<Ipv4View> Ipv4View::parse(std::span<const uint8_t> bytes) noexcept {
 
 Result<Ipv4View> Ipv4View::parse_quoted(std::span<const uint8_t> bytes) noexcept {
   return parse_impl(bytes, true, bytes.size());
-}
-
-Result<Ipv4View> Ipv4View::parse_head(std::span<const uint8_t> head, size_t total_bytes) noexcept {
-  return parse_impl(head, false, std::max(total_bytes, head.size()));
 }
 
 bool Ipv4View::checksum_ok() const noexcept {

@@ -70,11 +70,12 @@ Bytes bytes_of(const rte_mbuf* m) {
 struct Burst {
   std::vector<rte_mbuf*> m;
   GroStats st;
+  ChecksumStats cs;
   explicit Burst(const std::vector<Seg>& segs) {
     for (const Seg& s : segs) m.push_back(mbuf_of(frame(s)));
   }
   uint16_t run(ChecksumMode mode = ChecksumMode::automatic) {
-    uint16_t n = gro_burst(m.data(), static_cast<uint16_t>(m.size()), mode, st);
+    uint16_t n = gro_burst(m.data(), static_cast<uint16_t>(m.size()), mode, st, cs);
     m.resize(n);
     return n;
   }

@@ -140,7 +140,6 @@ inline CaseResult run_case(const FaultOptions& fo, uint32_t total, const Transfe
     return p;
   };
   uint64_t now = 1'000'000'000;
-  checksum_stats() = ChecksumStats{};
   // Side a's stream as application memory, when it sends from external buffers.
   std::vector<uint8_t> app;
   if (to.external) {
@@ -271,7 +270,8 @@ inline CaseResult run_case(const FaultOptions& fo, uint32_t total, const Transfe
     res.cb = b.stats();
     res.la = a.interface(0).stats();
     res.lb = b.interface(0).stats();
-    res.csum = checksum_stats();
+    res.csum = a.checksum_stats();
+    res.csum += b.checksum_stats();
     res.fa = fa.fault_stats();
     res.fb = fb.fault_stats();
     res.sim_ms = (now - 1'000'000'000) / 1'000'000;

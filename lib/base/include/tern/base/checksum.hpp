@@ -114,8 +114,9 @@ inline const char* to_string(ChecksumMode m) noexcept {
 }
 
 /**
- * Per-thread (per-core) counters of transport checksum work: where each
- * checksum was computed or verified, or skipped. Each core owns its own.
+ * Counters of transport checksum work: where each checksum was computed or
+ * verified, or skipped. Owned by the per-core objects that do the work
+ * (Ipv4, Interface, Core's GRO) and summed by Core::checksum_stats().
  */
 struct ChecksumStats {
   uint64_t sw_computed = 0;  ///< transport checksums computed in software (per frame)
@@ -124,8 +125,15 @@ struct ChecksumStats {
   uint64_t hw_verified = 0;  ///< received frames the NIC had verified
   uint64_t trusted_tx = 0;   ///< frames sent without a transport checksum (trusted mode)
   uint64_t trusted_rx = 0;   ///< frames accepted without verification (trusted mode)
+  ChecksumStats& operator+=(const ChecksumStats& o) noexcept {
+    sw_computed += o.sw_computed;
+    sw_verified += o.sw_verified;
+    offloaded += o.offloaded;
+    hw_verified += o.hw_verified;
+    trusted_tx += o.trusted_tx;
+    trusted_rx += o.trusted_rx;
+    return *this;
+  }
 };
-/** Counters of the calling thread. */
-ChecksumStats& checksum_stats() noexcept;
 
 }  // namespace tern

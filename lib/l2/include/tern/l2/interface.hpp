@@ -82,12 +82,9 @@ class alignas(64) Interface final : private NeighbourSink {
   /** Queue a finished frame for transmit (takes ownership). */
   void transmit_frame(Packet&& frame) {
     // A TCP super-segment (RTE_MBUF_F_TX_TCP_SEG): the port cuts it, or the software GSO does.
-    if ((frame.ol_flags() & RTE_MBUF_F_TX_TCP_SEG) != 0) {
-      if (!caps_.tso) {
-        segment_and_send(std::move(frame));
-        return;
-      }
-      ++stats_.tso_frames;
+    if ((frame.ol_flags() & RTE_MBUF_F_TX_TCP_SEG) != 0) [[unlikely]] {
+      transmit_super(std::move(frame));
+      return;
     }
     // The one place that knows the port: a chain goes flat for ports that cannot send chains (counted).
     if (frame.segments() > 1 && !caps_.multi_seg_tx && !linearize_for_tx(frame)) return;
@@ -112,6 +109,8 @@ class alignas(64) Interface final : private NeighbourSink {
    */
   const PortCaps& caps() const noexcept { return caps_; }
   ChecksumMode checksum_mode() const noexcept { return p_.checksum; }
+  /** Checksum work done here: trusted receive, the software GSO's per-frame checksums. */
+  const ChecksumStats& checksum_stats() const noexcept { return csum_; }
   /**
    * Largest TCP super-segment (IPv4 datagram bytes) TCP may hand this
    * interface: 65535 with TSO or the software GSO, 0 when TCP must build
@@ -136,6 +135,8 @@ class alignas(64) Interface final : private NeighbourSink {
 
  private:
   bool linearize_for_tx(Packet& frame);
+  // gso.cpp: a TCP super-segment to the port (TSO) or cut here (segment_and_send), out of line.
+  void transmit_super(Packet&& frame);
   // gso.cpp: cut a TCP super-segment into frames of tso_segsz payload and queue them.
   void segment_and_send(Packet&& frame);
   void arp_input(Packet&& frame, size_t eth_len, uint64_t now);
@@ -151,6 +152,7 @@ class alignas(64) Interface final : private NeighbourSink {
   rte_mempool* pool_;
   PortCaps caps_;
   uint32_t gso_max_ = 0;
+  ChecksumStats csum_;
   wire::MacAddr mac_;
   L2Stats stats_;
   NeighbourTable neigh_;

@@ -43,8 +43,10 @@ inline constexpr uint32_t kGroMaxBytes = 65535;  ///< IPv4 total length of the m
  * payload (as a NIC's LRO reports it), and checksum-good flags; the later
  * segments lose their headers and join its chain (no copy).
  *
+ * The verifications are counted in @p cs.
  * @return the new number of frames in @p pkts (order kept, merged ones removed).
  */
-uint16_t gro_burst(rte_mbuf** pkts, uint16_t n, ChecksumMode mode, GroStats& stats) noexcept;
+uint16_t gro_burst(rte_mbuf** pkts, uint16_t n, ChecksumMode mode, GroStats& stats,
+                   ChecksumStats& cs) noexcept;
 
 }  // namespace tern::l3

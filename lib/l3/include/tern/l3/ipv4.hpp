@@ -113,7 +113,7 @@ struct Ipv4Params {
  * whole segment) over the IPv4 pseudo-header of @p meta (RFC 768, RFC 9293
  * §3.1). @return true when it sums to 0xffff.
  */
-bool l4_checksum_ok(const Packet& l4, const Ipv4Meta& meta) noexcept;
+bool l4_checksum_ok(const Packet& l4, const Ipv4Meta& meta, ChecksumStats& st) noexcept;
 
 /** How a transport checksum is filled on transmit. */
 enum class L4Csum : uint8_t {
@@ -136,10 +136,10 @@ inline L4Csum l4_csum_tx(const l2::Interface& iface, uint8_t proto) noexcept {
  * with offload the field gets the pseudo-header sum and the mbuf asks the NIC
  * for the rest (l4_len = @p l4_header_len); software computes it (a computed
  * UDP 0 is sent as 0xffff, RFC 768); none leaves the pseudo-header sum.
- * Counted in checksum_stats().
+ * Counted in @p st.
  */
 void fill_l4_checksum(Packet& l4, uint16_t field_off, wire::Ipv4Addr src, wire::Ipv4Addr dst, uint8_t proto,
-                      L4Csum how, uint8_t l4_header_len) noexcept;
+                      L4Csum how, uint8_t l4_header_len, ChecksumStats& st) noexcept;
 
 class Icmp;
 
@@ -234,6 +234,9 @@ class alignas(64) Ipv4 {
   void tick(uint64_t now);
 
   const L3Stats& stats() const noexcept { return stats_; }
+  /** Transport checksum work of this core's transports (they count through csum()). */
+  const ChecksumStats& checksum_stats() const noexcept { return csum_; }
+  ChecksumStats& csum() noexcept { return csum_; }
   L3Stats& stats() noexcept { return stats_; }
   const RouteTable& routes() const noexcept { return routes_; }
   RouteTable& routes() noexcept { return routes_; }
@@ -266,6 +269,7 @@ class alignas(64) Ipv4 {
   RouteTable routes_;
   rte_mempool* pool_;
   L3Stats stats_;
+  ChecksumStats csum_;
   Reassembler reasm_;
   std::array<L4Handler*, 256> handlers_{};
   Icmp* icmp_ = nullptr;

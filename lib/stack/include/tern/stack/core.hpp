@@ -19,8 +19,8 @@
 #include "tern/base/timer_wheel.hpp"
 #include "tern/buf/packet.hpp"
 #include "tern/l2/interface.hpp"
-#include "tern/l3/icmp.hpp"
 #include "tern/l3/gro.hpp"
+#include "tern/l3/icmp.hpp"
 #include "tern/l3/ipv4.hpp"
 #include "tern/port/port.hpp"
 #include "tern/port/tx_queue.hpp"
@@ -122,7 +122,7 @@ struct CoreStats {
   uint64_t pool_low = 0;          ///< checks that found the pool below its low-water mark (TCP reclaimed)
   uint64_t pool_reclaimed = 0;    ///< truesize bytes TCP freed at those checks
   BufStats buf;                   ///< copies/linearizations on this core (snapshot)
-  ChecksumStats csum;             ///< where transport checksums were computed/verified (snapshot)
+  ChecksumStats gro_csum;         ///< checksums GRO verified (Core::checksum_stats() sums all)
   l3::GroStats gro;               ///< software GRO on received bursts (docs/offloads.md)
 };
 
@@ -178,10 +178,9 @@ class alignas(64) Core {
   l2::Interface& interface(size_t i) noexcept { return *ifaces_[i]; }
   const CoreStats& stats() const noexcept { return stats_; }
   /** Copy this thread's buffer counters into stats() (call on the core's own thread). */
-  void snapshot_buf_stats() noexcept {
-    stats_.buf = buf_stats();
-    stats_.csum = checksum_stats();
-  }
+  void snapshot_buf_stats() noexcept { stats_.buf = buf_stats(); }
+  /** Where this core's transport checksums were computed, verified or skipped (all layers). */
+  ChecksumStats checksum_stats() const noexcept;
   /** Write this core's counters as a JSON object. */
   void write_json(JsonWriter& w) const;
 

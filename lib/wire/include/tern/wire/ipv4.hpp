@@ -73,7 +73,9 @@ class Ipv4View {
    * Errc::bad_length when the total length passes total_bytes. The view's
    * bytes() and payload() cover only what is in @p head.
    */
-  static Result<Ipv4View> parse_head(std::span<const uint8_t> head, size_t total_bytes) noexcept;
+  static Result<Ipv4View> parse_head(std::span<const uint8_t> head, size_t total_bytes) noexcept {
+    return parse_impl(head, false, total_bytes > head.size() ? total_bytes : head.size());
+  }
 
   /** IHL * 4: 20..60. */
   size_t header_length() const noexcept { return hlen_; }
