@@ -116,6 +116,16 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortOptions& opts, std::strin
     }
   }
 
+  // net_memif (DPDK 22.11) spreads a frame longer than its packet buffer (bsize, default 2048)
+  // over chained descriptors, and on that path the receiver was seen to get stale copies of
+  // earlier frames (valid checksums, old sequence numbers and timestamps: PAWS and out-of-window
+  // drops at MTU 9000). Unless the user chose bsize, one frame gets one descriptor.
+  if (device.rfind("net_memif", 0) == 0 && o.devargs.find("bsize=") == std::string::npos &&
+      uint32_t{o.mtu} + RTE_ETHER_HDR_LEN > 2048) {
+    const uint32_t bsize = (uint32_t{o.mtu} + RTE_ETHER_HDR_LEN + 1023) / 1024 * 1024;
+    o.devargs += ",bsize=" + std::to_string(bsize);
+  }
+
   std::unique_ptr<DpdkPort> port(new DpdkPort);
   port->name_ = label;
   port->device_ = device;
