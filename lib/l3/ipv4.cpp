@@ -241,7 +241,9 @@ void Ipv4::deliver(Packet dgram, const wire::Ipv4View& v, bool broadcast, l2::In
   m.broadcast = broadcast;
   // A device's (or trusted mode's, or GRO's) verdict is about the frame as received: it holds
   // for a whole datagram in one frame, never for one reassembled from fragments.
-  m.l4_csum_good = whole_frame && dgram.rx_l4_csum() == RxCsum::good;
+  // A trusted link's sender computed no checksum, fragmented or not (docs/offloads.md).
+  m.l4_csum_good =
+      (whole_frame && dgram.rx_l4_csum() == RxCsum::good) || iface.checksum_mode() == ChecksumMode::trusted;
   if (m.l4_csum_good && iface.checksum_mode() == ChecksumMode::automatic) ++csum_.hw_verified;
   L4Handler* h = handlers_[m.proto];
   if (h == nullptr) {

@@ -205,3 +205,58 @@ TEST(TcpOffload, OneSendOvershootsByLessThanASegmentAndWritableWaitsForTheLowWat
 
 }  // namespace
 }  // namespace tern::tcp
+
+#include "tern/udp/udp.hpp"
+
+namespace tern::tcp {
+namespace {
+
+// A trusted link carries no transport checksums, also for a datagram that had to be fragmented:
+// the receiver takes the reassembled datagram without verifying it.
+TEST(TcpOffload, TrustedModeCarriesFragmentedUdpDatagrams) {
+  static rte_mempool* pool =
+      rte_pktmbuf_pool_create("udp_trusted", 4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+  ASSERT_NE(pool, nullptr);
+  {
+    drivers::PairWire wire(caps(kMacA), caps(kMacB), 1024);
+    CoreParams pa = test::core_params(wire.a(), kIpA, pool);
+    CoreParams pb = test::core_params(wire.b(), kIpB, pool);
+    pa.interfaces[0].params.checksum = ChecksumMode::trusted;
+    pb.interfaces[0].params.checksum = ChecksumMode::trusted;
+    Core a(pa);
+    Core b(pb);
+    uint64_t now = 1'000'000'000;
+    a.start(now);
+    b.start(now);
+    a.interface(0).neighbours().learn(kIpB, kMacB, true, now);
+    b.interface(0).neighbours().learn(kIpA, kMacA, true, now);
+    auto sa = a.udp().bind(4000);
+    auto sb = b.udp().bind(4001);
+    ASSERT_TRUE(sa && sb);
+    std::vector<uint8_t> big(5000);
+    for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 13);
+    ASSERT_TRUE((*sa)->send_copy(udp::Endpoint{kIpB, 4001}, big));
+    udp::Datagram d;
+    bool got = false;
+    for (int i = 0; i < 10 && !got; ++i) {
+      a.poll(now += 10'000);
+      b.poll(now += 10'000);
+      got = (*sb)->recv(d);
+    }
+    ASSERT_TRUE(got) << "the reassembled datagram was delivered";
+    ASSERT_EQ(d.payload.length(), big.size());
+    std::vector<uint8_t> back(big.size());
+    d.payload.copy_out(0, back);
+    EXPECT_EQ(back, big);
+    EXPECT_GT(a.ipv4().stats().fragments_created, 1u);
+    const ChecksumStats cs = b.checksum_stats();
+    EXPECT_EQ(cs.sw_verified, 0u);
+    d.payload.reset();
+    a.udp().close(*sa);
+    b.udp().close(*sb);
+  }
+  EXPECT_EQ(rte_mempool_in_use_count(pool), 0u);
+}
+
+}  // namespace
+}  // namespace tern::tcp
