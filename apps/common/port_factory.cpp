@@ -15,6 +15,7 @@ std::unique_ptr<Port> open_port(const config::PortConfig& cfg, const PortSetup& 
   o.rx_desc = cfg.rx_desc;
   o.tx_desc = cfg.tx_desc;
   o.mtu = cfg.mtu;
+  o.lro = setup.lro;
   if (cfg.mac) o.mac = cfg.mac->b;
   o.rx_pools = setup.pools;
   std::unique_ptr<Port> port = drivers::DpdkPort::open(o, error);

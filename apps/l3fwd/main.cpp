@@ -143,6 +143,8 @@ int main(int argc, char** argv) {
     std::cerr << "tern-l3fwd: no port: give --dev DEVARGS (repeatable) or --config FILE\n";
     return 2;
   }
+  // A router forwards frames as they came: no merging of received segments (GRO, NIC LRO).
+  for (auto& p : cfg.ports) p.gro = false;
   for (const auto& p : cfg.ports) {
     if (p.address.len == 0 && p.address.addr.is_unspecified()) {
       std::cerr << "tern-l3fwd: port '" << p.name << "' has no address: give --ip A.B.C.D/N for it\n";

@@ -204,6 +204,10 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortOptions& opts, std::strin
   conf.rxmode.mtu = dev_mtu;
   conf.rxmode.offloads = info.rx_offload_capa & kWantedRxOffloads;
   conf.txmode.offloads = info.tx_offload_capa & kWantedTxOffloads;
+  if (o.lro && (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TCP_LRO) != 0) {
+    conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TCP_LRO;  // TCP input reads tso_segsz of merged frames
+    conf.rxmode.max_lro_pkt_size = std::min<uint32_t>(info.max_lro_pkt_size, 65535 + RTE_ETHER_HDR_LEN);
+  }
   // TSO needs the NIC to fill the IPv4 and TCP checksums of every segment.
   const uint64_t tso_needs = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
   if ((conf.txmode.offloads & tso_needs) != tso_needs) conf.txmode.offloads &= ~RTE_ETH_TX_OFFLOAD_TCP_TSO;
@@ -342,6 +346,7 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortOptions& opts, std::strin
   c.tx_udp_csum = (tx & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) != 0;
   c.tx_tcp_csum = (tx & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) != 0;
   c.tso = (tx & RTE_ETH_TX_OFFLOAD_TCP_TSO) != 0;
+  c.lro = (rx & RTE_ETH_RX_OFFLOAD_TCP_LRO) != 0;
   if (c.tso && std::string_view(drv) == "net_tap") {
     // net_tap cuts with rte_gso into at most 64 segments (MAX_GSO_MBUFS) and refuses a segment
     // whose whole frame, Ethernet header included, exceeds the MTU (tap_write_mbufs, 22.11).
@@ -355,11 +360,11 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortOptions& opts, std::strin
 
   TERN_LOG_INFO(
       "%s: %s port %u (%s) mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u, %u rx / %u tx queues, "
-      "rx csum ip%s l4%s, tx csum ip%s udp%s tcp%s, tso%s, multi-seg%s, rss%s (key %u, reta %u)",
+      "rx csum ip%s l4%s, tx csum ip%s udp%s tcp%s, tso%s, lro%s, multi-seg%s, rss%s (key %u, reta %u)",
       lb, device.c_str(), pid, drv, c.mac[0], c.mac[1], c.mac[2], c.mac[3], c.mac[4], c.mac[5], c.mtu,
       c.rx_queues, c.tx_queues, c.rx_ipv4_csum ? "+" : "-", c.rx_l4_csum ? "+" : "-",
       c.tx_ipv4_csum ? "+" : "-", c.tx_udp_csum ? "+" : "-", c.tx_tcp_csum ? "+" : "-", c.tso ? "+" : "-",
-      c.multi_seg_tx ? "+" : "-", c.rss ? "+" : "-", c.rss_key_size, c.reta_size);
+      c.lro ? "+" : "-", c.multi_seg_tx ? "+" : "-", c.rss ? "+" : "-", c.rss_key_size, c.reta_size);
   return port;
 }
 

@@ -166,6 +166,7 @@ std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::
     setup.queues = pc.queues != 0 ? std::min<uint16_t>(pc.queues, ncores)
                                   : ncores;  // a queue no core polls would lose frames
     setup.pools.assign(s->pools_.begin(), s->pools_.begin() + setup.queues);
+    setup.lro = pc.gro && pc.checksum == "auto";  // a merged frame can only be checked by the NIC
     std::string perr;
     std::unique_ptr<Port> p = factory(pc, setup, perr);
     if (!p) {

@@ -45,6 +45,9 @@ struct DpdkPortOptions {
   uint16_t rx_desc = 1024;  ///< RX ring size (adjusted to the device's limits)
   uint16_t tx_desc = 1024;  ///< TX ring size (adjusted to the device's limits)
   uint16_t mtu = 1500;      ///< L3 MTU
+  /// Ask for TCP LRO when the device offers it (a host with GRO on; never a router, which must
+  /// forward frames as they came). Merged frames carry RTE_MBUF_F_RX_LRO and tso_segsz.
+  bool lro = false;
   /**
    * Ethernet address to set with rte_eth_dev_default_mac_addr_set(); the
    * device's own when empty. A virtual device that cannot change its

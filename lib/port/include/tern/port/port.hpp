@@ -33,6 +33,7 @@ struct PortCaps {
   bool tx_udp_csum = false;      ///< NIC fills UDP checksums (pseudo-header sum precomputed)
   bool tx_tcp_csum = false;      ///< NIC fills TCP checksums
   bool tso = false;              ///< TCP segmentation offload
+  bool lro = false;              ///< the NIC merges received TCP segments (RTE_MBUF_F_RX_LRO, tso_segsz)
   /// TSO: most segments one super-segment may be cut into (0: no limit but the 64 KiB datagram).
   uint16_t tso_max_segs = 0;
   /// TSO: largest frame, Ethernet header included, a cut segment may be (0: mtu + 14). net_tap

@@ -26,6 +26,7 @@ struct PortSetup {
   /// The factory may open fewer queues when the device has fewer (PortCaps says how many): the stack
   /// steers the other cores' frames in software and shares TX queues.
   bool fit_queues = true;
+  bool lro = false;  ///< ask for the NIC's TCP LRO (the port's `gro` is on)
 };
 
 /**
