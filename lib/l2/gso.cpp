@@ -91,9 +91,7 @@ void Interface::transmit_super(Packet&& frame) {
     return;
   }
   ++stats_.tso_frames;
-  if (frame.segments() > 1 && !caps_.multi_seg_tx && !linearize_for_tx(frame)) return;
-  ++stats_.tx_frames;
-  tx_.push(std::move(frame));
+  queue_frame(std::move(frame));
 }
 
 void Interface::segment_and_send(Packet&& frame) {
@@ -201,10 +199,7 @@ void Interface::segment_and_send(Packet&& frame) {
     h->l3_len = static_cast<uint16_t>(l3);
     h->l4_len = static_cast<uint16_t>(l4);
     ++stats_.gso_segments;
-    Packet out(h);
-    if (out.segments() > 1 && !caps_.multi_seg_tx && !linearize_for_tx(out)) continue;
-    ++stats_.tx_frames;
-    tx_.push(std::move(out));
+    queue_frame(Packet(h));
   }
   src.free_all();  // nothing is left unless the IPv4 length lied
 }

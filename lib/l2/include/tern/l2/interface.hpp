@@ -86,10 +86,7 @@ class alignas(64) Interface final : private NeighbourSink {
       transmit_super(std::move(frame));
       return;
     }
-    // The one place that knows the port: a chain goes flat for ports that cannot send chains (counted).
-    if (frame.segments() > 1 && !caps_.multi_seg_tx && !linearize_for_tx(frame)) return;
-    ++stats_.tx_frames;
-    tx_.push(std::move(frame));
+    queue_frame(std::move(frame));
   }
   /** Count a received IPv4 frame that a fast path consumed without input(). */
   void count_rx_ipv4() noexcept {
@@ -135,6 +132,13 @@ class alignas(64) Interface final : private NeighbourSink {
 
  private:
   bool linearize_for_tx(Packet& frame);
+  // The last step of every frame (whole, TSO or cut by the GSO): the one place that knows the port,
+  // where a chain goes flat for ports that cannot send chains (counted).
+  void queue_frame(Packet&& frame) {
+    if (frame.segments() > 1 && !caps_.multi_seg_tx && !linearize_for_tx(frame)) return;
+    ++stats_.tx_frames;
+    tx_.push(std::move(frame));
+  }
   // gso.cpp: a TCP super-segment to the port (TSO) or cut here (segment_and_send), out of line.
   void transmit_super(Packet&& frame);
   // gso.cpp: cut a TCP super-segment into frames of tso_segsz payload and queue them.
