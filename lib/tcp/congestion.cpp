@@ -47,8 +47,26 @@ void Congestion::init(CcAlgo algo, uint32_t mss, uint32_t iw_segments, uint64_t 
   iw_segments_ = static_cast<uint16_t>(std::clamp<uint32_t>(iw_segments, 1, 65535));
   cwnd_ = initial_window();  // RFC 5681 §3.1 / RFC 6928 §2: cwnd starts at IW
   ssthresh_ = kU32Max;       // RFC 5681 §3.1: initial ssthresh "arbitrarily high"
-  flags_ = kPristine;
+  flags_ = kPristine | kInitialSs;
   reset_algo_state();
+  reset_hystart();
+  undo_flags_ = 0;
+  hystart_exits_ = 0;
+  undos_ = 0;
+}
+
+void Congestion::init(CcAlgo algo, uint32_t mss, uint32_t iw_segments, uint64_t now_ns,
+                      const CcParams& params) noexcept {
+  set_params(params);
+  init(algo, mss, iw_segments, now_ns);
+}
+
+void Congestion::set_params(const CcParams& params) noexcept {
+  params_ = params;
+  if (!params_.hystart && (flags_ & kCss)) {
+    flags_ &= static_cast<uint8_t>(~kCss);  // back to standard slow start
+    ca_bytes_ = 0;                          // it held the CSS remainder
+  }
 }
 
 uint32_t Congestion::initial_window() const noexcept {
@@ -73,9 +91,20 @@ void Congestion::reset_algo_state() noexcept {
   flags_ &= static_cast<uint8_t>(~kEpoch);
 }
 
+void Congestion::reset_hystart() noexcept {
+  // RFC 9406 §4.2: lastRoundMinRTT = currentRoundMinRTT = infinity; windowEnd set by the next ACK.
+  last_round_min_us_ = kRttInf;
+  cur_round_min_us_ = kRttInf;
+  css_baseline_us_ = kRttInf;
+  rtt_samples_ = 0;
+  css_rounds_ = 0;
+  flags_ &= static_cast<uint8_t>(~(kCss | kRound));
+}
+
 void Congestion::set_algo(CcAlgo a, uint64_t /*now_ns*/) noexcept {
   algo_ = a;
   reset_algo_state();
+  flags_ &= static_cast<uint8_t>(~kUndoSaved);  // the saved CUBIC state belongs to the old algorithm
 }
 
 void Congestion::set_mss(uint32_t mss) noexcept {
@@ -86,13 +115,70 @@ void Congestion::set_mss(uint32_t mss) noexcept {
     cwnd_ = std::max(cwnd_, mss_);
     if (ssthresh_ != kU32Max) ssthresh_ = std::max(ssthresh_, two_mss());  // RFC 5681 §3.1 eq. 4 floor
   }
-  flags_ &= static_cast<uint8_t>(~kEpoch);  // K and W_cubic are in segments: restart the epoch
+  flags_ &= static_cast<uint8_t>(~kEpoch);       // K and W_cubic are in segments: restart the epoch
+  undo_flags_ &= static_cast<uint8_t>(~kEpoch);  // also after an undo()
   cubic_frac_ = 0;
 }
 
 void Congestion::set_cwnd(uint32_t bytes) noexcept {
   cwnd_ = std::max(bytes, mss_);
   flags_ &= static_cast<uint8_t>(~kPristine);
+}
+
+void Congestion::start_round(wire::SeqNum snd_nxt) noexcept {
+  window_end_ = snd_nxt;                   // RFC 9406 §4.2: windowEnd = SND.NXT
+  last_round_min_us_ = cur_round_min_us_;  // RFC 9406 §4.2: lastRoundMinRTT = currentRoundMinRTT
+  cur_round_min_us_ = kRttInf;             // RFC 9406 §4.2: currentRoundMinRTT = infinity
+  rtt_samples_ = 0;                        // RFC 9406 §4.2: rttSampleCount = 0
+  flags_ |= kRound;
+}
+
+void Congestion::on_ack_sample(wire::SeqNum ack, wire::SeqNum snd_nxt, uint64_t rtt_ns) noexcept {
+  if (!hystart_running() || !in_slow_start()) return;  // RFC 9406 §4.3: only the initial slow start
+  if (!(flags_ & kRound)) start_round(snd_nxt);        // RFC 9406 §4.2: windowEnd initialized to SND.NXT
+  if (rtt_ns != 0) {
+    const uint64_t us = std::max<uint64_t>((rtt_ns + 999) / 1000, 1);
+    const uint32_t curr_rtt = static_cast<uint32_t>(std::min<uint64_t>(us, kRttInf - 1));
+    cur_round_min_us_ = std::min(cur_round_min_us_, curr_rtt);  // RFC 9406 §4.2: currentRoundMinRTT
+    if (rtt_samples_ != UINT8_MAX) ++rtt_samples_;              // RFC 9406 §4.2: rttSampleCount += 1
+  }
+  if (rtt_samples_ >= kHyStartNRttSample) {
+    if (!(flags_ & kCss)) {
+      if (cur_round_min_us_ != kRttInf && last_round_min_us_ != kRttInf) {
+        // RFC 9406 §4.2: RttThresh = max(MIN_RTT_THRESH, min(lastRoundMinRTT / 8, MAX_RTT_THRESH))
+        const uint32_t thresh = std::clamp(last_round_min_us_ / kHyStartMinRttDivisor, kHyStartMinRttThreshUs,
+                                           kHyStartMaxRttThreshUs);
+        if (cur_round_min_us_ >= uint64_t{last_round_min_us_} + thresh) {
+          css_baseline_us_ = cur_round_min_us_;  // RFC 9406 §4.2: cssBaselineMinRtt = currentRoundMinRTT
+          flags_ |= kCss;                        // RFC 9406 §4.2: exit slow start and enter CSS
+          css_rounds_ = 0;
+          ca_bytes_ = 0;
+        }
+      }
+    } else if (cur_round_min_us_ < css_baseline_us_) {
+      // RFC 9406 §4.2: the RTT went back below the baseline, the exit was spurious: resume slow start.
+      css_baseline_us_ = kRttInf;
+      flags_ &= static_cast<uint8_t>(~kCss);
+      css_rounds_ = 0;
+      ca_bytes_ = 0;
+    }
+  }
+  if (ack >= window_end_) {  // RFC 9406 §4.2: windowEnd is ACKed, the round ends
+    // RFC 9406 §4.2: CSS lasts at most CSS_ROUNDS rounds, a partial first round included.
+    if ((flags_ & kCss) && ++css_rounds_ >= kHyStartCssRounds) {
+      ssthresh_ = std::max(cwnd_, two_mss());  // RFC 9406 §4.2: congestion avoidance, ssthresh = cwnd
+      if (algo_ == CcAlgo::cubic) {
+        cwnd_prior_ = cwnd_;  // RFC 9438 §4.10: exit without loss: cwnd_prior = cwnd,
+        w_max_ = 0;           // W_max undefined: the epoch takes W_max = cwnd_epoch and K = 0
+      }
+      ca_bytes_ = 0;
+      flags_ &= static_cast<uint8_t>(~kInitialSs);
+      reset_hystart();
+      if (hystart_exits_ != UINT16_MAX) ++hystart_exits_;
+      return;
+    }
+    start_round(snd_nxt);  // RFC 9406 §4.2: windowEnd = SND.NXT, new round
+  }
 }
 
 void Congestion::on_ack(uint32_t acked_bytes, uint32_t flight_before, uint64_t srtt_ns, uint64_t now_ns,
@@ -110,11 +196,24 @@ void Congestion::on_ack(uint32_t acked_bytes, uint32_t flight_before, uint64_t s
   slow_start_then_ca(acked_bytes, srtt_ns, now_ns);
 }
 
+uint64_t Congestion::slow_start_limit() const noexcept {
+  if (flags_ & kAfterRto) return mss_;  // RFC 3465 §2.3: L = 1*SMSS after an RTO
+  if (params_.abc_limit == 0)
+    return std::numeric_limits<uint64_t>::max();             // no limit (RFC 9406 §4.3: L = infinity)
+  if (hystart_running()) return uint64_t{kHyStartL} * mss_;  // RFC 9406 §4.3: L = 8 when not paced
+  return uint64_t{params_.abc_limit} * mss_;                 // RFC 3465 §2.2 (RFC 5681 §3.1 eq. 2 if 1)
+}
+
 void Congestion::slow_start_then_ca(uint32_t acked, uint64_t srtt_ns, uint64_t now_ns) noexcept {
   if (cwnd_ < ssthresh_) {
-    // RFC 5681 §3.1 eq. 2 with RFC 3465 §2.2 (L = 2*SMSS), L = 1*SMSS after an RTO (RFC 3465 §2.3).
-    const uint64_t limit = uint64_t{(flags_ & kAfterRto) ? 1u : kAbcLimitSegments} * mss_;
-    const uint64_t inc = std::min<uint64_t>(acked, limit);
+    // RFC 5681 §3.1 eq. 2 with RFC 3465 §2.2: cwnd += min(N, L*SMSS); RFC 9406 §4.2 in slow start.
+    uint64_t inc = std::min<uint64_t>(acked, slow_start_limit());
+    if (hystart_running() && (flags_ & kCss)) {
+      // RFC 9406 §4.2: in CSS, cwnd += min(N, L*SMSS) / CSS_GROWTH_DIVISOR; ca_bytes_ keeps the remainder.
+      const uint64_t credit = inc + ca_bytes_;
+      inc = credit / kHyStartCssGrowthDivisor;
+      ca_bytes_ = static_cast<uint32_t>(credit % kHyStartCssGrowthDivisor);
+    }
     const uint32_t room = ssthresh_ - cwnd_;
     if (inc < room) {
       cwnd_ += static_cast<uint32_t>(inc);
@@ -191,7 +290,7 @@ void Congestion::cubic_ca(uint32_t acked, uint64_t srtt_ns, uint64_t now_ns) noe
   cwnd_ = std::max(sat_u32(next), mss_);
 }
 
-uint32_t Congestion::on_loss(uint32_t flight_size, uint64_t /*now_ns*/) noexcept {
+uint32_t Congestion::decrease(uint32_t flight_size) noexcept {
   uint32_t ss = 0;
   switch (algo_) {
     case CcAlgo::newreno:
@@ -211,8 +310,32 @@ uint32_t Congestion::on_loss(uint32_t flight_size, uint64_t /*now_ns*/) noexcept
   cwnd_ = std::max(ss, mss_);  // RFC 9438 §4.6 / RFC 6582 §3.2 step 2 (engine inflates if it wants)
   ca_bytes_ = 0;
   cubic_frac_ = 0;
-  flags_ &= static_cast<uint8_t>(~(kPristine | kRtoNoProgress | kAfterRto | kEpoch));
+  // RFC 9406 §4.2: a congestion signal in slow start or CSS ends HyStart++; §4.3: it does not come back.
+  flags_ &= static_cast<uint8_t>(~(kPristine | kRtoNoProgress | kAfterRto | kEpoch | kInitialSs));
+  reset_hystart();
   return ss;
+}
+
+void Congestion::save_undo(uint32_t ssthresh) noexcept {
+  undo_cwnd_ = cwnd_;
+  undo_ssthresh_ = ssthresh;
+  undo_w_max_ = w_max_;
+  undo_cwnd_prior_ = cwnd_prior_;
+  undo_k_s_ = static_cast<float>(k_s_);
+  undo_w_est_ = static_cast<float>(w_est_);
+  undo_epoch_start_ns_ = epoch_start_ns_;
+  undo_flags_ = flags_;
+  flags_ |= kUndoSaved;
+}
+
+uint32_t Congestion::on_loss(uint32_t flight_size, uint64_t /*now_ns*/) noexcept {
+  save_undo(ssthresh_);
+  return decrease(flight_size);
+}
+
+uint32_t Congestion::on_ecn(uint32_t flight_size, uint64_t /*now_ns*/) noexcept {
+  flags_ &= static_cast<uint8_t>(~kUndoSaved);  // an ECN response is never undone, nor one before it
+  return decrease(flight_size);                 // RFC 3168 §6.1.2: respond as to a loss (RFC 9438 §4.6)
 }
 
 void Congestion::on_recovery_exit(uint32_t flight_size, uint64_t /*now_ns*/) noexcept {
@@ -225,6 +348,7 @@ void Congestion::on_recovery_exit(uint32_t flight_size, uint64_t /*now_ns*/) noe
 void Congestion::on_rto(uint32_t flight_size, uint64_t /*now_ns*/) noexcept {
   // RFC 5681 §3.1: on a repeated timeout of the same data, ssthresh is held constant.
   if (!(flags_ & kRtoNoProgress)) {
+    save_undo(std::max(flight_size, ssthresh_));  // RFC 4015 §4: pipe_prev = max(FlightSize, ssthresh)
     switch (algo_) {
       case CcAlgo::newreno:
         ssthresh_ = std::max(flight_size / 2, two_mss());  // RFC 5681 §3.1 eq. 4
@@ -239,7 +363,38 @@ void Congestion::on_rto(uint32_t flight_size, uint64_t /*now_ns*/) noexcept {
   ca_bytes_ = 0;
   cubic_frac_ = 0;
   flags_ |= kAfterRto | kRtoNoProgress;
-  flags_ &= static_cast<uint8_t>(~(kPristine | kEpoch));
+  // RFC 9406 §4.3: HyStart++ only in the initial slow start, not in the one after a timeout.
+  flags_ &= static_cast<uint8_t>(~(kPristine | kEpoch | kInitialSs));
+  reset_hystart();
+}
+
+void Congestion::undo(bool after_rto, uint32_t flight_size, uint32_t bytes_acked, uint64_t now_ns) noexcept {
+  if (!(flags_ & kUndoSaved)) return;
+  w_max_ = undo_w_max_;  // CUBIC W_max and cwnd_prior as before the reduction
+  cwnd_prior_ = undo_cwnd_prior_;
+  ca_bytes_ = 0;
+  cubic_frac_ = 0;
+  flags_ &= static_cast<uint8_t>(~(kUndoSaved | kRtoNoProgress | kAfterRto | kEpoch));
+  if (after_rto) {
+    const uint32_t w = sat_add(flight_size, std::min(bytes_acked, initial_window()));
+    cwnd_ = std::max(w, mss_);   // RFC 4015 §4: cwnd = FlightSize + min(bytes_acked, IW)
+    ssthresh_ = undo_ssthresh_;  // RFC 4015 §4: ssthresh = pipe_prev
+    // CUBIC: a new epoch starts at the next congestion avoidance ACK, K from the restored W_max.
+  } else {
+    // Linux tcp_undo_cwnd_reduction() (RFC 4015 covers timeouts only): never lower either window.
+    cwnd_ = std::max(cwnd_, undo_cwnd_);
+    ssthresh_ = std::max(ssthresh_, undo_ssthresh_);
+    k_s_ = undo_k_s_;  // CUBIC: continue the epoch that the loss ended
+    w_est_ = undo_w_est_;
+    epoch_start_ns_ = undo_epoch_start_ns_;
+    last_ack_ns_ = std::max(last_ack_ns_, now_ns);
+    flags_ |= static_cast<uint8_t>(undo_flags_ & (kEpoch | kAfterRto));
+  }
+  if (ssthresh_ == kU32Max && (undo_flags_ & kInitialSs)) {
+    flags_ |= kInitialSs;  // RFC 9406 §4.3: the initial slow start again; HyStart++ from a new round
+    reset_hystart();
+  }
+  if (undos_ != UINT16_MAX) ++undos_;
 }
 
 void Congestion::on_idle(uint64_t idle_ns, uint64_t rto_ns, uint64_t now_ns) noexcept {
@@ -250,13 +405,16 @@ void Congestion::on_idle(uint64_t idle_ns, uint64_t rto_ns, uint64_t now_ns) noe
       ca_bytes_ = 0;
       cubic_frac_ = 0;
       flags_ &= static_cast<uint8_t>(~kEpoch);
+      reset_hystart();  // RFC 9406 §4.3 (MAY grow the restart window): no RTT from before the idle period
       return;
     }
   }
   if (algo_ == CcAlgo::cubic && (flags_ & kEpoch)) {
-    // RFC 9438 §5.8 (as Linux does): idle time does not count as time since the epoch started.
+    // RFC 9438 §5.8: t must not include idle periods. Only the time since the last congestion
+    // avoidance ACK is not yet excluded (application-limited ACKs shift the epoch themselves).
+    const uint64_t shift = std::min(idle_ns, now_ns > last_ack_ns_ ? now_ns - last_ack_ns_ : 0);
     const uint64_t shifted =
-        epoch_start_ns_ > std::numeric_limits<uint64_t>::max() - idle_ns ? now_ns : epoch_start_ns_ + idle_ns;
+        epoch_start_ns_ > std::numeric_limits<uint64_t>::max() - shift ? now_ns : epoch_start_ns_ + shift;
     epoch_start_ns_ = std::min(shifted, now_ns);
     last_ack_ns_ = std::max(last_ack_ns_, now_ns);
   }

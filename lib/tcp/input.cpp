@@ -223,7 +223,7 @@ void Tcp::input_cookie_ack(Listener& l, Segment& s) {
     c->rcv_wscale_ = c->ws_ok_ ? our_wscale(c->opt_) : 0;
   }
   c->mss_ = std::min(c->peer_mss_, path_mss(wire::Ipv4Addr{s.t.remote_ip}));
-  c->cc_.init(c->opt_.congestion, effective_mss(*c), p_.initial_window, now_);
+  c->cc_.init(c->opt_.congestion, effective_mss(*c), p_.initial_window, now_, p_.cc);
   c->snd_wnd_ = uint32_t{s.wnd} << c->snd_wscale_;
   c->max_snd_wnd_ = c->snd_wnd_;
   c->snd_wl1_ = s.seq;
@@ -349,6 +349,8 @@ bool Tcp::check_seq(Connection& c, Segment& s) {
   if (!ok) {
     stats_.drop(TcpDrop::out_of_window);
     if (slen > 0) ++stats_.dup_segs;
+    // RFC 2883 §4.1.1: an old duplicate is reported in the ACK's first SACK block.
+    if (s.len > 0 && s.seq + s.len <= c.rcv_nxt_) note_dsack(c, s.seq, s.seq + s.len);
     if (!s.has(fl::rst)) {
       ack_soon(c);
     }
@@ -371,6 +373,8 @@ void Tcp::trim_to_window(Connection& c, Segment& s, uint32_t wnd) {
       if (cut > s.len) s.flags &= static_cast<uint8_t>(~fl::fin);
       cut = s.len;
     }
+    // RFC 2883 §4.1.1: the duplicate front of a segment is reported too (with the new data's ACK).
+    if (cut > 0) note_dsack(c, s.seq, s.seq + cut);
     s.data_off += cut;
     s.len -= cut;
     s.seq += cut;
@@ -527,7 +531,8 @@ bool Tcp::after_ack(Connection& c) {
   }
 }
 
-// New data acknowledged (RFC 9293 §3.10.7.4 step 5; RFC 6298 §5; RFC 5681; RFC 6582 §3.2).
+// New data acknowledged (RFC 9293 §3.10.7.4 step 5; RFC 6298 §5; RFC 5681; RFC 6582 §3.2; the SACK,
+// RACK, PRR, TLP and undo steps are in recovery.cpp).
 void Tcp::process_ack(Connection& c, Segment& s, uint32_t acked) {
   uint32_t flight_before = flight(c);
   SeqNum data_end = c.send_end();
@@ -541,32 +546,40 @@ void Tcp::process_ack(Connection& c, Segment& s, uint32_t acked) {
   c.snd_una_ = s.ack;
   if (c.snd_nxt_ < c.snd_una_) c.snd_nxt_ = c.snd_una_;
   if (c.high_rxt_ < c.snd_una_) c.high_rxt_ = c.snd_una_;
-  rtt_sample(c, s);
+  eifel_check(c, s, acked);
+  const uint64_t rtt = rtt_sample(c, s);
+  c.cc_.on_ack_sample(s.ack, c.snd_nxt_, rtt);  // RFC 9406 §4.2: HyStart++ rounds and RTT samples
   c.retries_ = 0;
-  if (c.sack_ok_) c.sb_.update(c.snd_una_, c.snd_max_, s.v.options().sack_blocks());
+  const AckSack a = sack_input(c, s);
+  undo_check(c, s, a, acked);
+  tlp_ack(c, s, a);
+  uint64_t reo_ns = 0;
+  if (rack_on(c)) reo_ns = rack_ack(c, a);
   if (c.in_recovery_) {
     if (s.ack >= c.recover_) {
       // RFC 6582 §3.2 step 3 / RFC 6675 §5: a full ACK ends recovery.
-      c.in_recovery_ = false;
-      c.dupacks_ = 0;
-      c.cc_.on_recovery_exit(flight(c), now_);
+      exit_recovery(c);
+      // RFC 8985 §6.2: data sent after recovery began that RACK found lost is a new episode.
+      if (rack_on(c) && c.rack_.lost_bytes(c.sb_) > 0) {
+        enter_recovery(c);
+        prr_ack(c, acked + a.newly_sacked);
+      }
     } else if (!c.sack_ok_) {
       // RFC 6582 §3.2 step 4: partial ACK — retransmit the next hole, deflate by the amount acked.
       uint32_t mss = effective_mss(c);
       uint32_t cw = c.cc_.cwnd();
       c.cc_.set_cwnd(cw > acked ? cw - acked + (acked >= mss ? mss : 0) : mss);
       retransmit_head(c);
+    } else {
+      prr_ack(c, acked + a.newly_sacked);  // RFC 6937 §3.1: DeliveredData
     }
   } else {
     c.dupacks_ = 0;
     c.cc_.on_ack(acked, flight_before, c.rtt_.srtt_ns(), now_);  // it skips growth when app-limited
   }
-  // RFC 6298 §5.2/§5.3: stop the timer when all is acknowledged, else restart it.
-  if (c.snd_una_ == c.snd_max_) {
-    if (!c.persist_) wheel_.cancel(c.rtx_timer_);
-  } else {
-    arm_rtx(c);
-  }
+  restart_loss_timer(c, reo_ns);
+  if (c.snd_una_ == c.snd_max_ && !c.in_recovery_)
+    rack_log_release(c);  // nothing in flight: back to the pool
   if (c.want_writable_ && c.writable_now()) {
     c.want_writable_ = false;
     notify(c, ev::writable);
@@ -574,39 +587,61 @@ void Tcp::process_ack(Connection& c, Segment& s, uint32_t acked) {
   schedule(c);
 }
 
-// RFC 5681 §2 duplicate ACK; §3.2 fast retransmit; RFC 6675 §5 SACK recovery.
+// RFC 5681 §2 duplicate ACK; §3.2 fast retransmit; RFC 3042 limited transmit; RFC 6675 §5 SACK
+// recovery, or RACK (RFC 8985) with PRR (RFC 6937).
 void Tcp::process_dupack(Connection& c, Segment& s) {
-  bool new_sack = false;
-  if (c.sack_ok_ && !s.v.options().sack_blocks().empty()) {
-    new_sack = c.sb_.update(c.snd_una_, c.snd_max_, s.v.options().sack_blocks()) > 0;
-  }
+  const AckSack a = sack_input(c, s);
+  const bool new_sack = a.newly_sacked > 0;
+  undo_check(c, s, a, 0);
+  tlp_ack(c, s, a);
   bool dup = s.len == 0 && !s.has(fl::syn) && !s.has(fl::fin) && c.snd_max_ != c.snd_una_ &&
              (uint32_t{s.wnd} << c.snd_wscale_) == c.snd_wnd_;
-  if (!dup && !new_sack) return;
-  if (c.dupacks_ < 255) ++c.dupacks_;
+  const bool counted = dup || new_sack;
+  if (counted && c.dupacks_ < 255) ++c.dupacks_;
   uint32_t mss = effective_mss(c);
-  if (c.in_recovery_) {
-    if (!c.sack_ok_) c.cc_.set_cwnd(c.cc_.cwnd() + mss);  // RFC 5681 §3.2 step 4: inflate
-    schedule(c);
+  if (rack_on(c)) {
+    if (!counted && !a.dsack) return;  // (a D-SACK alone still widens RACK's window)
+    const uint64_t reo_ns = rack_ack(c, a);
+    if (reo_ns != 0) arm_early(c, rtx_mode::reorder, reo_ns);
+    if (c.in_recovery_) {
+      prr_ack(c, a.newly_sacked);
+    } else if (c.dupacks_ <= 2 && p_.limited_transmit) {
+      schedule(c);  // RFC 3042: output may send new data beyond cwnd (Tcp::output)
+    }
     return;
   }
-  bool lost = c.dupacks_ >= 3 || (c.sack_ok_ && c.sb_.is_lost(c.snd_una_, mss));
+  if (!counted) return;
+  if (c.in_recovery_) {
+    if (!c.sack_ok_) {
+      c.cc_.set_cwnd(c.cc_.cwnd() + mss);  // RFC 5681 §3.2 step 4: inflate
+      schedule(c);
+    } else {
+      prr_ack(c, a.newly_sacked);
+    }
+    return;
+  }
+  const bool lost = c.dupacks_ >= 3 || (c.sack_ok_ && c.sb_.is_lost(c.snd_una_, mss));
+  if (!lost) {
+    if (c.dupacks_ <= 2 && p_.limited_transmit) schedule(c);  // RFC 3042
+    return;
+  }
   // RFC 6582 §3.2 step 2: no new recovery for losses of data sent before the last one began.
-  if (!lost || (c.recover_ != SeqNum{} && c.snd_una_ < c.recover_ && c.recover_ != c.snd_una_)) return;
+  if (c.recover_ != SeqNum{} && c.snd_una_ < c.recover_ && c.recover_ != c.snd_una_) return;
+  if (c.sack_ok_) {
+    enter_recovery(c);
+    prr_ack(c, a.newly_sacked);
+    return;
+  }
   c.in_recovery_ = true;
   c.recover_ = c.snd_max_;
   uint32_t ssthresh = c.cc_.on_loss(flight(c), now_);
   c.rtt_timing_ = false;
-  if (c.sack_ok_) {
-    ++stats_.sack_recoveries;
-    c.high_rxt_ = c.snd_una_;
-    c.cc_.set_cwnd(ssthresh);  // RFC 6675 §5 step 4
-    schedule(c);
-  } else {
-    ++stats_.fast_retransmits;
-    retransmit_head(c);
-    c.cc_.set_cwnd(ssthresh + 3 * mss);  // RFC 5681 §3.2 step 3
-  }
+  c.undo_on_ = p_.undo;
+  c.undo_rto_ = false;
+  c.undo_retrans_ = c.undo_dsacked_ = 0;
+  ++stats_.fast_retransmits;
+  retransmit_head(c);
+  c.cc_.set_cwnd(ssthresh + 3 * mss);  // RFC 5681 §3.2 step 3
 }
 
 // Resend the first unacknowledged segment. Returns the sequence space it covered.
@@ -646,7 +681,7 @@ void Tcp::update_window(Connection& c, Segment& s) {
   if (grew) schedule(c);
 }
 
-void Tcp::rtt_sample(Connection& c, const Segment& s) {
+uint64_t Tcp::rtt_sample(Connection& c, const Segment& s) {
   uint64_t sample = 0;
   if (c.rtt_timing_ && s.ack > c.rtt_seq_) {
     // Karn's rule (RFC 6298 §3): rtt_timing_ is cleared whenever the timed data is resent.
@@ -661,6 +696,7 @@ void Tcp::rtt_sample(Connection& c, const Segment& s) {
     c.rtt_.sample(sample);
     c.rtt_.reset_backoff();
   }
+  return sample;
 }
 
 // Seventh and eighth steps: segment text and FIN. Returns false when the TCB is gone.
@@ -712,7 +748,10 @@ bool Tcp::process_text(Connection& c, Segment& s) {
     OooResult r = c.ooo_.insert(s.seq, std::move(data), fin, ooo_pool_, p_.ooo_per_connection);
     if (r == OooResult::queued) ++stats_.ooo_segs;
     if (r == OooResult::dropped) stats_.drop(TcpDrop::ooo_full);
-    if (r == OooResult::duplicate) ++stats_.dup_segs;
+    if (r == OooResult::duplicate) {
+      ++stats_.dup_segs;
+      note_dsack(c, s.seq, s.seq + s.len);  // RFC 2883 §4.1.2: a duplicate of held out-of-order data
+    }
     ooo_track(c);
     ack_soon(c);
     return true;
@@ -812,7 +851,7 @@ void Tcp::negotiate(Connection& c, const wire::TcpOptions& o) {
     c.ts_recent_ns_ = now_;
   }
   c.mss_ = std::min(c.peer_mss_, path_mss(wire::Ipv4Addr{c.t_.remote_ip}));
-  c.cc_.init(c.opt_.congestion, effective_mss(c), p_.initial_window, now_);
+  c.cc_.init(c.opt_.congestion, effective_mss(c), p_.initial_window, now_, p_.cc);
 }
 
 void Tcp::offer_options(Connection& c) {

@@ -88,9 +88,17 @@ void Tcp::fill_options(Connection& c, uint8_t flags, wire::TcpOptions& o) noexce
     // RFC 7323 §3.2: TSval from our clock (with a per-connection offset, §7.1); TSecr echoes TS.Recent.
     o.timestamps = wire::TcpTimestamps{ts_now() + c.ts_offset_, (flags & fl::ack) ? c.ts_recent_ : 0};
   }
-  if (c.sack_ok_ && !(flags & fl::syn) && !c.ooo_.empty()) {
+  if (c.sack_ok_ && !(flags & fl::syn) && (flags & fl::ack)) {
+    size_t n = 0;
+    if (c.dsack_pending_) {
+      // RFC 2883 §4: the duplicate first, then the usual blocks; reported once.
+      o.sack[n++] = wire::SackBlock{c.dsack_l_, c.dsack_r_};
+      c.dsack_pending_ = false;
+      ++stats_.dsacks_sent;
+    }
     // RFC 2018 §4: report held out-of-order data, the most recent block first.
-    o.sack_count = static_cast<uint8_t>(c.ooo_.sack_blocks(o.sack));
+    if (!c.ooo_.empty()) n += c.ooo_.sack_blocks(std::span<wire::SackBlock>(o.sack).subspan(n));
+    o.sack_count = static_cast<uint8_t>(n);
   }
 }
 
@@ -223,10 +231,20 @@ bool Tcp::send_segment(Connection& c, SeqNum seq, uint32_t len, uint8_t flags, u
 
 void Tcp::note_sent(Connection& c, SeqNum seq, uint32_t len, uint8_t flags) {
   uint32_t span = len + ((flags & fl::syn) ? 1 : 0) + ((flags & fl::fin) ? 1 : 0);
-  if (span > 0 && seq < c.snd_max_) {
+  const bool retrans = span > 0 && seq < c.snd_max_;
+  if (span > 0 && !(flags & fl::syn) && p_.recovery == LossRecovery::rack_tlp && c.sack_ok_) {
+    // RFC 8985 §6.1: every transmission's time, for RACK (a log from the core's pool while data is
+    // in flight; a flight that starts without one goes without RACK).
+    if (c.rack_.log() == nullptr && c.snd_una_ == c.snd_max_ && seq == c.snd_una_) rack_log_attach(c);
+    c.rack_.on_send(seq, span, now_, retrans);
+  }
+  if (c.in_recovery_) c.prr_out_ += len;  // RFC 6937 §3.1: prr_out
+  if (len > 0) c.last_tx_ns_ = now_;
+  if (retrans) {
     ++stats_.retrans_segs;
     ++c.retransmits_;
     c.rtt_timing_ = false;  // Karn's rule (RFC 6298 §3)
+    if (c.undo_on_) c.undo_retrans_ += std::max<uint32_t>(len, 1);
   } else if (len > 0 && !c.rtt_timing_) {
     c.rtt_timing_ = true;
     c.rtt_seq_ = seq;
@@ -329,7 +347,15 @@ void Tcp::output(Connection& c) {
     return;
   }
   bool sent = false;
-  if (c.in_recovery_ && c.sack_ok_) sent = output_recovery(c);
+  // New data after a quiet period: RFC 5681 §4.1 restarts from the restart window after more
+  // than an RTO (unless idle_restart is off); CUBIC leaves the idle time out of its curve (RFC 9438 §5.8).
+  if (c.snd_una_ == c.snd_max_ && c.last_tx_ns_ != 0 && c.snd_nxt_ < c.send_end()) {
+    const uint64_t idle = now_ - c.last_tx_ns_;
+    const uint64_t rto = c.rtt_.rto_ns();
+    c.cc_.on_idle(p_.idle_restart ? idle : std::min(idle, rto), rto, now_);
+  }
+  if (c.in_recovery_ && c.sack_ok_) sent = rack_on(c) ? output_rack(c) : output_recovery(c);
+  const SeqNum max_before = c.snd_max_;
   uint32_t mss = effective_mss(c);
   for (;;) {
     SeqNum data_end = c.send_end();
@@ -338,15 +364,26 @@ void Tcp::output(Connection& c) {
     if (c.in_recovery_ && c.sack_ok_) {
       // RFC 6675 §5 (C) rule 2: new data while cwnd - pipe allows, and within the peer's
       // window measured from SND.UNA.
-      uint32_t pipe = c.sb_.pipe(c.snd_una_, c.snd_max_, c.high_rxt_, mss);
+      uint32_t pipe = recovery_pipe(c);
       uint32_t edge = c.snd_una_ + c.snd_wnd_ > c.snd_nxt_
                           ? static_cast<uint32_t>(c.snd_una_ + c.snd_wnd_ - c.snd_nxt_)
                           : 0;
       usable = std::min(c.cc_.cwnd() > pipe ? c.cc_.cwnd() - pipe : 0, edge);
     } else {
-      uint32_t wnd = std::min(c.snd_wnd_, c.cc_.cwnd());
+      // RFC 3042: on the first two duplicate ACKs, up to 2 x SMSS of new data beyond cwnd
+      // (cwnd itself unchanged).
+      uint32_t cwnd = c.cc_.cwnd();
+      if (c.dupacks_ > 0 && p_.limited_transmit && c.snd_nxt_ == c.snd_max_) {
+        cwnd += std::min<uint32_t>(c.dupacks_, 2) * mss;
+      }
+      uint32_t wnd = std::min(c.snd_wnd_, cwnd);
       uint32_t in_flight = c.snd_nxt_ > c.snd_una_ ? static_cast<uint32_t>(c.snd_nxt_ - c.snd_una_) : 0;
       usable = wnd > in_flight ? wnd - in_flight : 0;
+      if (cwnd != c.cc_.cwnd()) {
+        // Limited transmit sends whole segments only (RFC 3042 §2).
+        const uint32_t base = c.cc_.cwnd() > in_flight ? c.cc_.cwnd() - in_flight : 0;
+        if (usable > base) usable = base + (usable - base) / mss * mss;
+      }
     }
     // More than one segment's worth may go as one super-segment (send_segment, issue 11).
     uint32_t len = std::min({unsent, usable, c.in_recovery_ ? mss : 65535u});
@@ -362,6 +399,9 @@ void Tcp::output(Connection& c) {
       bool fin_went = n == len && (flags & fl::fin);
       c.snd_nxt_ += n + (fin_went ? 1 : 0);
       sent = true;
+      if (!c.in_recovery_ && c.dupacks_ > 0 && c.snd_nxt_ - c.snd_una_ > static_cast<int32_t>(c.cc_.cwnd())) {
+        ++stats_.limited_transmits;
+      }
       continue;
     }
     if (unsent == 0 && c.fin_queued_ && c.snd_nxt_ == data_end) {
@@ -373,8 +413,16 @@ void Tcp::output(Connection& c) {
     break;
   }
   if (!sent && c.ack_now_) send_ack(c);
-  // RFC 6298 §5.1: the retransmission timer runs while data is outstanding.
-  if (c.snd_max_ != c.snd_una_ && !c.rtx_timer_.armed()) arm_rtx(c);
+  // RFC 6298 §5.1: the retransmission timer runs while data is outstanding; RFC 8985 §7.2: the
+  // tail loss probe is (re)started after new data went out.
+  if (c.snd_max_ != c.snd_una_) {
+    if (c.snd_max_ != max_before && c.rtx_mode_ != rtx_mode::reorder && tlp_ok(c)) {
+      if (!c.rtx_timer_.armed()) arm_rtx(c);
+      arm_early(c, rtx_mode::probe, pto_ns(c));
+    } else if (!c.rtx_timer_.armed()) {
+      arm_rtx(c);
+    }
+  }
   // RFC 9293 §3.8.6.1: data waits on a zero (or too small) window with nothing in flight: probe.
   if (c.snd_nxt_ < c.send_end() && c.snd_max_ == c.snd_una_ && !c.rtx_timer_.armed()) arm_persist(c);
 }

@@ -250,6 +250,7 @@ void Tcp::quiesce(Connection& c) {
   c.sndq_.clear();
   c.ooo_.clear(ooo_pool_);
   ooo_untrack(c);
+  rack_log_release(c);
   if (c.mem_waiting_) {
     c.mem_waiting_ = false;
     std::erase(mem_waiters_, &c);

@@ -22,6 +22,14 @@ void Tcp::on_rtx_timer(Timer& t, uint64_t now) {
   tcp.now_ = std::max(tcp.now_, now);
   if (c->persist_) {
     tcp.persist_timeout(*c);
+    return;
+  }
+  const uint8_t mode = c->rtx_mode_;
+  c->rtx_mode_ = rtx_mode::rto;
+  if (mode == rtx_mode::probe) {
+    tcp.tlp_timeout(*c);
+  } else if (mode == rtx_mode::reorder && tcp.now_ < c->rto_due_ns_) {
+    tcp.reo_timeout(*c);
   } else {
     tcp.rtx_timeout(*c);
   }
@@ -41,7 +49,39 @@ void Tcp::on_ka_timer(Timer& t, uint64_t now) {
 
 void Tcp::arm_rtx(Connection& c) {
   c.persist_ = false;
-  wheel_.arm(c.rtx_timer_, now_ + c.rtt_.rto_ns());  // RFC 6298 §5.1
+  c.rtx_mode_ = rtx_mode::rto;
+  c.rto_due_ns_ = now_ + c.rtt_.rto_ns();
+  wheel_.arm(c.rtx_timer_, c.rto_due_ns_);  // RFC 6298 §5.1
+}
+
+// The probe or reordering timer in the retransmission timer's place: due after @p delay_ns but
+// never after the RTO would have fired (RFC 8985 §7.2: PTO is capped at the RTO; the RTO keeps
+// its deadline, rto_due_ns_).
+void Tcp::arm_early(Connection& c, uint8_t mode, uint64_t delay_ns) {
+  c.persist_ = false;
+  if (c.rto_due_ns_ <= now_) c.rto_due_ns_ = now_ + c.rtt_.rto_ns();
+  uint64_t due = now_ + delay_ns;
+  if (due >= c.rto_due_ns_) {
+    due = c.rto_due_ns_;
+    if (mode == rtx_mode::reorder) mode = rtx_mode::rto;  // the RTO comes first: it is the RTO
+  }
+  c.rtx_mode_ = mode;
+  wheel_.arm(c.rtx_timer_, due);
+}
+
+// After an ACK of new data: RFC 6298 §5.2/§5.3 stop or restart the RTO, then put the reordering
+// timer (@p reo_ns, RFC 8985 §6.2) or the tail loss probe (RFC 8985 §7.2) in front of it.
+void Tcp::restart_loss_timer(Connection& c, uint64_t reo_ns) {
+  if (c.snd_una_ == c.snd_max_) {
+    if (!c.persist_) wheel_.cancel(c.rtx_timer_);
+    return;
+  }
+  arm_rtx(c);
+  if (reo_ns != 0) {
+    arm_early(c, rtx_mode::reorder, reo_ns);
+  } else if (tlp_ok(c)) {
+    arm_early(c, rtx_mode::probe, pto_ns(c));
+  }
 }
 
 void Tcp::arm_persist(Connection& c) {
@@ -93,8 +133,21 @@ void Tcp::rtx_timeout(Connection& c) {
     return;
   }
   ++stats_.rto_timeouts;
+  if (c.retries_ == 1) {
+    // A new episode (not a backoff of the last): spurious-timeout detection starts over. Eifel
+    // (RFC 3522) remembers this retransmission's TSval; D-SACKs count against its bytes.
+    c.undo_on_ = p_.undo;
+    c.undo_rto_ = true;
+    c.undo_retrans_ = c.undo_dsacked_ = 0;
+    c.eifel_on_ = p_.undo && c.ts_ok_;
+    c.eifel_tsval_ = ts_now() + c.ts_offset_;
+  } else {
+    c.eifel_on_ = false;  // RFC 3522 §3: only the first timeout of a series can be judged
+  }
+  if (c.in_recovery_) c.rack_.on_recovery_exit();
   c.cc_.on_rto(flight(c), now_);  // RFC 5681 §3.1: ssthresh from flight, cwnd = loss window
   c.in_recovery_ = false;
+  c.tlp_on_ = false;
   c.dupacks_ = 0;
   c.sb_.reset();            // RFC 2018 §8: SACK information is advisory; start over
   c.recover_ = c.snd_max_;  // RFC 6582 §3.2 step 1 (after a timeout)

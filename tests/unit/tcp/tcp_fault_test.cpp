@@ -22,6 +22,15 @@ void report(const std::string& name, const CaseResult& r) {
       static_cast<unsigned long>(r.fa.corrupted + r.fb.corrupted), static_cast<unsigned long>(r.caught),
       static_cast<unsigned long>(r.rto), static_cast<unsigned long>(r.sack_rec),
       static_cast<unsigned long>(r.fast));
+  // Issue 12's loss recovery at work (both sides).
+  auto sum = [&](uint64_t TcpStats::*f) { return static_cast<unsigned long>(r.ta.*f + r.tb.*f); };
+  std::printf(
+      "  tlp probes %lu (new data %lu, repaired %lu), rack marked lost %lu, reo timeouts %lu, limited "
+      "transmits %lu, d-sacks sent %lu received %lu, undone: recoveries %lu rtos %lu\n",
+      sum(&TcpStats::tlp_probes), sum(&TcpStats::tlp_new_data), sum(&TcpStats::tlp_recoveries),
+      sum(&TcpStats::rack_marked_lost), sum(&TcpStats::rack_reo_timeouts), sum(&TcpStats::limited_transmits),
+      sum(&TcpStats::dsacks_sent), sum(&TcpStats::dsacks_received), sum(&TcpStats::spurious_undos),
+      sum(&TcpStats::spurious_rtos));
 }
 
 TEST(TcpFault, SixtyFourMiBEachWayWithoutFaults) {

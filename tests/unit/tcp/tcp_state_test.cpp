@@ -78,6 +78,12 @@ class EstablishedState : public TcpStateTest {
   PeerSyn syn_;
 };
 
+// RFC 6298 behaviour on its own: RFC 6675 recovery, so no tail loss probe comes before the RTO.
+class EstablishedNoTlp : public EstablishedState {
+ protected:
+  EstablishedNoTlp() { params_.recovery = LossRecovery::rfc6675; }
+};
+
 class FinWait1State : public EstablishedState {
  protected:
   void SetUp() override {
@@ -786,7 +792,7 @@ TEST_F(EstablishedState, TimestampsAreEchoed) {
   EXPECT_EQ(a.opts.timestamps->tsval - t1, 25u + params_.delayed_ack_ns / kMs);
 }
 
-TEST_F(EstablishedState, TimestampEchoGivesRttSampleForRetransmission) {
+TEST_F(EstablishedNoTlp, TimestampEchoGivesRttSampleForRetransmission) {
   // RFC 7323 §4.1 RTTM: TSecr times even retransmitted data (no Karn ambiguity).
   uint64_t srtt0 = conn_->info().srtt_ns;
   app_send(pattern(100));
@@ -806,7 +812,10 @@ TEST_F(EstablishedState, TimestampEchoGivesRttSampleForRetransmission) {
 
 class EstablishedNoTimestamps : public EstablishedState {
  protected:
-  EstablishedNoTimestamps() { syn_.ts = false; }
+  EstablishedNoTimestamps() {
+    syn_.ts = false;
+    params_.recovery = LossRecovery::rfc6675;  // the RTO alone (tail loss probes: RackTlp*)
+  }
 };
 
 TEST_F(EstablishedNoTimestamps, TimestampsNotNegotiatedWhenPeerDoesNotOffer) {
@@ -845,7 +854,10 @@ TEST_F(EstablishedNoTimestamps, KarnIgnoresAckOfRetransmittedData) {
 
 class EstablishedFewRetries : public EstablishedState {
  protected:
-  EstablishedFewRetries() { params_.max_retries = 3; }
+  EstablishedFewRetries() {
+    params_.max_retries = 3;
+    params_.recovery = LossRecovery::rfc6675;  // the RTO alone (tail loss probes: RackTlp*)
+  }
 };
 
 TEST_F(EstablishedFewRetries, RtoDoublesAndGivesUpWithTimedOut) {
@@ -877,7 +889,7 @@ TEST_F(EstablishedFewRetries, RtoDoublesAndGivesUpWithTimedOut) {
   conn_ = nullptr;
 }
 
-TEST_F(EstablishedState, RtoCollapsesCwndAndRetransmitsFromSndUna) {
+TEST_F(EstablishedNoTlp, RtoCollapsesCwndAndRetransmitsFromSndUna) {
   app_send(pattern(5 * 1448));
   auto segs = take_all();
   ASSERT_EQ(segs.size(), 5u);

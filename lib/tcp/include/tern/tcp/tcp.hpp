@@ -36,6 +36,7 @@
 #include "tern/tcp/congestion.hpp"
 #include "tern/tcp/isn.hpp"
 #include "tern/tcp/ooo.hpp"
+#include "tern/tcp/rack.hpp"
 #include "tern/tcp/rtt.hpp"
 #include "tern/tcp/sack.hpp"
 #include "tern/tcp/seg_queue.hpp"
@@ -112,6 +113,11 @@ struct SocketOptions {
   bool reuse_time_wait = false;       ///< connect() may take over a TIME_WAIT 4-tuple (needs timestamps)
 };
 
+/** Loss recovery for SACK connections (TcpParams::recovery). */
+enum class LossRecovery : uint8_t { rack_tlp, rfc6675 };
+std::string_view to_string(LossRecovery r) noexcept;
+std::optional<LossRecovery> loss_recovery_from_string(std::string_view s) noexcept;
+
 /** Stack-wide TCP configuration (one per core, usually from config). */
 struct TcpParams {
   uint32_t max_connections = 65536;      ///< TCBs per core (each costs memory: see docs/tcp.md)
@@ -123,8 +129,25 @@ struct TcpParams {
   bool timestamps = true;                ///< offer RFC 7323 timestamps
   bool window_scaling = true;            ///< offer RFC 7323 window scale
   bool sack = true;                      ///< offer RFC 2018 SACK
-  bool syncookies = true;                ///< answer with SYN cookies when a SYN queue is full (RFC 4987)
-  uint32_t backlog = 1024;               ///< default listen backlog (SYN queue + accept queue)
+  /**
+   * Loss detection and recovery for SACK connections (issue 12): rack_tlp = RACK-TLP
+   * (RFC 8985: time-based loss marking, tail loss probes) with PRR (RFC 6937); rfc6675 =
+   * DupThresh-based RFC 6675 recovery with PRR. Connections without SACK use NewReno
+   * (RFC 6582) either way.
+   */
+  LossRecovery recovery = LossRecovery::rack_tlp;
+  bool limited_transmit = true;  ///< RFC 3042: new data on the first two duplicate ACKs
+  /// Slow start: RFC 3465 byte counting limit and HyStart++ (RFC 9406); see Congestion.
+  CcParams cc;
+  /// RFC 5681 §4.1: after an idle period longer than the RTO, restart from the initial window
+  /// (Linux's tcp_slow_start_after_idle).
+  bool idle_restart = true;
+  bool dsack = true;  ///< RFC 2883: report duplicate segments in the first SACK block
+  /// Detect spurious retransmissions (D-SACK, RFC 3708-style counting; Eifel RFC 3522 with
+  /// timestamps after an RTO) and undo the congestion response (RFC 4015).
+  bool undo = true;
+  bool syncookies = true;   ///< answer with SYN cookies when a SYN queue is full (RFC 4987)
+  uint32_t backlog = 1024;  ///< default listen backlog (SYN queue + accept queue)
   /// RFC 5961 §7: mean challenge ACKs per second per core, in windows of random length and size
   /// (tern/base/rate_limit.hpp RandomBudget); 1..1000000.
   uint32_t challenge_ack_per_s = 1000;
@@ -225,6 +248,17 @@ struct TcpStats {
   uint64_t ooo_pruned_bytes = 0;   ///< their truesize
   uint64_t ooo_pruned_others = 0;  ///< of those, taken from other connections under core pressure
   uint64_t send_mem_blocked = 0;   ///< send() refused because the core's TCP memory was used up
+  uint64_t limited_transmits = 0;  ///< segments sent beyond cwnd on the first two duplicate ACKs (RFC 3042)
+  uint64_t rack_marked_lost = 0;   ///< transmissions RACK marked lost (RFC 8985 §6.2)
+  uint64_t rack_reo_timeouts = 0;  ///< RACK reordering timer expiries (RFC 8985 §6.2)
+  uint64_t tlp_probes = 0;         ///< tail loss probes sent (RFC 8985 §7.3)
+  uint64_t tlp_new_data = 0;       ///< of those, new data rather than the last segment again
+  uint64_t tlp_recoveries = 0;     ///< probes that repaired a loss (RFC 8985 §7.4: cwnd reduced)
+  uint64_t dsacks_sent = 0;        ///< ACKs reporting a duplicate segment (RFC 2883)
+  uint64_t dsacks_received = 0;    ///< D-SACK blocks the peers sent
+  uint64_t spurious_undos = 0;     ///< recoveries undone: every retransmission was D-SACKed
+  uint64_t spurious_rtos = 0;      ///< RTOs undone by Eifel detection (RFC 3522, RFC 4015)
+  uint64_t rack_log_full = 0;      ///< transmissions that found the RACK log full (coarser timing)
   std::array<uint64_t, static_cast<size_t>(TcpDrop::count_)> drops{};
   void drop(TcpDrop d) noexcept { ++drops[static_cast<size_t>(d)]; }
   uint64_t dropped(TcpDrop d) const noexcept { return drops[static_cast<size_t>(d)]; }
@@ -403,6 +437,21 @@ class Connection {
   bool mem_waiting_ = false;   // on Tcp's list of sends refused for core memory
   uint32_t compact_mark_ = 0;  // receive-queue segments after the last compaction
   uint8_t dupacks_ = 0;
+  uint8_t rtx_mode_ = 0;        // when !persist_: what rtx_timer_ runs (timers.cpp RtxMode)
+  bool tlp_on_ = false;         // a tail loss probe is outstanding (RFC 8985 TLP.end_seq is set)
+  bool tlp_retrans_ = false;    // TLP.is_retrans
+  bool dsack_pending_ = false;  // the next ACK reports [dsack_l_, dsack_r_) first (RFC 2883)
+  bool undo_on_ = false;        // a recovery episode whose retransmissions may prove spurious
+  bool undo_rto_ = false;       // the episode began with an RTO
+  bool eifel_on_ = false;       // the first ACK after an RTO is checked (RFC 3522)
+  wire::SeqNum tlp_end_, dsack_l_, dsack_r_;
+  wire::SackBlock last_dsack_{};  // the last D-SACK the peer sent (a repeat is not counted again)
+  uint32_t eifel_tsval_ = 0;      // TSval of the RTO retransmission
+  uint32_t undo_retrans_ = 0;     // bytes retransmitted in the episode
+  uint32_t undo_dsacked_ = 0;     // of those, D-SACKed by the peer
+  uint32_t prr_delivered_ = 0, prr_out_ = 0, recover_fs_ = 0;  // RFC 6937 §3
+  uint64_t rto_due_ns_ = 0;       // when the RTO fires (a probe or reordering timer comes no later)
+  uint64_t last_tx_ns_ = 0;       // last transmission of data (RFC 5681 §4.1 idle restart)
   uint8_t soft_err_ = 0;          // the last ICMP soft error (tcp.cpp SoftError; 0: none), see soft_error()
   wire::SeqNum soft_una_;         // SND.UNA when it arrived: progress since makes it stale
   uint32_t delack_segs_ = 0;      // full segments received since the last ACK
@@ -421,6 +470,7 @@ class Connection {
   RttEstimator rtt_;
   Congestion cc_;
   SackScoreboard sb_;
+  Rack rack_;
   SegQueue sndq_, rcvq_;
   OooQueue ooo_;
   Timer rtx_timer_, dack_timer_, ka_timer_;
@@ -629,7 +679,7 @@ class alignas(64) Tcp final : public l3::L4Handler {
   uint8_t our_wscale(const SocketOptions& o) const noexcept;
   void take_timestamp(Connection& c, const Segment& s);
   void challenge_ack(Connection& c);
-  void rtt_sample(Connection& c, const Segment& s);
+  uint64_t rtt_sample(Connection& c, const Segment& s);
   Listener* listener_for(uint16_t port) const noexcept { return listeners_.get(port); }
   void accept_ready(Listener& l, Connection& c);
   void remove_from_listener(Connection& c);
@@ -723,6 +773,36 @@ class alignas(64) Tcp final : public l3::L4Handler {
   void keepalive_timeout(Connection& c);
   uint64_t keepalive_due(const Connection& c) const noexcept;
   void dack_timeout(Connection& c);
+  void arm_early(Connection& c, uint8_t mode, uint64_t delay_ns);
+  void restart_loss_timer(Connection& c, uint64_t reo_ns);
+  bool tlp_ok(const Connection& c) const noexcept;
+  uint64_t pto_ns(const Connection& c) const noexcept;
+  void tlp_timeout(Connection& c);
+  void reo_timeout(Connection& c);
+
+  // recovery.cpp: loss detection and recovery (RFC 3042, 6675, 6937, 8985, 2883, 3522, 4015)
+  struct AckSack {
+    uint32_t newly_sacked = 0;  ///< bytes the scoreboard gained
+    bool dsack = false;         ///< the first block reported a duplicate (RFC 2883 §4)
+    wire::SackBlock dsack_block{};
+  };
+  AckSack sack_input(Connection& c, const Segment& s);
+  bool rack_on(const Connection& c) const noexcept {
+    return p_.recovery == LossRecovery::rack_tlp && c.sack_ok_ && c.rack_.log() != nullptr;
+  }
+  uint64_t rack_ack(Connection& c, const AckSack& a);
+  void enter_recovery(Connection& c);
+  void exit_recovery(Connection& c);
+  void prr_ack(Connection& c, uint32_t delivered);
+  uint32_t recovery_pipe(const Connection& c) const noexcept;
+  bool output_rack(Connection& c);
+  void tlp_ack(Connection& c, const Segment& s, const AckSack& a);
+  void undo_check(Connection& c, const Segment& s, const AckSack& a, uint32_t acked);
+  void undo_now(Connection& c, uint32_t acked);
+  void eifel_check(Connection& c, const Segment& s, uint32_t acked);
+  void note_dsack(Connection& c, wire::SeqNum left, wire::SeqNum right);
+  void rack_log_attach(Connection& c);
+  void rack_log_release(Connection& c);
 
   TcpParams p_;
   l3::Ipv4& ip_;
@@ -755,6 +835,9 @@ class alignas(64) Tcp final : public l3::L4Handler {
   std::vector<Connection*> dispatching_;
   std::vector<Connection*> closing_;  // closed while dispatching: released after it
   bool in_dispatch_ = false;
+  std::vector<std::unique_ptr<TxLog[]>> rack_chunks_;  // RACK transmission logs (recovery.cpp)
+  TxLog* rack_free_ = nullptr;
+  uint32_t rack_logs_ = 0;
   // TIME_WAIT table.
   std::vector<std::unique_ptr<TimeWait>> tw_all_;
   TimeWait* tw_free_ = nullptr;  // linked through hnext

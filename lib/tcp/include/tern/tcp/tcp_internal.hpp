@@ -15,6 +15,13 @@ constexpr bool sends_data(State s) noexcept {
          s == State::last_ack;
 }
 
+/** What Connection::rtx_timer_ runs when it is not the persist timer (timers.cpp). */
+namespace rtx_mode {
+inline constexpr uint8_t rto = 0;      ///< RFC 6298 retransmission timeout
+inline constexpr uint8_t probe = 1;    ///< RFC 8985 §7 tail loss probe (never later than the RTO)
+inline constexpr uint8_t reorder = 2;  ///< RFC 8985 §6.2 RACK reordering timer (never later than the RTO)
+}  // namespace rtx_mode
+
 /** One received segment being processed; filled by Tcp::parse(). */
 struct Tcp::Segment {
   Packet pkt;       ///< the whole segment, data at the TCP header
