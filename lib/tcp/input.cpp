@@ -284,6 +284,8 @@ void Tcp::input_syn_sent(Connection& c, Segment& s) {
 
 void Tcp::established(Connection& c) {
   set_state(c, c.fin_queued_ ? State::fin_wait_1 : State::established);
+  c.quickacks_ =
+      static_cast<uint8_t>(std::min<uint32_t>(p_.quick_acks, 255));  // the peer starts in slow start
   arm_keepalive(c);
 }
 
@@ -546,6 +548,9 @@ void Tcp::process_ack(Connection& c, Segment& s, uint32_t acked) {
   c.snd_una_ = s.ack;
   if (c.snd_nxt_ < c.snd_una_) c.snd_nxt_ = c.snd_una_;
   if (c.high_rxt_ < c.snd_una_) c.high_rxt_ = c.snd_una_;
+  c.progress_ns_ = now_;
+  if (c.in_loss_ && s.ack >= c.recover_) c.in_loss_ = false;
+  note_delivery(c);
   eifel_check(c, s, acked);
   const uint64_t rtt = rtt_sample(c, s);
   c.cc_.on_ack_sample(s.ack, c.snd_nxt_, rtt);  // RFC 9406 §4.2: HyStart++ rounds and RTT samples
@@ -578,8 +583,13 @@ void Tcp::process_ack(Connection& c, Segment& s, uint32_t acked) {
     c.cc_.on_ack(acked, flight_before, c.rtt_.srtt_ns(), now_);  // it skips growth when app-limited
   }
   restart_loss_timer(c, reo_ns);
-  if (c.snd_una_ == c.snd_max_ && !c.in_recovery_)
+  if (c.snd_una_ == c.snd_max_ && !c.in_recovery_) {
     rack_log_release(c);  // nothing in flight: back to the pool
+    if (c.busy_since_ns_ != 0 && c.notsent() == 0) {
+      c.busy_ns_ += now_ - c.busy_since_ns_;
+      c.busy_since_ns_ = 0;
+    }
+  }
   if (c.want_writable_ && c.writable_now()) {
     c.want_writable_ = false;
     notify(c, ev::writable);
@@ -642,6 +652,21 @@ void Tcp::process_dupack(Connection& c, Segment& s) {
   ++stats_.fast_retransmits;
   retransmit_head(c);
   c.cc_.set_cwnd(ssthresh + 3 * mss);  // RFC 5681 §3.2 step 3
+}
+
+// info().delivery_rate: bytes acknowledged per second over about one round trip.
+void Tcp::note_delivery(Connection& c) {
+  const uint64_t srtt = std::max<uint64_t>(c.rtt_.srtt_ns(), 1'000'000);
+  if (c.rate_start_ns_ == 0) {
+    c.rate_start_ns_ = now_;
+    c.rate_start_bytes_ = c.bytes_acked_;
+    return;
+  }
+  const uint64_t dt = now_ - c.rate_start_ns_;
+  if (dt < srtt) return;
+  c.delivery_rate_ = (c.bytes_acked_ - c.rate_start_bytes_) * 1'000'000'000 / dt;
+  c.rate_start_ns_ = now_;
+  c.rate_start_bytes_ = c.bytes_acked_;
 }
 
 // Resend the first unacknowledged segment. Returns the sequence space it covered.
@@ -777,7 +802,16 @@ bool Tcp::process_text(Connection& c, Segment& s) {
     // RFC 5681 §4.2 / RFC 1122 §4.2.3.2: ACK at least every second full-sized segment, else delay.
     // A merged chain counts as the full-sized segments it holds: two or more are ACKed at once.
     if (s.len >= full) c.delack_segs_ += s.lro_segsz != 0 ? s.len / full : 1;
-    if (c.delack_segs_ >= 2) {
+    // Quick ACK: a peer in slow start (the connection's first segments, or after it was silent
+    // longer than an RTO) gets every segment ACKed at once (Linux's quickack mode).
+    if (p_.quick_acks != 0 && c.last_data_rx_ns_ != 0 && now_ - c.last_data_rx_ns_ > c.rtt_.rto_ns()) {
+      c.quickacks_ = static_cast<uint8_t>(std::min<uint32_t>(p_.quick_acks, 255));
+    }
+    c.last_data_rx_ns_ = now_;
+    if (c.quickacks_ > 0) {
+      --c.quickacks_;
+      c.ack_now_ = true;
+    } else if (c.delack_segs_ >= 2) {
       c.ack_now_ = true;
     } else if (!c.dack_timer_.armed()) {
       wheel_.arm(c.dack_timer_, now_ + p_.delayed_ack_ns);
@@ -851,6 +885,7 @@ void Tcp::negotiate(Connection& c, const wire::TcpOptions& o) {
     c.ts_recent_ns_ = now_;
   }
   c.mss_ = std::min(c.peer_mss_, path_mss(wire::Ipv4Addr{c.t_.remote_ip}));
+  if (c.opt_.max_segment != 0) c.mss_ = std::min(c.mss_, c.opt_.max_segment);  // TCP_MAXSEG
   c.cc_.init(c.opt_.congestion, effective_mss(c), p_.initial_window, now_, p_.cc);
 }
 

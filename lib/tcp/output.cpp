@@ -81,8 +81,9 @@ uint16_t Tcp::window_field(Connection& c, bool syn) noexcept {
 void Tcp::fill_options(Connection& c, uint8_t flags, wire::TcpOptions& o) noexcept {
   if (flags & fl::syn) {
     o.mss = path_mss(wire::Ipv4Addr{c.t_.remote_ip});  // RFC 9293 §3.7.1: our MSS, from the route's MTU
-    if (c.ws_ok_) o.wscale = c.rcv_wscale_;            // RFC 7323 §2.2
-    o.sack_permitted = c.sack_ok_;                     // RFC 2018 §2
+    if (c.opt_.max_segment != 0) o.mss = std::min(*o.mss, c.opt_.max_segment);  // TCP_MAXSEG
+    if (c.ws_ok_) o.wscale = c.rcv_wscale_;                                     // RFC 7323 §2.2
+    o.sack_permitted = c.sack_ok_;                                              // RFC 2018 §2
   }
   if (c.ts_ok_) {
     // RFC 7323 §3.2: TSval from our clock (with a per-connection offset, §7.1); TSecr echoes TS.Recent.
@@ -238,7 +239,8 @@ void Tcp::note_sent(Connection& c, SeqNum seq, uint32_t len, uint8_t flags) {
     if (c.rack_.log() == nullptr && c.snd_una_ == c.snd_max_ && seq == c.snd_una_) rack_log_attach(c);
     c.rack_.on_send(seq, span, now_, retrans);
   }
-  if (c.in_recovery_) c.prr_out_ += len;  // RFC 6937 §3.1: prr_out
+  if (c.in_recovery_) c.prr_out_ += len;                                        // RFC 6937 §3.1: prr_out
+  if (span > 0 && c.snd_una_ == c.snd_max_ && !retrans) c.progress_ns_ = now_;  // user timeout clock
   if (len > 0) c.last_tx_ns_ = now_;
   if (retrans) {
     ++stats_.retrans_segs;
@@ -333,6 +335,9 @@ bool Tcp::may_send(const Connection& c, uint32_t len, uint32_t unsent) const noe
   uint32_t mss = effective_mss(c);
   if (len >= mss) return true;                      // a full segment
   if (c.fin_queued_ && len == unsent) return true;  // closing: push everything
+  // TCP_CORK / MSG_MORE: a partial segment waits for more data, the uncork or the 200 ms ceiling.
+  if ((c.opt_.cork || c.more_) && !c.cork_flush_) return false;
+  if (c.cork_flush_ && len == unsent) return true;
   // A zero-window probe byte (sent beyond SND.NXT, RFC 9293 §3.8.6.1) is not data in flight for Nagle.
   bool idle = c.snd_max_ == c.snd_una_ || c.snd_nxt_ == c.snd_una_;
   if ((c.opt_.nodelay || idle) && len == unsent) return true;        // RFC 896 / RFC 1122 §4.2.3.4 Nagle
@@ -413,6 +418,7 @@ void Tcp::output(Connection& c) {
     break;
   }
   if (!sent && c.ack_now_) send_ack(c);
+  after_output(c);
   // RFC 6298 §5.1: the retransmission timer runs while data is outstanding; RFC 8985 §7.2: the
   // tail loss probe is (re)started after new data went out.
   if (c.snd_max_ != c.snd_una_) {
@@ -425,6 +431,32 @@ void Tcp::output(Connection& c) {
   }
   // RFC 9293 §3.8.6.1: data waits on a zero (or too small) window with nothing in flight: probe.
   if (c.snd_nxt_ < c.send_end() && c.snd_max_ == c.snd_una_ && !c.rtx_timer_.armed()) arm_persist(c);
+}
+
+// Bookkeeping after an output pass: the cork ceiling, the not-sent low-water event, and the
+// busy / window-limited clocks info() reports.
+void Tcp::after_output(Connection& c) {
+  c.cork_flush_ = false;
+  const uint32_t unsent = c.notsent();
+  if (unsent > 0 && unsent < effective_mss(c) && (c.opt_.cork || c.more_) && c.cork_due_ns_ == 0) {
+    c.cork_due_ns_ = now_ + kCorkCeilingNs;  // Linux: corked data waits at most 200 ms
+    arm_keepalive(c);
+  }
+  if (c.opt_.notsent_lowat != 0 && c.want_writable_ && c.writable_now()) {
+    c.want_writable_ = false;
+    notify(c, ev::writable);
+  }
+  const bool busy = c.snd_max_ != c.snd_una_ || unsent > 0;
+  if (busy && c.busy_since_ns_ == 0) c.busy_since_ns_ = std::max<uint64_t>(now_, 1);
+  // Held back by the peer's window: data waits and the window, not cwnd, is what is full.
+  const uint32_t out = flight(c);
+  const bool rwnd_limited = unsent > 0 && out >= c.snd_wnd_ && c.snd_wnd_ < c.cc_.cwnd();
+  if (rwnd_limited && c.rwnd_since_ns_ == 0) {
+    c.rwnd_since_ns_ = std::max<uint64_t>(now_, 1);
+  } else if (!rwnd_limited && c.rwnd_since_ns_ != 0) {
+    c.rwnd_ns_ += now_ - c.rwnd_since_ns_;
+    c.rwnd_since_ns_ = 0;
+  }
 }
 
 // RFC 6675 §5 step (C): while cwnd - pipe >= 1 SMSS, send NextSeg().

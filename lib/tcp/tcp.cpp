@@ -24,6 +24,20 @@ namespace tern::tcp {
 
 using wire::SeqNum;
 
+std::string_view to_string(CaState s) noexcept {
+  switch (s) {
+    case CaState::open:
+      return "open";
+    case CaState::disorder:
+      return "disorder";
+    case CaState::recovery:
+      return "recovery";
+    case CaState::loss:
+      return "loss";
+  }
+  return "?";
+}
+
 std::string_view to_string(State s) noexcept {
   switch (s) {
     case State::closed:
@@ -564,7 +578,7 @@ uint32_t Connection::send_space() const noexcept {
   return sndq_.bytes() >= opt_.send_buffer ? 0 : opt_.send_buffer - sndq_.bytes();
 }
 
-Result<size_t> Connection::send(Packet& data) noexcept {
+Result<size_t> Connection::send(Packet& data, uint32_t flags) noexcept {
   if (err_) return *err_;
   if (fin_queued_) return make_error(Errc::closed, "send after shutdown");
   if (st_ == State::closed || st_ == State::time_wait)
@@ -586,13 +600,29 @@ Result<size_t> Connection::send(Packet& data) noexcept {
   } else {
     sndq_.append(std::move(data));
   }
-  if (st_ != State::syn_sent && st_ != State::syn_received) tcp_.schedule(*this);
+  after_send(flags);
   return n;
+}
+
+// Common tail of send() and send_copy(): the more flag, the not-sent low-water mark, output.
+void Connection::after_send(uint32_t flags) noexcept {
+  more_ = (flags & send_flag::more) != 0;
+  if (!more_ && !opt_.cork) cork_due_ns_ = 0;
+  // TCP_NOTSENT_LOWAT: the application waits for ev::writable until the unsent part drains.
+  if (opt_.notsent_lowat != 0 && notsent() >= opt_.notsent_lowat) want_writable_ = true;
+  if (st_ != State::syn_sent && st_ != State::syn_received) tcp_.schedule(*this);
+}
+
+uint32_t Connection::notsent() const noexcept {
+  const wire::SeqNum sent = wire::seq_max(snd_nxt_, snd_max_);
+  const wire::SeqNum end = send_end();
+  return end > sent ? static_cast<uint32_t>(end - sent) : 0;
 }
 
 bool Connection::writable_now() const noexcept {
   const uint32_t buf = opt_.send_buffer;
   const uint32_t mark = opt_.send_lowat != 0 ? std::min(opt_.send_lowat, buf) : buf / 3;
+  if (opt_.notsent_lowat != 0 && notsent() >= opt_.notsent_lowat) return false;  // TCP_NOTSENT_LOWAT
   return send_space() >= std::max<uint32_t>(mark, 1);
 }
 
@@ -601,7 +631,7 @@ void Connection::on_sent(SentCallback cb) {
   acked_reported_ = bytes_acked_;
 }
 
-Result<size_t> Connection::send_copy(std::span<const uint8_t> data) noexcept {
+Result<size_t> Connection::send_copy(std::span<const uint8_t> data, uint32_t flags) noexcept {
   if (err_) return *err_;
   if (fin_queued_) return make_error(Errc::closed, "send after shutdown");
   if (st_ == State::closed || st_ == State::time_wait)
@@ -615,7 +645,7 @@ Result<size_t> Connection::send_copy(std::span<const uint8_t> data) noexcept {
   uint32_t n = sndq_.append_copy(data.first(std::min<size_t>(space, data.size())), tcp_.pool_);
   if (n < data.size()) want_writable_ = true;
   if (n == 0) return make_error(Errc::no_memory, "no mbuf for the data");
-  if (st_ != State::syn_sent && st_ != State::syn_received) tcp_.schedule(*this);
+  after_send(flags);
   return size_t{n};
 }
 
@@ -708,6 +738,32 @@ void Connection::set_nodelay(bool on) noexcept {
   if (on && !sndq_.empty()) tcp_.schedule(*this);
 }
 
+void Connection::set_user_timeout(uint64_t ns) noexcept { opt_.user_timeout_ns = ns; }
+
+void Connection::set_notsent_lowat(uint32_t bytes) noexcept {
+  opt_.notsent_lowat = bytes;
+  if (bytes != 0 && notsent() >= bytes) want_writable_ = true;
+  if (want_writable_ && writable_now()) tcp_.notify(*this, ev::writable);
+}
+
+Status Connection::set_max_segment(uint16_t mss) noexcept {
+  if (mss != 0 && mss < 88) return make_error(Errc::invalid_argument, "max segment: 0 or 88..65535");
+  opt_.max_segment = mss;
+  // Open already: only lower what is in use (the peer was told our MSS in the SYN).
+  if (mss != 0 && st_ != State::closed && st_ != State::syn_sent) tcp_.shrink_mss(*this, mss);
+  return {};
+}
+
+void Connection::set_cork(bool on) noexcept {
+  opt_.cork = on;
+  if (!on) {
+    // Uncorking pushes a held partial segment at once (Linux TCP_CORK).
+    cork_due_ns_ = 0;
+    cork_flush_ = true;
+    if (!sndq_.empty()) tcp_.schedule(*this);
+  }
+}
+
 void Connection::set_keepalive(const KeepaliveOptions& k) noexcept {
   opt_.keepalive = k;
   tcp_.arm_keepalive(*this);
@@ -770,6 +826,29 @@ TcpInfo Connection::info() const noexcept {
   i.ooo_mem = ooo_.mem();
   i.send_mem_limit = tcp_.send_mem_limit(*this);
   i.recv_mem_limit = tcp_.recv_mem_limit(*this);
+  if (in_recovery_) {
+    i.ca_state = CaState::recovery;
+  } else if (in_loss_) {
+    i.ca_state = CaState::loss;
+  } else if (dupacks_ > 0 || !sb_.empty()) {
+    i.ca_state = CaState::disorder;
+  }
+  i.lost = rack_.lost_bytes(sb_);
+  i.sacked = sb_.sacked_bytes();
+  i.notsent = notsent();
+  i.reordering = rack_.reordering_seen();
+  i.reo_wnd_mult = rack_.reo_wnd_mult();
+  i.min_rtt_ns = rack_.min_rtt_ns();
+  i.delivery_rate = delivery_rate_;
+  const uint64_t now = tcp_.now_;
+  i.busy_ns = busy_ns_ + (busy_since_ns_ != 0 && now > busy_since_ns_ ? now - busy_since_ns_ : 0);
+  i.rwnd_limited_ns = rwnd_ns_ + (rwnd_since_ns_ != 0 && now > rwnd_since_ns_ ? now - rwnd_since_ns_ : 0);
+  i.undos = cc_.undos();
+  i.in_slow_start = cc_.in_slow_start();
+  i.hystart_css = cc_.in_css();
+  i.user_timeout_ns = opt_.user_timeout_ns;
+  i.notsent_lowat = opt_.notsent_lowat;
+  i.cork = opt_.cork;
   return i;
 }
 

@@ -47,10 +47,19 @@ void Tcp::on_ka_timer(Timer& t, uint64_t now) {
   c->tcp_.keepalive_timeout(*c);
 }
 
+// RFC 5482 (TCP_USER_TIMEOUT): when unacknowledged data has waited its user timeout; UINT64_MAX
+// when none applies.
+uint64_t Tcp::user_deadline(const Connection& c) const noexcept {
+  if (c.opt_.user_timeout_ns == 0) return UINT64_MAX;
+  return c.progress_ns_ + c.opt_.user_timeout_ns;
+}
+
 void Tcp::arm_rtx(Connection& c) {
   c.persist_ = false;
   c.rtx_mode_ = rtx_mode::rto;
-  c.rto_due_ns_ = now_ + c.rtt_.rto_ns();
+  // The RTO fires no later than the user timeout, which then ends the connection (as Linux's
+  // tcp_clamp_rto_to_user_timeout).
+  c.rto_due_ns_ = std::min(now_ + c.rtt_.rto_ns(), std::max(user_deadline(c), now_ + 1));
   wheel_.arm(c.rtx_timer_, c.rto_due_ns_);  // RFC 6298 §5.1
 }
 
@@ -91,11 +100,17 @@ void Tcp::arm_persist(Connection& c) {
   // (retries_ counts only unanswered probes, for giving up).
   uint64_t iv = base << std::min<uint32_t>(c.persist_backoff_, 16);
   iv = std::min<uint64_t>(iv, 60'000'000'000);  // probe at least once a minute
-  wheel_.arm(c.rtx_timer_, now_ + iv);
+  wheel_.arm(c.rtx_timer_, std::min(now_ + iv, std::max(user_deadline(c), now_ + 1)));
 }
 
 // RFC 6298 §5.4-5.6: resend the earliest unacknowledged segment, back off, restart the timer.
 void Tcp::rtx_timeout(Connection& c) {
+  if (c.st_ != State::closed && c.st_ != State::listen && c.st_ != State::time_wait &&
+      (c.snd_max_ != c.snd_una_ || c.st_ == State::syn_sent || c.st_ == State::syn_received) &&
+      now_ >= user_deadline(c)) {
+    give_up(c, "user timeout: sent data stayed unacknowledged");  // RFC 5482, TCP_USER_TIMEOUT
+    return;
+  }
   switch (c.st_) {
     case State::syn_sent:
       if (++c.retries_ > p_.syn_retries) {
@@ -146,6 +161,7 @@ void Tcp::rtx_timeout(Connection& c) {
   }
   if (c.in_recovery_) c.rack_.on_recovery_exit();
   c.cc_.on_rto(flight(c), now_);  // RFC 5681 §3.1: ssthresh from flight, cwnd = loss window
+  c.in_loss_ = true;
   c.in_recovery_ = false;
   c.tlp_on_ = false;
   c.dupacks_ = 0;
@@ -165,6 +181,10 @@ void Tcp::persist_timeout(Connection& c) {
   c.persist_ = false;
   SeqNum data_end = c.send_end();
   if (!sends_data(c.st_) || c.snd_nxt_ >= data_end) return;
+  if (now_ >= user_deadline(c)) {
+    give_up(c, "user timeout: the peer's window stayed closed");  // RFC 5482, as Linux
+    return;
+  }
   if (++c.retries_ > p_.max_retries) {
     give_up(c, "connection timed out: zero-window probes unanswered");
     return;
@@ -205,6 +225,7 @@ void Tcp::arm_keepalive(Connection& c) {
   uint64_t d = keepalive_due(c);
   if (c.st_ == State::fin_wait_2 && !c.app_owned_) d = std::min(d, c.last_rx_ns_ + p_.fin_wait_2_ns);
   if (c.close_deadline_ns_ != 0) d = std::min(d, c.close_deadline_ns_);
+  if (c.cork_due_ns_ != 0) d = std::min(d, c.cork_due_ns_);
   if (d == UINT64_MAX) {
     wheel_.cancel(c.ka_timer_);
   } else {
@@ -223,8 +244,17 @@ void Tcp::keepalive_timeout(Connection& c) {
     release(&c);
     return;
   }
+  if (c.cork_due_ns_ != 0 && now_ >= c.cork_due_ns_) {
+    // The 200 ms cork ceiling: push the held partial segment.
+    c.cork_due_ns_ = 0;
+    c.cork_flush_ = true;
+    schedule(c);
+  }
   if (now_ >= keepalive_due(c)) {
-    if (c.ka_probes_ >= c.opt_.keepalive.count) {
+    // RFC 5482 / TCP_USER_TIMEOUT also bounds unanswered keepalive probes (as Linux).
+    const bool user_expired =
+        c.opt_.user_timeout_ns != 0 && c.ka_probes_ > 0 && now_ - c.last_rx_ns_ >= c.opt_.user_timeout_ns;
+    if (c.ka_probes_ >= c.opt_.keepalive.count || user_expired) {
       ++stats_.keepalive_drops;
       give_up(c, "keepalive: the peer stopped answering");
       return;

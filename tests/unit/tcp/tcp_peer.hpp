@@ -105,6 +105,7 @@ class TcpPeerTest : public ::testing::Test {
     params_.ooo_nodes = 512;
     params_.socket.send_buffer = 64 * 1024;
     params_.socket.recv_buffer = 64 * 1024;
+    params_.quick_acks = 0;  // delayed ACKs as RFC 1122 describes them; quick ACK has its own tests
   }
 
   void SetUp() override {

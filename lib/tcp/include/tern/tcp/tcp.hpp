@@ -111,7 +111,42 @@ struct SocketOptions {
   CcAlgo congestion = CcAlgo::cubic;  ///< congestion control (RFC 5681/6582 NewReno or RFC 9438 CUBIC)
   std::optional<uint64_t> linger_ns;  ///< close(): 0 = abort with RST; T = reset if not done after T
   bool reuse_time_wait = false;       ///< connect() may take over a TIME_WAIT 4-tuple (needs timestamps)
+  /**
+   * RFC 5482 / Linux TCP_USER_TIMEOUT: the connection fails with timed_out when sent data (or a
+   * SYN, or zero-window probes) stays unacknowledged this long, or keepalive probes go unanswered
+   * this long, whatever the retry counts say. 0: off (the retry counts decide).
+   */
+  uint64_t user_timeout_ns = 0;
+  /**
+   * Linux TCP_NOTSENT_LOWAT: ev::writable (and writable_now()) also wait until fewer than this many
+   * queued bytes are still unsent, so an application keeps little in the socket and decides late
+   * what to send next. 0: off.
+   */
+  uint32_t notsent_lowat = 0;
+  /** Linux TCP_MAXSEG: the largest MSS this socket announces and uses (88..65535); 0: the path's. */
+  uint16_t max_segment = 0;
+  /**
+   * Linux TCP_CORK: hold a partial last segment until the data fills it, the socket is uncorked,
+   * or 200 ms pass (Linux's ceiling). See also send_flag::more.
+   */
+  bool cork = false;
 };
+
+/** Flags for Connection::send() and send_copy(). */
+namespace send_flag {
+/// Linux MSG_MORE: more data follows at once; a partial last segment waits for the next send
+/// without this flag (or the 200 ms cork ceiling), as if corked for this call.
+inline constexpr uint32_t more = 1u << 0;
+}  // namespace send_flag
+
+/** Congestion-control state of a connection (Linux's TCP_CA_* as `ss -ti` shows it). */
+enum class CaState : uint8_t {
+  open,      ///< nothing outstanding looks lost
+  disorder,  ///< duplicate ACKs or SACKs seen, no loss declared yet
+  recovery,  ///< fast recovery (RFC 6675 / RACK with PRR)
+  loss,      ///< after a retransmission timeout, until what was outstanding then is acknowledged
+};
+std::string_view to_string(CaState s) noexcept;
 
 /** Loss recovery for SACK connections (TcpParams::recovery). */
 enum class LossRecovery : uint8_t { rack_tlp, rfc6675 };
@@ -142,6 +177,12 @@ struct TcpParams {
   /// RFC 5681 §4.1: after an idle period longer than the RTO, restart from the initial window
   /// (Linux's tcp_slow_start_after_idle).
   bool idle_restart = true;
+  /**
+   * Quick ACK (as Linux): the first this many data segments of a connection, and of each burst
+   * after the peer was silent longer than an RTO, are ACKed at once (the peer is in slow start and
+   * waits for ACKs to grow its window); delayed ACK for the rest. 0: off.
+   */
+  uint32_t quick_acks = 16;
   bool dsack = true;  ///< RFC 2883: report duplicate segments in the first SACK block
   /// Detect spurious retransmissions (D-SACK, RFC 3708-style counting; Eifel RFC 3522 with
   /// timestamps after an RTO) and undo the congestion response (RFC 4015).
@@ -283,6 +324,23 @@ struct TcpInfo {
   /// What the queues' mbufs cost (truesize), and the connection's limits on it.
   uint64_t send_mem = 0, recv_mem = 0, ooo_mem = 0, send_mem_limit = 0, recv_mem_limit = 0;
   uint32_t ooo_segments = 0;
+  // What `ss -ti` shows beyond the above (issue 12).
+  CaState ca_state = CaState::open;
+  uint32_t lost = 0;             ///< bytes marked lost and not yet resent (RACK)
+  uint32_t sacked = 0;           ///< bytes SACKed above SND.UNA
+  uint32_t notsent = 0;          ///< queued bytes never sent
+  bool reordering = false;       ///< RACK saw the peer's ACKs reorder data (RFC 8985 §6.2)
+  uint32_t reo_wnd_mult = 1;     ///< RACK reordering window multiplier (D-SACK driven)
+  uint64_t min_rtt_ns = 0;       ///< smallest RTT seen (RACK.min_RTT)
+  uint64_t delivery_rate = 0;    ///< bytes per second acknowledged over the last round trip
+  uint64_t busy_ns = 0;          ///< time with data queued or in flight
+  uint64_t rwnd_limited_ns = 0;  ///< of that, time the peer's window held data back
+  uint32_t undos = 0;            ///< congestion responses undone as spurious
+  bool in_slow_start = false;
+  bool hystart_css = false;  ///< in HyStart++ conservative slow start (RFC 9406)
+  uint64_t user_timeout_ns = 0;
+  uint32_t notsent_lowat = 0;
+  bool cork = false;
 };
 
 class Tcp;
@@ -315,7 +373,7 @@ class Connection {
    * (buffer full; @p data untouched), closed (after shutdown/close),
    * not_connected (failed or reset; error() says why).
    */
-  Result<size_t> send(Packet& data) noexcept;
+  Result<size_t> send(Packet& data, uint32_t flags = 0) noexcept;
   /**
    * Send-completion events (lwIP's tcp_sent): from the core's loop, @p cb
    * gets the number of data bytes the peer acknowledged since its last call,
@@ -327,7 +385,7 @@ class Connection {
    */
   void on_sent(SentCallback cb);
   /** Copy up to send_space() bytes of @p data. @return bytes taken (0 only for empty data). */
-  Result<size_t> send_copy(std::span<const uint8_t> data) noexcept;
+  Result<size_t> send_copy(std::span<const uint8_t> data, uint32_t flags = 0) noexcept;
   /** Bytes send() can take now. */
   uint32_t send_space() const noexcept;
   /** send_space() has reached the low-water mark (SocketOptions::send_lowat): ev::writable's test. */
@@ -360,6 +418,17 @@ class Connection {
   void abort() noexcept;
 
   void set_nodelay(bool on) noexcept;
+  /** SocketOptions::user_timeout_ns (0: off). Takes effect at the next timer. */
+  void set_user_timeout(uint64_t ns) noexcept;
+  /** SocketOptions::notsent_lowat (0: off). */
+  void set_notsent_lowat(uint32_t bytes) noexcept;
+  /**
+   * SocketOptions::max_segment. Before the connection opens it sets what the SYN announces; after,
+   * it can only lower the MSS in use. Errors: invalid_argument (not 0 and outside 88..65535).
+   */
+  Status set_max_segment(uint16_t mss) noexcept;
+  /** SocketOptions::cork; uncorking sends a held partial segment at once (as Linux's TCP_CORK). */
+  void set_cork(bool on) noexcept;
   void set_keepalive(const KeepaliveOptions& k) noexcept;
   /** Errors: invalid_argument (below 4 KiB or above 64 MiB). */
   Status set_send_buffer(uint32_t bytes) noexcept;
@@ -392,6 +461,9 @@ class Connection {
   friend class Tcp;
   friend class Listener;
   explicit Connection(Tcp& tcp);
+  void after_send(uint32_t flags) noexcept;
+  /** Queued bytes never sent (TCP_NOTSENT_LOWAT's measure). */
+  uint32_t notsent() const noexcept;
   /** The sequence number after the last queued byte (where a FIN goes). */
   wire::SeqNum send_end() const noexcept { return sndq_base_ + sndq_.bytes(); }
   /** Our FIN was sent and acknowledged. */
@@ -435,6 +507,10 @@ class Connection {
   bool rtt_timing_ = false;
   bool from_cookie_ = false;
   bool mem_waiting_ = false;   // on Tcp's list of sends refused for core memory
+  bool more_ = false;          // the last send had send_flag::more: hold a partial tail
+  bool cork_flush_ = false;    // push a held partial tail once (uncork, or the 200 ms ceiling)
+  bool in_loss_ = false;       // after an RTO, until recover_ is acknowledged (CaState::loss)
+  uint8_t quickacks_ = 0;      // segments still to be ACKed at once (quick ACK mode)
   uint32_t compact_mark_ = 0;  // receive-queue segments after the last compaction
   uint8_t dupacks_ = 0;
   uint8_t rtx_mode_ = 0;        // when !persist_: what rtx_timer_ runs (timers.cpp RtxMode)
@@ -452,6 +528,12 @@ class Connection {
   uint32_t prr_delivered_ = 0, prr_out_ = 0, recover_fs_ = 0;  // RFC 6937 §3
   uint64_t rto_due_ns_ = 0;       // when the RTO fires (a probe or reordering timer comes no later)
   uint64_t last_tx_ns_ = 0;       // last transmission of data (RFC 5681 §4.1 idle restart)
+  uint64_t last_data_rx_ns_ = 0;  // last in-order data from the peer (quick ACK after idle)
+  uint64_t cork_due_ns_ = 0;      // the 200 ms cork ceiling for a held partial tail (0: none)
+  uint64_t progress_ns_ = 0;      // last time SND.UNA moved or sending began (user timeout)
+  uint64_t busy_ns_ = 0, busy_since_ns_ = 0;  // time with data queued or in flight (info())
+  uint64_t rwnd_ns_ = 0, rwnd_since_ns_ = 0;  // of that, held back by the peer's window
+  uint64_t rate_start_ns_ = 0, rate_start_bytes_ = 0, delivery_rate_ = 0;  // info().delivery_rate
   uint8_t soft_err_ = 0;          // the last ICMP soft error (tcp.cpp SoftError; 0: none), see soft_error()
   wire::SeqNum soft_una_;         // SND.UNA when it arrived: progress since makes it stale
   uint32_t delack_segs_ = 0;      // full segments received since the last ACK
@@ -741,6 +823,8 @@ class alignas(64) Tcp final : public l3::L4Handler {
   void note_sent(Connection& c, wire::SeqNum seq, uint32_t len, uint8_t flags);
   void output(Connection& c);
   bool output_recovery(Connection& c);
+  void after_output(Connection& c);
+  static constexpr uint64_t kCorkCeilingNs = 200'000'000;
   bool may_send(const Connection& c, uint32_t len, uint32_t unsent) const noexcept;
   uint32_t recv_window(Connection& c) noexcept;
   uint16_t window_field(Connection& c, bool syn) noexcept;
@@ -768,6 +852,7 @@ class alignas(64) Tcp final : public l3::L4Handler {
   void rtx_timeout(Connection& c);
   void persist_timeout(Connection& c);
   void arm_rtx(Connection& c);
+  uint64_t user_deadline(const Connection& c) const noexcept;
   void arm_persist(Connection& c);
   void arm_keepalive(Connection& c);
   void keepalive_timeout(Connection& c);
@@ -801,6 +886,7 @@ class alignas(64) Tcp final : public l3::L4Handler {
   void undo_now(Connection& c, uint32_t acked);
   void eifel_check(Connection& c, const Segment& s, uint32_t acked);
   void note_dsack(Connection& c, wire::SeqNum left, wire::SeqNum right);
+  void note_delivery(Connection& c);
   void rack_log_attach(Connection& c);
   void rack_log_release(Connection& c);
 
