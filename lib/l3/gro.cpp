@@ -31,6 +31,7 @@ struct Tcp4 {
   uint32_t thl;      // TCP header bytes
   uint32_t payload;  // TCP payload bytes
   uint8_t flags;
+  uint8_t tos;  // DSCP and ECN: a CE mark must survive the merge (RFC 3168), so only equals merge
   const uint8_t* opts;
 };
 
@@ -57,6 +58,7 @@ bool parse(const rte_mbuf* m, Tcp4& t) noexcept {
   const uint8_t* tcp = ip + kIp;
   t.thl = (tcp[12] >> 4) * 4u;
   if (t.thl < 20 || kIp + t.thl > t.ip_len || kEth + kIp + t.thl > m->data_len) return false;
+  t.tos = ip[1];
   t.saddr = load_be32(ip + 12);
   t.daddr = load_be32(ip + 16);
   t.ports = load_be32(tcp);
@@ -126,8 +128,8 @@ bool same_flow(const Tcp4& a, const Tcp4& b) noexcept {
 
 bool joins(Chain& c, rte_mbuf* m, const Tcp4& t, ChecksumMode mode, ChecksumStats& cs) noexcept {
   if (!c.open || t.seq != c.next_seq || t.ack != c.head.ack || t.win != c.head.win || t.thl != c.head.thl ||
-      std::memcmp(t.opts, c.head.opts, t.thl - 20) != 0 || t.payload > c.head.payload ||
-      c.segs >= kGroMaxSegments || c.ip_len + t.payload > kGroMaxBytes ||
+      t.tos != c.head.tos || std::memcmp(t.opts, c.head.opts, t.thl - 20) != 0 ||
+      t.payload > c.head.payload || c.segs >= kGroMaxSegments || c.ip_len + t.payload > kGroMaxBytes ||
       c.m->nb_segs + m->nb_segs > kMaxMbufs) {
     return false;
   }

@@ -175,6 +175,11 @@ void Tcp::input_listen(Listener& l, Segment& s) {
   c->max_snd_wnd_ = c->snd_wnd_;
   c->snd_wl1_ = s.seq;
   c->snd_wl2_ = c->iss_;
+  // RFC 3168 §6.1.1: an ECN-setup SYN (ECE and CWR) from the peer, and we take part.
+  if (s.has(fl::ece) && s.has(fl::cwr) && c->opt_.ecn != EcnMode::off) {
+    c->ecn_ok_ = true;
+    ++stats_.ecn_negotiated;
+  }
   set_state(*c, State::syn_received);
   insert(c);
   ++l.syn_len_;
@@ -266,6 +271,12 @@ void Tcp::input_syn_sent(Connection& c, Segment& s) {
   c.snd_wl1_ = s.seq;
   if (s.has(fl::ack)) {
     c.snd_wl2_ = s.ack;
+    // RFC 3168 §6.1.1: an ECN-setup SYN-ACK (ECE without CWR) answers our ECN-setup SYN.
+    if (c.opt_.ecn == EcnMode::on && s.has(fl::ece) && !s.has(fl::cwr)) {
+      c.ecn_ok_ = true;
+      ++stats_.ecn_negotiated;
+    }
+    c.ecn_high_ = s.ack;
     if (c.retries_ == 0)
       c.rtt_.sample(std::max<uint64_t>(now_ - c.rtt_start_ns_, 1));  // Karn: SYN not resent
     c.snd_una_ = s.ack;
@@ -308,6 +319,7 @@ void Tcp::input_synchronized(Connection& c, Segment& s) {
   take_timestamp(c, s);
   if (!check_rst(c, s)) return;
   if (!check_syn(c, s)) return;
+  if (c.ecn_ok_) ecn_input(c, s);
   if (!check_ack(c, s)) return;
   // Sixth, urgent data (RFC 9293 §3.8.5, RFC 6093): delivered inline like any data.
   if (!process_text(c, s)) return;
@@ -667,6 +679,27 @@ void Tcp::note_delivery(Connection& c) {
   c.delivery_rate_ = (c.bytes_acked_ - c.rate_start_bytes_) * 1'000'000'000 / dt;
   c.rate_start_ns_ = now_;
   c.rate_start_bytes_ = c.bytes_acked_;
+}
+
+// RFC 3168 §6.1.3 as the receiver: a CWR ends the echo, a CE mark (re)starts it; §6.1.2 as the
+// sender: an ECE is answered once per window of data.
+void Tcp::ecn_input(Connection& c, const Segment& s) {
+  if (s.has(fl::cwr)) c.ece_out_ = false;
+  if (s.meta != nullptr && (s.meta->tos & 3) == kEcnCe && s.len > 0) {
+    c.ece_out_ = true;
+    ++stats_.ecn_ce_received;
+    c.ack_now_ = true;  // tell the sender at once (Linux quick-ACKs a CE mark too)
+  }
+  if (s.has(fl::ece) && s.has(fl::ack) && !s.has(fl::syn)) ecn_echo(c);
+}
+
+void Tcp::ecn_echo(Connection& c) {
+  c.cwr_out_ = true;  // the receiver echoes until it sees CWR, whether or not we reduce again
+  // RFC 3168 §6.1.2: at most once per window; none while loss recovery already reduced it.
+  if (c.in_recovery_ || c.snd_una_ < c.ecn_high_) return;
+  c.cc_.on_ecn(flight(c), now_);
+  c.ecn_high_ = c.snd_max_;
+  ++stats_.ecn_reductions;
 }
 
 // Resend the first unacknowledged segment. Returns the sequence space it covered.

@@ -106,7 +106,7 @@ void Tcp::fill_options(Connection& c, uint8_t flags, wire::TcpOptions& o) noexce
 // Write @p th in a fresh header mbuf, chain @p data (may be empty), checksum and hand to IPv4 (DF set:
 // RFC 1191 path MTU discovery). Errors: Ipv4::output's, or no_memory (counted) without a header mbuf.
 Status Tcp::emit(const FourTuple& t, const wire::TcpHeader& th, Packet data, const l3::PathInfo& path,
-                 bool offload, std::optional<uint16_t> ip_id, uint16_t tso_segsz) {
+                 bool offload, std::optional<uint16_t> ip_id, uint16_t tso_segsz, uint8_t tos) {
   Packet seg = Packet::alloc(pool_);
   uint16_t hlen = static_cast<uint16_t>(th.length());
   uint8_t* h = seg ? seg.append(hlen) : nullptr;
@@ -140,6 +140,7 @@ Status Tcp::emit(const FourTuple& t, const wire::TcpHeader& th, Packet data, con
   out.src = wire::Ipv4Addr{t.local_ip};
   out.dst = wire::Ipv4Addr{t.remote_ip};
   out.proto = wire::ip_proto::tcp;
+  out.tos = tos;
   // RFC 1191: DF for path MTU discovery, except on a path whose learned MTU is
   // the locked floor (Ipv4Params::pmtu_min), and never on a segment larger than
   // the path takes (send_segment() prevents that): IPv4 fragments rather than
@@ -222,9 +223,25 @@ bool Tcp::send_segment(Connection& c, SeqNum seq, uint32_t len, uint8_t flags, u
   th.flags = flags;
   th.ack = (flags & fl::ack) ? c.rcv_nxt_ : SeqNum{};
   th.window = window_field(c, (flags & fl::syn) != 0);
+  uint8_t tos = 0;
+  if (c.ecn_ok_ && !(flags & fl::syn)) {
+    // RFC 3168 §6.1.3: ECE on every ACK while a CE mark waits for the peer's CWR.
+    if (c.ece_out_ && (flags & fl::ack)) th.flags |= fl::ece;
+    // RFC 3168 §6.1.5 / §6.1.4 / §6.1.6: ECT(0) on new data only: never on retransmissions,
+    // pure ACKs or window probes (a 1-byte segment at SND.UNA with a zero window).
+    const bool probe = c.snd_wnd_ == 0 && len <= 1;
+    if (len > 0 && seq >= c.snd_max_ && !probe) {
+      tos = kEct0;
+      if (c.cwr_out_) {
+        th.flags |= fl::cwr;  // RFC 3168 §6.1.2: the first new data after the reduction
+        c.cwr_out_ = false;
+        ++stats_.ecn_cwr_sent;
+      }
+    }
+  }
   const uint16_t id = c.ip_id_;
   c.ip_id_ = static_cast<uint16_t>(c.ip_id_ + (tso_segsz != 0 ? (len + tso_segsz - 1) / tso_segsz : 1));
-  if (!emit(c.t_, th, std::move(data), *path, true, id, tso_segsz)) return false;
+  if (!emit(c.t_, th, std::move(data), *path, true, id, tso_segsz, tos)) return false;
   note_sent(c, seq, len, flags);
   if (sent != nullptr) *sent = len;
   return true;
@@ -270,6 +287,12 @@ void Tcp::note_sent(Connection& c, SeqNum seq, uint32_t len, uint8_t flags) {
 void Tcp::send_syn(Connection& c) {
   uint8_t flags = fl::syn;
   if (c.st_ == State::syn_received) flags |= fl::ack;
+  if (c.st_ == State::syn_sent && c.opt_.ecn == EcnMode::on && c.retries_ == 0) {
+    // RFC 3168 §6.1.1: an ECN-setup SYN; a retransmitted SYN goes without (§6.1.1.1, Linux's
+    // tcp_ecn_fallback: a middlebox may drop it).
+    flags |= fl::ece | fl::cwr;
+  }
+  if (c.st_ == State::syn_received && c.ecn_ok_) flags |= fl::ece;  // ECN-setup SYN-ACK
   if (c.retries_ == 0) c.rtt_start_ns_ = now_;
   send_segment(c, c.iss_, 0, flags);
   c.snd_nxt_ = c.iss_ + 1;  // the SYN occupies one sequence number (RFC 9293 §3.4)

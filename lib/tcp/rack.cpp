@@ -101,9 +101,14 @@ bool Rack::split(uint32_t i, SeqNum at) noexcept {
   TxLog::Rec& lo = l.rec[i];
   TxLog::Rec& hi = l.rec[i + 1];
   lo.end = at;
+  hi.holes = 0;  // the holes counted lie below dend: in the upper part only if dend is above the cut
   if (lo.flags & TxLog::kDelivered) {
-    if (lo.dend > at) lo.dend = at;
-    if (hi.dend <= at) hi.flags = static_cast<uint8_t>(hi.flags & ~TxLog::kDelivered);
+    if (lo.dend > at) {
+      lo.dend = at;
+      lo.holes = 0;  // how many of them fall below the cut is not known: count afresh
+    } else {
+      hi.flags = static_cast<uint8_t>(hi.flags & ~TxLog::kDelivered);
+    }
   }
   return true;
 }
@@ -148,7 +153,7 @@ void Rack::on_send(SeqNum seq, uint32_t span, uint64_t now_ns, bool retrans) noe
     r.flags = static_cast<uint8_t>(r.flags & ~TxLog::kLost);
     return;
   }
-  l.rec[l.n++] = TxLog::Rec{end, end, ts, order, static_cast<uint8_t>(retrans ? TxLog::kRetrans : 0)};
+  l.rec[l.n++] = TxLog::Rec{end, end, ts, order, 0, static_cast<uint8_t>(retrans ? TxLog::kRetrans : 0)};
 }
 
 Rack::AckResult Rack::on_ack(SeqNum una, SeqNum snd_nxt, const SackScoreboard& sb, bool dsack,
@@ -174,12 +179,21 @@ Rack::AckResult Rack::on_ack(SeqNum una, SeqNum snd_nxt, const SackScoreboard& s
     const SeqNum s = l.start(i);
     // How far this record is delivered now: cumulatively, then by SACK (a super-segment may be
     // delivered piece by piece; each advance is a newly delivered segment of RFC 8985).
-    SeqNum d = r.end <= una ? r.end : cur.last_sacked(wire::seq_max(s, una), r.end);
+    const SeqNum lo = wire::seq_max(s, una);
+    SeqNum d = r.end <= una ? r.end : cur.last_sacked(lo, r.end);
     if (s < una && d < una) d = wire::seq_min(una, r.end);
     if (d <= s) continue;
+    if ((r.flags & TxLog::kDelivered) && r.holes > 0) {
+      // Bytes below what this record already delivered arrived now: late, so reordered (RFC 8985
+      // §6.2 step 3 within one burst), unless they were resent.
+      const uint32_t h = lo >= r.dend ? 0 : cur.unsacked(lo, r.dend);
+      if (h < r.holes && !(r.flags & TxLog::kRetrans)) reordering_seen_ = true;
+      r.holes = h;
+    }
     if ((r.flags & TxLog::kDelivered) && d <= r.dend) continue;
     r.flags |= TxLog::kDelivered;
     r.dend = d;
+    r.holes = lo >= d ? 0 : cur.unsacked(lo, d);
     res.delivered = true;
     const uint64_t rtt = elapsed_ns(r.ts_us, now_ns);
     // RFC 8985 §6.2 step 1: RACK.min_RTT from unambiguous samples (never retransmitted).
@@ -244,7 +258,8 @@ uint64_t Rack::detect_loss(const SackScoreboard& sb, uint64_t srtt_ns, bool in_r
   *newly_lost = false;
   if (log_ == nullptr || !have_xmit_) return 0;
   TxLog& l = *log_;
-  const uint64_t thresh = rtt_ns_ + reo_wnd(sb, srtt_ns, in_recovery, mss);
+  // Rounded up to the log's microseconds, so the timer never fires before the loss is due.
+  const uint64_t thresh = (rtt_ns_ + reo_wnd(sb, srtt_ns, in_recovery, mss) + 999) / 1000 * 1000;
   uint64_t timeout = 0;
   SackCursor cur(sb);
   for (uint32_t i = 0; i < l.n; ++i) {

@@ -24,6 +24,25 @@ namespace tern::tcp {
 
 using wire::SeqNum;
 
+std::string_view to_string(EcnMode m) noexcept {
+  switch (m) {
+    case EcnMode::off:
+      return "off";
+    case EcnMode::passive:
+      return "passive";
+    case EcnMode::on:
+      return "on";
+  }
+  return "?";
+}
+
+std::optional<EcnMode> ecn_from_string(std::string_view s) noexcept {
+  if (s == "off") return EcnMode::off;
+  if (s == "passive") return EcnMode::passive;
+  if (s == "on") return EcnMode::on;
+  return std::nullopt;
+}
+
 std::string_view to_string(CaState s) noexcept {
   switch (s) {
     case CaState::open:
@@ -849,6 +868,7 @@ TcpInfo Connection::info() const noexcept {
   i.user_timeout_ns = opt_.user_timeout_ns;
   i.notsent_lowat = opt_.notsent_lowat;
   i.cork = opt_.cork;
+  i.ecn = ecn_ok_;
   return i;
 }
 

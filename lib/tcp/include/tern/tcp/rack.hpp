@@ -42,6 +42,7 @@ struct TxLog {
     wire::SeqNum dend;  ///< with kDelivered: one past the highest delivered byte in it
     uint32_t ts_us;     ///< last transmission, microseconds (the core clock / 1000, wraps)
     uint32_t order;     ///< the connection's transmission count then (exact order; RACK_sent_after)
+    uint32_t holes;     ///< with kDelivered: unSACKed bytes below dend (their late arrival is reordering)
     uint8_t flags;
   };
   wire::SeqNum base;  ///< the first record's start (SND.UNA once acknowledgements trimmed it)

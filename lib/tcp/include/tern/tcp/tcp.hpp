@@ -94,6 +94,14 @@ struct KeepaliveOptions {
   uint32_t count = 9;
 };
 
+/**
+ * ECN (RFC 3168) for a socket: off; passive = agree when the peer asks (its SYN carries ECE and
+ * CWR); on = also ask when connecting.
+ */
+enum class EcnMode : uint8_t { off, passive, on };
+std::string_view to_string(EcnMode m) noexcept;
+std::optional<EcnMode> ecn_from_string(std::string_view s) noexcept;
+
 /** Per-socket options; the stack-wide defaults live in TcpParams::socket. */
 struct SocketOptions {
   bool nodelay = false;        ///< disable Nagle's algorithm (RFC 1122 §4.2.3.4)
@@ -130,6 +138,8 @@ struct SocketOptions {
    * or 200 ms pass (Linux's ceiling). See also send_flag::more.
    */
   bool cork = false;
+  /** RFC 3168 ECN; off by default (configure where the path is known to handle it). */
+  EcnMode ecn = EcnMode::off;
 };
 
 /** Flags for Connection::send() and send_copy(). */
@@ -299,7 +309,12 @@ struct TcpStats {
   uint64_t dsacks_received = 0;    ///< D-SACK blocks the peers sent
   uint64_t spurious_undos = 0;     ///< recoveries undone: every retransmission was D-SACKed
   uint64_t spurious_rtos = 0;      ///< RTOs undone by Eifel detection (RFC 3522, RFC 4015)
-  uint64_t rack_log_full = 0;      ///< transmissions that found the RACK log full (coarser timing)
+  uint64_t rack_log_full = 0;
+  uint64_t ecn_negotiated = 0;   ///< connections that agreed on ECN (RFC 3168 §6.1.1)
+  uint64_t ecn_ce_received = 0;  ///< data segments that arrived marked CE (echoed with ECE)
+  uint64_t ecn_reductions = 0;   ///< congestion responses to ECE, at most one per window (RFC 3168 §6.1.2)
+  uint64_t ecn_cwr_sent =
+      0;  ///< segments sent with CWR      ///< transmissions that found the RACK log full (coarser timing)
   std::array<uint64_t, static_cast<size_t>(TcpDrop::count_)> drops{};
   void drop(TcpDrop d) noexcept { ++drops[static_cast<size_t>(d)]; }
   uint64_t dropped(TcpDrop d) const noexcept { return drops[static_cast<size_t>(d)]; }
@@ -341,6 +356,7 @@ struct TcpInfo {
   uint64_t user_timeout_ns = 0;
   uint32_t notsent_lowat = 0;
   bool cork = false;
+  bool ecn = false;  ///< ECN agreed (RFC 3168)
 };
 
 class Tcp;
@@ -511,6 +527,9 @@ class Connection {
   bool cork_flush_ = false;    // push a held partial tail once (uncork, or the 200 ms ceiling)
   bool in_loss_ = false;       // after an RTO, until recover_ is acknowledged (CaState::loss)
   uint8_t quickacks_ = 0;      // segments still to be ACKed at once (quick ACK mode)
+  bool ecn_ok_ = false;        // RFC 3168 agreed
+  bool ece_out_ = false;       // CE arrived: ECE on every ACK until the peer's CWR (RFC 3168 §6.1.3)
+  bool cwr_out_ = false;       // we reduced for an ECE: CWR on the next new data (RFC 3168 §6.1.2)
   uint32_t compact_mark_ = 0;  // receive-queue segments after the last compaction
   uint8_t dupacks_ = 0;
   uint8_t rtx_mode_ = 0;        // when !persist_: what rtx_timer_ runs (timers.cpp RtxMode)
@@ -522,6 +541,7 @@ class Connection {
   bool eifel_on_ = false;       // the first ACK after an RTO is checked (RFC 3522)
   wire::SeqNum tlp_end_, dsack_l_, dsack_r_;
   wire::SackBlock last_dsack_{};  // the last D-SACK the peer sent (a repeat is not counted again)
+  wire::SeqNum ecn_high_;         // no second ECE response before SND.UNA passes this (once per window)
   uint32_t eifel_tsval_ = 0;      // TSval of the RTO retransmission
   uint32_t undo_retrans_ = 0;     // bytes retransmitted in the episode
   uint32_t undo_dsacked_ = 0;     // of those, D-SACKed by the peer
@@ -819,12 +839,17 @@ class alignas(64) Tcp final : public l3::L4Handler {
   bool send_raw(const FourTuple& t, wire::SeqNum seq, wire::SeqNum ack, uint8_t flags, uint16_t window,
                 const wire::TcpOptions& opts);
   Status emit(const FourTuple& t, const wire::TcpHeader& th, Packet data, const l3::PathInfo& path,
-              bool offload, std::optional<uint16_t> ip_id = std::nullopt, uint16_t tso_segsz = 0);
+              bool offload, std::optional<uint16_t> ip_id = std::nullopt, uint16_t tso_segsz = 0,
+              uint8_t tos = 0);
+  void ecn_input(Connection& c, const Segment& s);
+  void ecn_echo(Connection& c);
   void note_sent(Connection& c, wire::SeqNum seq, uint32_t len, uint8_t flags);
   void output(Connection& c);
   bool output_recovery(Connection& c);
   void after_output(Connection& c);
   static constexpr uint64_t kCorkCeilingNs = 200'000'000;
+  static constexpr uint8_t kEct0 = 0x02;  ///< RFC 3168 §5: ECT(0) in the IPv4 ECN field
+  static constexpr uint8_t kEcnCe = 0x03;
   bool may_send(const Connection& c, uint32_t len, uint32_t unsent) const noexcept;
   uint32_t recv_window(Connection& c) noexcept;
   uint16_t window_field(Connection& c, bool syn) noexcept;
