@@ -184,6 +184,9 @@ void Tcp::input_listen(Listener& l, Segment& s) {
   insert(c);
   ++l.syn_len_;
   ++stats_.passive_opens;
+  tfo_listen(l, *c, s);
+  // RFC 7413 §4.2.1: a Fast Open connection is ready for accept() now, its data readable.
+  if (c->tfo_ & kTfoChild) accept_ready(l, *c);
   send_syn(*c);
 }
 
@@ -277,6 +280,14 @@ void Tcp::input_syn_sent(Connection& c, Segment& s) {
       ++stats_.ecn_negotiated;
     }
     c.ecn_high_ = s.ack;
+    tfo_synack(c, s);
+    if (s.ack > c.sndq_base_) {
+      // The SYN's data (Fast Open) is acknowledged with it.
+      const uint32_t n = static_cast<uint32_t>(s.ack - c.sndq_base_);
+      c.bytes_acked_ += n;
+      c.sndq_base_ += n;
+      c.sndq_.consume(n);
+    }
     if (c.retries_ == 0)
       c.rtt_.sample(std::max<uint64_t>(now_ - c.rtt_start_ns_, 1));  // Karn: SYN not resent
     c.snd_una_ = s.ack;
@@ -485,12 +496,16 @@ bool Tcp::check_ack(Connection& c, Segment& s) {
     c.retries_ = 0;
     wheel_.cancel(c.rtx_timer_);
     established(c);
+    const bool queued = (c.tfo_ & kTfoChild) != 0;  // a Fast Open child is in accept() already
+    tfo_child_done(c);
     if (c.parent_ != nullptr && !c.accepted_) {
-      accept_ready(*c.parent_, c);
+      if (!queued) accept_ready(*c.parent_, c);
     } else {
       notify(c, ev::connected | ev::writable);
     }
-    if (c.fin_queued_) schedule(c);  // RFC 9293 §3.10.4: a CLOSE queued in SYN-RECEIVED sends its FIN now
+    // RFC 9293 §3.10.4: a CLOSE queued in SYN-RECEIVED sends its FIN now; data queued meanwhile
+    // (an accepted Fast Open connection may answer early) goes too.
+    if (c.fin_queued_ || !c.sndq_.empty()) schedule(c);
     if (s.ack == c.snd_una_) {
       // Only our SYN was acknowledged: nothing more for the ACK step.
       return after_ack(c);

@@ -89,6 +89,7 @@ void Tcp::fill_options(Connection& c, uint8_t flags, wire::TcpOptions& o) noexce
     // RFC 7323 §3.2: TSval from our clock (with a per-connection offset, §7.1); TSecr echoes TS.Recent.
     o.timestamps = wire::TcpTimestamps{ts_now() + c.ts_offset_, (flags & fl::ack) ? c.ts_recent_ : 0};
   }
+  tfo_syn_options(c, flags, o);
   if (c.sack_ok_ && !(flags & fl::syn) && (flags & fl::ack)) {
     size_t n = 0;
     if (c.dsack_pending_) {
@@ -211,7 +212,9 @@ bool Tcp::send_segment(Connection& c, SeqNum seq, uint32_t len, uint8_t flags, u
   if (len < asked) flags &= static_cast<uint8_t>(~(fl::fin | fl::psh));  // they go with the last byte
   Packet data;
   if (len > 0) {
-    data = c.sndq_.slice(static_cast<uint32_t>(seq - c.sndq_base_), len, pool_);
+    // A SYN's data (Fast Open) starts one after the SYN's sequence number.
+    const SeqNum first = (flags & fl::syn) ? seq + 1 : seq;
+    data = c.sndq_.slice(static_cast<uint32_t>(first - c.sndq_base_), len, pool_);
     if (!data) {
       stats_.drop(TcpDrop::no_memory);
       return false;
@@ -294,8 +297,15 @@ void Tcp::send_syn(Connection& c) {
   }
   if (c.st_ == State::syn_received && c.ecn_ok_) flags |= fl::ece;  // ECN-setup SYN-ACK
   if (c.retries_ == 0) c.rtt_start_ns_ = now_;
-  send_segment(c, c.iss_, 0, flags);
-  c.snd_nxt_ = c.iss_ + 1;  // the SYN occupies one sequence number (RFC 9293 §3.4)
+  const uint32_t len = c.st_ == State::syn_sent ? tfo_syn_data(c) : 0;  // RFC 7413 §4.2.1
+  uint32_t n = 0;
+  send_segment(c, c.iss_, len, flags, &n);
+  if (n > 0) {
+    c.tfo_ |= kTfoSynData;
+    ++stats_.tfo_syn_data;
+  }
+  c.snd_nxt_ = c.iss_ + 1 + n;                        // the SYN occupies one sequence number (RFC 9293 §3.4)
+  if (c.snd_max_ == c.iss_) c.snd_max_ = c.snd_nxt_;  // (send_segment failed: no route yet)
   arm_rtx(c);
 }
 
@@ -369,6 +379,10 @@ bool Tcp::may_send(const Connection& c, uint32_t len, uint32_t unsent) const noe
 }
 
 void Tcp::output(Connection& c) {
+  if (c.st_ == State::syn_sent && c.snd_max_ == c.iss_) {
+    send_syn(c);  // a Fast Open connect's deferred SYN, with the data queued since (RFC 7413 §4.2.1)
+    return;
+  }
   if (!sends_data(c.st_)) {
     // FIN_WAIT_2 and SYN_RECEIVED still acknowledge; the rest have nothing to send.
     if (c.ack_now_ && (c.st_ == State::fin_wait_2 || c.st_ == State::syn_received)) send_ack(c);

@@ -322,6 +322,7 @@ void Tcp::destroy(Connection* c) {
 void Tcp::release(Connection* c) {
   // The connection reached CLOSED: free it unless the application still holds it
   // (an unaccepted child never is: app_owned_ is set by accept()).
+  tfo_child_done(*c);
   set_state(*c, State::closed);
   unlink(c);
   quiesce(*c);
@@ -454,6 +455,7 @@ Result<Listener*> Tcp::listen(uint16_t port, const ListenOptions& opt) {
   if (listeners_.get(port) != nullptr) return make_error(Errc::exists, "already listening on this port");
   uint32_t backlog = opt.backlog != 0 ? opt.backlog : p_.backlog;
   std::unique_ptr<Listener> l(new Listener(*this, port, backlog, opt.socket.value_or(p_.socket)));
+  l->tfo_qlen_ = opt.fastopen;
   listeners_.set(port, l.get());
   return l.release();
 }
@@ -508,6 +510,12 @@ Result<Connection*> Tcp::connect(const Endpoint& remote, const ConnectOptions& o
   set_state(*c, State::syn_sent);
   insert(c);
   ++stats_.active_opens;
+  if (opt.fastopen) {
+    // RFC 7413 §4.2.1: the SYN waits for the next flush, so it can carry the first data.
+    c->tfo_ = kTfoClient;
+    schedule(*c);
+    return c;
+  }
   send_syn(*c);
   return c;
 }

@@ -119,6 +119,15 @@ void Tcp::rtx_timeout(Connection& c) {
       }
       ++stats_.rto_timeouts;
       c.rtt_.backoff();
+      if ((c.tfo_ & kTfoSynData) && c.retries_ == 1) {
+        // RFC 7413 §4.2.2: the SYN with data went unanswered: resend it plain (tfo_syn_options and
+        // tfo_syn_data give nothing after a retry) and stop sending data on SYNs to this server
+        // for a while (a middlebox may drop them).
+        ++stats_.tfo_fallbacks;
+        if (TfoCacheEntry* e = tfo_cache(c.t_.remote_ip, false)) {
+          e->blocked_until_ns = now_ + p_.fastopen_blackhole_ns;
+        }
+      }
       send_syn(c);
       return;
     case State::syn_received:

@@ -74,6 +74,17 @@ Status take_option(std::span<const uint8_t> opt, TcpOptions& out) noexcept {
       return take_timestamps(opt, out);
     case tcp_opt::sack:
       return take_sack(opt, out);
+    case tcp_opt::fastopen:
+      // RFC 7413 §4.1.1: length 2 is a cookie request, 6..18 a cookie; any other length is ignored.
+      if (opt.size() == 2) {
+        out.fastopen = FastOpenCookie{};
+      } else if (opt.size() >= 2u + FastOpenCookie::kMinLen && opt.size() <= 2u + FastOpenCookie::kMaxLen) {
+        FastOpenCookie c;
+        c.len = static_cast<uint8_t>(opt.size() - 2);
+        std::copy(opt.begin() + 2, opt.end(), c.bytes.begin());
+        out.fastopen = c;
+      }
+      return {};
     default:  // RFC 9293 §3.2: an unknown option is ignored, skipped by its length.
       return {};
   }
@@ -111,6 +122,7 @@ size_t base_options_length(const TcpOptions& o) noexcept {
     n += 4;
   }
   if (o.wscale) n += 4;
+  if (o.fastopen) n += (2u + o.fastopen->len + 3u) / 4u * 4u;
   return n;
 }
 
@@ -173,13 +185,21 @@ size_t TcpOptions::emit(std::span<uint8_t> out) const noexcept {
     p = put4(p, tcp_opt::nop, tcp_opt::nop, tcp_opt::sack_permitted, kSackPermLen);
   }
   if (wscale) p = put4(p, tcp_opt::nop, tcp_opt::wscale, kWscaleLen, *wscale);
+  if (fastopen) {
+    const size_t n = 2u + fastopen->len;
+    for (size_t pad = (4 - n % 4) % 4; pad > 0; --pad) *p++ = tcp_opt::nop;  // keep 4-byte alignment
+    *p++ = tcp_opt::fastopen;
+    *p++ = static_cast<uint8_t>(n);
+    p = std::copy_n(fastopen->bytes.begin(), fastopen->len, p);
+  }
   if (const size_t n = emitted_sack_blocks(); n > 0) p = emit_sack(p, *this, n);
   return static_cast<size_t>(p - out.data());
 }
 
 bool operator==(const TcpOptions& a, const TcpOptions& b) noexcept {
   return a.mss == b.mss && a.wscale == b.wscale && a.sack_permitted == b.sack_permitted &&
-         a.timestamps == b.timestamps && std::ranges::equal(a.sack_blocks(), b.sack_blocks());
+         a.timestamps == b.timestamps && std::ranges::equal(a.sack_blocks(), b.sack_blocks()) &&
+         a.fastopen == b.fastopen;
 }
 
 Result<TcpView> TcpView::parse(std::span<const uint8_t> bytes) noexcept {

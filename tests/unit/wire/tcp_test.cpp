@@ -331,3 +331,73 @@ TEST(TcpHeader, EmitsFieldsAndZeroReservedBits) {
 
 }  // namespace
 }  // namespace tern::wire
+
+namespace tern::wire {
+namespace {
+
+// RFC 7413 §4.1.1: the Fast Open option, as Linux writes it (NOP NOP 34 len cookie).
+TEST(TcpFastOpen, ParsesCookieRequestAndCookie) {
+  auto req = TcpView::parse(with_options({0x01, 0x01, 0x22, 0x02}));
+  ASSERT_TRUE(req.ok());
+  ASSERT_TRUE(req->options().fastopen.has_value());
+  EXPECT_EQ(req->options().fastopen->len, 0u);
+  auto c = TcpView::parse(with_options({0x01, 0x01, 0x22, 0x0a, 1, 2, 3, 4, 5, 6, 7, 8}));
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c->options().fastopen.has_value());
+  EXPECT_EQ(bytes_of(c->options().fastopen->cookie()), (std::vector<uint8_t>{1, 2, 3, 4, 5, 6, 7, 8}));
+}
+
+TEST(TcpFastOpen, MalformedLengthsAreIgnoredNotRejected) {
+  // Lengths 3..5 and 19+ are outside 2 / 6..18: the option is ignored (RFC 7413 §4.1.1 MUST).
+  auto three = TcpView::parse(with_options({0x22, 0x03, 0x00, 0x01}));
+  ASSERT_TRUE(three.ok());
+  EXPECT_FALSE(three->options().fastopen.has_value());
+  auto nineteen = TcpView::parse(
+      with_options({0x22, 0x13, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 0x00}));
+  ASSERT_TRUE(nineteen.ok());
+  EXPECT_FALSE(nineteen->options().fastopen.has_value());
+  // A length running past the header is a broken option list (the usual RFC 9293 §3.2 rule).
+  EXPECT_FALSE(TcpView::parse(with_options({0x01, 0x01, 0x22, 0x0a, 1, 2, 3, 4})).ok());
+}
+
+TEST(TcpFastOpen, EmitsAlignedAndRoundTrips) {
+  TcpOptions o;
+  o.mss = 1460;
+  o.fastopen = FastOpenCookie{};
+  std::vector<uint8_t> out(o.length());
+  ASSERT_EQ(o.emit(out), 8u);
+  EXPECT_EQ(out, (std::vector<uint8_t>{0x02, 0x04, 0x05, 0xb4, 0x01, 0x01, 0x22, 0x02}));
+  FastOpenCookie c;
+  c.len = 8;
+  for (uint8_t i = 0; i < 8; ++i) c.bytes[i] = static_cast<uint8_t>(0xa0 + i);
+  o.fastopen = c;
+  out.assign(o.length(), 0);
+  ASSERT_EQ(o.emit(out), 16u);
+  EXPECT_EQ(std::vector<uint8_t>(out.begin() + 4, out.end()),
+            (std::vector<uint8_t>{0x01, 0x01, 0x22, 0x0a, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7}));
+  // An odd-sized cookie is padded in front to keep the next option aligned.
+  c.len = 5;
+  o.fastopen = c;
+  out.assign(o.length(), 0);
+  ASSERT_EQ(o.emit(out), 12u);
+  EXPECT_EQ(std::vector<uint8_t>(out.begin() + 4, out.end()),
+            (std::vector<uint8_t>{0x01, 0x22, 0x07, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4}));
+  // Every SYN option at once still fits the 40 bytes (16-byte cookie).
+  o.timestamps = TcpTimestamps{1, 0};
+  o.sack_permitted = true;
+  o.wscale = 7;
+  c.len = 16;
+  o.fastopen = c;
+  EXPECT_EQ(o.length(), 40u);
+  TcpHeader h;
+  h.flags = tcp_flag::syn;
+  h.options = o;
+  std::vector<uint8_t> seg(h.length());
+  h.emit(seg);
+  auto back = TcpView::parse(seg);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->options(), o);
+}
+
+}  // namespace
+}  // namespace tern::wire

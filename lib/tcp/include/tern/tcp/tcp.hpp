@@ -193,6 +193,14 @@ struct TcpParams {
    * waits for ACKs to grow its window); delayed ACK for the rest. 0: off.
    */
   uint32_t quick_acks = 16;
+  /// TCP Fast Open (RFC 7413): the server's cookie key changes this often; cookies made with the
+  /// previous key stay valid one more period (so a cookie lives 1-2 periods).
+  uint64_t fastopen_key_rotate_ns = 3600ull * 1'000'000'000;
+  /// Client side: cookies remembered per core (by server address; the oldest is replaced).
+  uint32_t fastopen_cache = 1024;
+  /// Client side: after a SYN with data went unanswered, no data on SYNs to that server for this
+  /// long (RFC 7413 §4.2.2 fallback: a middlebox may drop such SYNs).
+  uint64_t fastopen_blackhole_ns = 3600ull * 1'000'000'000;
   bool dsack = true;  ///< RFC 2883: report duplicate segments in the first SACK block
   /// Detect spurious retransmissions (D-SACK, RFC 3708-style counting; Eifel RFC 3522 with
   /// timestamps after an RTO) and undo the congestion response (RFC 4015).
@@ -309,12 +317,21 @@ struct TcpStats {
   uint64_t dsacks_received = 0;    ///< D-SACK blocks the peers sent
   uint64_t spurious_undos = 0;     ///< recoveries undone: every retransmission was D-SACKed
   uint64_t spurious_rtos = 0;      ///< RTOs undone by Eifel detection (RFC 3522, RFC 4015)
-  uint64_t rack_log_full = 0;
-  uint64_t ecn_negotiated = 0;   ///< connections that agreed on ECN (RFC 3168 §6.1.1)
-  uint64_t ecn_ce_received = 0;  ///< data segments that arrived marked CE (echoed with ECE)
-  uint64_t ecn_reductions = 0;   ///< congestion responses to ECE, at most one per window (RFC 3168 §6.1.2)
-  uint64_t ecn_cwr_sent =
-      0;  ///< segments sent with CWR      ///< transmissions that found the RACK log full (coarser timing)
+  uint64_t rack_log_full = 0;      ///< transmissions that found the RACK log full (coarser timing)
+  uint64_t ecn_negotiated = 0;     ///< connections that agreed on ECN (RFC 3168 §6.1.1)
+  uint64_t ecn_ce_received = 0;    ///< data segments that arrived marked CE (echoed with ECE)
+  uint64_t ecn_reductions = 0;     ///< congestion responses to ECE, at most one per window (RFC 3168 §6.1.2)
+  uint64_t ecn_cwr_sent = 0;
+  // TCP Fast Open (RFC 7413).
+  uint64_t tfo_cookies_sent = 0;  ///< server: cookies given in SYN-ACKs (asked for, or a bad one replaced)
+  uint64_t tfo_accepted = 0;      ///< server: SYNs with a valid cookie (their data taken at once)
+  uint64_t tfo_bad_cookie = 0;    ///< server: SYNs with a cookie that did not check (data ignored)
+  uint64_t tfo_overflow = 0;  ///< server: valid cookies beyond the listener's pending limit (data ignored)
+  uint64_t tfo_cookie_requests = 0;  ///< client: SYNs asking for a cookie
+  uint64_t tfo_syn_data = 0;         ///< client: SYNs that carried data
+  uint64_t tfo_data_acked = 0;       ///< client: of those, SYN-ACKs that acknowledged the data
+  uint64_t tfo_fallbacks = 0;  ///< client: SYNs with data lost or refused (data sent after the handshake)
+                               ///< ///< segments sent with CWR
   std::array<uint64_t, static_cast<size_t>(TcpDrop::count_)> drops{};
   void drop(TcpDrop d) noexcept { ++drops[static_cast<size_t>(d)]; }
   uint64_t dropped(TcpDrop d) const noexcept { return drops[static_cast<size_t>(d)]; }
@@ -528,6 +545,7 @@ class Connection {
   bool in_loss_ = false;       // after an RTO, until recover_ is acknowledged (CaState::loss)
   uint8_t quickacks_ = 0;      // segments still to be ACKed at once (quick ACK mode)
   bool ecn_ok_ = false;        // RFC 3168 agreed
+  uint8_t tfo_ = 0;            // Fast Open flags (recovery.cpp kTfo*)
   bool ece_out_ = false;       // CE arrived: ECE on every ACK until the peer's CWR (RFC 3168 §6.1.3)
   bool cwr_out_ = false;       // we reduced for an ECE: CWR on the next new data (RFC 3168 §6.1.2)
   uint32_t compact_mark_ = 0;  // receive-queue segments after the last compaction
@@ -589,6 +607,12 @@ class Connection {
 struct ListenOptions {
   uint32_t backlog = 0;                 ///< SYN queue + accept queue bound; 0: TcpParams::backlog
   std::optional<SocketOptions> socket;  ///< options for accepted connections (default: the stack's)
+  /**
+   * TCP Fast Open server (RFC 7413, Linux's TCP_FASTOPEN queue length): at most this many
+   * connections opened by a SYN with a valid cookie and data may wait for their handshake to
+   * complete; such a connection is ready in accept() at once with the SYN's data readable. 0: off.
+   */
+  uint32_t fastopen = 0;
 };
 
 /** A listening socket. Owned by its Tcp; valid until close(). */
@@ -621,6 +645,8 @@ class Listener {
   Connection* accept_tail_ = nullptr;
   uint32_t accept_len_ = 0;
   uint32_t syn_len_ = 0;
+  uint32_t tfo_qlen_ = 0;     // ListenOptions::fastopen
+  uint32_t tfo_pending_ = 0;  // Fast Open children not yet established
   bool in_ready_ = false;
   Callback cb_;
 };
@@ -630,6 +656,13 @@ struct ConnectOptions {
   uint16_t local_port = 0;    ///< 0: an ephemeral port that collides with no live or TIME_WAIT connection
   wire::Ipv4Addr local_addr;  ///< 0.0.0.0: the outgoing interface's address
   std::optional<SocketOptions> socket;  ///< default: the stack's
+  /**
+   * TCP Fast Open client (RFC 7413, Linux's TCP_FASTOPEN_CONNECT): the SYN leaves at the next
+   * flush instead of at once, and carries what the application send()s before then (up to one
+   * segment) when a cookie for the server is cached; without one it asks for a cookie. Data the
+   * server did not take, or that went in a lost SYN, is sent again after the handshake.
+   */
+  bool fastopen = false;
 };
 
 /** The TCP engine of one core. */
@@ -913,6 +946,22 @@ class alignas(64) Tcp final : public l3::L4Handler {
   void note_dsack(Connection& c, wire::SeqNum left, wire::SeqNum right);
   void note_delivery(Connection& c);
   void rack_log_attach(Connection& c);
+  // fastopen.cpp (RFC 7413)
+  struct TfoCacheEntry {
+    uint32_t ip = 0;
+    uint16_t mss = 0;
+    uint64_t blocked_until_ns = 0;
+    wire::FastOpenCookie cookie;
+  };
+  wire::FastOpenCookie tfo_cookie(uint32_t remote_ip, uint32_t local_ip, int key);
+  bool tfo_cookie_ok(const wire::FastOpenCookie& c, uint32_t remote_ip, uint32_t local_ip);
+  void tfo_rotate();
+  TfoCacheEntry* tfo_cache(uint32_t ip, bool create);
+  void tfo_listen(Listener& l, Connection& c, Segment& s);
+  void tfo_syn_options(Connection& c, uint8_t flags, wire::TcpOptions& o);
+  uint32_t tfo_syn_data(Connection& c);
+  void tfo_synack(Connection& c, const Segment& s);
+  void tfo_child_done(Connection& c);
   void rack_log_release(Connection& c);
 
   TcpParams p_;
@@ -948,6 +997,9 @@ class alignas(64) Tcp final : public l3::L4Handler {
   bool in_dispatch_ = false;
   std::vector<std::unique_ptr<TxLog[]>> rack_chunks_;  // RACK transmission logs (recovery.cpp)
   TxLog* rack_free_ = nullptr;
+  std::array<SipKey, 2> tfo_keys_{};  // Fast Open cookie keys: current, previous
+  uint64_t tfo_key_at_ = 0;
+  std::vector<TfoCacheEntry> tfo_cache_;
   uint32_t rack_logs_ = 0;
   // TIME_WAIT table.
   std::vector<std::unique_ptr<TimeWait>> tw_all_;

@@ -22,6 +22,12 @@ inline constexpr uint8_t probe = 1;    ///< RFC 8985 §7 tail loss probe (never 
 inline constexpr uint8_t reorder = 2;  ///< RFC 8985 §6.2 RACK reordering timer (never later than the RTO)
 }  // namespace rtx_mode
 
+/** Connection::tfo_ flags (fastopen.cpp, RFC 7413). */
+inline constexpr uint8_t kTfoClient = 1;     ///< connect() asked for Fast Open
+inline constexpr uint8_t kTfoSynData = 2;    ///< our SYN carried data
+inline constexpr uint8_t kTfoCookieOut = 4;  ///< (server) our SYN-ACK carries a cookie
+inline constexpr uint8_t kTfoChild = 8;      ///< (server) opened by a valid cookie, counted as pending
+
 /** One received segment being processed; filled by Tcp::parse(). */
 struct Tcp::Segment {
   Packet pkt;       ///< the whole segment, data at the TCP header

@@ -14,6 +14,7 @@
  *      or, without timestamps, sack_permitted alone: 01 01 04 02
  *   3. window scale             01 03 03 shift
  *   4. SACK blocks              01 01 05 (2+8n) left(4) right(4) ...
+ *   5. Fast Open (RFC 7413)     NOPs to a 4-byte boundary, 22 (2+n) cookie(n); n = 0 asks for one
  *
  * Every item is a multiple of 4 bytes, so no trailing padding is needed. At
  * most 40 option bytes fit (RFC 9293 §3.1): SACK blocks that do not fit after
@@ -22,6 +23,7 @@
  */
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -67,6 +69,7 @@ inline constexpr uint8_t wscale = 3;          ///< length 3
 inline constexpr uint8_t sack_permitted = 4;  ///< length 2
 inline constexpr uint8_t sack = 5;            ///< length 2 + 8n
 inline constexpr uint8_t timestamps = 8;      ///< length 10
+inline constexpr uint8_t fastopen = 34;       ///< RFC 7413 §4.1.1: length 2 (request) or 6..18
 }  // namespace tcp_opt
 
 /** One SACK block (RFC 2018 §3): [left, right). */
@@ -83,6 +86,21 @@ struct TcpTimestamps {
   friend constexpr bool operator==(const TcpTimestamps&, const TcpTimestamps&) = default;
 };
 
+/**
+ * The TCP Fast Open option (RFC 7413 §4.1.1): a cookie of 4..16 bytes, or a cookie request
+ * (len 0).
+ */
+struct FastOpenCookie {
+  static constexpr uint8_t kMinLen = 4;
+  static constexpr uint8_t kMaxLen = 16;
+  uint8_t len = 0;  ///< cookie bytes in use; 0: a request
+  std::array<uint8_t, kMaxLen> bytes{};
+  std::span<const uint8_t> cookie() const noexcept { return std::span<const uint8_t>(bytes.data(), len); }
+  friend bool operator==(const FastOpenCookie& a, const FastOpenCookie& b) noexcept {
+    return a.len == b.len && std::equal(a.bytes.begin(), a.bytes.begin() + a.len, b.bytes.begin());
+  }
+};
+
 /** The options tern understands; unknown options are skipped when parsing and never emitted. */
 struct TcpOptions {
   std::optional<uint16_t> mss;                      ///< maximum segment size (SYN only)
@@ -91,6 +109,8 @@ struct TcpOptions {
   uint8_t sack_count = 0;                           ///< valid entries in sack, 0..4
   std::array<SackBlock, kTcpMaxSackBlocks> sack{};  ///< SACK blocks, most recent first (RFC 2018 §4)
   std::optional<TcpTimestamps> timestamps;          ///< RFC 7323 §3
+  /// RFC 7413 (SYN and SYN-ACK only); a malformed length is ignored as §4.1.1 requires.
+  std::optional<FastOpenCookie> fastopen;
 
   /** The SACK blocks in use. */
   std::span<const SackBlock> sack_blocks() const noexcept {
