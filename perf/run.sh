@@ -7,7 +7,7 @@
 #
 #   perf/run.sh [--quick] [--reps N] [--only LIST]
 #     --quick   short runs (about 10 minutes in all, including the build)
-#     --only    comma list of: l3fwd,rr,short,udp,bulk,cost,memory,scaling
+#     --only    comma list of: l3fwd,rr,short,udp,bulk,cost,memory,scaling,loss
 #
 # Needs root (namespaces, veth). Never run inside scripts/test.sh: numbers, not
 # pass/fail. See perf/README.md for what each figure means.
@@ -17,7 +17,7 @@ ROOT=$PWD
 
 QUICK=0
 REPS=3
-ONLY="l3fwd,rr,short,udp,bulk,cost,memory,scaling"
+ONLY="l3fwd,rr,short,udp,bulk,cost,memory,scaling,loss"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -404,6 +404,27 @@ bench_memory() {
   log "memory: $res"
 }
 
+# ---------------------------------------------------- 9. loss recovery --
+# 64 KiB and 4 MiB objects over a pair wire with random loss and a 1 ms one-way delay, simulated
+# clock (exact, repeatable): tern with RACK-TLP against tern with RFC 6675 recovery in the same
+# run. The kernel cannot be measured the same way here: this machine's kernel has no netem (no
+# delay or loss model between namespaces), so Linux's figures are not on the page.
+bench_loss() {
+  local rec line n
+  for rec in rack-tlp rfc6675; do
+    n=0
+    if [ $QUICK -eq 1 ]; then set -- --small 60 --large 6; else set -- --small 200 --large 20; fi
+    while IFS= read -r line; do
+      [ -n "$line" ] || continue
+      record loss tern "$rec" 1 "$line"
+      n=$((n + 1))
+    done < <("$BUILD/perf/tern-loss-recovery" --recovery "$rec" "$@" 2>"$OUT/loss-$rec.log") ||
+      { log "tern-loss-recovery failed: $(tail -3 "$OUT/loss-$rec.log")"; skip loss "tern-loss-recovery failed"; return; }
+    log "loss recovery ($rec): $n results"
+  done
+  skip loss-kernel "Linux between two namespaces: the kernel here has no netem (no delay or loss qdisc), so no like-for-like path exists"
+}
+
 # ------------------------------------------------------------------ run --
 START=$(date +%s)
 want l3fwd && bench_l3fwd
@@ -415,6 +436,7 @@ want bulk && bench_bulk
 want cost && bench_cost
 want memory && bench_memory
 want scaling && bench_scaling
+want loss && bench_loss
 skip scaling-tcp "TCP request/response with the server on 2 lcores: a client would share the machine's only 2 vCPUs with the server's two busy cores, so the figure would measure the scheduler, not the stack; not measured here"
 log "measured in $(( $(date +%s) - START )) s; writing docs/benchmarks.md"
 python3 perf/lib/report.py "$RAW" "$OUT/veth-offloads.txt" docs/benchmarks.md docs/benchmarks.json

@@ -86,9 +86,10 @@ void pump(tcp::Connection& c, uint32_t events) {
 }  // namespace
 
 void serve_tcp_echo(Core& core, uint16_t port, uint32_t backlog,
-                    const std::optional<tcp::KeepaliveOptions>& keepalive) {
+                    const std::optional<tcp::KeepaliveOptions>& keepalive, uint32_t fastopen) {
   tcp::ListenOptions lo;
   lo.backlog = backlog;
+  lo.fastopen = fastopen;
   auto l = core.tcp().listen(port, lo);
   if (!l) {
     TERN_LOG_ERROR("core %u: cannot listen on TCP port %u: %.*s", core.index(), port,
@@ -201,6 +202,7 @@ class Client {
     so.nodelay = o_.nodelay;
     if (o_.keepalive) so.keepalive = *o_.keepalive;
     co.socket = so;
+    co.fastopen = o_.fastopen;
     k.t0 = now;
     k.up = false;
     k.sent = k.got = 0;
@@ -217,6 +219,9 @@ class Client {
     k.dead = false;
     k.tcp = *c;
     k.tcp->on_event([&k](tcp::Connection&, uint32_t e) { k.self->tcp_event(k, e); });
+    // Fast Open: the first message is queued now, before the SYN leaves (it rides on the SYN when
+    // a cookie for the server is cached).
+    if (o_.fastopen && !o_.udp && !o_.bulk && !draining_) begin_txn(k, now);
   }
 
   void tick(uint64_t now) {
@@ -381,7 +386,7 @@ class Client {
       k.up = true;
       failures_in_row_ = 0;
       if (first_up_ns_ == 0) first_up_ns_ = now;
-      if (!draining_) begin_txn(k, now);
+      if (!draining_ && k.sent == 0) begin_txn(k, now);  // (a Fast Open connect began it already)
     }
     if (o_.bulk) {
       if ((e & tcp::ev::writable) && k.up) send_bulk(k);

@@ -23,9 +23,10 @@ void serve_udp_echo(Core& core, uint16_t port);
  * Serve TCP echo on @p port of @p core: every received mbuf is sent back as
  * it is (zero copy). A connection whose send buffer is full stops being read
  * until it drains. Counters are the stack's (cores[i].tcp in its JSON).
+ * @p fastopen > 0 turns on TCP Fast Open (RFC 7413) with that many pending connections at most.
  */
 void serve_tcp_echo(Core& core, uint16_t port, uint32_t backlog,
-                    const std::optional<tcp::KeepaliveOptions>& keepalive = {});
+                    const std::optional<tcp::KeepaliveOptions>& keepalive = {}, uint32_t fastopen = 0);
 
 /**
  * Serve TCP discard (RFC 863) on @p port of @p core: read and drop everything
@@ -48,6 +49,8 @@ struct ClientOptions {
   double connect_timeout_s = 5;
   bool nodelay = true;
   std::optional<tcp::KeepaliveOptions> keepalive;
+  /** Connect with TCP Fast Open (RFC 7413): the first message rides on the SYN once a cookie is cached. */
+  bool fastopen = false;
 };
 
 class Client;

@@ -64,6 +64,9 @@ struct Options {
   int discard_port = 0;
   uint32_t backlog = 0;
   std::string keepalive;
+  uint32_t fastopen = 0;
+  std::string ecn;
+  double loss = -1;
 };
 
 // Split "prog [opts] -- [EAL args]".
@@ -141,7 +144,9 @@ bool apply_overrides(const Options& o, tern::config::StackConfig& cfg, std::stri
   if (o.queues >= 0) {
     for (auto& p : cfg.ports) p.queues = static_cast<uint16_t>(o.queues);
   }
+  if (!o.ecn.empty()) cfg.tcp.ecn = o.ecn;  // validate() names the accepted values
   for (auto& p : cfg.ports) {
+    if (o.loss >= 0) p.fault.loss = o.loss;
     if (!o.checksum.empty()) p.checksum = o.checksum;
     if (o.no_gso) p.gso = false;
     if (o.no_gro) p.gro = false;
@@ -187,6 +192,13 @@ int main(int argc, char** argv) {
   app.add_option("--tcp-port", o.tcp_port, "TCP echo port, 0 disables (default 7)")
       ->check(CLI::Range(0, 65535));
   app.add_option("--backlog", o.backlog, "TCP listen backlog (default: tcp.backlog of the config, 1024)");
+  app.add_option("--fastopen", o.fastopen,
+                 "TCP Fast Open (RFC 7413): server: at most N pending Fast Open connections (0: off); "
+                 "client: any N > 0 connects with Fast Open");
+  app.add_option("--ecn", o.ecn, "RFC 3168 ECN for new sockets: off, passive or on (tcp.ecn)");
+  app.add_option("--loss", o.loss,
+                 "drop this fraction of the packets each port sends and receives (fault injection, "
+                 "ports[].fault.loss), 0..1");
   app.add_option("--connect", o.connect,
                  "client mode: IP:PORT of an echo server; prints one JSON line of results at the end");
   app.add_option("--connections", o.connections, "client mode: concurrent connections (or UDP sockets)")
@@ -298,6 +310,7 @@ int main(int argc, char** argv) {
     co.udp = o.udp;
     co.short_conn = o.short_conn;
     co.bulk = o.bulk;
+    co.fastopen = o.fastopen > 0;
     if (int(o.udp) + int(o.short_conn) + int(o.bulk) > 1) {
       std::cerr << "tern-echo: --udp, --short and --bulk are different modes: give at most one\n";
       return 2;
@@ -330,12 +343,13 @@ int main(int argc, char** argv) {
   }
   const uint64_t deadline = o.duration_s > 0 ? start + static_cast<uint64_t>(o.duration_s * 1e9) : 0;
   uint32_t backlog = o.backlog != 0 ? o.backlog : 1024;
+  const uint32_t fastopen = o.fastopen;
   // Every core serves: each listens on its own thread and accepts the flows steered to it.
   const uint16_t udp_port = cfg.echo.udp_port, tcp_port = cfg.echo.tcp_port;
   const auto discard = static_cast<uint16_t>(o.discard_port);
   (void)stack->on_each_core([=](tern::Core& core) {
     if (udp_port != 0) tern::apps::serve_udp_echo(core, udp_port);
-    if (tcp_port != 0) tern::apps::serve_tcp_echo(core, tcp_port, backlog, ka);
+    if (tcp_port != 0) tern::apps::serve_tcp_echo(core, tcp_port, backlog, ka, fastopen);
     if (discard != 0) tern::apps::serve_tcp_discard(core, discard, backlog);
   });
   for (size_t c = 0; c < 1; ++c) {

@@ -77,6 +77,13 @@ constexpr IntRule kTcpChallengeLimit{1, 1000000, false, false, " (challenge ACKs
 constexpr IntRule kTcpChallengeInterval{0, 60000, false, false,
                                         " (milliseconds; 0: no per-connection limit)"};
 constexpr IntRule kUdpQueue{1, 65536, false, false, " (datagrams)"};
+constexpr IntRule kTcpAbcLimit{0, 64, false, false, " (segments per ACK; 0: no limit)"};
+constexpr IntRule kTcpQuickAcks{0, 255, false, false, " (segments; 0: off)"};
+constexpr IntRule kTcpUserTimeout{0, 2147483647, false, false, " (milliseconds; 0: off)"};
+constexpr IntRule kTcpNotsentLowat{0, 67108864, false, false, " (bytes; 0: off)"};
+constexpr IntRule kTcpTfoRotate{60, 604800, false, false, " (seconds)"};
+constexpr IntRule kTcpTfoCache{0, 1048576, false, false, " (entries per core)"};
+constexpr IntRule kTcpTfoBlackhole{0, 86400, false, false, " (seconds)"};
 constexpr IntRule kTcpInitialWindow{1, 100, false, false, " (segments, RFC 6928)"};
 constexpr IntRule kTcpDelayedAck{1, 499, false, false, " (milliseconds; RFC 1122 4.2.3.2: under 500)"};
 constexpr IntRule kTcpRtoMin{1, 60000, false, false, " (milliseconds)"};
@@ -107,6 +114,10 @@ constexpr IntRule kRxReserve{0, 16777215, false, false, " (mbufs; 0: automatic)"
 constexpr std::string_view kLogLevels[] = {"error", "warn", "info", "debug"};
 // The names tcp::cc_from_string() accepts; config does not depend on lib/tcp, lib/stack maps them.
 constexpr std::string_view kCongestion[] = {"cubic", "newreno"};
+constexpr std::string_view kRecovery[] = {"rack-tlp", "rfc6675"};
+constexpr const char* kRecoveryAccepted = "rack-tlp or rfc6675";
+constexpr std::string_view kEcn[] = {"off", "passive", "on"};
+constexpr const char* kEcnAccepted = "off, passive or on";
 constexpr const char* kCongestionAccepted = "cubic or newreno";
 
 std::string accepted_text(const IntRule& r) {
@@ -583,7 +594,21 @@ constexpr std::string_view kTcpKeys[] = {"congestion",
                                          "ooo_nodes",
                                          "memory_limit_kb",
                                          "challenge_ack_limit",
-                                         "challenge_ack_interval_ms"};
+                                         "challenge_ack_interval_ms",
+                                         "recovery",
+                                         "limited_transmit",
+                                         "dsack",
+                                         "undo",
+                                         "hystart",
+                                         "abc_limit",
+                                         "idle_restart",
+                                         "quick_acks",
+                                         "ecn",
+                                         "user_timeout_ms",
+                                         "notsent_lowat",
+                                         "fastopen_key_rotate_s",
+                                         "fastopen_cache",
+                                         "fastopen_blackhole_s"};
 constexpr std::string_view kTcpKeepaliveKeys[] = {"enabled", "idle_s", "interval_s", "count"};
 constexpr std::string_view kEchoKeys[] = {"udp_port", "tcp_port"};
 
@@ -635,6 +660,20 @@ void parse_tcp(Source& src, const YAML::Node& n, Pos pos, TcpConfig& t) {
   get_uint(src, m, "challenge_ack_limit", t.challenge_ack_limit, kTcpChallengeLimit);
   get_uint(src, m, "challenge_ack_interval_ms", t.challenge_ack_interval_ms, kTcpChallengeInterval);
   get_uint(src, m, "memory_limit_kb", t.memory_limit_kb, kTcpMemoryKb);
+  get_string(src, m, "recovery", t.recovery, kRecoveryAccepted);
+  get_bool(src, m, "limited_transmit", t.limited_transmit);
+  get_bool(src, m, "dsack", t.dsack);
+  get_bool(src, m, "undo", t.undo);
+  get_bool(src, m, "hystart", t.hystart);
+  get_uint(src, m, "abc_limit", t.abc_limit, kTcpAbcLimit);
+  get_bool(src, m, "idle_restart", t.idle_restart);
+  get_uint(src, m, "quick_acks", t.quick_acks, kTcpQuickAcks);
+  get_string(src, m, "ecn", t.ecn, kEcnAccepted);
+  get_uint(src, m, "user_timeout_ms", t.user_timeout_ms, kTcpUserTimeout);
+  get_uint(src, m, "notsent_lowat", t.notsent_lowat, kTcpNotsentLowat);
+  get_uint(src, m, "fastopen_key_rotate_s", t.fastopen_key_rotate_s, kTcpTfoRotate);
+  get_uint(src, m, "fastopen_cache", t.fastopen_cache, kTcpTfoCache);
+  get_uint(src, m, "fastopen_blackhole_s", t.fastopen_blackhole_s, kTcpTfoBlackhole);
 }
 
 StackConfig parse_root(Source& src, const YAML::Node& root, Pos root_pos) {
@@ -834,6 +873,19 @@ void validate_tcp(const Source& src, const TcpConfig& t) {
   check_int(src, "tcp.fin_wait_2_s", t.fin_wait_2_s, kTcpFinWait2);
   check_int(src, "tcp.ooo_nodes", t.ooo_nodes, kTcpOooNodes);
   check_int(src, "tcp.memory_limit_kb", t.memory_limit_kb, kTcpMemoryKb);
+  if (std::find(std::begin(kRecovery), std::end(kRecovery), t.recovery) == std::end(kRecovery)) {
+    src.fail_at("tcp.recovery", quoted(t.recovery) + " is not a loss recovery", kRecoveryAccepted);
+  }
+  if (std::find(std::begin(kEcn), std::end(kEcn), t.ecn) == std::end(kEcn)) {
+    src.fail_at("tcp.ecn", quoted(t.ecn) + " is not an ECN mode", kEcnAccepted);
+  }
+  check_int(src, "tcp.abc_limit", t.abc_limit, kTcpAbcLimit);
+  check_int(src, "tcp.quick_acks", t.quick_acks, kTcpQuickAcks);
+  check_int(src, "tcp.user_timeout_ms", t.user_timeout_ms, kTcpUserTimeout);
+  check_int(src, "tcp.notsent_lowat", t.notsent_lowat, kTcpNotsentLowat);
+  check_int(src, "tcp.fastopen_key_rotate_s", t.fastopen_key_rotate_s, kTcpTfoRotate);
+  check_int(src, "tcp.fastopen_cache", t.fastopen_cache, kTcpTfoCache);
+  check_int(src, "tcp.fastopen_blackhole_s", t.fastopen_blackhole_s, kTcpTfoBlackhole);
 }
 
 std::string port_prefixes(const StackConfig& c) {
@@ -1371,6 +1423,20 @@ std::string to_yaml(const StackConfig& c) {
     out << YAML::Key << "memory_limit_kb" << YAML::Value << t.memory_limit_kb;
     out << YAML::Key << "challenge_ack_limit" << YAML::Value << t.challenge_ack_limit;
     out << YAML::Key << "challenge_ack_interval_ms" << YAML::Value << t.challenge_ack_interval_ms;
+    out << YAML::Key << "recovery" << YAML::Value << YAML::DoubleQuoted << t.recovery;
+    out << YAML::Key << "limited_transmit" << YAML::Value << t.limited_transmit;
+    out << YAML::Key << "dsack" << YAML::Value << t.dsack;
+    out << YAML::Key << "undo" << YAML::Value << t.undo;
+    out << YAML::Key << "hystart" << YAML::Value << t.hystart;
+    out << YAML::Key << "abc_limit" << YAML::Value << t.abc_limit;
+    out << YAML::Key << "idle_restart" << YAML::Value << t.idle_restart;
+    out << YAML::Key << "quick_acks" << YAML::Value << t.quick_acks;
+    out << YAML::Key << "ecn" << YAML::Value << YAML::DoubleQuoted << t.ecn;
+    out << YAML::Key << "user_timeout_ms" << YAML::Value << t.user_timeout_ms;
+    out << YAML::Key << "notsent_lowat" << YAML::Value << t.notsent_lowat;
+    out << YAML::Key << "fastopen_key_rotate_s" << YAML::Value << t.fastopen_key_rotate_s;
+    out << YAML::Key << "fastopen_cache" << YAML::Value << t.fastopen_cache;
+    out << YAML::Key << "fastopen_blackhole_s" << YAML::Value << t.fastopen_blackhole_s;
     out << YAML::EndMap;
 
     out << YAML::Key << "echo" << YAML::Value << YAML::BeginMap;

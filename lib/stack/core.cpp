@@ -522,6 +522,22 @@ void Core::write_json(JsonWriter& w) const {
   w.kv("mem_pressure", ts.mem_pressure).kv("compacted_bytes", ts.compacted_bytes);
   w.kv("ooo_pruned_segs", ts.ooo_pruned_segs).kv("ooo_pruned_bytes", ts.ooo_pruned_bytes);
   w.kv("ooo_pruned_others", ts.ooo_pruned_others).kv("send_mem_blocked", ts.send_mem_blocked);
+  // Issue 12: loss recovery, ECN, Fast Open (docs/tcp.md).
+  w.kv("retrans_bytes", ts.retrans_bytes)
+      .kv("limited_transmits", ts.limited_transmits)
+      .kv("rack_marked_lost", ts.rack_marked_lost);
+  w.kv("rack_reo_timeouts", ts.rack_reo_timeouts).kv("rack_log_full", ts.rack_log_full);
+  w.kv("tlp_probes", ts.tlp_probes)
+      .kv("tlp_new_data", ts.tlp_new_data)
+      .kv("tlp_recoveries", ts.tlp_recoveries);
+  w.kv("dsacks_sent", ts.dsacks_sent).kv("dsacks_received", ts.dsacks_received);
+  w.kv("spurious_undos", ts.spurious_undos).kv("spurious_rtos", ts.spurious_rtos);
+  w.kv("ecn_negotiated", ts.ecn_negotiated).kv("ecn_ce_received", ts.ecn_ce_received);
+  w.kv("ecn_reductions", ts.ecn_reductions).kv("ecn_cwr_sent", ts.ecn_cwr_sent);
+  w.kv("tfo_cookies_sent", ts.tfo_cookies_sent).kv("tfo_accepted", ts.tfo_accepted);
+  w.kv("tfo_bad_cookie", ts.tfo_bad_cookie).kv("tfo_overflow", ts.tfo_overflow);
+  w.kv("tfo_cookie_requests", ts.tfo_cookie_requests).kv("tfo_syn_data", ts.tfo_syn_data);
+  w.kv("tfo_data_acked", ts.tfo_data_acked).kv("tfo_fallbacks", ts.tfo_fallbacks);
   write_drops<tcp::TcpStats, tcp::TcpDrop>(w, ts);
   w.end_object();
   w.end_object();

@@ -90,6 +90,21 @@ tcp::TcpParams tcp_params(const config::TcpConfig& cfg) {
   p.socket.keepalive.idle_ns = uint64_t{cfg.keepalive.idle_s} * kNsPerSec;
   p.socket.keepalive.interval_ns = uint64_t{cfg.keepalive.interval_s} * kNsPerSec;
   p.socket.keepalive.count = cfg.keepalive.count;
+  // validate() admits only the names these parsers know; keep the defaults otherwise.
+  p.recovery = tcp::loss_recovery_from_string(cfg.recovery).value_or(p.recovery);
+  p.limited_transmit = cfg.limited_transmit;
+  p.dsack = cfg.dsack;
+  p.undo = cfg.undo;
+  p.cc.hystart = cfg.hystart;
+  p.cc.abc_limit = cfg.abc_limit;
+  p.idle_restart = cfg.idle_restart;
+  p.quick_acks = cfg.quick_acks;
+  p.socket.ecn = tcp::ecn_from_string(cfg.ecn).value_or(p.socket.ecn);
+  p.socket.user_timeout_ns = uint64_t{cfg.user_timeout_ms} * kNsPerMs;
+  p.socket.notsent_lowat = cfg.notsent_lowat;
+  p.fastopen_key_rotate_ns = uint64_t{cfg.fastopen_key_rotate_s} * kNsPerSec;
+  p.fastopen_cache = cfg.fastopen_cache;
+  p.fastopen_blackhole_ns = uint64_t{cfg.fastopen_blackhole_s} * kNsPerSec;
   return p;
 }
 

@@ -149,8 +149,8 @@ void Tcp::tfo_synack(Connection& c, const Segment& s) {
     ++stats_.tfo_data_acked;
     return;
   }
-  ++stats_.tfo_fallbacks;
-  c.snd_nxt_ = s.ack;  // resend what the SYN carried
+  if (c.retries_ == 0) ++stats_.tfo_fallbacks;  // (a lost SYN with data was counted at its timeout)
+  c.snd_nxt_ = s.ack;                           // resend what the SYN carried
 }
 
 // A Fast Open child reached ESTABLISHED or went away: it no longer counts against the listener.

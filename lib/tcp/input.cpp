@@ -291,6 +291,9 @@ void Tcp::input_syn_sent(Connection& c, Segment& s) {
     if (c.retries_ == 0)
       c.rtt_.sample(std::max<uint64_t>(now_ - c.rtt_start_ns_, 1));  // Karn: SYN not resent
     c.snd_una_ = s.ack;
+    // RFC 7413 §4.2.2: a plain retransmitted SYN rewound SND.NXT, but the SYN-ACK may acknowledge
+    // the first SYN's data: never send below SND.UNA (RFC 9293 §3.3.1).
+    if (c.snd_nxt_ < c.snd_una_) c.snd_nxt_ = c.snd_una_;
     c.retries_ = 0;
     wheel_.cancel(c.rtx_timer_);
     established(c);
@@ -564,6 +567,7 @@ bool Tcp::after_ack(Connection& c) {
 // RACK, PRR, TLP and undo steps are in recovery.cpp).
 void Tcp::process_ack(Connection& c, Segment& s, uint32_t acked) {
   uint32_t flight_before = flight(c);
+  const uint32_t sacked_before = c.sb_.sacked_bytes();
   SeqNum data_end = c.send_end();
   if (s.ack > c.sndq_base_) {
     uint32_t n = static_cast<uint32_t>(wire::seq_min(s.ack, data_end) - c.sndq_base_);
@@ -578,12 +582,16 @@ void Tcp::process_ack(Connection& c, Segment& s, uint32_t acked) {
   c.progress_ns_ = now_;
   if (c.in_loss_ && s.ack >= c.recover_) c.in_loss_ = false;
   note_delivery(c);
-  eifel_check(c, s, acked);
+  bool rto_undone = eifel_check(c, s, acked);
   const uint64_t rtt = rtt_sample(c, s);
   c.cc_.on_ack_sample(s.ack, c.snd_nxt_, rtt);  // RFC 9406 §4.2: HyStart++ rounds and RTT samples
   c.retries_ = 0;
   const AckSack a = sack_input(c, s);
-  undo_check(c, s, a, acked);
+  // RFC 6937 §3: DeliveredData = change_in(snd.una) + change_in(SACKd); SACKd shrinks when the
+  // cumulative ACK covers SACKed data.
+  const int64_t delivered_signed = int64_t{acked} + c.sb_.sacked_bytes() - sacked_before;
+  const uint32_t delivered = static_cast<uint32_t>(std::max<int64_t>(delivered_signed, 0));
+  if (undo_check(c, s, a, acked) && c.undo_rto_) rto_undone = true;
   tlp_ack(c, s, a);
   uint64_t reo_ns = 0;
   if (rack_on(c)) reo_ns = rack_ack(c, a);
@@ -594,7 +602,7 @@ void Tcp::process_ack(Connection& c, Segment& s, uint32_t acked) {
       // RFC 8985 §6.2: data sent after recovery began that RACK found lost is a new episode.
       if (rack_on(c) && c.rack_.lost_bytes(c.sb_) > 0) {
         enter_recovery(c);
-        prr_ack(c, acked + a.newly_sacked);
+        prr_ack(c, delivered);
       }
     } else if (!c.sack_ok_) {
       // RFC 6582 §3.2 step 4: partial ACK — retransmit the next hole, deflate by the amount acked.
@@ -603,11 +611,14 @@ void Tcp::process_ack(Connection& c, Segment& s, uint32_t acked) {
       c.cc_.set_cwnd(cw > acked ? cw - acked + (acked >= mss ? mss : 0) : mss);
       retransmit_head(c);
     } else {
-      prr_ack(c, acked + a.newly_sacked);  // RFC 6937 §3.1: DeliveredData
+      prr_ack(c, delivered);  // RFC 6937 §3.1: DeliveredData
     }
   } else {
     c.dupacks_ = 0;
-    c.cc_.on_ack(acked, flight_before, c.rtt_.srtt_ns(), now_);  // it skips growth when app-limited
+    c.lt_bytes_ = 0;
+    // RFC 4015 §4 step (DONE): an undone timeout set cwnd = FlightSize + min(bytes_acked, IW) for
+    // this ACK; it grows no further.
+    if (!rto_undone) c.cc_.on_ack(acked, flight_before, c.rtt_.srtt_ns(), now_);  // skips app-limited
   }
   restart_loss_timer(c, reo_ns);
   if (c.snd_una_ == c.snd_max_ && !c.in_recovery_) {
@@ -671,7 +682,9 @@ void Tcp::process_dupack(Connection& c, Segment& s) {
   }
   c.in_recovery_ = true;
   c.recover_ = c.snd_max_;
-  uint32_t ssthresh = c.cc_.on_loss(flight(c), now_);
+  // RFC 5681 §3.2 step 2: data sent by limited transmit MUST NOT count in FlightSize for ssthresh.
+  uint32_t ssthresh = c.cc_.on_loss(flight(c) - std::min(c.lt_bytes_, flight(c)), now_);
+  c.lt_bytes_ = 0;
   c.rtt_timing_ = false;
   c.undo_on_ = p_.undo;
   c.undo_rto_ = false;

@@ -264,6 +264,7 @@ void Tcp::note_sent(Connection& c, SeqNum seq, uint32_t len, uint8_t flags) {
   if (len > 0) c.last_tx_ns_ = now_;
   if (retrans) {
     ++stats_.retrans_segs;
+    stats_.retrans_bytes += len;
     ++c.retransmits_;
     c.rtt_timing_ = false;  // Karn's rule (RFC 6298 §3)
     if (c.undo_on_) c.undo_retrans_ += std::max<uint32_t>(len, 1);
@@ -415,7 +416,8 @@ void Tcp::output(Connection& c) {
       // RFC 3042: on the first two duplicate ACKs, up to 2 x SMSS of new data beyond cwnd
       // (cwnd itself unchanged).
       uint32_t cwnd = c.cc_.cwnd();
-      if (c.dupacks_ > 0 && p_.limited_transmit && c.snd_nxt_ == c.snd_max_) {
+      // (RFC 3042 §2: the first two duplicate ACKs only, never in NewReno recovery: RFC 5681 §3.2 step 4.)
+      if (!c.in_recovery_ && c.dupacks_ > 0 && p_.limited_transmit && c.snd_nxt_ == c.snd_max_) {
         cwnd += std::min<uint32_t>(c.dupacks_, 2) * mss;
       }
       uint32_t wnd = std::min(c.snd_wnd_, cwnd);
@@ -435,7 +437,9 @@ void Tcp::output(Connection& c) {
       if (len == unsent && c.fin_queued_) flags |= fl::fin;
       // RFC 1122 §4.2.3.4 (Nagle): a short last segment behind full ones goes only when nothing
       // will follow it soon (no delay asked, or closing); else it waits for the ACKs as before.
-      const bool tail_ok = len == unsent && (c.opt_.nodelay || c.fin_queued_);
+      // TCP_CORK / MSG_MORE hold it too (may_send's rule), also behind full segments of a super-segment.
+      const bool corked = (c.opt_.cork || c.more_) && !c.cork_flush_;
+      const bool tail_ok = len == unsent && ((c.opt_.nodelay && !corked) || c.fin_queued_);
       uint32_t n = 0;
       if (!send_segment(c, c.snd_nxt_, len, flags, &n, tail_ok) || n == 0) break;
       bool fin_went = n == len && (flags & fl::fin);
@@ -443,6 +447,7 @@ void Tcp::output(Connection& c) {
       sent = true;
       if (!c.in_recovery_ && c.dupacks_ > 0 && c.snd_nxt_ - c.snd_una_ > static_cast<int32_t>(c.cc_.cwnd())) {
         ++stats_.limited_transmits;
+        c.lt_bytes_ += std::min(n, static_cast<uint32_t>(c.snd_nxt_ - c.snd_una_) - c.cc_.cwnd());
       }
       continue;
     }

@@ -55,7 +55,7 @@ void Tcp::rack_log_attach(Connection& c) {
 void Tcp::rack_log_release(Connection& c) {
   TxLog* l = c.rack_.take_log();
   if (l == nullptr) return;
-  stats_.rack_log_full += c.rack_.log_full();
+  stats_.rack_log_full += c.rack_.take_log_full();
   l->next_free = rack_free_;
   rack_free_ = l;
 }
@@ -68,7 +68,12 @@ Tcp::AckSack Tcp::sack_input(Connection& c, const Segment& s) {
   AckSack a;
   if (!c.sack_ok_) return a;
   auto blocks = s.v.options().sack_blocks();
-  if (blocks.empty()) return a;
+  if (blocks.empty()) {
+    // RFC 6675 §5 / RFC 2018 §3: octets below the cumulative ACK are delivered, no longer SACKed
+    // (a plain ACK, e.g. the one filling the last hole, must not leave them on the scoreboard).
+    if (!c.sb_.empty()) c.sb_.update(c.snd_una_, c.snd_max_, blocks);
+    return a;
+  }
   const wire::SackBlock& b0 = blocks[0];
   const bool below = b0.right <= s.ack;
   const bool inside = blocks.size() > 1 && blocks[1].left <= b0.left && b0.right <= blocks[1].right;
@@ -86,7 +91,7 @@ Tcp::AckSack Tcp::sack_input(Connection& c, const Segment& s) {
       ++stats_.dsacks_received;
     }
   }
-  if (!blocks.empty()) a.newly_sacked = c.sb_.update(c.snd_una_, c.snd_max_, blocks);
+  if (!blocks.empty() || !c.sb_.empty()) a.newly_sacked = c.sb_.update(c.snd_una_, c.snd_max_, blocks);
   return a;
 }
 
@@ -111,7 +116,9 @@ uint64_t Tcp::rack_ack(Connection& c, const AckSack& a) {
 void Tcp::enter_recovery(Connection& c) {
   c.in_recovery_ = true;
   c.recover_ = c.snd_max_;
-  c.cc_.on_loss(flight(c), now_);
+  // RFC 5681 §3.2 step 2: data sent by limited transmit MUST NOT count in FlightSize for ssthresh.
+  c.cc_.on_loss(flight(c) - std::min(c.lt_bytes_, flight(c)), now_);
+  c.lt_bytes_ = 0;
   c.rtt_timing_ = false;
   c.high_rxt_ = c.snd_una_;
   c.prr_delivered_ = 0;
@@ -199,20 +206,24 @@ void Tcp::tlp_ack(Connection& c, const Segment& s, const AckSack& a) {
 
 // Spurious retransmissions (issue 12): when D-SACKs cover every byte the episode retransmitted,
 // none was needed; undo the congestion response (RFC 4015 response; Linux's tcp_try_undo_dsack).
-void Tcp::undo_check(Connection& c, const Segment& s, const AckSack& a, uint32_t acked) {
+// Returns true when it undid.
+bool Tcp::undo_check(Connection& c, const Segment& s, const AckSack& a, uint32_t acked) {
   (void)s;
-  if (!a.dsack || !c.undo_on_) return;
+  if (!a.dsack || !c.undo_on_) return false;
   c.undo_dsacked_ += a.dsack_block.right - a.dsack_block.left;
   if (c.undo_retrans_ > 0 && c.undo_dsacked_ >= c.undo_retrans_) {
     ++stats_.spurious_undos;
     undo_now(c, acked);
+    return true;
   }
+  return false;
 }
 
 void Tcp::undo_now(Connection& c, uint32_t acked) {
   c.undo_on_ = false;
   c.eifel_on_ = false;
   c.cc_.undo(c.undo_rto_, flight(c), acked, now_);
+  c.in_loss_ = false;  // a timeout found spurious ends the loss state (CaState::loss) too
   if (c.in_recovery_) {
     c.in_recovery_ = false;
     c.dupacks_ = 0;
@@ -222,16 +233,18 @@ void Tcp::undo_now(Connection& c, uint32_t acked) {
 
 // RFC 3522 §3 (Eifel detection): the first ACK after an RTO echoes a timestamp older than the
 // retransmission's: the original arrived, the timeout was spurious. RFC 4015 §4 response: undo,
-// and go on with new data (SND.NXT = SND.MAX) instead of resending the window.
-void Tcp::eifel_check(Connection& c, const Segment& s, uint32_t acked) {
-  if (!c.eifel_on_) return;
+// and go on with new data (SND.NXT = SND.MAX) instead of resending the window. Returns true when it
+// undid.
+bool Tcp::eifel_check(Connection& c, const Segment& s, uint32_t acked) {
+  if (!c.eifel_on_) return false;
   c.eifel_on_ = false;
   const auto& ts = s.v.options().timestamps;
-  if (!c.ts_ok_ || !ts || ts->tsecr == 0) return;
-  if (static_cast<int32_t>(ts->tsecr - c.eifel_tsval_) >= 0) return;
+  if (!c.ts_ok_ || !ts || ts->tsecr == 0) return false;
+  if (static_cast<int32_t>(ts->tsecr - c.eifel_tsval_) >= 0) return false;
   ++stats_.spurious_rtos;
   undo_now(c, acked);
   c.snd_nxt_ = c.snd_max_;
+  return true;
 }
 
 // RFC 2883 §4: remember a duplicate to report in the next ACK's first SACK block.

@@ -174,6 +174,7 @@ void Tcp::rtx_timeout(Connection& c) {
   c.in_recovery_ = false;
   c.tlp_on_ = false;
   c.dupacks_ = 0;
+  c.lt_bytes_ = 0;
   c.sb_.reset();            // RFC 2018 §8: SACK information is advisory; start over
   c.recover_ = c.snd_max_;  // RFC 6582 §3.2 step 1 (after a timeout)
   c.high_rxt_ = c.snd_una_;

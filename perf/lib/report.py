@@ -222,6 +222,34 @@ def main():
         w("Both meet the 1.9x target.")
     w("")
 
+    # ---- 9. loss recovery
+    w("## 9. Loss recovery: objects over a lossy, delayed path")
+    w("")
+    w("`perf/tern-loss-recovery`: two tern cores joined by a pair wire whose directions both go through the "
+      "fault-injecting port (random loss, 1 ms one-way delay). One connection per object: the client sends a "
+      "100-byte request, the server answers with the object and closes; completion = connect() to the last byte. "
+      "Simulated clock (50 us per poll turn): exact and repeatable, so the figures compare the algorithms. "
+      "RACK-TLP (the default) and RFC 6675 recovery in the same run; both with PRR, Limited Transmit, D-SACK "
+      "and undo. RTOs and retransmissions are both sides' totals for all objects.")
+    w("")
+    w("| loss | object | recovery | objects | median ms | p90 ms | max ms | RTOs | retransmitted segs (bytes) | TLP probes | failed |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|")
+    loss_rows = [r for r in rows if r.get("bench") == "loss" and "result" in r]
+    loss_rows.sort(key=lambda r: (r["result"]["loss"], r["result"]["object_bytes"], r["variant"]))
+    for r in loss_rows:
+        x = r["result"]
+        size = f"{x['object_bytes'] // 1024} KiB" if x["object_bytes"] < (1 << 20) else f"{x['object_bytes'] >> 20} MiB"
+        w(f"| {x['loss'] * 100:.1f} % | {size} | {r['variant']} | {x['objects']} | {x['median_ms']:.1f} | {x['p90_ms']:.1f} | "
+          f"{x['max_ms']:.1f} | {x['rto']} | {x['retrans_segs']:,} ({x['retrans_bytes']:,}) | {x['tlp_probes']} | {x['failed']} |")
+        if x["failed"]:
+            problems.append(f"loss {x['loss']} {size} {r['variant']}: {x['failed']} objects did not complete")
+    summary["results"]["loss"] = [r["result"] | {"recovery": r["variant"]} for r in loss_rows]
+    w("")
+    w("Before issue 12 (commit f0285cf, the same driver built against it with `-DTERN_LOSS_BASELINE`): see the "
+      "notes below. Linux is not on this table: the kernel here has no netem, so no delay or loss model "
+      "exists between two namespaces.")
+    w("")
+
     # ---- skipped / sanity
     w("## Not measured")
     w("")

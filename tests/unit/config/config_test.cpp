@@ -287,6 +287,20 @@ tcp:
   ooo_nodes: 4096
   challenge_ack_limit: 200
   challenge_ack_interval_ms: 250
+  recovery: rfc6675
+  limited_transmit: no
+  dsack: no
+  undo: no
+  hystart: no
+  abc_limit: 0
+  idle_restart: no
+  quick_acks: 4
+  ecn: passive
+  user_timeout_ms: 30000
+  notsent_lowat: 16384
+  fastopen_key_rotate_s: 600
+  fastopen_cache: 64
+  fastopen_blackhole_s: 60
 echo:
   udp_port: 0
   tcp_port: 7777
@@ -361,6 +375,20 @@ TEST(ConfigLoad, FullFileSetsEveryField) {
   EXPECT_EQ(t.ooo_nodes, 4096u);
   EXPECT_EQ(t.challenge_ack_limit, 200u);
   EXPECT_EQ(t.challenge_ack_interval_ms, 250u);
+  EXPECT_EQ(t.recovery, "rfc6675");
+  EXPECT_FALSE(t.limited_transmit);
+  EXPECT_FALSE(t.dsack);
+  EXPECT_FALSE(t.undo);
+  EXPECT_FALSE(t.hystart);
+  EXPECT_EQ(t.abc_limit, 0u);
+  EXPECT_FALSE(t.idle_restart);
+  EXPECT_EQ(t.quick_acks, 4u);
+  EXPECT_EQ(t.ecn, "passive");
+  EXPECT_EQ(t.user_timeout_ms, 30000u);
+  EXPECT_EQ(t.notsent_lowat, 16384u);
+  EXPECT_EQ(t.fastopen_key_rotate_s, 600u);
+  EXPECT_EQ(t.fastopen_cache, 64u);
+  EXPECT_EQ(t.fastopen_blackhole_s, 60u);
   // Every field differs from its default, so each one was really parsed.
   const TcpConfig d;
   EXPECT_NE(t.congestion, d.congestion);
@@ -463,8 +491,9 @@ INSTANTIATE_TEST_SUITE_P(
             kUnknownTop.c_str(), "verbose", 5,
             "log_level, lcores, eal, mempool, cores, ports, routes, arp, ipv4, icmp, udp, tcp, echo"},
         UnknownKeyCase{kUnknownMempool.c_str(), "mempool.buffers", 7, "mbufs, cache, data_room"},
-        UnknownKeyCase{kUnknownPort.c_str(), "ports[0].speed", 5,
-                       "name, devargs, ip, mac, mtu, rx_desc, tx_desc, queues, capture, checksum, gso, gro, fault"},
+        UnknownKeyCase{
+            kUnknownPort.c_str(), "ports[0].speed", 5,
+            "name, devargs, ip, mac, mtu, rx_desc, tx_desc, queues, capture, checksum, gso, gro, fault"},
         UnknownKeyCase{kUnknownFault.c_str(), "ports[0].fault.jitter", 7,
                        "seed, loss, duplicate, reorder, corrupt, delay_us"},
         UnknownKeyCase{kUnknownRoute.c_str(), "routes[0].metric", 8, "prefix, gateway, port"},
@@ -482,7 +511,9 @@ INSTANTIATE_TEST_SUITE_P(
                        "msl_ms, max_connections, max_time_wait, backlog, syncookies, timestamps, sack, "
                        "window_scaling, send_buffer, recv_buffer, nodelay, keepalive, max_retries, "
                        "syn_retries, fin_wait_2_s, ooo_nodes, memory_limit_kb, challenge_ack_limit, "
-                       "challenge_ack_interval_ms"},
+                       "challenge_ack_interval_ms, recovery, limited_transmit, dsack, undo, hystart, "
+                       "abc_limit, idle_restart, quick_acks, ecn, user_timeout_ms, notsent_lowat, "
+                       "fastopen_key_rotate_s, fastopen_cache, fastopen_blackhole_s"},
         UnknownKeyCase{kUnknownTcpKeepalive.c_str(), "tcp.keepalive.probes", 8,
                        "enabled, idle_s, interval_s, count"},
         UnknownKeyCase{kUnknownEcho.c_str(), "echo.port", 6, "udp_port, tcp_port"}));
@@ -861,6 +892,28 @@ TEST(ConfigTcp, MemoryLimitIsKibPerCoreWithZeroAutomatic) {
   ExpectRejected(TcpDoc("memory_limit_kb", 16777217), "tcp.memory_limit_kb", 6,
                  "16777217 is out of range; accepted: an integer 0..16777216");
   ExpectRejected(OnePort("", "tcp:\n  memory_limit_kb: -1"), "tcp.memory_limit_kb", 6, "-1 is out of range");
+}
+
+// Issue 12: loss recovery, ECN and Fast Open keys are parsed, dumped and read back, and bad values
+// are refused with the accepted set (the mapping to the engine: tcp_params_test.cpp).
+TEST(ConfigTcp, ModernTcpKeysParseAndRoundTrip) {
+  const StackConfig d = LoadOk(OnePort());
+  EXPECT_EQ(d.tcp.recovery, "rack-tlp");
+  EXPECT_EQ(d.tcp.ecn, "off");
+  const StackConfig c =
+      LoadOk(OnePort("",
+                     "tcp:\n  recovery: rfc6675\n  ecn: on\n  abc_limit: 0\n  quick_acks: 0\n"
+                     "  user_timeout_ms: 1500\n  fastopen_cache: 8"));
+  ExpectRoundTrip(c);
+  EXPECT_EQ(c.tcp.recovery, "rfc6675");
+  EXPECT_EQ(c.tcp.ecn, "on");
+  EXPECT_EQ(c.tcp.abc_limit, 0u);
+  EXPECT_EQ(c.tcp.quick_acks, 0u);
+  EXPECT_EQ(c.tcp.user_timeout_ms, 1500u);
+  EXPECT_EQ(c.tcp.fastopen_cache, 8u);
+  ExpectRejected(OnePort("", "tcp:\n  recovery: reno"), "tcp.recovery", 6, "accepted: rack-tlp or rfc6675");
+  ExpectRejected(OnePort("", "tcp:\n  ecn: yes"), "tcp.ecn", 6, "accepted: off, passive or on");
+  ExpectRejected(TcpDoc("quick_acks", 256), "tcp.quick_acks", 6, "256 is out of range");
 }
 
 TEST(ConfigReject, RxReserveMustLeaveSomethingOfThePool) {
@@ -1321,7 +1374,8 @@ TEST(ConfigOffloads, ChecksumGsoAndGroArePerPortWithDefaults) {
   EXPECT_TRUE(d.ports[0].gso);
   EXPECT_TRUE(d.ports[0].gro);
   StackConfig c = LoadOk(
-      "ports:\n  - {name: p0, devargs: net_memif0, ip: 198.18.0.2/24, checksum: trusted, gso: false, gro: false}\n");
+      "ports:\n  - {name: p0, devargs: net_memif0, ip: 198.18.0.2/24, checksum: trusted, gso: false, gro: "
+      "false}\n");
   ASSERT_EQ(c.ports.size(), 1u);
   EXPECT_EQ(c.ports[0].checksum, "trusted");
   EXPECT_FALSE(c.ports[0].gso);

@@ -38,6 +38,20 @@ TEST(TcpParamsFromConfig, DefaultsMatchTheEngineDefaults) {
   EXPECT_EQ(got.max_retries, want.max_retries);
   EXPECT_EQ(got.fin_wait_2_ns, want.fin_wait_2_ns);
   EXPECT_EQ(got.ooo_nodes, want.ooo_nodes);
+  EXPECT_EQ(got.recovery, want.recovery);
+  EXPECT_EQ(got.limited_transmit, want.limited_transmit);
+  EXPECT_EQ(got.dsack, want.dsack);
+  EXPECT_EQ(got.undo, want.undo);
+  EXPECT_EQ(got.cc.hystart, want.cc.hystart);
+  EXPECT_EQ(got.cc.abc_limit, want.cc.abc_limit);
+  EXPECT_EQ(got.idle_restart, want.idle_restart);
+  EXPECT_EQ(got.quick_acks, want.quick_acks);
+  EXPECT_EQ(got.socket.ecn, want.socket.ecn);
+  EXPECT_EQ(got.socket.user_timeout_ns, want.socket.user_timeout_ns);
+  EXPECT_EQ(got.socket.notsent_lowat, want.socket.notsent_lowat);
+  EXPECT_EQ(got.fastopen_key_rotate_ns, want.fastopen_key_rotate_ns);
+  EXPECT_EQ(got.fastopen_cache, want.fastopen_cache);
+  EXPECT_EQ(got.fastopen_blackhole_ns, want.fastopen_blackhole_ns);
   EXPECT_EQ(got.ooo_per_connection, want.ooo_per_connection);
   EXPECT_EQ(got.ephemeral_first, want.ephemeral_first);
   EXPECT_EQ(got.ephemeral_last, want.ephemeral_last);
@@ -107,6 +121,40 @@ TEST(TcpParamsFromConfig, EveryFieldIsMappedWithItsUnit) {
   EXPECT_EQ(p.ooo_nodes, 4096u);
   EXPECT_EQ(p.challenge_ack_per_s, 250u);
   EXPECT_EQ(p.challenge_ack_interval_ns, 0u);
+}
+
+// Issue 12's keys: every one reaches its engine parameter.
+TEST(TcpParamsFromConfig, LossRecoveryEcnAndFastOpenKeysAreMapped) {
+  config::TcpConfig c;
+  c.recovery = "rfc6675";
+  c.limited_transmit = false;
+  c.dsack = false;
+  c.undo = false;
+  c.hystart = false;
+  c.abc_limit = 0;
+  c.idle_restart = false;
+  c.quick_acks = 3;
+  c.ecn = "passive";
+  c.user_timeout_ms = 1500;
+  c.notsent_lowat = 4096;
+  c.fastopen_key_rotate_s = 120;
+  c.fastopen_cache = 7;
+  c.fastopen_blackhole_s = 9;
+  const tcp::TcpParams p = tcp_params(c);
+  EXPECT_EQ(p.recovery, tcp::LossRecovery::rfc6675);
+  EXPECT_FALSE(p.limited_transmit);
+  EXPECT_FALSE(p.dsack);
+  EXPECT_FALSE(p.undo);
+  EXPECT_FALSE(p.cc.hystart);
+  EXPECT_EQ(p.cc.abc_limit, 0u);
+  EXPECT_FALSE(p.idle_restart);
+  EXPECT_EQ(p.quick_acks, 3u);
+  EXPECT_EQ(p.socket.ecn, tcp::EcnMode::passive);
+  EXPECT_EQ(p.socket.user_timeout_ns, 1500 * kMs);
+  EXPECT_EQ(p.socket.notsent_lowat, 4096u);
+  EXPECT_EQ(p.fastopen_key_rotate_ns, 120 * kSec);
+  EXPECT_EQ(p.fastopen_cache, 7u);
+  EXPECT_EQ(p.fastopen_blackhole_ns, 9 * kSec);
 
   c.congestion = "cubic";
   EXPECT_EQ(tcp_params(c).socket.congestion, tcp::CcAlgo::cubic);

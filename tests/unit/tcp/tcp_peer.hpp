@@ -68,6 +68,8 @@ struct Seg {
   uint32_t ip_len() const { return static_cast<uint32_t>(ip.size()); }
   /** The IPv4 Don't Fragment bit. */
   bool df() const { return ip.size() > 6 && (ip[6] & 0x40) != 0; }
+  /** The IPv4 ECN field (RFC 3168 §5: 0 not-ECT, 2 ECT(0), 1 ECT(1), 3 CE). */
+  uint8_t ecn() const { return ip.size() > 1 ? static_cast<uint8_t>(ip[1] & 3) : 0; }
   bool has(uint8_t f) const { return (flags & f) == f; }
   /** Flags without PSH (which the stack sets on the last segment of a burst). */
   uint8_t ctl() const { return static_cast<uint8_t>(flags & ~fl::psh); }
@@ -184,6 +186,7 @@ class TcpPeerTest : public ::testing::Test {
     wire::Ipv4Header ip;
     ip.total_length = static_cast<uint16_t>(wire::kIpv4MinHeaderLen + l4.size());
     ip.id = ++ip_id_;
+    ip.tos = p_tos_;
     ip.df = true;
     ip.protocol = proto;
     ip.src = src;
@@ -437,6 +440,7 @@ class TcpPeerTest : public ::testing::Test {
   std::unique_ptr<Core> core_;
   uint64_t now_ = 1'000 * kSec;
   uint16_t ip_id_ = 0;
+  uint8_t p_tos_ = 0;  // the IPv4 TOS byte of the peer's datagrams (its low bits: ECN, RFC 3168 §5)
   // The peer's model of the connection.
   uint16_t peer_port_ = 40000, stack_port_ = kListenPort;
   SeqNum p_iss_{1'000'000};

@@ -179,6 +179,22 @@ struct TcpConfig {
   uint32_t challenge_ack_interval_ms = 500;
   /// Truesize KiB all TCP queues of one core may hold, 0..16777216; 0: the pool minus mempool.rx_reserve.
   uint32_t memory_limit_kb = 0;
+  // Loss recovery and congestion control (issue 12; docs/tcp.md).
+  std::string recovery =
+      "rack-tlp";                ///< "rack-tlp" (RFC 8985 + RFC 6937) or "rfc6675" (DupThresh + RFC 6937)
+  bool limited_transmit = true;  ///< RFC 3042
+  bool dsack = true;             ///< RFC 2883 D-SACK reports
+  bool undo = true;              ///< undo spurious congestion responses (D-SACK, Eifel RFC 3522)
+  bool hystart = true;           ///< HyStart++ (RFC 9406) for the slow-start exit
+  uint32_t abc_limit = 2;        ///< RFC 3465 L in segments per ACK in slow start, 0 (none)..64
+  bool idle_restart = true;      ///< RFC 5681 §4.1 restart window after an idle RTO
+  uint32_t quick_acks = 16;      ///< segments ACKed at once at start and after idle, 0..255
+  std::string ecn = "off";       ///< RFC 3168 for new sockets: "off", "passive" or "on"
+  uint32_t user_timeout_ms = 0;  ///< RFC 5482 default for new sockets, 0 (off)..2147483647 ms
+  uint32_t notsent_lowat = 0;    ///< TCP_NOTSENT_LOWAT default, 0 (off)..67108864 bytes
+  uint32_t fastopen_key_rotate_s = 3600;  ///< RFC 7413 server cookie key lifetime, 60..604800 s
+  uint32_t fastopen_cache = 1024;         ///< RFC 7413 client cookies cached per core, 0..1048576
+  uint32_t fastopen_blackhole_s = 3600;   ///< no data on SYNs after one was lost, 0..86400 s
 
   friend bool operator==(const TcpConfig&, const TcpConfig&) = default;
 };

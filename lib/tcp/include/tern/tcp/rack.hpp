@@ -117,6 +117,12 @@ class Rack {
   uint64_t marked_lost() const noexcept { return marked_lost_; }
   /** Transmissions that found the log full (joined or marked a whole record instead). */
   uint64_t log_full() const noexcept { return log_full_; }
+  /** log_full() since the last call (for the core's counter). */
+  uint64_t take_log_full() noexcept {
+    const uint64_t n = log_full_;
+    log_full_ = 0;
+    return n;
+  }
 
  private:
   bool split(uint32_t i, wire::SeqNum at) noexcept;

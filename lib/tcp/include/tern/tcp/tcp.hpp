@@ -307,6 +307,7 @@ struct TcpStats {
   uint64_t ooo_pruned_bytes = 0;   ///< their truesize
   uint64_t ooo_pruned_others = 0;  ///< of those, taken from other connections under core pressure
   uint64_t send_mem_blocked = 0;   ///< send() refused because the core's TCP memory was used up
+  uint64_t retrans_bytes = 0;      ///< payload bytes sent again (retransmissions and probes)
   uint64_t limited_transmits = 0;  ///< segments sent beyond cwnd on the first two duplicate ACKs (RFC 3042)
   uint64_t rack_marked_lost = 0;   ///< transmissions RACK marked lost (RFC 8985 §6.2)
   uint64_t rack_reo_timeouts = 0;  ///< RACK reordering timer expiries (RFC 8985 §6.2)
@@ -549,6 +550,7 @@ class Connection {
   bool ece_out_ = false;       // CE arrived: ECE on every ACK until the peer's CWR (RFC 3168 §6.1.3)
   bool cwr_out_ = false;       // we reduced for an ECE: CWR on the next new data (RFC 3168 §6.1.2)
   uint32_t compact_mark_ = 0;  // receive-queue segments after the last compaction
+  uint32_t lt_bytes_ = 0;      // sent by limited transmit since the last new ACK (RFC 5681 §3.2 step 2)
   uint8_t dupacks_ = 0;
   uint8_t rtx_mode_ = 0;        // when !persist_: what rtx_timer_ runs (timers.cpp RtxMode)
   bool tlp_on_ = false;         // a tail loss probe is outstanding (RFC 8985 TLP.end_seq is set)
@@ -940,9 +942,9 @@ class alignas(64) Tcp final : public l3::L4Handler {
   uint32_t recovery_pipe(const Connection& c) const noexcept;
   bool output_rack(Connection& c);
   void tlp_ack(Connection& c, const Segment& s, const AckSack& a);
-  void undo_check(Connection& c, const Segment& s, const AckSack& a, uint32_t acked);
+  bool undo_check(Connection& c, const Segment& s, const AckSack& a, uint32_t acked);
   void undo_now(Connection& c, uint32_t acked);
-  void eifel_check(Connection& c, const Segment& s, uint32_t acked);
+  bool eifel_check(Connection& c, const Segment& s, uint32_t acked);
   void note_dsack(Connection& c, wire::SeqNum left, wire::SeqNum right);
   void note_delivery(Connection& c);
   void rack_log_attach(Connection& c);
