@@ -45,11 +45,12 @@ def cmd_tfo_client(tern_ip, port, conns, size):
     for i in range(conns):
         msg = os.urandom(size)
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.settimeout(5)
         try:
             # The kernel puts the data on the SYN when it holds a cookie for tern (tcp_fastopen & 1);
-            # the first connection only asks for one.
+            # the first connection only asks for one. A blocking socket: with a timeout Python makes
+            # it non-blocking and a cookie-less MSG_FASTOPEN connect returns EINPROGRESS.
             n = s.sendto(msg, MSG_FASTOPEN, (tern_ip, port))
+            s.settimeout(5)
             if n < len(msg):
                 s.sendall(msg[n:])
             back = recv_exact(s, len(msg))
