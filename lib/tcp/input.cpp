@@ -594,7 +594,13 @@ void Tcp::process_ack(Connection& c, Segment& s, uint32_t acked) {
   if (undo_check(c, s, a, acked) && c.undo_rto_) rto_undone = true;
   tlp_ack(c, s, a);
   uint64_t reo_ns = 0;
-  if (rack_on(c)) reo_ns = rack_ack(c, a);
+  if (rack_on(c)) {
+    if (c.snd_una_ == c.snd_max_ && c.sb_.empty() && !c.in_recovery_) {
+      c.rack_.on_ack(c.snd_una_, c.snd_nxt_, c.sb_, a.dsack, now_);  // all delivered: nothing can be lost
+    } else {
+      reo_ns = rack_ack(c, a);
+    }
+  }
   if (c.in_recovery_) {
     if (s.ack >= c.recover_) {
       // RFC 6582 §3.2 step 3 / RFC 6675 §5: a full ACK ends recovery.

@@ -465,7 +465,9 @@ void Tcp::output(Connection& c) {
   // tail loss probe is (re)started after new data went out.
   if (c.snd_max_ != c.snd_una_) {
     if (c.snd_max_ != max_before && c.rtx_mode_ != rtx_mode::reorder && tlp_ok(c)) {
-      if (!c.rtx_timer_.armed()) arm_rtx(c);
+      // RFC 6298 §5.1: a flight that starts now starts the RTO; the probe goes in front of it.
+      if (!c.rtx_timer_.armed())
+        c.rto_due_ns_ = std::min(now_ + c.rtt_.rto_ns(), std::max(user_deadline(c), now_ + 1));
       arm_early(c, rtx_mode::probe, pto_ns(c));
     } else if (!c.rtx_timer_.armed()) {
       arm_rtx(c);
@@ -480,7 +482,20 @@ void Tcp::output(Connection& c) {
 void Tcp::after_output(Connection& c) {
   c.cork_flush_ = false;
   const uint32_t unsent = c.notsent();
-  if (unsent > 0 && unsent < effective_mss(c) && (c.opt_.cork || c.more_) && c.cork_due_ns_ == 0) {
+  if (unsent == 0) {
+    // The common case (everything handed to IPv4): only the busy clock may start.
+    if (c.busy_since_ns_ == 0 && c.snd_max_ != c.snd_una_) c.busy_since_ns_ = std::max<uint64_t>(now_, 1);
+    if (c.rwnd_since_ns_ != 0) {
+      c.rwnd_ns_ += now_ - c.rwnd_since_ns_;
+      c.rwnd_since_ns_ = 0;
+    }
+    if (c.opt_.notsent_lowat != 0 && c.want_writable_ && c.writable_now()) {
+      c.want_writable_ = false;
+      notify(c, ev::writable);
+    }
+    return;
+  }
+  if (unsent < effective_mss(c) && (c.opt_.cork || c.more_) && c.cork_due_ns_ == 0) {
     c.cork_due_ns_ = now_ + kCorkCeilingNs;  // Linux: corked data waits at most 200 ms
     arm_keepalive(c);
   }

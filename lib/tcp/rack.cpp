@@ -169,6 +169,27 @@ Rack::AckResult Rack::on_ack(SeqNum una, SeqNum snd_nxt, const SackScoreboard& s
   }
   if (log_ == nullptr) return res;
   TxLog& l = *log_;
+  if (l.n != 0 && sb.empty() && una >= l.rec[l.n - 1].end && !(l.rec[l.n - 1].flags & TxLog::kRetrans)) {
+    // Everything acknowledged at once, nothing SACKed (request/response): the last record is the most
+    // recently sent and the smallest RTT; delivered in order, so no reordering (RFC 8985 §6.2 steps 1-3).
+    const TxLog::Rec& r = l.rec[l.n - 1];
+    const uint64_t rtt = elapsed_ns(r.ts_us, now_ns);
+    if (min_rtt_ns_ == 0 || rtt < min_rtt_ns_) min_rtt_ns_ = std::max<uint64_t>(rtt, 1);
+    rtt_ns_ = rtt;
+    if (!have_xmit_ || sent_after(r.order, r.end, xmit_order_, end_seq_)) {
+      xmit_order_ = r.order;
+      end_seq_ = r.end;
+      have_xmit_ = true;
+    }
+    if (!have_fack_ || r.end > fack_) {
+      fack_ = r.end;
+      have_fack_ = true;
+    }
+    res.delivered = true;
+    l.n = 0;
+    l.base = una;
+    return res;
+  }
   SackCursor cur(sb);
   bool have_best = false;
   uint32_t best_order = 0;

@@ -85,11 +85,16 @@ void Tcp::restart_loss_timer(Connection& c, uint64_t reo_ns) {
     if (!c.persist_) wheel_.cancel(c.rtx_timer_);
     return;
   }
-  arm_rtx(c);
+  // One timer operation: the RTO's new deadline is recorded, the earliest of the three is armed.
+  c.persist_ = false;
+  c.rto_due_ns_ = std::min(now_ + c.rtt_.rto_ns(), std::max(user_deadline(c), now_ + 1));
   if (reo_ns != 0) {
     arm_early(c, rtx_mode::reorder, reo_ns);
   } else if (tlp_ok(c)) {
     arm_early(c, rtx_mode::probe, pto_ns(c));
+  } else {
+    c.rtx_mode_ = rtx_mode::rto;
+    wheel_.arm(c.rtx_timer_, c.rto_due_ns_);
   }
 }
 
