@@ -169,10 +169,10 @@ Rack::AckResult Rack::on_ack(SeqNum una, SeqNum snd_nxt, const SackScoreboard& s
   }
   if (log_ == nullptr) return res;
   TxLog& l = *log_;
-  if (l.n != 0 && sb.empty() && una >= l.rec[l.n - 1].end && !(l.rec[l.n - 1].flags & TxLog::kRetrans)) {
-    // Everything acknowledged at once, nothing SACKed (request/response): the last record is the most
-    // recently sent and the smallest RTT; delivered in order, so no reordering (RFC 8985 §6.2 steps 1-3).
-    const TxLog::Rec& r = l.rec[l.n - 1];
+  if (l.n == 1 && una >= l.rec[0].end && !(l.rec[0].flags & (TxLog::kRetrans | TxLog::kDelivered))) {
+    // One transmission, acknowledged whole at once (request/response): RFC 8985 §6.2 steps 1-3 reduce
+    // to taking its RTT; nothing was delivered before it, so nothing arrived out of order.
+    const TxLog::Rec& r = l.rec[0];
     const uint64_t rtt = elapsed_ns(r.ts_us, now_ns);
     if (min_rtt_ns_ == 0 || rtt < min_rtt_ns_) min_rtt_ns_ = std::max<uint64_t>(rtt, 1);
     rtt_ns_ = rtt;
