@@ -29,6 +29,7 @@ struct Seg {
   uint32_t tsval = 77;
   Bytes payload;
   bool bad_csum = false;
+  uint8_t tos = 0;
 };
 
 Bytes frame(const Seg& s) {
@@ -49,6 +50,7 @@ Bytes frame(const Seg& s) {
   ip.dst = kDst;
   ip.proto = 6;
   ip.df = true;
+  ip.tos = s.tos;
   return test::eth_frame(kUs, kPeer, 0x0800, test::ipv4_bytes(ip, t));
 }
 
@@ -134,6 +136,20 @@ TEST(Gro, AGapADifferentAckOrWindowOrOptionsEndsTheChain) {
   EXPECT_EQ(b.m[2]->pkt_len, 66u + 500);
   EXPECT_EQ(b.m[3]->pkt_len, 66u + 500);
   EXPECT_EQ(b.st.chains, 2u);
+}
+
+// RFC 3168: a CE mark must reach TCP (it answers with ECE). Frames whose TOS byte differs (ECT(0)
+// and CE, or another DSCP) are never merged into one chain, which keeps only the head's header.
+TEST(Gro, FramesWithADifferentTosAreNotMergedSoACeMarkSurvives) {
+  auto segs = run_of(4, 500);
+  for (auto& s : segs) s.tos = 0x02;  // ECT(0)
+  segs[2].tos = 0x03;                 // CE
+  Burst b(segs);
+  ASSERT_EQ(b.run(), 3);
+  EXPECT_EQ(b.m[0]->pkt_len, 66u + 1000);
+  EXPECT_EQ(bytes_of(b.m[1])[15], 0x03) << "the CE-marked frame keeps its own IPv4 header";
+  EXPECT_EQ(b.m[1]->pkt_len, 66u + 500);
+  EXPECT_EQ(b.m[2]->pkt_len, 66u + 500);
 }
 
 TEST(Gro, ControlFlagsPureAcksAndOtherFlowsAreLeftAloneInOrder) {
