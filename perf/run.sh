@@ -73,7 +73,7 @@ fi
 log "building tern (release) in $BUILD"
 [ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" --buildtype=release -Dtests=false -Dperf=true >/dev/null
 ninja -C "$BUILD" apps/echo/tern-echo apps/l3fwd/tern-l3fwd perf/tern-kernel-echo perf/tern-tcp-rr-count \
-  perf/tern-conn-memory >&2
+  perf/tern-conn-memory perf/tern-loss-recovery >&2
 TE=$BUILD/apps/echo/tern-echo
 TL=$BUILD/apps/l3fwd/tern-l3fwd
 KE=$BUILD/perf/tern-kernel-echo
@@ -420,6 +420,11 @@ bench_loss() {
       n=$((n + 1))
     done < <("$BUILD/perf/tern-loss-recovery" --recovery "$rec" "$@" 2>"$OUT/loss-$rec.log") ||
       { log "tern-loss-recovery failed: $(tail -3 "$OUT/loss-$rec.log")"; skip loss "tern-loss-recovery failed"; return; }
+    if [ "$n" -eq 0 ]; then
+      log "tern-loss-recovery gave no result: $(tail -3 "$OUT/loss-$rec.log")"
+      skip loss "tern-loss-recovery gave no result ($rec)"
+      return
+    fi
     log "loss recovery ($rec): $n results"
   done
   skip loss-kernel "Linux between two namespaces: the kernel here has no netem (no delay or loss qdisc), so no like-for-like path exists"
