@@ -281,13 +281,7 @@ void Tcp::input_syn_sent(Connection& c, Segment& s) {
     }
     c.ecn_high_ = s.ack;
     tfo_synack(c, s);
-    if (s.ack > c.sndq_base_) {
-      // The SYN's data (Fast Open) is acknowledged with it.
-      const uint32_t n = static_cast<uint32_t>(s.ack - c.sndq_base_);
-      c.bytes_acked_ += n;
-      c.sndq_base_ += n;
-      c.sndq_.consume(n);
-    }
+    consume_acked(c, s.ack);  // the SYN's data (Fast Open) is acknowledged with it
     if (c.retries_ == 0)
       c.rtt_.sample(std::max<uint64_t>(now_ - c.rtt_start_ns_, 1));  // Karn: SYN not resent
     c.snd_una_ = s.ack;
@@ -568,14 +562,7 @@ bool Tcp::after_ack(Connection& c) {
 void Tcp::process_ack(Connection& c, Segment& s, uint32_t acked) {
   uint32_t flight_before = flight(c);
   const uint32_t sacked_before = c.sb_.sacked_bytes();
-  SeqNum data_end = c.send_end();
-  if (s.ack > c.sndq_base_) {
-    uint32_t n = static_cast<uint32_t>(wire::seq_min(s.ack, data_end) - c.sndq_base_);
-    c.bytes_acked_ += n;  // before consume(): an external buffer's free callback may look
-    c.sndq_base_ += n;
-    c.sndq_.consume(n);
-    if (c.sent_cb_ && n > 0) notify(c, ev::sent);  // the completion event (lwIP's tcp_sent)
-  }
+  consume_acked(c, s.ack);
   c.snd_una_ = s.ack;
   if (c.snd_nxt_ < c.snd_una_) c.snd_nxt_ = c.snd_una_;
   if (c.high_rxt_ < c.snd_una_) c.high_rxt_ = c.snd_una_;
@@ -641,6 +628,16 @@ void Tcp::process_ack(Connection& c, Segment& s, uint32_t acked) {
   schedule(c);
 }
 
+// Drop from the send queue the data @p ack covers (a FIN beyond it is not data).
+void Tcp::consume_acked(Connection& c, SeqNum ack) {
+  if (!(ack > c.sndq_base_)) return;
+  const uint32_t n = static_cast<uint32_t>(wire::seq_min(ack, c.send_end()) - c.sndq_base_);
+  c.bytes_acked_ += n;  // before consume(): an external buffer's free callback may look
+  c.sndq_base_ += n;
+  c.sndq_.consume(n);
+  if (c.sent_cb_ && n > 0) notify(c, ev::sent);  // the completion event (lwIP's tcp_sent)
+}
+
 // RFC 5681 §2 duplicate ACK; §3.2 fast retransmit; RFC 3042 limited transmit; RFC 6675 §5 SACK
 // recovery, or RACK (RFC 8985) with PRR (RFC 6937).
 void Tcp::process_dupack(Connection& c, Segment& s) {
@@ -692,9 +689,7 @@ void Tcp::process_dupack(Connection& c, Segment& s) {
   uint32_t ssthresh = c.cc_.on_loss(flight(c) - std::min(c.lt_bytes_, flight(c)), now_);
   c.lt_bytes_ = 0;
   c.rtt_timing_ = false;
-  c.undo_on_ = p_.undo;
-  c.undo_rto_ = false;
-  c.undo_retrans_ = c.undo_dsacked_ = 0;
+  begin_episode(c, false);
   ++stats_.fast_retransmits;
   retransmit_head(c);
   c.cc_.set_cwnd(ssthresh + 3 * mss);  // RFC 5681 §3.2 step 3

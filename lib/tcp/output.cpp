@@ -466,8 +466,7 @@ void Tcp::output(Connection& c) {
   if (c.snd_max_ != c.snd_una_) {
     if (c.snd_max_ != max_before && c.rtx_mode_ != rtx_mode::reorder && tlp_ok(c)) {
       // RFC 6298 §5.1: a flight that starts now starts the RTO; the probe goes in front of it.
-      if (!c.rtx_timer_.armed())
-        c.rto_due_ns_ = std::min(now_ + c.rtt_.rto_ns(), std::max(user_deadline(c), now_ + 1));
+      if (!c.rtx_timer_.armed()) c.rto_due_ns_ = rto_deadline(c);
       arm_early(c, rtx_mode::probe, pto_ns(c));
     } else if (!c.rtx_timer_.armed()) {
       arm_rtx(c);

@@ -74,12 +74,6 @@ class SackCursor {
 
 }  // namespace
 
-void Rack::reset(TxLog* log) noexcept {
-  *this = Rack{};
-  log_ = log;
-  if (log_ != nullptr) log_->n = 0;
-}
-
 TxLog* Rack::take_log() noexcept {
   TxLog* l = log_;
   log_ = nullptr;
@@ -156,9 +150,8 @@ void Rack::on_send(SeqNum seq, uint32_t span, uint64_t now_ns, bool retrans) noe
   l.rec[l.n++] = TxLog::Rec{end, end, ts, order, 0, static_cast<uint8_t>(retrans ? TxLog::kRetrans : 0)};
 }
 
-Rack::AckResult Rack::on_ack(SeqNum una, SeqNum snd_nxt, const SackScoreboard& sb, bool dsack,
-                             uint64_t now_ns) noexcept {
-  AckResult res;
+void Rack::on_ack(SeqNum una, SeqNum snd_nxt, const SackScoreboard& sb, bool dsack,
+                  uint64_t now_ns) noexcept {
   // RFC 8985 §6.2 step 4 (first part): D-SACK rounds grow the reordering window.
   if (dsack_round_on_ && una >= dsack_round_) dsack_round_on_ = false;
   if (dsack && !dsack_round_on_) {
@@ -167,7 +160,7 @@ Rack::AckResult Rack::on_ack(SeqNum una, SeqNum snd_nxt, const SackScoreboard& s
     if (reo_wnd_mult_ < 255) ++reo_wnd_mult_;
     reo_wnd_persist_ = 16;
   }
-  if (log_ == nullptr) return res;
+  if (log_ == nullptr) return;
   TxLog& l = *log_;
   if (l.n == 1 && una >= l.rec[0].end && !(l.rec[0].flags & (TxLog::kRetrans | TxLog::kDelivered))) {
     // One transmission, acknowledged whole at once (request/response): RFC 8985 §6.2 steps 1-3 reduce
@@ -185,10 +178,9 @@ Rack::AckResult Rack::on_ack(SeqNum una, SeqNum snd_nxt, const SackScoreboard& s
       fack_ = r.end;
       have_fack_ = true;
     }
-    res.delivered = true;
     l.n = 0;
     l.base = una;
-    return res;
+    return;
   }
   SackCursor cur(sb);
   bool have_best = false;
@@ -215,7 +207,6 @@ Rack::AckResult Rack::on_ack(SeqNum una, SeqNum snd_nxt, const SackScoreboard& s
     r.flags |= TxLog::kDelivered;
     r.dend = d;
     r.holes = lo >= d ? 0 : cur.unsacked(lo, d);
-    res.delivered = true;
     const uint64_t rtt = elapsed_ns(r.ts_us, now_ns);
     // RFC 8985 §6.2 step 1: RACK.min_RTT from unambiguous samples (never retransmitted).
     if (!(r.flags & TxLog::kRetrans) && (min_rtt_ns_ == 0 || rtt < min_rtt_ns_)) {
@@ -254,7 +245,6 @@ Rack::AckResult Rack::on_ack(SeqNum una, SeqNum snd_nxt, const SackScoreboard& s
     l.n -= k;
   }
   if (una > l.base) l.base = una;
-  return res;
 }
 
 uint64_t Rack::reo_wnd(const SackScoreboard& sb, uint64_t srtt_ns, bool in_recovery,

@@ -128,10 +128,7 @@ void Tcp::enter_recovery(Connection& c) {
   // it had not reached yet lost and resends exactly that, so nothing goes twice.
   if (rack_on(c) && c.snd_nxt_ < c.snd_max_) c.snd_nxt_ = c.snd_max_;
   c.tlp_on_ = false;
-  // A new episode: its retransmissions are counted until D-SACKs prove them all needless.
-  c.undo_on_ = p_.undo;
-  c.undo_rto_ = false;
-  c.undo_retrans_ = c.undo_dsacked_ = 0;
+  begin_episode(c, false);
   ++stats_.sack_recoveries;
 }
 
@@ -202,6 +199,14 @@ void Tcp::tlp_ack(Connection& c, const Segment& s, const AckSack& a) {
     ++stats_.tlp_recoveries;
     if (!c.in_recovery_) c.cc_.set_cwnd(c.cc_.on_loss(flight(c), now_));
   }
+}
+
+// A recovery episode (fast recovery or an RTO) starts: its retransmitted bytes are counted until
+// D-SACKs prove them all needless (undo_check).
+void Tcp::begin_episode(Connection& c, bool rto) {
+  c.undo_on_ = p_.undo;
+  c.undo_rto_ = rto;
+  c.undo_retrans_ = c.undo_dsacked_ = 0;
 }
 
 // Spurious retransmissions (issue 12): when D-SACKs cover every byte the episode retransmitted,

@@ -54,12 +54,17 @@ uint64_t Tcp::user_deadline(const Connection& c) const noexcept {
   return c.progress_ns_ + c.opt_.user_timeout_ns;
 }
 
+// When an RTO started now fires: one RTO away, but never after the user timeout.
+uint64_t Tcp::rto_deadline(const Connection& c) const noexcept {
+  return std::min(now_ + c.rtt_.rto_ns(), std::max(user_deadline(c), now_ + 1));
+}
+
 void Tcp::arm_rtx(Connection& c) {
   c.persist_ = false;
   c.rtx_mode_ = rtx_mode::rto;
   // The RTO fires no later than the user timeout, which then ends the connection (as Linux's
   // tcp_clamp_rto_to_user_timeout).
-  c.rto_due_ns_ = std::min(now_ + c.rtt_.rto_ns(), std::max(user_deadline(c), now_ + 1));
+  c.rto_due_ns_ = rto_deadline(c);
   wheel_.arm(c.rtx_timer_, c.rto_due_ns_);  // RFC 6298 §5.1
 }
 
@@ -87,7 +92,7 @@ void Tcp::restart_loss_timer(Connection& c, uint64_t reo_ns) {
   }
   // One timer operation: the RTO's new deadline is recorded, the earliest of the three is armed.
   c.persist_ = false;
-  c.rto_due_ns_ = std::min(now_ + c.rtt_.rto_ns(), std::max(user_deadline(c), now_ + 1));
+  c.rto_due_ns_ = rto_deadline(c);
   if (reo_ns != 0) {
     arm_early(c, rtx_mode::reorder, reo_ns);
   } else if (tlp_ok(c)) {
@@ -165,9 +170,7 @@ void Tcp::rtx_timeout(Connection& c) {
   if (c.retries_ == 1) {
     // A new episode (not a backoff of the last): spurious-timeout detection starts over. Eifel
     // (RFC 3522) remembers this retransmission's TSval; D-SACKs count against its bytes.
-    c.undo_on_ = p_.undo;
-    c.undo_rto_ = true;
-    c.undo_retrans_ = c.undo_dsacked_ = 0;
+    begin_episode(c, true);
     c.eifel_on_ = p_.undo && c.ts_ok_;
     c.eifel_tsval_ = ts_now() + c.ts_offset_;
   } else {

@@ -808,7 +808,6 @@ TEST(Rack, RandomizedOperationsAcrossSequenceWrap) {
 
 TEST(Rack, WithoutLogNothingIsDetected) {
   Rack r;
-  r.reset(nullptr);
   SackScoreboard sb;
   r.on_send(S(0), 1000, 0, false);
   r.on_ack(S(1000), S(1000), sb, false, kRtt);

@@ -55,8 +55,6 @@ struct TxLog {
 /** RACK-TLP per-connection state (RFC 8985 §6.1, §7). Times in nanoseconds. */
 class Rack {
  public:
-  /** Start over (a new connection); @p log (may be null: RACK then detects nothing) from the core's pool. */
-  void reset(TxLog* log) noexcept;
   TxLog* log() const noexcept { return log_; }
   /** Give the log back (the caller returns it to the pool); RACK keeps its RTT/reordering state. */
   TxLog* take_log() noexcept;
@@ -69,10 +67,6 @@ class Rack {
    */
   void on_send(wire::SeqNum seq, uint32_t span, uint64_t now_ns, bool retrans) noexcept;
 
-  /** What one ACK taught (Rack::on_ack). */
-  struct AckResult {
-    bool delivered = false;  ///< some record was newly delivered
-  };
   /**
    * An ACK: @p una is the new SND.UNA, @p sb the scoreboard after it took
    * the ACK's blocks. Runs RFC 8985 §6.2 steps 1-3 (RACK.min_RTT, RACK_update,
@@ -80,8 +74,8 @@ class Rack {
    * records below @p una. @p dsack: the ACK carried a D-SACK block (RFC 2883),
    * @p snd_nxt for the D-SACK round. Step 4 (reo_wnd) is reo_wnd().
    */
-  AckResult on_ack(wire::SeqNum una, wire::SeqNum snd_nxt, const SackScoreboard& sb, bool dsack,
-                   uint64_t now_ns) noexcept;
+  void on_ack(wire::SeqNum una, wire::SeqNum snd_nxt, const SackScoreboard& sb, bool dsack,
+              uint64_t now_ns) noexcept;
 
   /**
    * RFC 8985 §6.2 step 5 RACK_detect_loss(): mark records sent before the

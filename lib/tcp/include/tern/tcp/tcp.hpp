@@ -913,6 +913,9 @@ class alignas(64) Tcp final : public l3::L4Handler {
   void persist_timeout(Connection& c);
   void arm_rtx(Connection& c);
   uint64_t user_deadline(const Connection& c) const noexcept;
+  uint64_t rto_deadline(const Connection& c) const noexcept;
+  void begin_episode(Connection& c, bool rto);
+  void consume_acked(Connection& c, wire::SeqNum ack);
   void arm_persist(Connection& c);
   void arm_keepalive(Connection& c);
   void keepalive_timeout(Connection& c);
