@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "tern/api/net.hpp"
 #include "tern/api/poller.hpp"
 #include "tern/drivers/dpdk_port.hpp"
 #include "tern/stack/stack.hpp"
@@ -36,32 +37,30 @@ int main(int argc, char** argv) {
   auto stack = tern::Stack::create(cfg, {}, open, err);
   if (!stack) return std::fprintf(stderr, "tern: %s\n", err.c_str()), 1;
 
-  tern::Core& core = stack->core(0);
-  tern::api::Poller poller;  // one per core, used from that core's thread
-  auto listener = core.tcp().listen(7);
+  tern::Net net(stack->core(0));  // one per core, used from that core's thread
+  tern::Poller poller;
+  auto listener = net.listen(7);
   if (!listener) return std::fprintf(stderr, "listen: %s\n", listener.error().reason.data()), 1;
-  (void)poller.add(*listener, 0);
+  (void)poller.add(*listener);
 
   // The loop body runs once per turn of the core's poll loop, after input and timers.
-  core.set_on_poll([&poller](tern::Core&, uint64_t) {
-    std::array<tern::api::Event, 64> events;
+  stack->core(0).set_on_poll([&poller](tern::Core&, uint64_t) {
+    std::array<tern::PollEvent, 64> events;
     for (size_t i = 0, n = poller.wait(events); i < n; ++i) {
-      const tern::api::Event& e = events[i];
-      if (e.kind == tern::api::Kind::tcp_listener) {
-        while (tern::tcp::Connection* c = e.listener()->accept()) {
-          (void)poller.add(c, tern::api::ev::readable | tern::api::ev::writable | tern::api::ev::peer_closed,
-                           1);
+      const tern::PollEvent& e = events[i];
+      if (auto* l = std::get_if<tern::TcpListener>(&e.socket)) {
+        while (auto c = l->accept()) {
+          (void)poller.add(*c, tern::ev::readable | tern::ev::writable | tern::ev::peer_closed);
         }
         continue;
       }
-      tern::tcp::Connection* c = e.connection();
-      // Zero copy: each received mbuf chain goes back out as it is. A full send buffer
-      // (would_block) keeps the data queued here; ev::writable brings us back.
+      tern::TcpConnection c = std::get<tern::TcpConnection>(e.socket);
+      // Zero copy: each received mbuf chain goes back out as it is. Take no more than the send
+      // buffer has room for, so nothing is left over; ev::writable brings us back for the rest.
       tern::Packet p;
-      while (c->send_space() > 0 && c->recv(p)) (void)c->send(p);
-      if ((e.events & tern::api::ev::error) || c->at_eof()) {
-        (void)poller.remove(c);
-        c->close();  // graceful: FIN after the echoed data
+      while (c.send_space() > 0 && c.recv(p, c.send_space()).value_or(0) > 0) (void)c.send(p);
+      if ((e.events & tern::ev::error) || (c.peer_closed() && c.readable() == 0)) {
+        (void)c.close();  // graceful: FIN after the echoed data; the registration goes with it
       }
     }
   });

@@ -82,6 +82,8 @@ std::string_view to_string(Errc e) noexcept {
       return "not_connected";
     case Errc::closed:
       return "closed";
+    case Errc::bad_handle:
+      return "bad_handle";
   }
   return "unknown";
 }

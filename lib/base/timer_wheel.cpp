@@ -2,7 +2,9 @@
 
 namespace tern {
 
-Timer::~Timer() {
+Timer::~Timer() { cancel(); }
+
+void Timer::cancel() noexcept {
   if (wheel_ != nullptr) wheel_->cancel(*this);
 }
 

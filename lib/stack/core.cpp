@@ -34,6 +34,7 @@ Core::Core(CoreParams params) : p_(std::move(params)), wheel_(kNsPerMs, 1024, 0)
                                      p_.pool);  // Ipv4 owns them now
   icmp_ = std::make_unique<l3::Icmp>(p_.icmp, *ipv4_);
   udp_ = std::make_unique<udp::Udp>(p_.udp, *ipv4_);
+  udp_->set_wheel(&wheel_);
   if (p_.steering != nullptr) {
     p_.tcp.pin_flow = &Core::on_pin;
     p_.tcp.pin_ctx = this;
@@ -64,6 +65,7 @@ Core::~Core() {
 }
 
 void Core::start(uint64_t now) {
+  now_ = now;
   wheel_.advance(now);
   udp_->set_now(now);  // sends made before the first poll() carry the right time
   tcp_->set_now(now);

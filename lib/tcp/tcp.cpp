@@ -293,8 +293,10 @@ void Tcp::quiesce(Connection& c) {
 // Reset a TCB to its constructed state and put it on the free list.
 void Tcp::recycle(Connection* c) {
   if (c->pinned_ && p_.pin_flow != nullptr) p_.pin_flow(p_.pin_ctx, c->t_, false);
+  const uint32_t gen = c->gen_;  // a stale handle must never match the next connection here
   std::destroy_at(c);
   new (c) Connection(*this);
+  c->gen_ = gen;
   c->qnext_ = free_;
   free_ = c;
   --live_;
@@ -378,12 +380,22 @@ void Tcp::flush() {
 
 void Tcp::dispatch_events() {
   if (!ready_listeners_.empty()) {
-    std::vector<Listener*> ls;
+    std::vector<Listener*>& ls = dispatching_listeners_;
     ls.swap(ready_listeners_);
-    for (Listener* l : ls) {
+    in_dispatch_ = true;
+    for (size_t i = 0; i < ls.size(); ++i) {
+      Listener* l = ls[i];
+      if (l == nullptr) continue;  // closed by an earlier callback
       l->in_ready_ = false;
+      if (l->hook_ != nullptr && l->accept_len_ > 0) l->hook_->events(*l->hook_, ev::accept);
+      if (ls[i] == nullptr) continue;
       if (l->cb_ && l->accept_len_ > 0) l->cb_(*l, ev::accept);
     }
+    ls.clear();
+    in_dispatch_ = false;
+    dead_listener_callbacks_.clear();
+    for (Connection* c : closing_) recycle(c);
+    closing_.clear();
   }
   if (ready_.empty()) return;
   in_dispatch_ = true;
@@ -397,10 +409,12 @@ void Tcp::dispatch_events() {
       c->acked_reported_ = c->bytes_acked_;
       if (n > 0) c->sent_cb_(*c, n);
     }
+    if (c->hook_ != nullptr && c->app_owned_) c->hook_->events(*c->hook_, e);
     if (c->cb_ && c->app_owned_) c->cb_(*c, e);
   }
   dispatching_.clear();
   in_dispatch_ = false;
+  dead_callbacks_.clear();
   for (Connection* c : closing_) recycle(c);
   closing_.clear();
 }
@@ -454,10 +468,21 @@ Result<Listener*> Tcp::listen(uint16_t port, const ListenOptions& opt) {
   if (port == 0) return make_error(Errc::invalid_argument, "listen on port 0");
   if (listeners_.get(port) != nullptr) return make_error(Errc::exists, "already listening on this port");
   uint32_t backlog = opt.backlog != 0 ? opt.backlog : p_.backlog;
-  std::unique_ptr<Listener> l(new Listener(*this, port, backlog, opt.socket.value_or(p_.socket)));
+  Listener* l = listener_free_;
+  if (l != nullptr) {  // reuse a closed listener's object: its generation moves on
+    listener_free_ = l->next_free_;
+    const uint32_t gen = l->gen_;
+    std::destroy_at(l);
+    new (l) Listener(*this, port, backlog, opt.socket.value_or(p_.socket));
+    l->gen_ = gen;
+  } else {
+    listener_all_.push_back(
+        std::unique_ptr<Listener>(new Listener(*this, port, backlog, opt.socket.value_or(p_.socket))));
+    l = listener_all_.back().get();
+  }
   l->tfo_qlen_ = opt.fastopen;
-  listeners_.set(port, l.get());
-  return l.release();
+  listeners_.set(port, l);
+  return l;
 }
 
 Result<Connection*> Tcp::connect(const Endpoint& remote, const ConnectOptions& opt) {
@@ -500,6 +525,7 @@ Result<Connection*> Tcp::connect(const Endpoint& remote, const ConnectOptions& o
   c->t_ = t;
   c->pinned_ = pin;
   c->accepted_ = true;
+  if (opt.timeout_ns != 0) c->connect_due_ns_ = now_ + opt.timeout_ns;
   c->iss_ = isn_.isn(t, now_);
   c->snd_una_ = c->snd_nxt_ = c->snd_max_ = c->iss_;
   c->sndq_base_ = c->iss_ + 1;
@@ -534,9 +560,43 @@ void Tcp::close_listener(Listener* l) {
   }
   l->accept_head_ = l->accept_tail_ = nullptr;
   l->accept_len_ = l->syn_len_ = 0;
-  std::erase(ready_listeners_, l);
+  // Not erased: dispatch_events() may be walking a snapshot of this list (it skips nulls).
+  std::replace(ready_listeners_.begin(), ready_listeners_.end(), l, static_cast<Listener*>(nullptr));
+  if (!dispatching_listeners_.empty()) {
+    std::replace(dispatching_listeners_.begin(), dispatching_listeners_.end(), l,
+                 static_cast<Listener*>(nullptr));
+  }
   listeners_.set(l->port_, nullptr);
-  delete l;
+  if (in_dispatch_ && l->cb_) dead_listener_callbacks_.push_back(std::move(l->cb_));
+  l->cb_ = nullptr;
+  ++l->gen_;
+  if (EventHook* h = std::exchange(l->hook_, nullptr)) h->closed(*h);
+  l->in_ready_ = false;
+  l->next_free_ = listener_free_;
+  listener_free_ = l;
+}
+
+Status Listener::set_hook(EventHook* hook) noexcept {
+  if (hook != nullptr && hook_ != nullptr) return make_error(Errc::exists, "listener already watched");
+  hook_ = hook;
+  return {};
+}
+
+Status Connection::set_hook(EventHook* hook) noexcept {
+  if (hook != nullptr && hook_ != nullptr) return make_error(Errc::exists, "connection already watched");
+  hook_ = hook;
+  return {};
+}
+
+// The application lets go of the handle: later handles with the old generation are stale, and
+// the watcher (a Poller registration, a coroutine waiter) is told and forgotten.
+void Connection::release_handle() noexcept {
+  app_owned_ = false;
+  // Its own callback may be running now (a close() from inside it): destroy it after dispatch.
+  if (tcp_.in_dispatch_ && cb_) tcp_.dead_callbacks_.push_back(std::move(cb_));
+  cb_ = nullptr;
+  ++gen_;
+  if (EventHook* h = std::exchange(hook_, nullptr)) h->closed(*h);
 }
 
 void Tcp::remove_from_listener(Connection& c) {
@@ -721,22 +781,21 @@ void Connection::close() noexcept {
   if (!app_owned_) return;
   bool unread = !rcvq_.empty();
   bool linger0 = opt_.linger_ns && *opt_.linger_ns == 0;
-  cb_ = nullptr;
+  if (unread || linger0) {
+    if (st_ != State::closed && st_ != State::time_wait && st_ != State::syn_sent) {
+      abort();  // RFC 1122 §4.2.2.13 / RFC 2525 §2.17: data would be lost: reset
+      return;
+    }
+  }
+  release_handle();
   if (st_ == State::closed || st_ == State::time_wait) {
-    app_owned_ = false;
     tcp.destroy(this);
     return;
   }
   if (st_ == State::syn_sent) {  // RFC 9293 §3.10.4: CLOSE in SYN-SENT deletes the TCB
-    app_owned_ = false;
     tcp.release(this);
     return;
   }
-  if (unread || linger0) {  // RFC 1122 §4.2.2.13 / RFC 2525 §2.17: data would be lost: reset
-    abort();
-    return;
-  }
-  app_owned_ = false;
   rcvq_.clear();
   if (!fin_queued_) (void)shutdown();
   if (opt_.linger_ns) close_deadline_ns_ = tcp.now_ + *opt_.linger_ns;
@@ -747,8 +806,7 @@ void Connection::close() noexcept {
 
 void Connection::abort() noexcept {
   Tcp& tcp = tcp_;
-  app_owned_ = false;
-  cb_ = nullptr;
+  if (app_owned_) release_handle();
   if (st_ != State::closed && st_ != State::time_wait && st_ != State::syn_sent) {
     tcp.send_rst(*this);  // RFC 9293 §3.10.5 ABORT
   }

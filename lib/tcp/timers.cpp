@@ -50,8 +50,11 @@ void Tcp::on_ka_timer(Timer& t, uint64_t now) {
 // RFC 5482 (TCP_USER_TIMEOUT): when unacknowledged data has waited its user timeout; UINT64_MAX
 // when none applies.
 uint64_t Tcp::user_deadline(const Connection& c) const noexcept {
-  if (c.opt_.user_timeout_ns == 0) return UINT64_MAX;
-  return c.progress_ns_ + c.opt_.user_timeout_ns;
+  // A connect() with a timeout (ConnectOptions::timeout_ns) gives up at its deadline as well.
+  const uint64_t connect =
+      c.st_ == State::syn_sent && c.connect_due_ns_ != 0 ? c.connect_due_ns_ : UINT64_MAX;
+  if (c.opt_.user_timeout_ns == 0) return connect;
+  return std::min(connect, c.progress_ns_ + c.opt_.user_timeout_ns);
 }
 
 // When an RTO started now fires: one RTO away, but never after the user timeout.
@@ -115,6 +118,10 @@ void Tcp::arm_persist(Connection& c) {
 
 // RFC 6298 §5.4-5.6: resend the earliest unacknowledged segment, back off, restart the timer.
 void Tcp::rtx_timeout(Connection& c) {
+  if (c.st_ == State::syn_sent && c.connect_due_ns_ != 0 && now_ >= c.connect_due_ns_) {
+    give_up(c, "connect timed out (ConnectOptions::timeout_ns)");
+    return;
+  }
   if (c.st_ != State::closed && c.st_ != State::listen && c.st_ != State::time_wait &&
       (c.snd_max_ != c.snd_una_ || c.st_ == State::syn_sent || c.st_ == State::syn_received) &&
       now_ >= user_deadline(c)) {

@@ -97,26 +97,54 @@ Result<Socket*> Udp::bind(uint16_t port) {
     if (port == 0) return make_error(Errc::no_memory, "no free ephemeral UDP port");
   }
   if (by_port_.get(port) != nullptr) return make_error(Errc::exists, "UDP port already bound");
-  auto s = std::unique_ptr<Socket>(new Socket(*this, port, p_.rx_queue_len));
-  Socket* raw = s.get();
-  owned_.emplace(port, std::move(s));
+  Socket* raw = nullptr;
+  if (!free_.empty()) {  // reuse a closed socket's object (and its ring): the generation moves on
+    raw = free_.back();
+    free_.pop_back();
+    raw->port_ = port;
+    raw->head_ = raw->qlen_ = 0;
+    raw->rx_dropped_ = 0;
+    raw->pending_event_ = false;
+    raw->error_.reset();
+    raw->user = nullptr;
+  } else {
+    all_.push_back(std::unique_ptr<Socket>(new Socket(*this, port, p_.rx_queue_len)));
+    raw = all_.back().get();
+  }
+  raw->open_ = true;
+  ++open_;
   by_port_.set(port, raw);
   return raw;
 }
 
+Status Socket::set_hook(EventHook* hook) noexcept {
+  if (hook != nullptr && hook_ != nullptr) return make_error(Errc::exists, "socket already watched");
+  hook_ = hook;
+  return {};
+}
+
 void Udp::close(Socket* s) {
-  if (s == nullptr) return;
+  if (s == nullptr || !s->open_) return;
   by_port_.set(s->port(), nullptr);
   ready_.erase(std::remove(ready_.begin(), ready_.end(), s), ready_.end());
   std::replace(dispatching_.begin(), dispatching_.end(), s, static_cast<Socket*>(nullptr));
-  auto it = owned_.find(s->port());
-  if (it == owned_.end()) return;
-  if (in_dispatch_) {
-    // Its callback may be running right now: free it after dispatch_events().
-    it->second->ring_.clear();
-    closed_.push_back(std::move(it->second));
+  // Free the queued datagrams; keep the object (and its ring) for the next bind(). A callback of
+  // this socket that is running now may still read its (empty) fields safely.
+  while (s->qlen_ > 0) {
+    s->ring_[s->head_] = Datagram{};
+    s->head_ = static_cast<uint32_t>((s->head_ + 1) % s->ring_.size());
+    --s->qlen_;
   }
-  owned_.erase(it);
+  s->open_ = false;
+  // A callback closing its own socket is running now: destroy it after dispatch_events().
+  if (in_dispatch_) {
+    dead_callbacks_.push_back(std::move(s->cb_));
+  }
+  s->cb_ = nullptr;
+  ++s->gen_;
+  if (EventHook* h = std::exchange(s->hook_, nullptr)) h->closed(*h);
+  --open_;
+  free_.push_back(s);
 }
 
 void Udp::dispatch_events() {
@@ -128,11 +156,13 @@ void Udp::dispatch_events() {
     Socket* s = dispatching_[i];
     if (s == nullptr) continue;
     s->pending_event_ = false;
+    if (s->hook_ != nullptr) s->hook_->events(*s->hook_, ev::readable);
+    if (dispatching_[i] == nullptr) continue;  // the hook closed it
     if (s->cb_) s->cb_(*s);
   }
   dispatching_.clear();
   in_dispatch_ = false;
-  closed_.clear();
+  dead_callbacks_.clear();
 }
 
 l3::L4Verdict Udp::input(Packet& dgram, const l3::Ipv4Meta& meta, uint64_t now) {

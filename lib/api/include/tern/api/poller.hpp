@@ -1,110 +1,126 @@
 /**
  * @file
- * An epoll-like readiness interface over tern's sockets, for applications
- * that prefer one event loop to per-socket callbacks. Register TCP
- * connections, TCP listeners and UDP sockets with an interest mask and a
- * 64-bit cookie; after (or inside) Core::poll(), wait() hands back what became
- * ready. Semantics are edge-triggered (like EPOLLET): an event is reported
- * once per occurrence, so drain a readable socket until recv() says
- * would_block (or returns false) before waiting again.
+ * Poller: epoll-like readiness for applications that run one event loop over many sockets.
  *
- * A Poller replaces the socket's own callback (on_event / on_readable) while
- * the socket is registered. Everything is per core: use one Poller per Core,
- * from that core's thread. Nothing blocks.
+ * Register TCP connections, TCP listeners and UDP sockets (handles, tern/api/socket.hpp) with an
+ * interest mask, a 64-bit user value and a trigger mode; after (or inside) Core::poll(), wait()
+ * hands back typed events (PollEvent names the socket's handle). Costs do not depend on how many
+ * sockets are registered: the socket points at its registration (an EventHook), events go on an
+ * intrusive ready list, and close() on the socket drops its registration by itself, so a
+ * connection that later reuses the slot never inherits it.
+ *
+ * Modes, as epoll's:
+ * - Trigger::edge (EPOLLET): an event is reported once per occurrence (new data, new space...);
+ *   drain a readable socket until recv() says would_block before expecting another.
+ * - Trigger::level: a socket is reported at every wait() while its condition holds (data queued,
+ *   send space at the low-water mark, connections waiting, an error); the re-check costs one test
+ *   per socket reported at the previous wait().
+ * At add() the current readiness is reported in both modes (as epoll_ctl(ADD) does). ev::error
+ * is always reported, whatever the interest. A socket has at most one watcher: registering a
+ * socket that a Poller or a coroutine already watches fails with exists.
+ *
+ * Everything is per core: one Poller per Core, used from that core's thread. Nothing blocks.
  */
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
-#include "tern/tcp/tcp.hpp"
-#include "tern/udp/udp.hpp"
+#include "tern/api/socket.hpp"
+#include "tern/base/events.hpp"
 
-namespace tern::api {
+namespace tern {
 
-/** What a registered socket is. */
-enum class Kind : uint8_t { tcp_connection, tcp_listener, udp_socket };
-
-/** Interest and event bits: the tcp::ev values, plus these for UDP. */
-namespace ev {
-inline constexpr uint32_t connected = tcp::ev::connected;
-inline constexpr uint32_t accept = tcp::ev::accept;
-inline constexpr uint32_t readable = tcp::ev::readable;
-inline constexpr uint32_t writable = tcp::ev::writable;
-inline constexpr uint32_t peer_closed = tcp::ev::peer_closed;
-inline constexpr uint32_t error = tcp::ev::error;
-/// An ICMP error the connection survives (RFC 5461 §4): tcp::Connection::soft_error(). Only on interest.
-inline constexpr uint32_t soft_error = tcp::ev::soft_error;
-inline constexpr uint32_t all = connected | accept | readable | writable | peer_closed | error | soft_error;
-}  // namespace ev
+/** How a registration reports readiness (epoll's EPOLLET or its default). */
+enum class Trigger : uint8_t { edge, level };
 
 /** One ready socket. */
-struct Event {
-  Kind kind = Kind::tcp_connection;
-  uint32_t events = 0;     ///< ev bits that happened (masked by the interest)
-  uint64_t cookie = 0;     ///< what was given to add()
-  void* socket = nullptr;  ///< the tcp::Connection*, tcp::Listener* or udp::Socket*
-  tcp::Connection* connection() const noexcept { return static_cast<tcp::Connection*>(socket); }
-  tcp::Listener* listener() const noexcept { return static_cast<tcp::Listener*>(socket); }
-  udp::Socket* udp() const noexcept { return static_cast<udp::Socket*>(socket); }
+struct PollEvent {
+  SocketRef socket;     ///< the handle (valid unless the socket was closed after the event)
+  uint32_t events = 0;  ///< tern::ev bits (masked by the interest; ev::error always)
+  uint64_t data = 0;    ///< what was given to add()
+};
+
+/** Work counters (tests count work, not time). */
+struct PollerStats {
+  uint64_t raised = 0;     ///< events the sockets reported
+  uint64_t reported = 0;   ///< PollEvents handed out
+  uint64_t rechecked = 0;  ///< level-triggered readiness tests
 };
 
 class Poller {
  public:
   Poller() = default;
+  /** Drops every registration (the sockets forget it). */
+  ~Poller();
   Poller(const Poller&) = delete;
   Poller& operator=(const Poller&) = delete;
-  /** Unregisters everything still registered (their callbacks are cleared). */
-  ~Poller();
 
   /**
-   * Watch @p c for @p interest. Errors: exists (already registered here).
-   * If data or a FIN is already queued, a readable event is reported at once.
+   * Watch @p s for @p interest (tern::ev bits; listeners: ev::accept; UDP: ev::readable).
+   * Errors: bad_handle (closed), exists (already watched by a Poller or a coroutine).
    */
-  Status add(tcp::Connection* c, uint32_t interest, uint64_t cookie);
-  /** Watch @p l for ev::accept. Errors: exists. */
-  Status add(tcp::Listener* l, uint64_t cookie);
-  /** Watch @p s for ev::readable (datagrams or an ICMP error). Errors: exists. */
-  Status add(udp::Socket* s, uint64_t cookie);
-  /** Change the interest of a registered connection. Errors: not_found. */
-  Status modify(tcp::Connection* c, uint32_t interest);
-  /**
-   * Stop watching @p socket (and forget its pending events). Call it before
-   * closing a socket. Errors: not_found.
-   */
-  Status remove(void* socket);
-  /** Copy up to out.size() ready events into @p out and clear them. @return how many. */
-  size_t wait(std::span<Event> out);
+  Status add(const TcpConnection& s, uint32_t interest, uint64_t data = 0, Trigger t = Trigger::edge);
+  Status add(const TcpListener& s, uint64_t data = 0, Trigger t = Trigger::edge);
+  Status add(const UdpSocket& s, uint64_t data = 0, Trigger t = Trigger::edge);
+  /** Change a registration's interest, user value and mode. Errors: bad_handle, not_found. */
+  Status modify(const SocketRef& s, uint32_t interest, uint64_t data, Trigger t = Trigger::edge);
+  /** Stop watching @p s (close() does this by itself). Errors: bad_handle, not_found. */
+  Status remove(const SocketRef& s);
+  /** Move up to out.size() ready events into @p out. @return how many. */
+  size_t wait(std::span<PollEvent> out);
   /** Sockets registered. */
-  size_t size() const noexcept { return regs_.size(); }
+  size_t size() const noexcept { return live_; }
+  /** Registration objects made so far (reused after close()/remove(): this does not grow with churn). */
+  size_t allocated() const noexcept { return regs_.size(); }
+  /** Events waiting for wait() (an upper bound: level-triggered ones are re-checked there). */
+  bool ready() const noexcept { return ready_head_ != nullptr || recheck_head_ != nullptr; }
+  const PollerStats& stats() const noexcept { return stats_; }
+
+  /** The readiness @p s has now (tern::ev bits), as level-triggered mode tests it. */
+  static uint32_t readiness(const SocketRef& s) noexcept;
 
  private:
-  struct Reg {
-    Kind kind;
-    void* socket;
-    uint32_t interest;
+  struct Reg : EventHook {
+    Poller* poller = nullptr;
+    SocketRef socket;
+    uint64_t data = 0;
+    uint32_t interest = 0;
     uint32_t pending = 0;
-    uint64_t cookie;
-    bool queued = false;
+    Trigger trigger = Trigger::edge;
+    uint8_t list = 0;  // 0: none, 1: ready, 2: recheck
+    Reg* prev = nullptr;
+    Reg* next = nullptr;
   };
-  Reg* find(void* s) noexcept;
-  void raise(void* s, uint32_t events);
-  std::vector<Reg> regs_;  // small per-core sets: a linear index is fine and cache friendly
-  std::vector<void*> ready_;
+  static void on_events(EventHook& h, uint32_t ev);
+  static void on_closed(EventHook& h);
+  Status attach(const SocketRef& s, uint32_t interest, uint64_t data, Trigger t);
+  Reg* find(const SocketRef& s, Error* err) const noexcept;
+  void raise(Reg& r, uint32_t ev);
+  void link(Reg& r, uint8_t list);
+  void unlink(Reg& r);
+  void drop(Reg& r);
+
+  std::vector<std::unique_ptr<Reg>> regs_;  // every registration ever made (reused through free_)
+  std::vector<Reg*> free_;
+  size_t live_ = 0;
+  Reg* ready_head_ = nullptr;
+  Reg* ready_tail_ = nullptr;
+  Reg* recheck_head_ = nullptr;
+  Reg* recheck_tail_ = nullptr;
+  PollerStats stats_;
 };
 
 /**
- * Copy all of @p data into @p c, or as much as fits: a convenience over
- * Connection::send_copy for applications that keep their own backlog.
- * @return bytes taken (0 when the buffer is full); errors as send_copy's.
+ * Copy all of @p data into @p c, or as much as fits. @return bytes taken (0 when the buffer is
+ * full). Errors: as TcpConnection::send().
  */
-Result<size_t> write_some(tcp::Connection& c, std::span<const uint8_t> data);
+Result<size_t> write_some(TcpConnection& c, std::span<const uint8_t> data);
 
-/**
- * Copy received data into @p out until it is full or nothing is queued.
- * @return bytes copied; 0 with *eof = true at the end of the stream.
- */
-Result<size_t> read_some(tcp::Connection& c, std::span<uint8_t> out, bool* eof = nullptr);
+/** Copy received data into @p out until it is full or nothing is queued. @return bytes; 0 with *eof at the
+ * end. */
+Result<size_t> read_some(TcpConnection& c, std::span<uint8_t> out, bool* eof = nullptr);
 
-}  // namespace tern::api
+}  // namespace tern

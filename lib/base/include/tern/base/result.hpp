@@ -14,27 +14,28 @@ namespace tern {
 
 /** Broad error classes; Error::reason says exactly what was wrong. */
 enum class Errc {
-  truncated,         ///< input shorter than the format requires
-  bad_length,        ///< a length field disagrees with the data
-  bad_version,       ///< wrong protocol version
-  bad_header,        ///< an inconsistent header field (IHL, data offset, ...)
-  bad_option,        ///< a malformed option
-  bad_checksum,      ///< checksum mismatch
-  bad_value,         ///< a field value that is not allowed
-  unsupported,       ///< valid but not handled
-  not_found,         ///< no such entry
-  exists,            ///< entry already present (e.g. port already bound)
-  no_memory,         ///< a pool or bound is exhausted
-  no_route,          ///< no route to the destination
-  would_block,       ///< retry later (queue full, resolution pending)
-  invalid_argument,  ///< the caller passed something unusable
-  io,                ///< a device or system call failed
+  truncated,           ///< input shorter than the format requires
+  bad_length,          ///< a length field disagrees with the data
+  bad_version,         ///< wrong protocol version
+  bad_header,          ///< an inconsistent header field (IHL, data offset, ...)
+  bad_option,          ///< a malformed option
+  bad_checksum,        ///< checksum mismatch
+  bad_value,           ///< a field value that is not allowed
+  unsupported,         ///< valid but not handled
+  not_found,           ///< no such entry
+  exists,              ///< entry already present (e.g. port already bound)
+  no_memory,           ///< a pool or bound is exhausted
+  no_route,            ///< no route to the destination
+  would_block,         ///< retry later (queue full, resolution pending)
+  invalid_argument,    ///< the caller passed something unusable
+  io,                  ///< a device or system call failed
   connection_refused,  ///< the peer answered a connection attempt with a reset (or port unreachable)
   connection_reset,    ///< the peer reset an established connection
   timed_out,           ///< retransmissions or keepalive probes went unanswered
   host_unreachable,    ///< ICMP reported the destination unreachable
   not_connected,       ///< the operation needs a connection that is not (or no longer) there
   closed,              ///< the socket was shut down for this direction
+  bad_handle,          ///< a handle to a socket (or timer) that was closed: its slot may be reused
 };
 
 /** Human-readable name of an error class. */
@@ -66,6 +67,8 @@ class [[nodiscard]] Result {
     assert(ok());
     return std::get<0>(std::move(v_));
   }
+  /** The value, or @p fallback when this holds an error. */
+  T value_or(T fallback) const& { return ok() ? std::get<0>(v_) : std::move(fallback); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }

@@ -30,6 +30,8 @@ class Timer {
   ~Timer();
 
   bool armed() const noexcept { return wheel_ != nullptr; }
+  /** Disarm (harmless when not armed): the wheel it is armed on need not be at hand. */
+  void cancel() noexcept;
   uint64_t expiry_ns() const noexcept { return expiry_; }
 
   Callback fn = nullptr;  ///< what to run on expiry

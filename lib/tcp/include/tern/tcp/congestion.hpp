@@ -28,17 +28,10 @@
 #include <optional>
 #include <string_view>
 
+#include "tern/tcp/options.hpp"
 #include "tern/wire/seq.hpp"
 
 namespace tern::tcp {
-
-/** Congestion control algorithm of a connection. */
-enum class CcAlgo : uint8_t { newreno, cubic };
-
-/** "newreno" or "cubic". */
-std::string_view to_string(CcAlgo a);
-/** Parse "newreno" / "cubic" (exact, lower case); std::nullopt for anything else. */
-std::optional<CcAlgo> cc_from_string(std::string_view s);
 
 /** Tunables of one connection's congestion control. A plain value: Congestion keeps a copy. */
 struct CcParams {

@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tern/base/events.hpp"
 #include "tern/base/port_table.hpp"
 #include "tern/base/rate_limit.hpp"
 #include "tern/base/result.hpp"
@@ -36,6 +37,7 @@
 #include "tern/tcp/congestion.hpp"
 #include "tern/tcp/isn.hpp"
 #include "tern/tcp/ooo.hpp"
+#include "tern/tcp/options.hpp"
 #include "tern/tcp/rack.hpp"
 #include "tern/tcp/rtt.hpp"
 #include "tern/tcp/sack.hpp"
@@ -47,116 +49,6 @@
 #include "tern/wire/toeplitz.hpp"
 
 namespace tern::tcp {
-
-/** RFC 9293 §3.3.2 connection states. */
-enum class State : uint8_t {
-  closed,
-  listen,
-  syn_sent,
-  syn_received,
-  established,
-  fin_wait_1,
-  fin_wait_2,
-  close_wait,
-  closing,
-  last_ack,
-  time_wait,
-};
-std::string_view to_string(State s) noexcept;
-
-/** Readiness events (bit mask) delivered to callbacks and pollers. */
-namespace ev {
-inline constexpr uint32_t connected = 1u << 0;    ///< an active open completed
-inline constexpr uint32_t accept = 1u << 1;       ///< (listener) connections wait in accept()
-inline constexpr uint32_t readable = 1u << 2;     ///< data arrived (or the peer closed: read returns 0)
-inline constexpr uint32_t writable = 1u << 3;     ///< send buffer space returned after a short send
-inline constexpr uint32_t peer_closed = 1u << 4;  ///< the peer's FIN arrived (after all its data)
-inline constexpr uint32_t error = 1u << 5;        ///< the connection failed: Connection::error() says why
-/// An ICMP error about the connection that does not end it (RFC 5461 §4): Connection::soft_error()
-/// says which.
-inline constexpr uint32_t soft_error = 1u << 6;
-/// The peer acknowledged data (only with Connection::on_sent set): the callback got the byte count.
-inline constexpr uint32_t sent = 1u << 7;
-}  // namespace ev
-
-/** An IPv4 address and TCP port. */
-struct Endpoint {
-  wire::Ipv4Addr addr;
-  uint16_t port = 0;
-  friend bool operator==(const Endpoint&, const Endpoint&) = default;
-};
-
-/** RFC 1122 §4.2.3.6 keepalive; defaults are Linux's (7200 s idle, 75 s interval, 9 probes). */
-struct KeepaliveOptions {
-  bool enabled = false;
-  uint64_t idle_ns = 7200ull * 1'000'000'000;
-  uint64_t interval_ns = 75ull * 1'000'000'000;
-  uint32_t count = 9;
-};
-
-/**
- * ECN (RFC 3168) for a socket: off; passive = agree when the peer asks (its SYN carries ECE and
- * CWR); on = also ask when connecting.
- */
-enum class EcnMode : uint8_t { off, passive, on };
-std::string_view to_string(EcnMode m) noexcept;
-std::optional<EcnMode> ecn_from_string(std::string_view s) noexcept;
-
-/** Per-socket options; the stack-wide defaults live in TcpParams::socket. */
-struct SocketOptions {
-  bool nodelay = false;        ///< disable Nagle's algorithm (RFC 1122 §4.2.3.4)
-  KeepaliveOptions keepalive;  ///< RFC 1122 §4.2.3.6
-  /// Bytes queued (unacknowledged + unsent) before send() refuses; the queue's mbufs may
-  /// also cost at most 2 x this in truesize (tiny packets are refused sooner).
-  uint32_t send_buffer = 256 * 1024;
-  /// ev::writable fires (after a refused or short send) once send_space() reaches this many bytes;
-  /// 0: a third of send_buffer (as Linux wakes a writer when free space is half of what is queued).
-  uint32_t send_lowat = 0;
-  /// Bytes held (in order + out of order); drives the window. The held mbufs may cost at
-  /// most 2 x this in truesize (Linux doubles SO_RCVBUF alike); beyond it the queue is
-  /// compacted, then out-of-order data pruned, then data refused (docs/robustness.md).
-  uint32_t recv_buffer = 256 * 1024;
-  CcAlgo congestion = CcAlgo::cubic;  ///< congestion control (RFC 5681/6582 NewReno or RFC 9438 CUBIC)
-  std::optional<uint64_t> linger_ns;  ///< close(): 0 = abort with RST; T = reset if not done after T
-  bool reuse_time_wait = false;       ///< connect() may take over a TIME_WAIT 4-tuple (needs timestamps)
-  /**
-   * RFC 5482 / Linux TCP_USER_TIMEOUT: the connection fails with timed_out when sent data (or a
-   * SYN, or zero-window probes) stays unacknowledged this long, or keepalive probes go unanswered
-   * this long, whatever the retry counts say. 0: off (the retry counts decide).
-   */
-  uint64_t user_timeout_ns = 0;
-  /**
-   * Linux TCP_NOTSENT_LOWAT: ev::writable (and writable_now()) also wait until fewer than this many
-   * queued bytes are still unsent, so an application keeps little in the socket and decides late
-   * what to send next. 0: off.
-   */
-  uint32_t notsent_lowat = 0;
-  /** Linux TCP_MAXSEG: the largest MSS this socket announces and uses (88..65535); 0: the path's. */
-  uint16_t max_segment = 0;
-  /**
-   * Linux TCP_CORK: hold a partial last segment until the data fills it, the socket is uncorked,
-   * or 200 ms pass (Linux's ceiling). See also send_flag::more.
-   */
-  bool cork = false;
-  /** RFC 3168 ECN; off by default (configure where the path is known to handle it). */
-  EcnMode ecn = EcnMode::off;
-};
-
-/** Flags for Connection::send() and send_copy(). */
-namespace send_flag {
-/// Linux MSG_MORE: more data follows at once; a partial last segment waits for the next send
-/// without this flag (or the 200 ms cork ceiling), as if corked for this call.
-inline constexpr uint32_t more = 1u << 0;
-}  // namespace send_flag
-
-/** Congestion-control state of a connection (Linux's TCP_CA_* as `ss -ti` shows it). */
-enum class CaState : uint8_t {
-  open,      ///< nothing outstanding looks lost
-  disorder,  ///< duplicate ACKs or SACKs seen, no loss declared yet
-  recovery,  ///< fast recovery (RFC 6675 / RACK with PRR)
-  loss,      ///< after a retransmission timeout, until what was outstanding then is acknowledged
-};
-std::string_view to_string(CaState s) noexcept;
 
 /** Loss recovery for SACK connections (TcpParams::recovery). */
 enum class LossRecovery : uint8_t { rack_tlp, rfc6675 };
@@ -338,45 +230,6 @@ struct TcpStats {
   uint64_t dropped(TcpDrop d) const noexcept { return drops[static_cast<size_t>(d)]; }
 };
 
-/** One connection's state, like `ss -ti`. Times in nanoseconds, sizes in bytes. */
-struct TcpInfo {
-  State state = State::closed;
-  CcAlgo congestion = CcAlgo::cubic;
-  uint32_t mss = 0;  ///< payload bytes per segment we send
-  uint32_t cwnd = 0, ssthresh = 0;
-  uint64_t srtt_ns = 0, rttvar_ns = 0, rto_ns = 0;
-  uint32_t retransmits = 0;  ///< segments retransmitted
-  uint32_t backoffs = 0;     ///< consecutive RTO backoffs now
-  uint32_t bytes_in_flight = 0;
-  uint64_t bytes_sent = 0, bytes_acked = 0, bytes_received = 0;
-  uint32_t snd_wnd = 0;  ///< the peer's window
-  uint32_t rcv_wnd = 0;  ///< our advertised window
-  uint8_t snd_wscale = 0, rcv_wscale = 0;
-  bool timestamps = false, sack = false, nodelay = false;
-  uint32_t send_queued = 0, recv_queued = 0, ooo_queued = 0;
-  /// What the queues' mbufs cost (truesize), and the connection's limits on it.
-  uint64_t send_mem = 0, recv_mem = 0, ooo_mem = 0, send_mem_limit = 0, recv_mem_limit = 0;
-  uint32_t ooo_segments = 0;
-  // What `ss -ti` shows beyond the above (issue 12).
-  CaState ca_state = CaState::open;
-  uint32_t lost = 0;             ///< bytes marked lost and not yet resent (RACK)
-  uint32_t sacked = 0;           ///< bytes SACKed above SND.UNA
-  uint32_t notsent = 0;          ///< queued bytes never sent
-  bool reordering = false;       ///< RACK saw the peer's ACKs reorder data (RFC 8985 §6.2)
-  uint32_t reo_wnd_mult = 1;     ///< RACK reordering window multiplier (D-SACK driven)
-  uint64_t min_rtt_ns = 0;       ///< smallest RTT seen (RACK.min_RTT)
-  uint64_t delivery_rate = 0;    ///< bytes per second acknowledged over the last round trip
-  uint64_t busy_ns = 0;          ///< time with data queued or in flight
-  uint64_t rwnd_limited_ns = 0;  ///< of that, time the peer's window held data back
-  uint32_t undos = 0;            ///< congestion responses undone as spurious
-  bool in_slow_start = false;
-  bool hystart_css = false;  ///< in HyStart++ conservative slow start (RFC 9406)
-  uint64_t user_timeout_ns = 0;
-  uint32_t notsent_lowat = 0;
-  bool cork = false;
-  bool ecn = false;  ///< ECN agreed (RFC 3168)
-};
-
 class Tcp;
 class Listener;
 
@@ -470,6 +323,8 @@ class Connection {
   Status set_recv_buffer(uint32_t bytes) noexcept;
   void set_congestion(CcAlgo a) noexcept;
   void set_linger(std::optional<uint64_t> ns) noexcept { opt_.linger_ns = ns; }
+  /** SocketOptions::send_lowat (0: a third of the send buffer). */
+  void set_send_lowat(uint32_t bytes) noexcept { opt_.send_lowat = bytes; }
   const SocketOptions& options() const noexcept { return opt_; }
 
   /** Connection info like `ss -ti`. */
@@ -491,10 +346,31 @@ class Connection {
   /** Free for the application. */
   void* user = nullptr;
 
+  /**
+   * Changes whenever the application releases the handle (close(), abort()): a handle that
+   * remembers the generation it was given sees a mismatch once the TCB may serve another
+   * connection (lib/api's TcpConnection does this).
+   */
+  uint32_t generation() const noexcept { return gen_; }
+  /** The application holds this connection (between accept()/connect() and close()/abort()). */
+  bool owned() const noexcept { return app_owned_; }
+  /** The peer's FIN arrived (there may still be data before it to read). */
+  bool fin_received() const noexcept { return fin_rcvd_; }
+  /**
+   * Report events to @p hook (besides on_event's callback) until the handle is released, when
+   * hook->closed() runs and the connection forgets it. Errors: exists (another hook is set;
+   * pass null to clear).
+   */
+  Status set_hook(EventHook* hook) noexcept;
+  EventHook* hook() const noexcept { return hook_; }
+  /** The core's TCP that owns this connection. */
+  Tcp& engine() const noexcept { return tcp_; }
+
  private:
   friend class Tcp;
   friend class Listener;
   explicit Connection(Tcp& tcp);
+  void release_handle() noexcept;
   void after_send(uint32_t flags) noexcept;
   /** Queued bytes never sent (TCP_NOTSENT_LOWAT's measure). */
   uint32_t notsent() const noexcept;
@@ -596,6 +472,9 @@ class Connection {
   SegQueue sndq_, rcvq_;
   OooQueue ooo_;
   Timer rtx_timer_, dack_timer_, ka_timer_;
+  uint64_t connect_due_ns_ = 0;     // ConnectOptions::timeout_ns as a deadline (SYN-SENT only; 0: none)
+  uint32_t gen_ = 0;                // generation(): survives recycling
+  EventHook* hook_ = nullptr;       // set_hook()
   Listener* parent_ = nullptr;      // listener of a passive open not yet accepted
   Connection* hnext_ = nullptr;     // flow table chain
   Connection* qnext_ = nullptr;     // listener accept queue / free list
@@ -603,18 +482,6 @@ class Connection {
   Connection* ooo_next_ = nullptr;
   bool ooo_linked_ = false;
   Callback cb_;
-};
-
-/** Options for listen(). */
-struct ListenOptions {
-  uint32_t backlog = 0;                 ///< SYN queue + accept queue bound; 0: TcpParams::backlog
-  std::optional<SocketOptions> socket;  ///< options for accepted connections (default: the stack's)
-  /**
-   * TCP Fast Open server (RFC 7413, Linux's TCP_FASTOPEN queue length): at most this many
-   * connections opened by a SYN with a valid cookie and data may wait for their handshake to
-   * complete; such a connection is ready in accept() at once with the SYN's data readable. 0: off.
-   */
-  uint32_t fastopen = 0;
 };
 
 /** A listening socket. Owned by its Tcp; valid until close(). */
@@ -634,6 +501,12 @@ class Listener {
    */
   void close() noexcept;
   void* user = nullptr;
+  /** Changes when the listener closes (its object is reused for later listeners). */
+  uint32_t generation() const noexcept { return gen_; }
+  /** As Connection::set_hook(); hook->closed() runs when the listener closes (also by a drain). */
+  Status set_hook(EventHook* hook) noexcept;
+  EventHook* hook() const noexcept { return hook_; }
+  Tcp& engine() const noexcept { return tcp_; }
 
  private:
   friend class Tcp;
@@ -650,21 +523,10 @@ class Listener {
   uint32_t tfo_qlen_ = 0;     // ListenOptions::fastopen
   uint32_t tfo_pending_ = 0;  // Fast Open children not yet established
   bool in_ready_ = false;
+  uint32_t gen_ = 0;
+  EventHook* hook_ = nullptr;
+  Listener* next_free_ = nullptr;  // Tcp's list of closed listeners to reuse
   Callback cb_;
-};
-
-/** Options for connect(). */
-struct ConnectOptions {
-  uint16_t local_port = 0;    ///< 0: an ephemeral port that collides with no live or TIME_WAIT connection
-  wire::Ipv4Addr local_addr;  ///< 0.0.0.0: the outgoing interface's address
-  std::optional<SocketOptions> socket;  ///< default: the stack's
-  /**
-   * TCP Fast Open client (RFC 7413, Linux's TCP_FASTOPEN_CONNECT): the SYN leaves at the next
-   * flush instead of at once, and carries what the application send()s before then (up to one
-   * segment) when a cookie for the server is cached; without one it asks for a cookie. Data the
-   * server did not take, or that went in a lost SYN, is sent again after the handshake.
-   */
-  bool fastopen = false;
 };
 
 /** The TCP engine of one core. */
@@ -729,6 +591,8 @@ class alignas(64) Tcp final : public l3::L4Handler {
   uint64_t memory_ooo() const noexcept { return mem_.ooo; }
   /** Bytes of memory per TCB (the object itself, without queued data). */
   static size_t connection_size() noexcept { return sizeof(Connection); }
+  /** The core's timer wheel (what the connections' timers use). */
+  TimerWheel& wheel() noexcept { return wheel_; }
   /** Find a connection by its tuple (tests, diagnostics). */
   Connection* find(const FourTuple& t) const noexcept;
 
@@ -993,11 +857,16 @@ class alignas(64) Tcp final : public l3::L4Handler {
   std::vector<std::unique_ptr<Connection>> all_;  // every TCB ever made (reused through free_)
   Connection* free_ = nullptr;
   uint32_t live_ = 0;
-  PortTable<Listener> listeners_;     // by port; owns them (deleted in close_listener)
-  std::vector<Connection*> pending_;  // to flush
-  std::vector<Connection*> ready_;    // with events
+  PortTable<Listener> listeners_;                        // by port (open listeners)
+  std::vector<std::unique_ptr<Listener>> listener_all_;  // every listener object ever made
+  Listener* listener_free_ = nullptr;                    // closed ones, reused by listen()
+  std::vector<Connection*> pending_;                     // to flush
+  std::vector<Connection*> ready_;                       // with events
   std::vector<Listener*> ready_listeners_;
   std::vector<Connection*> dispatching_;
+  std::vector<Listener*> dispatching_listeners_;
+  std::vector<Connection::Callback> dead_callbacks_;  // of connections closed by their own callback
+  std::vector<Listener::Callback> dead_listener_callbacks_;
   std::vector<Connection*> closing_;  // closed while dispatching: released after it
   bool in_dispatch_ = false;
   std::vector<std::unique_ptr<TxLog[]>> rack_chunks_;  // RACK transmission logs (recovery.cpp)

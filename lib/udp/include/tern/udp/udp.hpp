@@ -19,20 +19,18 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tern/base/events.hpp"
 #include "tern/base/port_table.hpp"
 #include "tern/base/result.hpp"
+#include "tern/base/timer_wheel.hpp"
 #include "tern/buf/packet.hpp"
 #include "tern/l3/ipv4.hpp"
 #include "tern/wire/addr.hpp"
 
 namespace tern::udp {
 
-/** An IPv4 address and UDP port. */
-struct Endpoint {
-  wire::Ipv4Addr addr;
-  uint16_t port = 0;
-  friend bool operator==(const Endpoint&, const Endpoint&) = default;
-};
+/** The endpoint type of every socket (tern/wire/addr.hpp). */
+using Endpoint = ::tern::Endpoint;
 
 /** A received datagram: the payload mbufs (headers trimmed) and its addresses. */
 struct Datagram {
@@ -83,6 +81,8 @@ class Socket {
   using Callback = std::function<void(Socket&)>;
 
   uint16_t port() const noexcept { return port_; }
+  /** The core's UDP that owns this socket (Udp::close() closes it). */
+  Udp& udp() noexcept { return udp_; }
   /** Datagrams waiting. */
   size_t queued() const noexcept { return qlen_; }
   /**
@@ -112,6 +112,16 @@ class Socket {
   std::optional<SocketError> take_error() noexcept { return std::exchange(error_, std::nullopt); }
   /** Datagrams dropped because the queue was full. */
   uint64_t rx_dropped() const noexcept { return rx_dropped_; }
+  /** An ICMP error waits in take_error(). */
+  bool has_error() const noexcept { return error_.has_value(); }
+  /** Free for the application. */
+  void* user = nullptr;
+  /** Changes when the socket closes (its object is reused for later sockets). */
+  uint32_t generation() const noexcept { return gen_; }
+  /** Report ev::readable (datagrams or an ICMP error) to @p hook; hook->closed() runs at close. Errors:
+   * exists. */
+  Status set_hook(EventHook* hook) noexcept;
+  EventHook* hook() const noexcept { return hook_; }
 
  private:
   friend class Udp;
@@ -120,6 +130,9 @@ class Socket {
 
   Udp& udp_;
   uint16_t port_;
+  uint32_t gen_ = 0;
+  EventHook* hook_ = nullptr;
+  bool open_ = false;
   std::vector<Datagram> ring_;
   uint32_t head_ = 0, qlen_ = 0;
   uint64_t rx_dropped_ = 0;
@@ -150,12 +163,16 @@ class alignas(64) Udp final : public l3::L4Handler {
   void dispatch_events();
   /** The core's current time (set by Core::poll before input). */
   void set_now(uint64_t now) noexcept { now_ = now; }
+  uint64_t now() const noexcept { return now_; }
+  /** The core's timer wheel (set by Core; coroutine timeouts on UDP sockets use it). */
+  void set_wheel(TimerWheel* w) noexcept { wheel_ = w; }
+  TimerWheel* wheel() const noexcept { return wheel_; }
 
   l3::L4Verdict input(Packet& payload, const l3::Ipv4Meta& meta, uint64_t now) override;
   void icmp_error(const l3::IcmpError& err, uint64_t now) override;
 
   const UdpStats& stats() const noexcept { return stats_; }
-  size_t sockets() const noexcept { return owned_.size(); }
+  size_t sockets() const noexcept { return open_; }
 
  private:
   friend class Socket;
@@ -164,14 +181,17 @@ class alignas(64) Udp final : public l3::L4Handler {
   UdpParams p_;
   l3::Ipv4& ip_;
   UdpStats stats_;
-  PortTable<Socket> by_port_;  // O(1) demux
-  std::unordered_map<uint16_t, std::unique_ptr<Socket>> owned_;
-  std::vector<std::unique_ptr<Socket>> closed_;  // closed during dispatch: freed after it
+  PortTable<Socket> by_port_;                     // O(1) demux
+  std::vector<std::unique_ptr<Socket>> all_;      // every socket object ever made (closed ones are reused)
+  std::vector<Socket*> free_;                     // closed sockets, reused by bind()
+  std::vector<Socket::Callback> dead_callbacks_;  // of sockets closed during dispatch: freed after it
+  size_t open_ = 0;
   bool in_dispatch_ = false;
   std::vector<Socket*> ready_;        // sockets with news since the last dispatch
   std::vector<Socket*> dispatching_;  // the snapshot dispatch_events() walks
   uint16_t next_ephemeral_ = 49152;
   uint64_t now_ = 0;
+  TimerWheel* wheel_ = nullptr;
 };
 
 }  // namespace tern::udp

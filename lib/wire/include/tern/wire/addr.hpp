@@ -138,3 +138,14 @@ struct Ipv4Prefix {
 };
 
 }  // namespace tern::wire
+
+namespace tern {
+
+/** An IPv4 address and a port (TCP or UDP): the one endpoint type of every socket. */
+struct Endpoint {
+  wire::Ipv4Addr addr;
+  uint16_t port = 0;
+  friend bool operator==(const Endpoint&, const Endpoint&) = default;
+};
+
+}  // namespace tern
