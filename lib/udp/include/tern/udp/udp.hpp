@@ -85,6 +85,10 @@ class Socket {
   Udp& udp() noexcept { return udp_; }
   /** Datagrams waiting. */
   size_t queued() const noexcept { return qlen_; }
+  /** Payload bytes of the oldest waiting datagram (0 when none). */
+  size_t front_length() const noexcept {
+    return qlen_ > 0 && ring_[head_].payload ? ring_[head_].payload.length() : 0;
+  }
   /**
    * Take the oldest datagram (zero copy: the payload is the received mbuf chain).
    * @return false when the queue is empty.

@@ -1,0 +1,1708 @@
+/**
+ * @file
+ * libtern-posix: the BSD socket calls over tern's sockets (tern/posix/socket.h). Calls arrive
+ * from the application (directly, or interposed by libtern-preload.so); a descriptor that is not
+ * tern's goes to the kernel's call (RealCalls) untouched. For tern's descriptors the call works on
+ * the socket's handle (tern/api), and any call that waits drives core 0 (Core::poll()) in the
+ * calling thread until the socket is ready, the timeout passes, or a kernel descriptor in the same
+ * poll/select/epoll set is ready.
+ */
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdarg>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "tern/api/net.hpp"
+#include "tern/api/poller.hpp"
+#include "tern/base/clock.hpp"
+#include "tern/base/log.hpp"
+#include "tern/posix/runtime.hpp"
+#include "tern/posix/socket.h"
+#include "tern/tcp/tcp.hpp"
+#include "tern/udp/udp.hpp"
+
+namespace tern::posix {
+
+// ---- the kernel's calls ----
+
+namespace {
+
+template <class F>
+F next(const char* name) {
+  return reinterpret_cast<F>(dlsym(RTLD_NEXT, name));
+}
+
+RealCalls load_real() {
+  RealCalls r{};
+#define TERN_REAL(n) r.n = next<decltype(r.n)>(#n)
+  TERN_REAL(socket);
+  TERN_REAL(bind);
+  TERN_REAL(listen);
+  TERN_REAL(accept);
+  TERN_REAL(accept4);
+  TERN_REAL(connect);
+  TERN_REAL(read);
+  TERN_REAL(write);
+  TERN_REAL(readv);
+  TERN_REAL(writev);
+  TERN_REAL(recv);
+  TERN_REAL(send);
+  TERN_REAL(recvfrom);
+  TERN_REAL(sendto);
+  TERN_REAL(recvmsg);
+  TERN_REAL(sendmsg);
+  TERN_REAL(sendfile);
+  TERN_REAL(close);
+  TERN_REAL(shutdown);
+  TERN_REAL(getsockopt);
+  TERN_REAL(setsockopt);
+  TERN_REAL(getsockname);
+  TERN_REAL(getpeername);
+  TERN_REAL(fcntl);
+  TERN_REAL(ioctl);
+  TERN_REAL(poll);
+  TERN_REAL(ppoll);
+  TERN_REAL(select);
+  TERN_REAL(epoll_create);
+  TERN_REAL(epoll_create1);
+  TERN_REAL(epoll_ctl);
+  TERN_REAL(epoll_wait);
+  TERN_REAL(epoll_pwait2);
+  TERN_REAL(dup);
+  TERN_REAL(dup2);
+  TERN_REAL(dup3);
+  TERN_REAL(fork);
+#undef TERN_REAL
+  return r;
+}
+
+}  // namespace
+
+const RealCalls& real() noexcept {
+  static const RealCalls r = load_real();
+  return r;
+}
+
+// ---- state ----
+
+namespace {
+
+constexpr int kMaxFd = 1 << 20;  // descriptor numbers tern can hold (the table is virtual memory)
+
+struct EpollSet;
+
+/** One tern socket (a descriptor number reserved from the kernel). */
+struct Sock {
+  int fd = -1;
+  bool tcp = true;
+  bool nonblock = false;
+  // TCP
+  TcpConnection conn;
+  TcpListener lst;
+  bool bound = false;
+  Endpoint local{};
+  bool listening = false;
+  bool connecting = false;  // a non-blocking connect is in progress
+  int so_error = 0;         // reported once by SO_ERROR (or the next call)
+  bool err_reported = false;
+  bool shut_rd = false;
+  bool reuseaddr = false;
+  bool reuseport = false;
+  int backlog = 128;
+  tcp::SocketOptions opt;
+  uint64_t rcvtimeo_ns = 0, sndtimeo_ns = 0;
+  // UDP
+  UdpSocket udp;
+  bool has_peer = false;
+  Endpoint peer{};
+  bool broadcast = false;
+  // epoll membership (one set per socket)
+  EpollSet* ep = nullptr;
+  uint32_t ep_mask = 0;
+  uint64_t ep_data = 0;
+  bool ep_attached = false;
+  // setsockopt calls to replay on a kernel socket when the destination turns out to be loopback
+  struct RawOpt {
+    int level, name;
+    std::vector<uint8_t> val;
+  };
+  std::vector<RawOpt> raw;
+  int ip_tos = 0;
+};
+
+/** The tern side of a kernel epoll instance (made when its first tern socket is added). */
+struct EpollSet {
+  int epfd = -1;
+  Poller poller;
+  size_t members = 0;
+};
+
+struct Runtime {
+  std::unique_ptr<Stack> stack;
+  std::unique_ptr<Net> net;
+  Core* core = nullptr;
+  pthread_t owner{};
+  bool forked_child = false;
+  bool failed = false;
+  size_t open = 0;
+  uint32_t idle = 0;  // consecutive empty drives
+  uint32_t idle_polls = 200;
+  uint64_t max_sleep_ns = 1'000'000;
+};
+
+PortFactory g_factory;
+std::once_flag g_table_once;
+std::atomic<Sock*>* g_socks = nullptr;
+std::atomic<EpollSet*>* g_epolls = nullptr;
+Runtime* g_rt = nullptr;
+std::mutex g_init_mu;
+
+void make_tables() {
+  std::call_once(g_table_once, [] {
+    void* a = mmap(nullptr, sizeof(std::atomic<Sock*>) * kMaxFd, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    void* b = mmap(nullptr, sizeof(std::atomic<EpollSet*>) * kMaxFd, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    g_socks = static_cast<std::atomic<Sock*>*>(a);
+    g_epolls = static_cast<std::atomic<EpollSet*>*>(b);
+  });
+}
+
+Sock* sock_of(int fd) noexcept {
+  if (fd < 0 || fd >= kMaxFd || g_socks == nullptr) return nullptr;
+  return g_socks[fd].load(std::memory_order_acquire);
+}
+
+EpollSet* epoll_of(int fd) noexcept {
+  if (fd < 0 || fd >= kMaxFd || g_epolls == nullptr) return nullptr;
+  return g_epolls[fd].load(std::memory_order_acquire);
+}
+
+int fail(int e) {
+  errno = e;
+  return -1;
+}
+
+int to_errno(Errc c) {
+  switch (c) {
+    case Errc::would_block:
+      return EAGAIN;
+    case Errc::connection_refused:
+      return ECONNREFUSED;
+    case Errc::connection_reset:
+      return ECONNRESET;
+    case Errc::timed_out:
+      return ETIMEDOUT;
+    case Errc::host_unreachable:
+      return EHOSTUNREACH;
+    case Errc::not_connected:
+      return ENOTCONN;
+    case Errc::closed:
+      return EPIPE;
+    case Errc::no_route:
+      return ENETUNREACH;
+    case Errc::exists:
+      return EADDRINUSE;
+    case Errc::no_memory:
+      return ENOBUFS;
+    case Errc::invalid_argument:
+    case Errc::bad_value:
+      return EINVAL;
+    case Errc::bad_handle:
+      return EBADF;
+    case Errc::bad_length:
+      return EMSGSIZE;
+    case Errc::unsupported:
+      return EOPNOTSUPP;
+    default:
+      return EIO;
+  }
+}
+
+// A call tern cannot serve: log the first time for each kind, then fail with @p e.
+int unsupported(const char* what, int e = EOPNOTSUPP) {
+  static std::mutex mu;
+  static std::vector<const char*> said;
+  {
+    std::lock_guard<std::mutex> g(mu);
+    bool seen = false;
+    for (const char* s : said) seen = seen || std::strcmp(s, what) == 0;
+    if (!seen) {
+      said.push_back(what);
+      TERN_LOG_WARN("tern-posix: %s: not supported on tern sockets (%s)", what, std::strerror(e));
+    }
+  }
+  return fail(e);
+}
+
+bool on_owner_thread() noexcept { return g_rt != nullptr && pthread_equal(pthread_self(), g_rt->owner); }
+
+// ---- addresses ----
+
+bool is_loopback(wire::Ipv4Addr a) noexcept { return (a.v >> 24) == 127; }
+
+int to_endpoint(const sockaddr* addr, socklen_t len, Endpoint& out) {
+  if (addr == nullptr) return EFAULT;
+  if (len < static_cast<socklen_t>(sizeof(sockaddr_in))) return EINVAL;
+  if (addr->sa_family != AF_INET) return EAFNOSUPPORT;
+  sockaddr_in sin;
+  std::memcpy(&sin, addr, sizeof(sin));
+  out.addr = wire::Ipv4Addr{ntohl(sin.sin_addr.s_addr)};
+  out.port = ntohs(sin.sin_port);
+  return 0;
+}
+
+void from_endpoint(const Endpoint& ep, sockaddr* addr, socklen_t* len) {
+  if (addr == nullptr || len == nullptr) return;
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(ep.port);
+  sin.sin_addr.s_addr = htonl(ep.addr.v);
+  std::memcpy(addr, &sin, std::min<size_t>(*len, sizeof(sin)));  // POSIX: truncated, *len says the full size
+  *len = sizeof(sin);
+}
+
+// ---- driving the stack ----
+
+void drive() {
+  Runtime& rt = *g_rt;
+  const uint32_t n = rt.core->poll(monotonic_ns());
+  if (n != 0) {
+    rt.idle = 0;
+  } else {
+    ++rt.idle;
+  }
+}
+
+// How long the caller may sleep now (0: spin on), from how long the core has been idle: the
+// adaptive idle policy (spin idle_polls empty polls, then sleep in growing steps up to 1 ms; the
+// core's timers have 1 ms resolution, so no timer runs later than one step).
+uint64_t idle_step() {
+  Runtime& rt = *g_rt;
+  if (rt.idle <= rt.idle_polls) return 0;
+  const uint32_t over = std::min<uint32_t>(rt.idle - rt.idle_polls, 20);
+  return std::min<uint64_t>(rt.max_sleep_ns, 10'000ull << std::min<uint32_t>(over / 2, 10));
+}
+
+void sleep_ns(uint64_t ns) {
+  timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  nanosleep(&ts, nullptr);
+}
+
+// Drive until @p ready() or the deadline (UINT64_MAX: none). @return ready().
+template <class F>
+bool wait_until(F ready, uint64_t deadline) {
+  for (;;) {
+    drive();
+    if (ready()) return true;
+    const uint64_t now = monotonic_ns();
+    if (now >= deadline) return false;
+    if (uint64_t s = idle_step(); s != 0) sleep_ns(std::min(s, deadline - now));
+  }
+}
+
+uint64_t deadline_after(uint64_t timeout_ns) { return timeout_ns == 0 ? UINT64_MAX : monotonic_ns() + timeout_ns; }
+
+// ---- start-up ----
+
+int start(const config::StackConfig& in) {
+  std::lock_guard<std::mutex> g(g_init_mu);
+  if (g_rt != nullptr) {
+    if (g_rt->failed) return fail(EIO);
+    return 0;
+  }
+  make_tables();
+  auto* rt = new Runtime;
+  g_rt = rt;
+  rt->owner = pthread_self();
+  if (!g_factory) {
+    TERN_LOG_ERROR("tern-posix: no port driver registered (link libtern-preload or call set_port_factory)");
+    rt->failed = true;
+    return fail(EIO);
+  }
+  config::StackConfig cfg = in;
+  // The calling thread is the only core (run to completion): one lcore.
+  if (const size_t cut = cfg.lcores.find_first_of(",-"); cut != std::string::npos) {
+    TERN_LOG_WARN("tern-posix: lcores '%s': the calling thread drives one core; using '%s'", cfg.lcores.c_str(),
+                  cfg.lcores.substr(0, cut).c_str());
+    cfg.lcores = cfg.lcores.substr(0, cut);
+  }
+  std::string err;
+  rt->stack = Stack::create(cfg, {}, g_factory, err);
+  if (!rt->stack) {
+    TERN_LOG_ERROR("tern-posix: the stack did not start: %s", err.c_str());
+    rt->failed = true;
+    return fail(EIO);
+  }
+  rt->core = &rt->stack->core(0);
+  rt->core->start(monotonic_ns());
+  rt->net = std::make_unique<Net>(*rt->core);
+  rt->idle_polls = cfg.cores.idle == "busy" ? UINT32_MAX : cfg.cores.idle_polls;
+  rt->max_sleep_ns = std::max<uint64_t>(cfg.cores.sleep_us, 1) * 1000;
+  if (cfg.cores.idle == "adaptive" && rt->max_sleep_ns < 1'000'000) rt->max_sleep_ns = 1'000'000;
+  std::atexit([] { tern_posix_shutdown(2000); });
+  TERN_LOG_INFO("tern-posix: stack started (%zu port(s)); this thread drives it", rt->stack->port_count());
+  return 0;
+}
+
+int ensure_started() {
+  if (g_rt != nullptr) {
+    if (g_rt->failed) return fail(EIO);
+    if (g_rt->forked_child) return unsupported("a tern socket in a forked child (the stack stays with the parent)", EAFNOSUPPORT);
+    if (!on_owner_thread()) return unsupported("tern sockets from a second thread (one thread drives the stack)");
+    return 0;
+  }
+  return tern_posix_init(nullptr);
+}
+
+// ---- the socket table ----
+
+Sock* checked(int fd, int* err) {
+  Sock* s = sock_of(fd);
+  if (s == nullptr) return nullptr;
+  if (!on_owner_thread()) {
+    *err = unsupported("tern sockets from a second thread (one thread drives the stack)");
+    return nullptr;
+  }
+  return s;
+}
+
+int reserve_fd(bool cloexec) {
+  return ::open("/dev/null", O_RDONLY | (cloexec ? O_CLOEXEC : 0));
+}
+
+void install(Sock* s) {
+  g_socks[s->fd].store(s, std::memory_order_release);
+  ++g_rt->open;
+}
+
+void detach_epoll(Sock* s);
+
+// Forget @p s (its handles are already closed) and free its descriptor number.
+void uninstall(Sock* s, bool close_fd) {
+  detach_epoll(s);
+  g_socks[s->fd].store(nullptr, std::memory_order_release);
+  --g_rt->open;
+  if (close_fd) real().close(s->fd);
+  delete s;
+}
+
+// The destination is loopback: hand the descriptor to the kernel (a real socket dup2()ed onto the
+// reserved number, with the options set so far), and drop tern's record. @return 0 or errno.
+int to_kernel(Sock* s) {
+  const int type = (s->tcp ? SOCK_STREAM : SOCK_DGRAM) | (s->nonblock ? SOCK_NONBLOCK : 0);
+  const int k = real().socket(AF_INET, type, 0);
+  if (k < 0) return errno;
+  for (const auto& o : s->raw) {
+    (void)real().setsockopt(k, o.level, o.name, o.val.data(), static_cast<socklen_t>(o.val.size()));
+  }
+  const int fd = s->fd;
+  const int flags = real().fcntl(fd, F_GETFD);
+  if (real().dup3(k, fd, (flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+    const int e = errno;
+    real().close(k);
+    return e;
+  }
+  real().close(k);
+  uninstall(s, false);
+  return 0;
+}
+
+// ---- epoll membership ----
+
+uint32_t interest_of(uint32_t epoll_mask) {
+  uint32_t i = 0;
+  if (epoll_mask & EPOLLIN) i |= ev::readable | ev::accept | ev::peer_closed;
+  if (epoll_mask & EPOLLOUT) i |= ev::writable | ev::connected;
+  if (epoll_mask & EPOLLRDHUP) i |= ev::peer_closed;
+  return i;
+}
+
+bool has_handle(const Sock* s) { return s->tcp ? (s->conn.valid() || s->lst.valid()) : s->udp.valid(); }
+
+SocketRef ref_of(const Sock* s) {
+  if (!s->tcp) return s->udp;
+  if (s->lst.valid()) return s->lst;
+  return s->conn;
+}
+
+int attach_epoll(Sock* s) {
+  if (s->ep == nullptr || s->ep_attached || !has_handle(s)) return 0;
+  const Trigger t = (s->ep_mask & EPOLLET) ? Trigger::edge : Trigger::level;
+  Status st = std::visit(
+      [&](const auto& h) -> Status {
+        using H = std::decay_t<decltype(h)>;
+        if constexpr (std::is_same_v<H, TcpConnection>) {
+          return s->ep->poller.add(h, interest_of(s->ep_mask), static_cast<uint64_t>(s->fd), t);
+        } else {
+          return s->ep->poller.add(h, static_cast<uint64_t>(s->fd), t);
+        }
+      },
+      ref_of(s));
+  if (!st) return to_errno(st.error().code);
+  s->ep_attached = true;
+  return 0;
+}
+
+void detach_epoll(Sock* s) {
+  if (s->ep == nullptr) return;
+  if (s->ep_attached && has_handle(s)) (void)s->ep->poller.remove(ref_of(s));
+  s->ep_attached = false;
+  --s->ep->members;
+  s->ep = nullptr;
+}
+
+// Readiness of @p s as poll() reports it.
+short poll_bits(Sock* s) {
+  short r = 0;
+  if (!s->tcp) {
+    if (!s->udp.valid()) return POLLOUT;  // unbound: writable (sendto binds)
+    if (s->udp.queued() > 0) r |= POLLIN;
+    if (s->udp.get()->has_error()) r |= POLLERR;
+    return static_cast<short>(r | POLLOUT);
+  }
+  if (s->lst.valid()) return s->lst.pending() > 0 ? POLLIN : 0;
+  if (!s->conn.valid()) return s->connecting ? 0 : static_cast<short>(POLLOUT | POLLHUP);  // as Linux, unconnected
+  const tcp::State st = s->conn.state();
+  if (s->conn.error()) return POLLIN | POLLOUT | POLLERR | POLLHUP;
+  if (st == tcp::State::syn_sent || st == tcp::State::syn_received) return 0;
+  if (s->conn.readable() > 0 || s->conn.peer_closed() || s->shut_rd) r |= POLLIN;
+  if (s->conn.peer_closed()) r |= POLLRDHUP;
+  if ((st == tcp::State::established || st == tcp::State::close_wait) && s->conn.get()->writable_now()) r |= POLLOUT;
+  if (s->conn.peer_closed() && st != tcp::State::established && st != tcp::State::close_wait) r |= POLLHUP;
+  return r;
+}
+
+// ---- TCP connection helpers ----
+
+void apply_options(const Sock* s, TcpConnection& c) {
+  (void)c.set_nodelay(s->opt.nodelay);
+  (void)c.set_keepalive(s->opt.keepalive);
+  if (s->opt.user_timeout_ns) (void)c.set_user_timeout(s->opt.user_timeout_ns);
+  if (s->opt.notsent_lowat) (void)c.set_notsent_lowat(s->opt.notsent_lowat);
+  if (s->opt.cork) (void)c.set_cork(true);
+  if (s->opt.linger_ns) (void)c.set_linger(s->opt.linger_ns);
+}
+
+// The connection's error as an errno, once (then the stream reads as ended / writes as EPIPE).
+int take_conn_error(Sock* s) {
+  if (s->so_error != 0) return std::exchange(s->so_error, 0);
+  if (s->err_reported) return 0;
+  auto e = s->conn.error();
+  if (!e) return 0;
+  s->err_reported = true;
+  return to_errno(e->code);
+}
+
+// Finish a non-blocking connect whose outcome is known (for SO_ERROR, the next call).
+void settle_connect(Sock* s) {
+  if (!s->connecting || !s->conn.valid()) return;
+  const tcp::State st = s->conn.state();
+  if (st == tcp::State::syn_sent || st == tcp::State::syn_received) return;
+  s->connecting = false;
+  if (auto e = s->conn.error()) {
+    s->so_error = to_errno(e->code);
+    s->err_reported = true;
+  }
+}
+
+ssize_t tcp_recv(Sock* s, void* buf, size_t n, int flags) {
+  if (s->lst.valid() || (!s->conn.valid() && !s->connecting)) return fail(ENOTCONN);
+  if (flags & MSG_PEEK) return unsupported("recv(MSG_PEEK)");
+  if (s->shut_rd) return 0;
+  const bool nb = s->nonblock || (flags & MSG_DONTWAIT);
+  std::span<uint8_t> out(static_cast<uint8_t*>(buf), n);
+  size_t done = 0;
+  auto attempt = [&]() -> int {  // 1 done, 0 again, -1 error (errno set)
+    if (!s->conn.valid()) return fail(ENOTCONN);
+    auto r = s->conn.recv(out.subspan(done));
+    if (r) {
+      done += *r;
+      if (*r == 0 || !(flags & MSG_WAITALL) || done == n) return 1;
+      return 0;
+    }
+    if (r.error().code == Errc::would_block) return 0;
+    if (int e = take_conn_error(s); e != 0) return fail(e);
+    return 1;  // error already reported: end of stream
+  };
+  if (n == 0) return 0;
+  int rc = attempt();
+  if (rc == 0) {
+    if (nb && done == 0) {
+      drive();
+      rc = attempt();
+      if (rc == 0 && done == 0) return fail(EAGAIN);
+    } else {
+      const uint64_t deadline = deadline_after(s->rcvtimeo_ns);
+      wait_until([&] { return (rc = attempt()) != 0; }, deadline);
+      if (rc == 0 && done == 0) return fail(EAGAIN);
+    }
+  }
+  if (rc < 0 && done == 0) return -1;
+  return static_cast<ssize_t>(done);
+}
+
+ssize_t tcp_send(Sock* s, const void* buf, size_t n, int flags) {
+  settle_connect(s);
+  if (s->lst.valid() || !s->conn.valid()) return fail(s->connecting ? EAGAIN : ENOTCONN);
+  const bool nb = s->nonblock || (flags & MSG_DONTWAIT);
+  const uint32_t sflags = (flags & MSG_MORE) ? tcp::send_flag::more : 0;
+  std::span<const uint8_t> in(static_cast<const uint8_t*>(buf), n);
+  size_t done = 0;
+  int err = 0;
+  auto push = [&]() -> bool {  // true: finished (all sent, or an error)
+    while (done < n) {
+      auto r = s->conn.send(in.subspan(done), sflags);
+      if (r) {
+        done += *r;
+        continue;
+      }
+      if (r.error().code == Errc::would_block) return false;
+      err = take_conn_error(s);
+      if (err == 0) err = EPIPE;
+      return true;
+    }
+    return true;
+  };
+  if (n == 0) return 0;
+  const tcp::State st = s->conn.state();
+  if (st == tcp::State::syn_sent || st == tcp::State::syn_received) {
+    if (nb) return fail(EAGAIN);
+    wait_until([&] { return s->conn.state() != tcp::State::syn_sent && s->conn.state() != tcp::State::syn_received; },
+               deadline_after(s->sndtimeo_ns));
+  }
+  if (!push() && !nb) {
+    wait_until([&] { return push(); }, deadline_after(s->sndtimeo_ns));
+  }
+  if (done > 0) return static_cast<ssize_t>(done);
+  if (err != 0) {
+    if (err == EPIPE && !(flags & MSG_NOSIGNAL)) raise(SIGPIPE);  // as the kernel: EPIPE comes with SIGPIPE
+    return fail(err);
+  }
+  return fail(EAGAIN);
+}
+
+// ---- UDP helpers ----
+
+int udp_autobind(Sock* s) {
+  if (s->udp.valid()) return 0;
+  auto u = g_rt->net->udp_bind(s->bound ? s->local.port : 0);
+  if (!u) return to_errno(u.error().code);
+  s->udp = *u;
+  s->bound = true;
+  s->local.port = u->port();
+  return attach_epoll(s);
+}
+
+ssize_t udp_send(Sock* s, const void* buf, size_t n, int flags, const sockaddr* to, socklen_t tolen) {
+  Endpoint dst;
+  if (to != nullptr) {
+    if (int e = to_endpoint(to, tolen, dst); e != 0) return fail(e);
+    if (dst.addr.is_broadcast() && !s->broadcast) return fail(EACCES);
+  } else {
+    if (!s->has_peer) return fail(EDESTADDRREQ);
+    dst = s->peer;
+  }
+  (void)flags;
+  if (n > 65507) return fail(EMSGSIZE);
+  if (int e = udp_autobind(s); e != 0) return fail(e);
+  auto r = s->udp.send(std::span<const uint8_t>(static_cast<const uint8_t*>(buf), n), dst);
+  if (!r) return fail(to_errno(r.error().code));
+  return static_cast<ssize_t>(n);
+}
+
+ssize_t udp_recv(Sock* s, void* buf, size_t n, int flags, sockaddr* from, socklen_t* fromlen, int* msg_flags) {
+  if (flags & MSG_PEEK) return unsupported("recv(MSG_PEEK)");
+  if (int e = udp_autobind(s); e != 0) return fail(e);
+  const bool nb = s->nonblock || (flags & MSG_DONTWAIT);
+  Packet p;
+  Endpoint src;
+  ssize_t len = -1;
+  auto attempt = [&]() -> bool {
+    for (;;) {
+      if (auto e = s->udp.take_error()) {
+        len = fail(to_errno(e->code));
+        return true;
+      }
+      auto r = s->udp.recv(p, &src);
+      if (!r) return false;
+      if (s->has_peer && !(src == s->peer)) continue;  // a connected socket hears only its peer
+      len = static_cast<ssize_t>(*r);
+      return true;
+    }
+  };
+  if (!attempt()) {
+    if (nb) {
+      drive();
+      if (!attempt()) return fail(EAGAIN);
+    } else if (!wait_until(attempt, deadline_after(s->rcvtimeo_ns))) {
+      return fail(EAGAIN);
+    }
+  }
+  if (len < 0) return -1;
+  const size_t take = std::min<size_t>(n, static_cast<size_t>(len));
+  if (take > 0 && p) p.copy_out(0, std::span<uint8_t>(static_cast<uint8_t*>(buf), take));
+  if (msg_flags != nullptr && take < static_cast<size_t>(len)) *msg_flags |= MSG_TRUNC;
+  from_endpoint(src, from, fromlen);
+  return (flags & MSG_TRUNC) ? len : static_cast<ssize_t>(take);
+}
+
+// Gather @p iov into one contiguous buffer (thread-local scratch).
+std::span<const uint8_t> gather(const iovec* iov, int iovcnt) {
+  thread_local std::vector<uint8_t> scratch;
+  scratch.clear();
+  for (int i = 0; i < iovcnt; ++i) {
+    const auto* b = static_cast<const uint8_t*>(iov[i].iov_base);
+    scratch.insert(scratch.end(), b, b + iov[i].iov_len);
+  }
+  return scratch;
+}
+
+}  // namespace
+
+void set_port_factory(PortFactory factory) { g_factory = std::move(factory); }
+
+int init(const config::StackConfig& cfg) { return start(cfg); }
+
+Stack* stack() noexcept { return g_rt != nullptr ? g_rt->stack.get() : nullptr; }
+
+}  // namespace tern::posix
+
+// ---- the C API ----
+
+using namespace tern;          // NOLINT
+using namespace tern::posix;   // NOLINT
+
+extern "C" {
+
+int tern_posix_init(const char* config_path) {
+  const char* path = config_path != nullptr ? config_path : std::getenv("TERN_CONFIG");
+  if (path == nullptr || *path == '\0') {
+    TERN_LOG_ERROR("tern-posix: no configuration: set TERN_CONFIG to a tern YAML file (docs/posix.md)");
+    return fail(EINVAL);
+  }
+  auto loaded = config::load_file(path);
+  if (auto* e = std::get_if<config::ConfigError>(&loaded)) {
+    TERN_LOG_ERROR("tern-posix: %s", e->message.c_str());
+    return fail(EINVAL);
+  }
+  return start(std::get<config::StackConfig>(loaded));
+}
+
+void tern_posix_shutdown(int timeout_ms) {
+  Runtime* rt = g_rt;
+  if (rt == nullptr || rt->failed || rt->forked_child || rt->core == nullptr || !on_owner_thread()) return;
+  // Close what the application left open (gracefully), then let the connections finish.
+  for (int fd = 0; fd < kMaxFd && rt->open > 0; ++fd) {
+    if (sock_of(fd) != nullptr) (void)tern_close(fd);
+  }
+  const uint64_t deadline = monotonic_ns() + static_cast<uint64_t>(std::max(timeout_ms, 0)) * 1'000'000;
+  wait_until([&] { return rt->core->tcp().connections() == 0; }, deadline);
+  rt->net.reset();
+  rt->core = nullptr;
+  (void)rt->stack->shutdown();
+  rt->stack.reset();
+  rt->failed = true;  // no restart in this process (EAL starts once)
+}
+
+int tern_is_socket(int fd) { return sock_of(fd) != nullptr ? 1 : 0; }
+
+int tern_socket(int domain, int type, int protocol) {
+  const int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+  const bool stream = base == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP);
+  const bool dgram = base == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP);
+  if (domain != AF_INET || (!stream && !dgram)) return real().socket(domain, type, protocol);
+  if (ensure_started() != 0) return -1;
+  const int fd = reserve_fd(type & SOCK_CLOEXEC);
+  if (fd < 0) return -1;
+  if (fd >= kMaxFd) {
+    real().close(fd);
+    return fail(EMFILE);
+  }
+  auto* s = new Sock;
+  s->fd = fd;
+  s->tcp = stream;
+  s->nonblock = type & SOCK_NONBLOCK;
+  s->opt = g_rt->core->tcp().params().socket;
+  install(s);
+  return fd;
+}
+
+int tern_bind(int fd, const sockaddr* addr, socklen_t len) {
+  int err = 0;
+  Sock* s = checked(fd, &err);
+  if (s == nullptr) return err != 0 ? -1 : real().bind(fd, addr, len);
+  Endpoint ep;
+  if (int e = to_endpoint(addr, len, ep); e != 0) return fail(e);
+  if (s->bound || has_handle(s)) return fail(EINVAL);
+  if (is_loopback(ep.addr)) {
+    if (int e = to_kernel(s); e != 0) return fail(e);
+    return real().bind(fd, addr, len);
+  }
+  if (!ep.addr.is_unspecified() && !g_rt->core->ipv4().is_local(ep.addr)) return fail(EADDRNOTAVAIL);
+  s->local = ep;
+  s->bound = true;
+  if (!s->tcp) {
+    if (int e = udp_autobind(s); e != 0) {
+      s->bound = false;
+      return fail(e);
+    }
+  }
+  return 0;
+}
+
+int tern_listen(int fd, int backlog) {
+  int err = 0;
+  Sock* s = checked(fd, &err);
+  if (s == nullptr) return err != 0 ? -1 : real().listen(fd, backlog);
+  if (!s->tcp) return fail(EOPNOTSUPP);
+  if (s->conn.valid()) return fail(EINVAL);
+  if (s->lst.valid()) return 0;  // a second listen() changes the backlog only
+  tcp::ListenOptions lo;
+  lo.backlog = static_cast<uint32_t>(std::clamp(backlog <= 0 ? 128 : backlog, 1, 65535));
+  lo.socket = s->opt;
+  Result<TcpListener> l = make_error(Errc::exists, "");
+  if (s->bound && s->local.port != 0) {
+    l = g_rt->net->listen(s->local.port, lo);
+  } else {
+    for (uint32_t tries = 0; tries < 4096; ++tries) {  // bind(port 0) or none: an ephemeral port
+      const auto port = static_cast<uint16_t>(49152 + (monotonic_ns() + tries * 7919) % 16384);
+      l = g_rt->net->listen(port, lo);
+      if (l || l.error().code != Errc::exists) break;
+    }
+  }
+  if (!l) return fail(to_errno(l.error().code));
+  s->lst = *l;
+  s->listening = true;
+  s->bound = true;
+  s->local.port = l->port();
+  s->backlog = static_cast<int>(lo.backlog);
+  if (int e = attach_epoll(s); e != 0) return fail(e);
+  return 0;
+}
+
+int tern_accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
+  int err = 0;
+  Sock* s = checked(fd, &err);
+  if (s == nullptr) return err != 0 ? -1 : real().accept4(fd, addr, len, flags);
+  if (!s->tcp) return fail(EOPNOTSUPP);
+  if (!s->lst.valid()) return fail(EINVAL);
+  if ((flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != 0) return fail(EINVAL);
+  Result<TcpConnection> c = s->lst.accept();
+  if (!c) {
+    if (s->nonblock) {
+      drive();
+      c = s->lst.accept();
+      if (!c) return fail(EAGAIN);
+    } else {
+      wait_until([&] { return (c = s->lst.accept()).ok(); }, deadline_after(s->rcvtimeo_ns));
+      if (!c) return fail(EAGAIN);
+    }
+  }
+  const int nfd = reserve_fd(flags & SOCK_CLOEXEC);
+  if (nfd < 0 || nfd >= kMaxFd) {
+    (void)c->abort();
+    if (nfd >= 0) real().close(nfd);
+    return fail(EMFILE);
+  }
+  auto* n = new Sock;
+  n->fd = nfd;
+  n->tcp = true;
+  n->nonblock = flags & SOCK_NONBLOCK;
+  n->conn = *c;
+  n->opt = s->opt;
+  n->bound = true;
+  n->local = c->local().value_or(Endpoint{});
+  install(n);
+  if (addr != nullptr && len != nullptr) from_endpoint(c->remote().value_or(Endpoint{}), addr, len);
+  return nfd;
+}
+
+int tern_accept(int fd, sockaddr* addr, socklen_t* len) {
+  if (sock_of(fd) == nullptr) return real().accept(fd, addr, len);
+  return tern_accept4(fd, addr, len, 0);
+}
+
+int tern_connect(int fd, const sockaddr* addr, socklen_t len) {
+  int err = 0;
+  Sock* s = checked(fd, &err);
+  if (s == nullptr) return err != 0 ? -1 : real().connect(fd, addr, len);
+  if (!s->tcp && addr != nullptr && addr->sa_family == AF_UNSPEC) {  // UDP: dissolve the association
+    s->has_peer = false;
+    return 0;
+  }
+  Endpoint ep;
+  if (int e = to_endpoint(addr, len, ep); e != 0) return fail(e);
+  if (is_loopback(ep.addr) && !has_handle(s)) {
+    if (int e = to_kernel(s); e != 0) return fail(e);
+    return real().connect(fd, addr, len);
+  }
+  if (!s->tcp) {
+    if (ep.addr.is_broadcast() && !s->broadcast) return fail(EACCES);
+    s->peer = ep;
+    s->has_peer = true;
+    if (int e = udp_autobind(s); e != 0) return fail(e);
+    return 0;
+  }
+  if (s->lst.valid()) return fail(EISCONN);
+  if (s->conn.valid()) {
+    settle_connect(s);
+    if (s->connecting) return fail(EALREADY);
+    return fail(EISCONN);
+  }
+  tcp::ConnectOptions co;
+  co.socket = s->opt;
+  if (s->bound) {
+    co.local_port = s->local.port;
+    co.local_addr = s->local.addr;
+  }
+  auto c = g_rt->net->connect(ep, co);
+  if (!c) return fail(c.error().code == Errc::exists ? EADDRNOTAVAIL : to_errno(c.error().code));
+  s->conn = *c;
+  s->bound = true;
+  s->local = c->local().value_or(Endpoint{});
+  s->connecting = true;
+  if (int e = attach_epoll(s); e != 0) return fail(e);
+  if (s->nonblock) {
+    drive();  // the SYN leaves now
+    return fail(EINPROGRESS);
+  }
+  wait_until(
+      [&] {
+        const tcp::State st = s->conn.state();
+        return st != tcp::State::syn_sent && st != tcp::State::syn_received;
+      },
+      deadline_after(s->sndtimeo_ns));
+  settle_connect(s);
+  if (s->connecting) return fail(ETIMEDOUT);  // SO_SNDTIMEO passed (the attempt goes on)
+  if (s->so_error != 0) return fail(std::exchange(s->so_error, 0));
+  return 0;
+}
+
+ssize_t tern_recvfrom(int fd, void* buf, size_t n, int flags, sockaddr* from, socklen_t* fromlen) {
+  int err = 0;
+  Sock* s = checked(fd, &err);
+  if (s == nullptr) return err != 0 ? -1 : real().recvfrom(fd, buf, n, flags, from, fromlen);
+  if (s->tcp) {
+    ssize_t r = tcp_recv(s, buf, n, flags);
+    if (r >= 0 && from != nullptr && fromlen != nullptr) *fromlen = 0;  // as Linux for a connected stream
+    return r;
+  }
+  return udp_recv(s, buf, n, flags, from, fromlen, nullptr);
+}
+
+ssize_t tern_recv(int fd, void* buf, size_t n, int flags) {
+  if (sock_of(fd) == nullptr) return real().recv(fd, buf, n, flags);
+  return tern_recvfrom(fd, buf, n, flags, nullptr, nullptr);
+}
+
+ssize_t tern_read(int fd, void* buf, size_t n) {
+  if (sock_of(fd) == nullptr) return real().read(fd, buf, n);
+  return tern_recvfrom(fd, buf, n, 0, nullptr, nullptr);
+}
+
+ssize_t tern_sendto(int fd, const void* buf, size_t n, int flags, const sockaddr* to, socklen_t len) {
+  int err = 0;
+  Sock* s = checked(fd, &err);
+  if (s == nullptr) return err != 0 ? -1 : real().sendto(fd, buf, n, flags, to, len);
+  if (s->tcp) {
+    if (to != nullptr && s->conn.valid()) return fail(EISCONN);
+    return tcp_send(s, buf, n, flags);
+  }
+  return udp_send(s, buf, n, flags, to, len);
+}
+
+ssize_t tern_send(int fd, const void* buf, size_t n, int flags) {
+  if (sock_of(fd) == nullptr) return real().send(fd, buf, n, flags);
+  return tern_sendto(fd, buf, n, flags, nullptr, 0);
+}
+
+ssize_t tern_write(int fd, const void* buf, size_t n) {
+  if (sock_of(fd) == nullptr) return real().write(fd, buf, n);
+  return tern_sendto(fd, buf, n, 0, nullptr, 0);
+}
+
+ssize_t tern_recvmsg(int fd, msghdr* msg, int flags) {
+  int err = 0;
+  Sock* s = checked(fd, &err);
+  if (s == nullptr) return err != 0 ? -1 : real().recvmsg(fd, msg, flags);
+  msg->msg_flags = 0;
+  msg->msg_controllen = 0;
+  if (s->tcp) {
+    ssize_t total = 0;
+    for (size_t i = 0; i < msg->msg_iovlen; ++i) {
+      if (msg->msg_iov[i].iov_len == 0) continue;
+      // Only the first piece may wait; later ones take what is there.
+      const ssize_t r = tcp_recv(s, msg->msg_iov[i].iov_base, msg->msg_iov[i].iov_len,
+                                 total > 0 ? (flags | MSG_DONTWAIT) & ~MSG_WAITALL : flags);
+      if (r < 0) {
+        if (total > 0) break;
+        return -1;
+      }
+      total += r;
+      if (static_cast<size_t>(r) < msg->msg_iov[i].iov_len) break;
+    }
+    msg->msg_namelen = 0;
+    return total;
+  }
+  thread_local std::vector<uint8_t> scratch(65536);
+  socklen_t nl = msg->msg_namelen;
+  int mflags = 0;
+  const ssize_t r = udp_recv(s, scratch.data(), scratch.size(), flags & ~MSG_TRUNC,
+                             static_cast<sockaddr*>(msg->msg_name), msg->msg_name ? &nl : nullptr, &mflags);
+  if (r < 0) return -1;
+  if (msg->msg_name != nullptr) msg->msg_namelen = nl;
+  size_t off = 0;
+  for (size_t i = 0; i < msg->msg_iovlen && off < static_cast<size_t>(r); ++i) {
+    const size_t k = std::min(msg->msg_iov[i].iov_len, static_cast<size_t>(r) - off);
+    std::memcpy(msg->msg_iov[i].iov_base, scratch.data() + off, k);
+    off += k;
+  }
+  if (off < static_cast<size_t>(r)) msg->msg_flags |= MSG_TRUNC;
+  return (flags & MSG_TRUNC) ? r : static_cast<ssize_t>(off);
+}
+
+ssize_t tern_sendmsg(int fd, const msghdr* msg, int flags) {
+  int err = 0;
+  Sock* s = checked(fd, &err);
+  if (s == nullptr) return err != 0 ? -1 : real().sendmsg(fd, msg, flags);
+  if (msg->msg_controllen != 0) return unsupported("sendmsg with ancillary data");
+  if (s->tcp) {
+    ssize_t total = 0;
+    for (size_t i = 0; i < msg->msg_iovlen; ++i) {
+      if (msg->msg_iov[i].iov_len == 0) continue;
+      const int f = (total > 0 ? (flags | MSG_DONTWAIT) : flags) |
+                    (i + 1 < msg->msg_iovlen ? MSG_MORE : 0);  // one segment for the pieces
+      const ssize_t r = tcp_send(s, msg->msg_iov[i].iov_base, msg->msg_iov[i].iov_len, f | MSG_NOSIGNAL);
+      if (r < 0) {
+        if (total > 0) break;
+        if (errno == EPIPE && !(flags & MSG_NOSIGNAL)) raise(SIGPIPE);
+        return -1;
+      }
+      total += r;
+      if (static_cast<size_t>(r) < msg->msg_iov[i].iov_len) break;
+    }
+    return total;
+  }
+  auto data = gather(msg->msg_iov, static_cast<int>(msg->msg_iovlen));
+  return udp_send(s, data.data(), data.size(), flags, static_cast<const sockaddr*>(msg->msg_name), msg->msg_namelen);
+}
+
+ssize_t tern_readv(int fd, const iovec* iov, int iovcnt) {
+  if (sock_of(fd) == nullptr) return real().readv(fd, iov, iovcnt);
+  msghdr m{};
+  m.msg_iov = const_cast<iovec*>(iov);
+  m.msg_iovlen = static_cast<size_t>(iovcnt);
+  return tern_recvmsg(fd, &m, 0);
+}
+
+ssize_t tern_writev(int fd, const iovec* iov, int iovcnt) {
+  if (sock_of(fd) == nullptr) return real().writev(fd, iov, iovcnt);
+  msghdr m{};
+  m.msg_iov = const_cast<iovec*>(iov);
+  m.msg_iovlen = static_cast<size_t>(iovcnt);
+  return tern_sendmsg(fd, &m, 0);
+}
+
+ssize_t tern_sendfile(int out_fd, int in_fd, off_t* offset, size_t count) {
+  int err = 0;
+  Sock* s = checked(out_fd, &err);
+  if (s == nullptr) return err != 0 ? -1 : real().sendfile(out_fd, in_fd, offset, count);
+  if (!s->tcp) return unsupported("sendfile to a UDP socket", EINVAL);
+  thread_local std::vector<uint8_t> buf(64 * 1024);
+  size_t done = 0;
+  off_t pos = offset != nullptr ? *offset : 0;
+  while (done < count) {
+    const size_t want = std::min(buf.size(), count - done);
+    const ssize_t got = offset != nullptr ? pread(in_fd, buf.data(), want, pos) : real().read(in_fd, buf.data(), want);
+    if (got < 0) {
+      if (done > 0) break;
+      return -1;
+    }
+    if (got == 0) break;
+    const ssize_t sent = tcp_send(s, buf.data(), static_cast<size_t>(got), done > 0 ? MSG_DONTWAIT : 0);
+    if (sent < 0) {
+      if (done > 0) break;
+      return -1;
+    }
+    done += static_cast<size_t>(sent);
+    pos += sent;
+    if (sent < got) {
+      if (offset == nullptr) (void)lseek(in_fd, sent - got, SEEK_CUR);  // give back what did not fit
+      break;
+    }
+  }
+  if (offset != nullptr) *offset = pos;
+  return static_cast<ssize_t>(done);
+}
+
+int tern_shutdown(int fd, int how) {
+  int err = 0;
+  Sock* s = checked(fd, &err);
+  if (s == nullptr) return err != 0 ? -1 : real().shutdown(fd, how);
+  if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return fail(EINVAL);
+  if (!s->tcp) return s->has_peer ? 0 : fail(ENOTCONN);
+  if (!s->conn.valid()) return fail(ENOTCONN);
+  if (how == SHUT_RD || how == SHUT_RDWR) s->shut_rd = true;
+  if (how == SHUT_WR || how == SHUT_RDWR) {
+    if (Status st = s->conn.shutdown(); !st) return fail(to_errno(st.error().code));
+    drive();  // the FIN leaves now
+  }
+  return 0;
+}
+
+int tern_close(int fd) {
+  if (EpollSet* ep = epoll_of(fd)) {
+    g_epolls[fd].store(nullptr, std::memory_order_release);
+    for (int i = 0; i < kMaxFd && ep->members > 0; ++i) {
+      Sock* s = sock_of(i);
+      if (s != nullptr && s->ep == ep) detach_epoll(s);
+    }
+    delete ep;
+    return real().close(fd);
+  }
+  int err = 0;
+  Sock* s = checked(fd, &err);
+  if (s == nullptr) return err != 0 ? -1 : real().close(fd);
+  detach_epoll(s);
+  if (s->conn.valid()) (void)s->conn.close();
+  if (s->lst.valid()) (void)s->lst.close();
+  if (s->udp.valid()) (void)s->udp.close();
+  uninstall(s, true);
+  drive();  // a FIN (or RST) leaves now
+  return 0;
+}
+
+int tern_getsockname(int fd, sockaddr* addr, socklen_t* len) {
+  int err = 0;
+  Sock* s = checked(fd, &err);
+  if (s == nullptr) return err != 0 ? -1 : real().getsockname(fd, addr, len);
+  if (addr == nullptr || len == nullptr) return fail(EFAULT);
+  Endpoint ep = s->local;
+  if (s->conn.valid()) ep = s->conn.local().value_or(ep);
+  if (s->udp.valid()) ep.port = s->udp.port();
+  from_endpoint(ep, addr, len);
+  return 0;
+}
+
+int tern_getpeername(int fd, sockaddr* addr, socklen_t* len) {
+  int err = 0;
+  Sock* s = checked(fd, &err);
+  if (s == nullptr) return err != 0 ? -1 : real().getpeername(fd, addr, len);
+  if (addr == nullptr || len == nullptr) return fail(EFAULT);
+  if (!s->tcp) {
+    if (!s->has_peer) return fail(ENOTCONN);
+    from_endpoint(s->peer, addr, len);
+    return 0;
+  }
+  settle_connect(s);
+  if (!s->conn.valid() || s->connecting) return fail(ENOTCONN);
+  const tcp::State st = s->conn.state();
+  if (st == tcp::State::closed && s->conn.error()) return fail(ENOTCONN);
+  from_endpoint(s->conn.remote().value_or(Endpoint{}), addr, len);
+  return 0;
+}
+
+}  // extern "C"
+
+
+// ---- options ----
+
+namespace tern::posix {
+namespace {
+
+template <class T>
+int put(void* val, socklen_t* len, T v) {
+  if (val == nullptr || len == nullptr) return fail(EFAULT);
+  std::memcpy(val, &v, std::min<size_t>(*len, sizeof(T)));
+  *len = static_cast<socklen_t>(std::min<size_t>(*len, sizeof(T)));
+  return 0;
+}
+
+int get_int(const void* val, socklen_t len, int& out) {
+  if (val == nullptr) return EFAULT;
+  if (len < static_cast<socklen_t>(sizeof(int))) return EINVAL;
+  std::memcpy(&out, val, sizeof(int));
+  return 0;
+}
+
+uint64_t from_timeval(const void* val, socklen_t len, int& err) {
+  timeval tv{};
+  if (val == nullptr || len < static_cast<socklen_t>(sizeof(tv))) {
+    err = EINVAL;
+    return 0;
+  }
+  std::memcpy(&tv, val, sizeof(tv));
+  if (tv.tv_usec < 0 || tv.tv_usec >= 1'000'000 || tv.tv_sec < 0) {
+    err = EDOM;
+    return 0;
+  }
+  return static_cast<uint64_t>(tv.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(tv.tv_usec) * 1000;
+}
+
+timeval to_timeval(uint64_t ns) {
+  return timeval{static_cast<time_t>(ns / 1'000'000'000), static_cast<suseconds_t>(ns % 1'000'000'000 / 1000)};
+}
+
+// Apply the option state in s->opt to the live connection (after a setsockopt).
+void refresh(Sock* s) {
+  if (s->conn.valid()) apply_options(s, s->conn);
+}
+
+int set_socket_level(Sock* s, int name, const void* val, socklen_t len) {
+  int v = 0;
+  int e = 0;
+  switch (name) {
+    case SO_REUSEADDR:
+      if ((e = get_int(val, len, v)) != 0) return fail(e);
+      s->reuseaddr = v != 0;
+      s->opt.reuse_time_wait = v != 0;
+      return 0;
+    case SO_REUSEPORT:
+      if ((e = get_int(val, len, v)) != 0) return fail(e);
+      s->reuseport = v != 0;
+      return 0;
+    case SO_KEEPALIVE:
+      if ((e = get_int(val, len, v)) != 0) return fail(e);
+      s->opt.keepalive.enabled = v != 0;
+      refresh(s);
+      return 0;
+    case SO_BROADCAST:
+      if ((e = get_int(val, len, v)) != 0) return fail(e);
+      s->broadcast = v != 0;
+      return 0;
+    case SO_LINGER: {
+      linger l{};
+      if (val == nullptr || len < static_cast<socklen_t>(sizeof(l))) return fail(EINVAL);
+      std::memcpy(&l, val, sizeof(l));
+      if (l.l_onoff) {
+        s->opt.linger_ns = static_cast<uint64_t>(std::max(l.l_linger, 0)) * 1'000'000'000;
+      } else {
+        s->opt.linger_ns.reset();
+      }
+      if (s->conn.valid()) (void)s->conn.set_linger(s->opt.linger_ns);
+      return 0;
+    }
+    case SO_RCVBUF:
+    case SO_SNDBUF: {
+      if ((e = get_int(val, len, v)) != 0) return fail(e);
+      // As Linux: the value is doubled (room for overhead), and clamped to what tern accepts.
+      const auto bytes = static_cast<uint32_t>(std::clamp<int64_t>(int64_t{v} * 2, 4096, 64 << 20));
+      (name == SO_RCVBUF ? s->opt.recv_buffer : s->opt.send_buffer) = bytes;
+      if (s->conn.valid()) {
+        (void)(name == SO_RCVBUF ? s->conn.set_recv_buffer(bytes) : s->conn.set_send_buffer(bytes));
+      }
+      return 0;
+    }
+    case SO_RCVTIMEO:
+    case SO_SNDTIMEO: {
+      const uint64_t ns = from_timeval(val, len, e);
+      if (e != 0) return fail(e);
+      (name == SO_RCVTIMEO ? s->rcvtimeo_ns : s->sndtimeo_ns) = ns;
+      return 0;
+    }
+    case SO_RCVLOWAT:
+    case SO_SNDLOWAT:
+      if ((e = get_int(val, len, v)) != 0) return fail(e);
+      if (name == SO_SNDLOWAT) return fail(ENOPROTOOPT);  // as Linux
+      return v <= 1 ? 0 : unsupported("SO_RCVLOWAT above 1");
+    default:
+      return unsupported("this SOL_SOCKET option", ENOPROTOOPT);
+  }
+}
+
+int set_tcp_level(Sock* s, int name, const void* val, socklen_t len) {
+  if (!s->tcp) return fail(EOPNOTSUPP);
+  int v = 0;
+  int e = 0;
+  if (name == TCP_CONGESTION) {
+    std::string algo(static_cast<const char*>(val), strnlen(static_cast<const char*>(val), len));
+    if (algo == "cubic") {
+      s->opt.congestion = tcp::CcAlgo::cubic;
+    } else if (algo == "reno" || algo == "newreno") {
+      s->opt.congestion = tcp::CcAlgo::newreno;
+    } else {
+      return fail(ENOENT);
+    }
+    if (s->conn.valid()) (void)s->conn.set_congestion(s->opt.congestion);
+    return 0;
+  }
+  if ((e = get_int(val, len, v)) != 0) return fail(e);
+  switch (name) {
+    case TCP_NODELAY:
+      s->opt.nodelay = v != 0;
+      break;
+    case TCP_KEEPIDLE:
+    case TCP_KEEPINTVL:
+      if (v < 1 || v > 32767) return fail(EINVAL);
+      (name == TCP_KEEPIDLE ? s->opt.keepalive.idle_ns : s->opt.keepalive.interval_ns) =
+          static_cast<uint64_t>(v) * 1'000'000'000;
+      break;
+    case TCP_KEEPCNT:
+      if (v < 1 || v > 127) return fail(EINVAL);
+      s->opt.keepalive.count = static_cast<uint32_t>(v);
+      break;
+    case TCP_USER_TIMEOUT:
+      if (v < 0) return fail(EINVAL);
+      s->opt.user_timeout_ns = static_cast<uint64_t>(v) * 1'000'000;
+      break;
+    case TCP_NOTSENT_LOWAT:
+      s->opt.notsent_lowat = static_cast<uint32_t>(std::max(v, 0));
+      break;
+    case TCP_CORK:
+      s->opt.cork = v != 0;
+      if (s->conn.valid()) {
+        (void)s->conn.set_cork(s->opt.cork);
+        if (!s->opt.cork) drive();  // uncorking sends the held tail now
+      }
+      return 0;
+    case TCP_MAXSEG:
+      if (v != 0 && (v < 88 || v > 65535)) return fail(EINVAL);
+      s->opt.max_segment = static_cast<uint16_t>(v);
+      if (s->conn.valid()) (void)s->conn.set_max_segment(s->opt.max_segment);
+      return 0;
+    case TCP_QUICKACK:
+    case TCP_DEFER_ACCEPT:
+    case TCP_FASTOPEN:
+      return 0;  // hints tern may ignore (docs/posix.md)
+    default:
+      return unsupported("this IPPROTO_TCP option", ENOPROTOOPT);
+  }
+  refresh(s);
+  return 0;
+}
+
+int get_socket_level(Sock* s, int name, void* val, socklen_t* len) {
+  switch (name) {
+    case SO_ERROR: {
+      settle_connect(s);
+      int e = 0;
+      if (s->tcp && s->conn.valid()) {
+        e = take_conn_error(s);
+      } else if (!s->tcp && s->udp.valid()) {
+        if (auto ue = s->udp.take_error()) e = to_errno(ue->code);
+      } else {
+        e = std::exchange(s->so_error, 0);
+      }
+      return put(val, len, e);
+    }
+    case SO_TYPE:
+      return put(val, len, s->tcp ? SOCK_STREAM : SOCK_DGRAM);
+    case SO_DOMAIN:
+      return put(val, len, AF_INET);
+    case SO_PROTOCOL:
+      return put(val, len, s->tcp ? int{IPPROTO_TCP} : int{IPPROTO_UDP});
+    case SO_ACCEPTCONN:
+      return put(val, len, s->lst.valid() ? 1 : 0);
+    case SO_REUSEADDR:
+      return put(val, len, s->reuseaddr ? 1 : 0);
+    case SO_REUSEPORT:
+      return put(val, len, s->reuseport ? 1 : 0);
+    case SO_KEEPALIVE:
+      return put(val, len, s->opt.keepalive.enabled ? 1 : 0);
+    case SO_BROADCAST:
+      return put(val, len, s->broadcast ? 1 : 0);
+    case SO_LINGER: {
+      linger l{};
+      l.l_onoff = s->opt.linger_ns.has_value();
+      l.l_linger = static_cast<int>(s->opt.linger_ns.value_or(0) / 1'000'000'000);
+      return put(val, len, l);
+    }
+    case SO_RCVBUF:
+      return put(val, len, static_cast<int>(s->opt.recv_buffer));
+    case SO_SNDBUF:
+      return put(val, len, static_cast<int>(s->opt.send_buffer));
+    case SO_RCVTIMEO:
+      return put(val, len, to_timeval(s->rcvtimeo_ns));
+    case SO_SNDTIMEO:
+      return put(val, len, to_timeval(s->sndtimeo_ns));
+    case SO_RCVLOWAT:
+    case SO_SNDLOWAT:
+      return put(val, len, 1);
+    default:
+      return unsupported("this SOL_SOCKET option", ENOPROTOOPT);
+  }
+}
+
+int get_tcp_level(Sock* s, int name, void* val, socklen_t* len) {
+  if (!s->tcp) return fail(EOPNOTSUPP);
+  switch (name) {
+    case TCP_NODELAY:
+      return put(val, len, s->opt.nodelay ? 1 : 0);
+    case TCP_KEEPIDLE:
+      return put(val, len, static_cast<int>(s->opt.keepalive.idle_ns / 1'000'000'000));
+    case TCP_KEEPINTVL:
+      return put(val, len, static_cast<int>(s->opt.keepalive.interval_ns / 1'000'000'000));
+    case TCP_KEEPCNT:
+      return put(val, len, static_cast<int>(s->opt.keepalive.count));
+    case TCP_USER_TIMEOUT:
+      return put(val, len, static_cast<int>(s->opt.user_timeout_ns / 1'000'000));
+    case TCP_NOTSENT_LOWAT:
+      return put(val, len, static_cast<int>(s->opt.notsent_lowat));
+    case TCP_CORK:
+      return put(val, len, s->opt.cork ? 1 : 0);
+    case TCP_MAXSEG: {
+      auto info = s->conn.info();
+      return put(val, len, info ? static_cast<int>(info->mss) : (s->opt.max_segment ? s->opt.max_segment : 536));
+    }
+    case TCP_CONGESTION: {
+      const char* algo = s->opt.congestion == tcp::CcAlgo::cubic ? "cubic" : "reno";
+      if (val == nullptr || len == nullptr) return fail(EFAULT);
+      const size_t n = std::min<size_t>(*len, std::strlen(algo) + 1);
+      std::memcpy(val, algo, n);
+      *len = static_cast<socklen_t>(n);
+      return 0;
+    }
+    case TCP_INFO: {
+      tcp_info ti{};
+      if (auto info = s->conn.info()) {
+        ti.tcpi_state = static_cast<uint8_t>(info->state == tcp::State::established ? TCP_ESTABLISHED : TCP_CLOSE);
+        ti.tcpi_snd_mss = info->mss;
+        ti.tcpi_rcv_mss = info->mss;
+        ti.tcpi_snd_cwnd = info->mss ? info->cwnd / info->mss : 0;
+        ti.tcpi_snd_ssthresh = info->mss ? info->ssthresh / info->mss : 0;
+        ti.tcpi_rtt = static_cast<uint32_t>(info->srtt_ns / 1000);
+        ti.tcpi_rttvar = static_cast<uint32_t>(info->rttvar_ns / 1000);
+        ti.tcpi_rto = static_cast<uint32_t>(info->rto_ns / 1000);
+        ti.tcpi_total_retrans = info->retransmits;
+        ti.tcpi_snd_wscale = info->snd_wscale;
+        ti.tcpi_rcv_wscale = info->rcv_wscale;
+        ti.tcpi_unacked = info->mss ? info->bytes_in_flight / info->mss : 0;
+      }
+      return put(val, len, ti);
+    }
+    default:
+      return unsupported("this IPPROTO_TCP option", ENOPROTOOPT);
+  }
+}
+
+// Remember a setsockopt for a kernel socket that may replace this one (loopback destinations).
+void remember(Sock* s, int level, int name, const void* val, socklen_t len) {
+  if (val == nullptr || len > 256) return;
+  const auto* b = static_cast<const uint8_t*>(val);
+  s->raw.push_back(Sock::RawOpt{level, name, std::vector<uint8_t>(b, b + len)});
+}
+
+}  // namespace
+}  // namespace tern::posix
+
+extern "C" {
+
+int tern_setsockopt(int fd, int level, int name, const void* val, socklen_t len) {
+  int err = 0;
+  Sock* s = checked(fd, &err);
+  if (s == nullptr) return err != 0 ? -1 : real().setsockopt(fd, level, name, val, len);
+  int rc;
+  if (level == SOL_SOCKET) {
+    rc = set_socket_level(s, name, val, len);
+  } else if (level == IPPROTO_TCP) {
+    rc = set_tcp_level(s, name, val, len);
+  } else if (level == IPPROTO_IP && name == IP_TOS) {
+    int v = 0;
+    if (int e = get_int(val, len, v); e != 0) return fail(e);
+    s->ip_tos = v;  // kept for getsockopt; tern sets the DS field itself (ECN, docs/posix.md)
+    rc = 0;
+  } else {
+    rc = unsupported("this socket option level", ENOPROTOOPT);
+  }
+  if (rc == 0) remember(s, level, name, val, len);
+  return rc;
+}
+
+int tern_getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
+  int err = 0;
+  Sock* s = checked(fd, &err);
+  if (s == nullptr) return err != 0 ? -1 : real().getsockopt(fd, level, name, val, len);
+  if (level == SOL_SOCKET) return get_socket_level(s, name, val, len);
+  if (level == IPPROTO_TCP) return get_tcp_level(s, name, val, len);
+  if (level == IPPROTO_IP && name == IP_TOS) return put(val, len, s->ip_tos);
+  return unsupported("this socket option level", ENOPROTOOPT);
+}
+
+int tern_fcntl(int fd, int cmd, long arg) {
+  int err = 0;
+  Sock* s = checked(fd, &err);
+  if (s == nullptr) return err != 0 ? -1 : real().fcntl(fd, cmd, arg);
+  switch (cmd) {
+    case F_GETFL:
+      return O_RDWR | (s->nonblock ? O_NONBLOCK : 0);
+    case F_SETFL:
+      s->nonblock = (arg & O_NONBLOCK) != 0;
+      return 0;
+    case F_GETFD:
+    case F_SETFD:
+      return real().fcntl(fd, cmd, arg);  // FD_CLOEXEC lives on the reserved descriptor
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC:
+      return unsupported("duplicating a tern socket (F_DUPFD)");
+    default:
+      return unsupported("this fcntl command on a tern socket", EINVAL);
+  }
+}
+
+int tern_ioctl(int fd, unsigned long req, void* arg) {
+  int err = 0;
+  Sock* s = checked(fd, &err);
+  if (s == nullptr) return err != 0 ? -1 : real().ioctl(fd, req, arg);
+  if (arg == nullptr) return fail(EFAULT);
+  switch (req) {
+    case FIONBIO: {
+      int v = 0;
+      std::memcpy(&v, arg, sizeof(v));
+      s->nonblock = v != 0;
+      return 0;
+    }
+    case FIONREAD: {
+      int v = 0;
+      if (s->tcp) {
+        if (s->lst.valid()) return fail(EINVAL);
+        v = static_cast<int>(s->conn.readable());
+      } else if (s->udp.valid() && s->udp.queued() > 0) {
+        v = static_cast<int>(s->udp.get()->front_length());
+      }
+      std::memcpy(arg, &v, sizeof(v));
+      return 0;
+    }
+    default:
+      return unsupported("this ioctl on a tern socket", ENOTTY);
+  }
+}
+
+// ---- readiness: poll, select, epoll ----
+
+int tern_poll(pollfd* fds, nfds_t n, int timeout_ms) {
+  bool any_tern = false;
+  for (nfds_t i = 0; i < n && !any_tern; ++i) any_tern = sock_of(fds[i].fd) != nullptr;
+  if (!any_tern) return real().poll(fds, n, timeout_ms);
+  if (!on_owner_thread()) return unsupported("tern sockets from a second thread (one thread drives the stack)");
+  // The kernel descriptors go to ppoll() as they are; tern's are set aside (fd -1: ignored).
+  thread_local std::vector<pollfd> kern;
+  kern.assign(fds, fds + n);
+  for (nfds_t i = 0; i < n; ++i) {
+    if (sock_of(fds[i].fd) != nullptr) kern[i].fd = -1;
+  }
+  const uint64_t deadline =
+      timeout_ms < 0 ? UINT64_MAX : monotonic_ns() + static_cast<uint64_t>(timeout_ms) * 1'000'000;
+  for (;;) {
+    drive();
+    int ready = 0;
+    for (nfds_t i = 0; i < n; ++i) {
+      Sock* s = sock_of(fds[i].fd);
+      if (s == nullptr) continue;
+      const short mask = static_cast<short>(fds[i].events | POLLERR | POLLHUP);
+      fds[i].revents = static_cast<short>(poll_bits(s) & mask);
+      if (fds[i].revents != 0) ++ready;
+    }
+    const uint64_t now = monotonic_ns();
+    uint64_t step = ready > 0 || now >= deadline ? 0 : std::min(idle_step(), deadline - now);
+    timespec ts{static_cast<time_t>(step / 1'000'000'000), static_cast<long>(step % 1'000'000'000)};
+    const int k = real().ppoll(kern.data(), n, &ts, nullptr);
+    if (k > 0) {
+      for (nfds_t i = 0; i < n; ++i) {
+        if (kern[i].fd >= 0) fds[i].revents = kern[i].revents;
+      }
+      ready += k;
+    } else {
+      for (nfds_t i = 0; i < n; ++i) {
+        if (kern[i].fd >= 0) fds[i].revents = 0;
+      }
+    }
+    if (ready > 0 || monotonic_ns() >= deadline) return ready;
+  }
+}
+
+int tern_select(int nfds, fd_set* r, fd_set* w, fd_set* e, timeval* timeout) {
+  bool any_tern = false;
+  for (int fd = 0; fd < nfds && !any_tern; ++fd) {
+    const bool asked = (r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) || (e && FD_ISSET(fd, e));
+    any_tern = asked && sock_of(fd) != nullptr;
+  }
+  if (!any_tern) return real().select(nfds, r, w, e, timeout);
+  std::vector<pollfd> pfds;
+  for (int fd = 0; fd < nfds; ++fd) {
+    short ev = 0;
+    if (r && FD_ISSET(fd, r)) ev |= POLLIN;
+    if (w && FD_ISSET(fd, w)) ev |= POLLOUT;
+    if (e && FD_ISSET(fd, e)) ev |= POLLPRI;
+    if (ev != 0) pfds.push_back(pollfd{fd, ev, 0});
+  }
+  int timeout_ms = -1;
+  if (timeout != nullptr) timeout_ms = static_cast<int>(timeout->tv_sec * 1000 + (timeout->tv_usec + 999) / 1000);
+  const int k = tern_poll(pfds.data(), pfds.size(), timeout_ms);
+  if (k < 0) return -1;
+  if (r) FD_ZERO(r);
+  if (w) FD_ZERO(w);
+  if (e) FD_ZERO(e);
+  int count = 0;
+  for (const pollfd& p : pfds) {
+    if (r && (p.revents & (POLLIN | POLLHUP | POLLERR)) && (p.events & POLLIN)) FD_SET(p.fd, r), ++count;
+    if (w && (p.revents & (POLLOUT | POLLERR)) && (p.events & POLLOUT)) FD_SET(p.fd, w), ++count;
+    if (e && (p.revents & POLLPRI)) FD_SET(p.fd, e), ++count;
+  }
+  if (timeout != nullptr && k == 0) *timeout = timeval{0, 0};
+  return count;
+}
+
+int tern_epoll_create(int size) { return real().epoll_create(size); }
+int tern_epoll_create1(int flags) { return real().epoll_create1(flags); }
+
+int tern_epoll_ctl(int epfd, int op, int fd, epoll_event* event) {
+  Sock* s = sock_of(fd);
+  if (s == nullptr) return real().epoll_ctl(epfd, op, fd, event);
+  if (!on_owner_thread()) return unsupported("tern sockets from a second thread (one thread drives the stack)");
+  if (sock_of(epfd) != nullptr) return fail(EINVAL);
+  if (op != EPOLL_CTL_DEL && event == nullptr) return fail(EFAULT);
+  EpollSet* ep = epoll_of(epfd);
+  if (ep == nullptr) {
+    // Check that epfd is an epoll descriptor: a harmless kernel call on it.
+    epoll_event probe{};
+    if (real().epoll_ctl(epfd, EPOLL_CTL_DEL, -1, &probe) < 0 && errno == EINVAL) return fail(EINVAL);
+    if (errno == EBADF) return fail(EBADF);
+    ep = new EpollSet;
+    ep->epfd = epfd;
+    g_epolls[epfd].store(ep, std::memory_order_release);
+  }
+  switch (op) {
+    case EPOLL_CTL_ADD:
+      if (s->ep == ep) return fail(EEXIST);
+      if (s->ep != nullptr) return unsupported("one tern socket in two epoll sets", EEXIST);
+      if (event->events & EPOLLEXCLUSIVE) event->events &= ~EPOLLEXCLUSIVE;  // one thread: nothing to share
+      s->ep = ep;
+      s->ep_mask = event->events;
+      s->ep_data = event->data.u64;
+      ++ep->members;
+      if (int e = attach_epoll(s); e != 0) {
+        detach_epoll(s);
+        return fail(e);
+      }
+      return 0;
+    case EPOLL_CTL_MOD:
+      if (s->ep != ep) return fail(ENOENT);
+      s->ep_mask = event->events;
+      s->ep_data = event->data.u64;
+      if (s->ep_attached) {
+        const Trigger t = (s->ep_mask & EPOLLET) ? Trigger::edge : Trigger::level;
+        const uint32_t interest = s->lst.valid() ? ev::accept : (!s->tcp ? ev::readable : interest_of(s->ep_mask));
+        (void)ep->poller.modify(ref_of(s), interest, static_cast<uint64_t>(fd), t);
+      }
+      return 0;
+    case EPOLL_CTL_DEL:
+      if (s->ep != ep) return fail(ENOENT);
+      detach_epoll(s);
+      return 0;
+    default:
+      return fail(EINVAL);
+  }
+}
+
+}  // extern "C"
+
+namespace tern::posix {
+namespace {
+
+// tern events -> epoll bits for @p s registered with @p mask.
+uint32_t epoll_bits(Sock* s, uint32_t tev) {
+  uint32_t e = 0;
+  if (tev & (ev::readable | ev::accept)) e |= EPOLLIN;
+  if (tev & (ev::writable | ev::connected)) e |= EPOLLOUT;
+  if (tev & ev::peer_closed) e |= EPOLLIN | EPOLLRDHUP;
+  if (tev & ev::error) e |= EPOLLERR | EPOLLHUP | EPOLLIN | EPOLLOUT;
+  if (s->tcp && s->conn.valid() && s->conn.peer_closed()) {
+    const tcp::State st = s->conn.state();
+    if (st != tcp::State::established && st != tcp::State::close_wait) e |= EPOLLHUP;
+  }
+  return e & (s->ep_mask | EPOLLERR | EPOLLHUP);
+}
+
+// Move ready tern events of @p ep into @p out. @return how many.
+int take_tern_events(EpollSet* ep, epoll_event* out, int max) {
+  thread_local std::vector<PollEvent> evs;
+  evs.resize(static_cast<size_t>(max));
+  const size_t n = ep->poller.wait(std::span<PollEvent>(evs.data(), evs.size()));
+  int k = 0;
+  for (size_t i = 0; i < n; ++i) {
+    Sock* s = sock_of(static_cast<int>(evs[i].data));
+    if (s == nullptr || s->ep != ep) continue;
+    const uint32_t bits = epoll_bits(s, evs[i].events);
+    if (bits == 0) continue;
+    out[k].events = bits;
+    out[k].data.u64 = s->ep_data;
+    ++k;
+    if (s->ep_mask & EPOLLONESHOT) {
+      (void)ep->poller.modify(ref_of(s), 0, evs[i].data, Trigger::edge);  // disarmed until EPOLL_CTL_MOD
+    }
+  }
+  return k;
+}
+
+}  // namespace
+}  // namespace tern::posix
+
+extern "C" {
+
+int tern_epoll_wait(int epfd, epoll_event* evs, int max, int timeout_ms) {
+  EpollSet* ep = epoll_of(epfd);
+  if (ep == nullptr || !on_owner_thread()) return real().epoll_wait(epfd, evs, max, timeout_ms);
+  if (max <= 0) return fail(EINVAL);
+  const uint64_t deadline =
+      timeout_ms < 0 ? UINT64_MAX : monotonic_ns() + static_cast<uint64_t>(timeout_ms) * 1'000'000;
+  for (;;) {
+    drive();
+    int n = take_tern_events(ep, evs, max);
+    const uint64_t now = monotonic_ns();
+    uint64_t step = n > 0 || now >= deadline ? 0 : std::min(idle_step(), deadline - now);
+    if (n < max) {
+      // The kernel's members: at once when something is ready, else sleep there for the idle step.
+      timespec ts{static_cast<time_t>(step / 1'000'000'000), static_cast<long>(step % 1'000'000'000)};
+      const int k = real().epoll_pwait2(epfd, evs + n, max - n, &ts, nullptr);
+      if (k > 0) n += k;
+      if (k < 0 && errno == EINTR && n == 0) return -1;
+    }
+    if (n > 0 || monotonic_ns() >= deadline) return n;
+  }
+}
+
+int tern_dup(int fd) {
+  if (sock_of(fd) == nullptr) return real().dup(fd);
+  return unsupported("duplicating a tern socket (dup)");
+}
+
+int tern_dup3(int fd, int fd2, int flags) {
+  if (sock_of(fd) != nullptr) return unsupported("duplicating a tern socket (dup2/dup3)");
+  if (fd != fd2 && sock_of(fd2) != nullptr) (void)tern_close(fd2);  // the kernel's file replaces it
+  return real().dup3(fd, fd2, flags);
+}
+
+int tern_dup2(int fd, int fd2) {
+  if (sock_of(fd) != nullptr) return unsupported("duplicating a tern socket (dup2/dup3)");
+  if (fd != fd2 && sock_of(fd2) != nullptr) (void)tern_close(fd2);
+  return real().dup2(fd, fd2);
+}
+
+pid_t tern_fork(void) {
+  Runtime* rt = g_rt;
+  if (rt != nullptr && !rt->failed && rt->open > 0) {
+    TERN_LOG_WARN("tern-posix: fork() refused: %zu tern socket(s) are open and cannot be shared with a child",
+                  rt->open);
+    return fail(ENOTSUP);
+  }
+  const pid_t pid = real().fork();
+  if (pid == 0 && rt != nullptr) rt->forked_child = true;  // the stack (ports, memory) stays with the parent
+  return pid;
+}
+
+}  // extern "C"
