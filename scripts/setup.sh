@@ -11,6 +11,8 @@ PACKAGES=(
   clang libclang-rt-14-dev clang-format valgrind
   # test peers and tools
   iproute2 iputils-ping arping netcat-openbsd socat curl python3-scapy tcpdump ethtool
+  # unmodified servers and clients run on tern under LD_PRELOAD (tests/integration/preload_apps.sh)
+  redis-server redis-tools nginx-light wrk
 )
 
 missing=()
@@ -32,5 +34,14 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "setup: installing ${missing[*]}"
 $SUDO apt-get update -qq
+# The servers above are test subjects, not services: keep their packages from starting them
+# (Debian's policy-rc.d protocol; only when no policy is in place already).
+policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  policy=/usr/sbin/policy-rc.d
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod +x "$policy"
+  trap '$SUDO rm -f "$policy"' EXIT
+fi
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 echo "setup: done"

@@ -9,6 +9,8 @@
 
 namespace {
 
-__attribute__((constructor)) void register_port_factory() { tern::posix::set_port_factory(&tern::apps::open_port); }
+__attribute__((constructor)) void register_port_factory() {
+  tern::posix::set_port_factory(&tern::apps::open_port);
+}
 
 }  // namespace

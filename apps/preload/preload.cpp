@@ -32,14 +32,18 @@ __attribute__((visibility("default"))) int connect(int fd, const struct sockaddr
   return tern_connect(fd, a, l);
 }
 __attribute__((visibility("default"))) ssize_t read(int fd, void* b, size_t n) { return tern_read(fd, b, n); }
-__attribute__((visibility("default"))) ssize_t write(int fd, const void* b, size_t n) { return tern_write(fd, b, n); }
+__attribute__((visibility("default"))) ssize_t write(int fd, const void* b, size_t n) {
+  return tern_write(fd, b, n);
+}
 __attribute__((visibility("default"))) ssize_t readv(int fd, const struct iovec* v, int n) {
   return tern_readv(fd, v, n);
 }
 __attribute__((visibility("default"))) ssize_t writev(int fd, const struct iovec* v, int n) {
   return tern_writev(fd, v, n);
 }
-__attribute__((visibility("default"))) ssize_t recv(int fd, void* b, size_t n, int f) { return tern_recv(fd, b, n, f); }
+__attribute__((visibility("default"))) ssize_t recv(int fd, void* b, size_t n, int f) {
+  return tern_recv(fd, b, n, f);
+}
 __attribute__((visibility("default"))) ssize_t send(int fd, const void* b, size_t n, int f) {
   return tern_send(fd, b, n, f);
 }
@@ -47,8 +51,8 @@ __attribute__((visibility("default"))) ssize_t recvfrom(int fd, void* b, size_t 
                                                         socklen_t* l) {
   return tern_recvfrom(fd, b, n, f, a, l);
 }
-__attribute__((visibility("default"))) ssize_t sendto(int fd, const void* b, size_t n, int f, const struct sockaddr* a,
-                                                      socklen_t l) {
+__attribute__((visibility("default"))) ssize_t sendto(int fd, const void* b, size_t n, int f,
+                                                      const struct sockaddr* a, socklen_t l) {
   return tern_sendto(fd, b, n, f, a, l);
 }
 __attribute__((visibility("default"))) ssize_t recvmsg(int fd, struct msghdr* m, int f) {
@@ -98,12 +102,14 @@ __attribute__((visibility("default"))) int ioctl(int fd, unsigned long req, ...)
   va_end(ap);
   return tern_ioctl(fd, req, arg);
 }
-__attribute__((visibility("default"))) int poll(struct pollfd* f, nfds_t n, int t) { return tern_poll(f, n, t); }
+__attribute__((visibility("default"))) int poll(struct pollfd* f, nfds_t n, int t) {
+  return tern_poll(f, n, t);
+}
 __attribute__((visibility("default"))) int select(int n, fd_set* r, fd_set* w, fd_set* e, struct timeval* t) {
   return tern_select(n, r, w, e, t);
 }
-__attribute__((visibility("default"))) int pselect(int n, fd_set* r, fd_set* w, fd_set* e, const struct timespec* t,
-                                                   const sigset_t*) {
+__attribute__((visibility("default"))) int pselect(int n, fd_set* r, fd_set* w, fd_set* e,
+                                                   const struct timespec* t, const sigset_t*) {
   // The signal mask is not applied around the wait (docs/posix.md).
   struct timeval tv;
   struct timeval* tp = nullptr;
@@ -122,12 +128,15 @@ __attribute__((visibility("default"))) int epoll_ctl(int ep, int op, int fd, str
 __attribute__((visibility("default"))) int epoll_wait(int ep, struct epoll_event* e, int n, int t) {
   return tern_epoll_wait(ep, e, n, t);
 }
-__attribute__((visibility("default"))) int epoll_pwait(int ep, struct epoll_event* e, int n, int t, const sigset_t*) {
+__attribute__((visibility("default"))) int epoll_pwait(int ep, struct epoll_event* e, int n, int t,
+                                                       const sigset_t*) {
   return tern_epoll_wait(ep, e, n, t);  // the signal mask is not applied (docs/posix.md)
 }
 __attribute__((visibility("default"))) int dup(int fd) { return tern_dup(fd); }
 __attribute__((visibility("default"))) int dup2(int fd, int fd2) { return tern_dup2(fd, fd2); }
-__attribute__((visibility("default"))) int dup3(int fd, int fd2, int flags) { return tern_dup3(fd, fd2, flags); }
+__attribute__((visibility("default"))) int dup3(int fd, int fd2, int flags) {
+  return tern_dup3(fd, fd2, flags);
+}
 __attribute__((visibility("default"))) pid_t fork(void) { return tern_fork(); }
 // NOLINTEND(readability-inconsistent-declaration-parameter-name)
 

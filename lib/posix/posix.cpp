@@ -20,6 +20,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdarg>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -164,17 +165,33 @@ struct Runtime {
   uint64_t max_sleep_ns = 1'000'000;
 };
 
-PortFactory g_factory;
+// A function-local static: the library's load-time constructor that registers the driver may run
+// before this file's globals are initialised.
+PortFactory& factory_slot() {
+  static PortFactory f;
+  return f;
+}
 std::once_flag g_table_once;
 std::atomic<Sock*>* g_socks = nullptr;
 std::atomic<EpollSet*>* g_epolls = nullptr;
 Runtime* g_rt = nullptr;
 std::mutex g_init_mu;
+// True while tern's own code runs on this thread (start-up, a poll, shutdown): the sockets that
+// code opens (net_tap's ioctl socket, for one) are the kernel's.
+thread_local bool t_in_tern = false;
+
+struct InTern {
+  bool saved = t_in_tern;
+  InTern() { t_in_tern = true; }
+  ~InTern() { t_in_tern = saved; }
+  InTern(const InTern&) = delete;
+  InTern& operator=(const InTern&) = delete;
+};
 
 void make_tables() {
   std::call_once(g_table_once, [] {
-    void* a = mmap(nullptr, sizeof(std::atomic<Sock*>) * kMaxFd, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
+    void* a = mmap(nullptr, sizeof(std::atomic<Sock*>) * kMaxFd, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     void* b = mmap(nullptr, sizeof(std::atomic<EpollSet*>) * kMaxFd, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     g_socks = static_cast<std::atomic<Sock*>*>(a);
@@ -279,6 +296,7 @@ void from_endpoint(const Endpoint& ep, sockaddr* addr, socklen_t* len) {
 // ---- driving the stack ----
 
 void drive() {
+  InTern guard;
   Runtime& rt = *g_rt;
   const uint32_t n = rt.core->poll(monotonic_ns());
   if (n != 0) {
@@ -315,12 +333,25 @@ bool wait_until(F ready, uint64_t deadline) {
   }
 }
 
-uint64_t deadline_after(uint64_t timeout_ns) { return timeout_ns == 0 ? UINT64_MAX : monotonic_ns() + timeout_ns; }
+// The signal mask for tern's idle sleeps in ppoll()/epoll_pwait2(): the thread's own, plus SIGIO,
+// which net_tap raises for every received frame (a sleep it interrupted would wrongly end the
+// application's wait with EINTR; it stays pending and runs when the sleep ends).
+const sigset_t* sleep_mask() {
+  thread_local sigset_t m;
+  pthread_sigmask(SIG_BLOCK, nullptr, &m);
+  sigaddset(&m, SIGIO);
+  return &m;
+}
+
+uint64_t deadline_after(uint64_t timeout_ns) {
+  return timeout_ns == 0 ? UINT64_MAX : monotonic_ns() + timeout_ns;
+}
 
 // ---- start-up ----
 
 int start(const config::StackConfig& in) {
   std::lock_guard<std::mutex> g(g_init_mu);
+  InTern guard;
   if (g_rt != nullptr) {
     if (g_rt->failed) return fail(EIO);
     return 0;
@@ -329,7 +360,7 @@ int start(const config::StackConfig& in) {
   auto* rt = new Runtime;
   g_rt = rt;
   rt->owner = pthread_self();
-  if (!g_factory) {
+  if (!factory_slot()) {
     TERN_LOG_ERROR("tern-posix: no port driver registered (link libtern-preload or call set_port_factory)");
     rt->failed = true;
     return fail(EIO);
@@ -337,12 +368,12 @@ int start(const config::StackConfig& in) {
   config::StackConfig cfg = in;
   // The calling thread is the only core (run to completion): one lcore.
   if (const size_t cut = cfg.lcores.find_first_of(",-"); cut != std::string::npos) {
-    TERN_LOG_WARN("tern-posix: lcores '%s': the calling thread drives one core; using '%s'", cfg.lcores.c_str(),
-                  cfg.lcores.substr(0, cut).c_str());
+    TERN_LOG_WARN("tern-posix: lcores '%s': the calling thread drives one core; using '%s'",
+                  cfg.lcores.c_str(), cfg.lcores.substr(0, cut).c_str());
     cfg.lcores = cfg.lcores.substr(0, cut);
   }
   std::string err;
-  rt->stack = Stack::create(cfg, {}, g_factory, err);
+  rt->stack = Stack::create(cfg, {}, factory_slot(), err);
   if (!rt->stack) {
     TERN_LOG_ERROR("tern-posix: the stack did not start: %s", err.c_str());
     rt->failed = true;
@@ -362,8 +393,10 @@ int start(const config::StackConfig& in) {
 int ensure_started() {
   if (g_rt != nullptr) {
     if (g_rt->failed) return fail(EIO);
-    if (g_rt->forked_child) return unsupported("a tern socket in a forked child (the stack stays with the parent)", EAFNOSUPPORT);
-    if (!on_owner_thread()) return unsupported("tern sockets from a second thread (one thread drives the stack)");
+    if (g_rt->forked_child)
+      return unsupported("a tern socket in a forked child (the stack stays with the parent)", EAFNOSUPPORT);
+    if (!on_owner_thread())
+      return unsupported("tern sockets from a second thread (one thread drives the stack)");
     return 0;
   }
   return tern_posix_init(nullptr);
@@ -381,9 +414,7 @@ Sock* checked(int fd, int* err) {
   return s;
 }
 
-int reserve_fd(bool cloexec) {
-  return ::open("/dev/null", O_RDONLY | (cloexec ? O_CLOEXEC : 0));
-}
+int reserve_fd(bool cloexec) { return ::open("/dev/null", O_RDONLY | (cloexec ? O_CLOEXEC : 0)); }
 
 void install(Sock* s) {
   g_socks[s->fd].store(s, std::memory_order_release);
@@ -476,13 +507,15 @@ short poll_bits(Sock* s) {
     return static_cast<short>(r | POLLOUT);
   }
   if (s->lst.valid()) return s->lst.pending() > 0 ? POLLIN : 0;
-  if (!s->conn.valid()) return s->connecting ? 0 : static_cast<short>(POLLOUT | POLLHUP);  // as Linux, unconnected
+  if (!s->conn.valid())
+    return s->connecting ? 0 : static_cast<short>(POLLOUT | POLLHUP);  // as Linux, unconnected
   const tcp::State st = s->conn.state();
   if (s->conn.error()) return POLLIN | POLLOUT | POLLERR | POLLHUP;
   if (st == tcp::State::syn_sent || st == tcp::State::syn_received) return 0;
   if (s->conn.readable() > 0 || s->conn.peer_closed() || s->shut_rd) r |= POLLIN;
   if (s->conn.peer_closed()) r |= POLLRDHUP;
-  if ((st == tcp::State::established || st == tcp::State::close_wait) && s->conn.get()->writable_now()) r |= POLLOUT;
+  if ((st == tcp::State::established || st == tcp::State::close_wait) && s->conn.get()->writable_now())
+    r |= POLLOUT;
   if (s->conn.peer_closed() && st != tcp::State::established && st != tcp::State::close_wait) r |= POLLHUP;
   return r;
 }
@@ -582,8 +615,11 @@ ssize_t tcp_send(Sock* s, const void* buf, size_t n, int flags) {
   const tcp::State st = s->conn.state();
   if (st == tcp::State::syn_sent || st == tcp::State::syn_received) {
     if (nb) return fail(EAGAIN);
-    wait_until([&] { return s->conn.state() != tcp::State::syn_sent && s->conn.state() != tcp::State::syn_received; },
-               deadline_after(s->sndtimeo_ns));
+    wait_until(
+        [&] {
+          return s->conn.state() != tcp::State::syn_sent && s->conn.state() != tcp::State::syn_received;
+        },
+        deadline_after(s->sndtimeo_ns));
   }
   if (!push() && !nb) {
     wait_until([&] { return push(); }, deadline_after(s->sndtimeo_ns));
@@ -625,7 +661,8 @@ ssize_t udp_send(Sock* s, const void* buf, size_t n, int flags, const sockaddr* 
   return static_cast<ssize_t>(n);
 }
 
-ssize_t udp_recv(Sock* s, void* buf, size_t n, int flags, sockaddr* from, socklen_t* fromlen, int* msg_flags) {
+ssize_t udp_recv(Sock* s, void* buf, size_t n, int flags, sockaddr* from, socklen_t* fromlen,
+                 int* msg_flags) {
   if (flags & MSG_PEEK) return unsupported("recv(MSG_PEEK)");
   if (int e = udp_autobind(s); e != 0) return fail(e);
   const bool nb = s->nonblock || (flags & MSG_DONTWAIT);
@@ -674,7 +711,7 @@ std::span<const uint8_t> gather(const iovec* iov, int iovcnt) {
 
 }  // namespace
 
-void set_port_factory(PortFactory factory) { g_factory = std::move(factory); }
+void set_port_factory(PortFactory factory) { factory_slot() = std::move(factory); }
 
 int init(const config::StackConfig& cfg) { return start(cfg); }
 
@@ -684,8 +721,8 @@ Stack* stack() noexcept { return g_rt != nullptr ? g_rt->stack.get() : nullptr; 
 
 // ---- the C API ----
 
-using namespace tern;          // NOLINT
-using namespace tern::posix;   // NOLINT
+using namespace tern;         // NOLINT
+using namespace tern::posix;  // NOLINT
 
 extern "C" {
 
@@ -712,6 +749,7 @@ void tern_posix_shutdown(int timeout_ms) {
   }
   const uint64_t deadline = monotonic_ns() + static_cast<uint64_t>(std::max(timeout_ms, 0)) * 1'000'000;
   wait_until([&] { return rt->core->tcp().connections() == 0; }, deadline);
+  InTern guard;
   rt->net.reset();
   rt->core = nullptr;
   (void)rt->stack->shutdown();
@@ -725,7 +763,7 @@ int tern_socket(int domain, int type, int protocol) {
   const int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
   const bool stream = base == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP);
   const bool dgram = base == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP);
-  if (domain != AF_INET || (!stream && !dgram)) return real().socket(domain, type, protocol);
+  if (domain != AF_INET || (!stream && !dgram) || t_in_tern) return real().socket(domain, type, protocol);
   if (ensure_started() != 0) return -1;
   const int fd = reserve_fd(type & SOCK_CLOEXEC);
   if (fd < 0) return -1;
@@ -999,7 +1037,8 @@ ssize_t tern_sendmsg(int fd, const msghdr* msg, int flags) {
     return total;
   }
   auto data = gather(msg->msg_iov, static_cast<int>(msg->msg_iovlen));
-  return udp_send(s, data.data(), data.size(), flags, static_cast<const sockaddr*>(msg->msg_name), msg->msg_namelen);
+  return udp_send(s, data.data(), data.size(), flags, static_cast<const sockaddr*>(msg->msg_name),
+                  msg->msg_namelen);
 }
 
 ssize_t tern_readv(int fd, const iovec* iov, int iovcnt) {
@@ -1028,7 +1067,8 @@ ssize_t tern_sendfile(int out_fd, int in_fd, off_t* offset, size_t count) {
   off_t pos = offset != nullptr ? *offset : 0;
   while (done < count) {
     const size_t want = std::min(buf.size(), count - done);
-    const ssize_t got = offset != nullptr ? pread(in_fd, buf.data(), want, pos) : real().read(in_fd, buf.data(), want);
+    const ssize_t got =
+        offset != nullptr ? pread(in_fd, buf.data(), want, pos) : real().read(in_fd, buf.data(), want);
     if (got < 0) {
       if (done > 0) break;
       return -1;
@@ -1119,7 +1159,6 @@ int tern_getpeername(int fd, sockaddr* addr, socklen_t* len) {
 
 }  // extern "C"
 
-
 // ---- options ----
 
 namespace tern::posix {
@@ -1155,7 +1194,8 @@ uint64_t from_timeval(const void* val, socklen_t len, int& err) {
 }
 
 timeval to_timeval(uint64_t ns) {
-  return timeval{static_cast<time_t>(ns / 1'000'000'000), static_cast<suseconds_t>(ns % 1'000'000'000 / 1000)};
+  return timeval{static_cast<time_t>(ns / 1'000'000'000),
+                 static_cast<suseconds_t>(ns % 1'000'000'000 / 1000)};
 }
 
 // Apply the option state in s->opt to the live connection (after a setsockopt).
@@ -1357,7 +1397,8 @@ int get_tcp_level(Sock* s, int name, void* val, socklen_t* len) {
       return put(val, len, s->opt.cork ? 1 : 0);
     case TCP_MAXSEG: {
       auto info = s->conn.info();
-      return put(val, len, info ? static_cast<int>(info->mss) : (s->opt.max_segment ? s->opt.max_segment : 536));
+      return put(val, len,
+                 info ? static_cast<int>(info->mss) : (s->opt.max_segment ? s->opt.max_segment : 536));
     }
     case TCP_CONGESTION: {
       const char* algo = s->opt.congestion == tcp::CcAlgo::cubic ? "cubic" : "reno";
@@ -1370,7 +1411,8 @@ int get_tcp_level(Sock* s, int name, void* val, socklen_t* len) {
     case TCP_INFO: {
       tcp_info ti{};
       if (auto info = s->conn.info()) {
-        ti.tcpi_state = static_cast<uint8_t>(info->state == tcp::State::established ? TCP_ESTABLISHED : TCP_CLOSE);
+        ti.tcpi_state =
+            static_cast<uint8_t>(info->state == tcp::State::established ? TCP_ESTABLISHED : TCP_CLOSE);
         ti.tcpi_snd_mss = info->mss;
         ti.tcpi_rcv_mss = info->mss;
         ti.tcpi_snd_cwnd = info->mss ? info->cwnd / info->mss : 0;
@@ -1488,7 +1530,8 @@ int tern_poll(pollfd* fds, nfds_t n, int timeout_ms) {
   bool any_tern = false;
   for (nfds_t i = 0; i < n && !any_tern; ++i) any_tern = sock_of(fds[i].fd) != nullptr;
   if (!any_tern) return real().poll(fds, n, timeout_ms);
-  if (!on_owner_thread()) return unsupported("tern sockets from a second thread (one thread drives the stack)");
+  if (!on_owner_thread())
+    return unsupported("tern sockets from a second thread (one thread drives the stack)");
   // The kernel descriptors go to ppoll() as they are; tern's are set aside (fd -1: ignored).
   thread_local std::vector<pollfd> kern;
   kern.assign(fds, fds + n);
@@ -1510,7 +1553,7 @@ int tern_poll(pollfd* fds, nfds_t n, int timeout_ms) {
     const uint64_t now = monotonic_ns();
     uint64_t step = ready > 0 || now >= deadline ? 0 : std::min(idle_step(), deadline - now);
     timespec ts{static_cast<time_t>(step / 1'000'000'000), static_cast<long>(step % 1'000'000'000)};
-    const int k = real().ppoll(kern.data(), n, &ts, nullptr);
+    const int k = real().ppoll(kern.data(), n, &ts, step != 0 ? sleep_mask() : nullptr);
     if (k > 0) {
       for (nfds_t i = 0; i < n; ++i) {
         if (kern[i].fd >= 0) fds[i].revents = kern[i].revents;
@@ -1541,7 +1584,8 @@ int tern_select(int nfds, fd_set* r, fd_set* w, fd_set* e, timeval* timeout) {
     if (ev != 0) pfds.push_back(pollfd{fd, ev, 0});
   }
   int timeout_ms = -1;
-  if (timeout != nullptr) timeout_ms = static_cast<int>(timeout->tv_sec * 1000 + (timeout->tv_usec + 999) / 1000);
+  if (timeout != nullptr)
+    timeout_ms = static_cast<int>(timeout->tv_sec * 1000 + (timeout->tv_usec + 999) / 1000);
   const int k = tern_poll(pfds.data(), pfds.size(), timeout_ms);
   if (k < 0) return -1;
   if (r) FD_ZERO(r);
@@ -1563,15 +1607,20 @@ int tern_epoll_create1(int flags) { return real().epoll_create1(flags); }
 int tern_epoll_ctl(int epfd, int op, int fd, epoll_event* event) {
   Sock* s = sock_of(fd);
   if (s == nullptr) return real().epoll_ctl(epfd, op, fd, event);
-  if (!on_owner_thread()) return unsupported("tern sockets from a second thread (one thread drives the stack)");
+  if (!on_owner_thread())
+    return unsupported("tern sockets from a second thread (one thread drives the stack)");
   if (sock_of(epfd) != nullptr) return fail(EINVAL);
   if (op != EPOLL_CTL_DEL && event == nullptr) return fail(EFAULT);
   EpollSet* ep = epoll_of(epfd);
   if (ep == nullptr) {
-    // Check that epfd is an epoll descriptor: a harmless kernel call on it.
-    epoll_event probe{};
-    if (real().epoll_ctl(epfd, EPOLL_CTL_DEL, -1, &probe) < 0 && errno == EINVAL) return fail(EINVAL);
-    if (errno == EBADF) return fail(EBADF);
+    // Check that epfd is an epoll descriptor (what the kernel's epoll_ctl would check), once per set.
+    char link[64];
+    char path[32];
+    std::snprintf(path, sizeof(path), "/proc/self/fd/%d", epfd);
+    const ssize_t k = readlink(path, link, sizeof(link) - 1);
+    if (k < 0) return fail(EBADF);
+    link[k] = '\0';
+    if (std::strcmp(link, "anon_inode:[eventpoll]") != 0) return fail(EINVAL);
     ep = new EpollSet;
     ep->epfd = epfd;
     g_epolls[epfd].store(ep, std::memory_order_release);
@@ -1596,7 +1645,8 @@ int tern_epoll_ctl(int epfd, int op, int fd, epoll_event* event) {
       s->ep_data = event->data.u64;
       if (s->ep_attached) {
         const Trigger t = (s->ep_mask & EPOLLET) ? Trigger::edge : Trigger::level;
-        const uint32_t interest = s->lst.valid() ? ev::accept : (!s->tcp ? ev::readable : interest_of(s->ep_mask));
+        const uint32_t interest =
+            s->lst.valid() ? ev::accept : (!s->tcp ? ev::readable : interest_of(s->ep_mask));
         (void)ep->poller.modify(ref_of(s), interest, static_cast<uint64_t>(fd), t);
       }
       return 0;
@@ -1668,7 +1718,7 @@ int tern_epoll_wait(int epfd, epoll_event* evs, int max, int timeout_ms) {
     if (n < max) {
       // The kernel's members: at once when something is ready, else sleep there for the idle step.
       timespec ts{static_cast<time_t>(step / 1'000'000'000), static_cast<long>(step % 1'000'000'000)};
-      const int k = real().epoll_pwait2(epfd, evs + n, max - n, &ts, nullptr);
+      const int k = real().epoll_pwait2(epfd, evs + n, max - n, &ts, step != 0 ? sleep_mask() : nullptr);
       if (k > 0) n += k;
       if (k < 0 && errno == EINTR && n == 0) return -1;
     }
