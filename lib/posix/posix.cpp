@@ -117,8 +117,9 @@ struct Sock {
   bool bound = false;
   Endpoint local{};
   bool listening = false;
-  bool connecting = false;  // a non-blocking connect is in progress
-  int so_error = 0;         // reported once by SO_ERROR (or the next call)
+  bool connecting = false;    // a non-blocking connect is in progress
+  bool ss_connected = false;  // connect() reported the connection (Linux's SS_CONNECTED)
+  int so_error = 0;           // reported once by SO_ERROR (or the next call)
   bool err_reported = false;
   bool shut_rd = false;
   bool reuseaddr = false;
@@ -591,7 +592,11 @@ ssize_t tcp_recv(Sock* s, void* buf, size_t n, int flags) {
 
 ssize_t tcp_send(Sock* s, const void* buf, size_t n, int flags) {
   settle_connect(s);
-  if (s->lst.valid() || !s->conn.valid()) return fail(s->connecting ? EAGAIN : ENOTCONN);
+  if (s->lst.valid() || !s->conn.valid()) {
+    // As Linux (sk_stream_wait_connect): a stream that is not connected and not connecting: EPIPE.
+    if (!(flags & MSG_NOSIGNAL)) raise(SIGPIPE);
+    return fail(EPIPE);
+  }
   const bool nb = s->nonblock || (flags & MSG_DONTWAIT);
   const uint32_t sflags = (flags & MSG_MORE) ? tcp::send_flag::more : 0;
   std::span<const uint8_t> in(static_cast<const uint8_t*>(buf), n);
@@ -898,9 +903,18 @@ int tern_connect(int fd, const sockaddr* addr, socklen_t len) {
   }
   if (s->lst.valid()) return fail(EISCONN);
   if (s->conn.valid()) {
+    // As Linux's inet_stream_connect(): the call after a non-blocking connect completed reports
+    // its outcome (0 or the error) once; later calls answer EISCONN.
+    if (s->ss_connected) return fail(EISCONN);
     settle_connect(s);
     if (s->connecting) return fail(EALREADY);
-    return fail(EISCONN);
+    s->ss_connected = true;
+    if (s->so_error != 0) return fail(std::exchange(s->so_error, 0));
+    if (auto e = s->conn.error(); e && !s->err_reported) {
+      s->err_reported = true;
+      return fail(to_errno(e->code));
+    }
+    return 0;
   }
   tcp::ConnectOptions co;
   co.socket = s->opt;
@@ -927,6 +941,7 @@ int tern_connect(int fd, const sockaddr* addr, socklen_t len) {
       deadline_after(s->sndtimeo_ns));
   settle_connect(s);
   if (s->connecting) return fail(ETIMEDOUT);  // SO_SNDTIMEO passed (the attempt goes on)
+  s->ss_connected = true;
   if (s->so_error != 0) return fail(std::exchange(s->so_error, 0));
   return 0;
 }
