@@ -13,7 +13,8 @@
 #     and not) completes with no error
 #  4. nginx (one worker, master process off, sendfile on): curl fetches a 2 MiB file byte-exact,
 #     and index.html over keep-alive
-#  5. every server still answers after its clients left, and exits on SIGTERM
+#  5. every server still answers after its clients left, and exits on SIGTERM; an idle
+#     redis-server uses under a quarter of a core (the adaptive idle policy sleeps)
 #
 # Needs root and /dev/net/tun (exit 77 = skipped otherwise). Addresses 198.18.0.0/24 only.
 set -uo pipefail
@@ -184,6 +185,15 @@ for p in 1 16; do
   n=$(echo "$out" | grep -c "requests per second")
   if [ "$n" -eq 2 ]; then ok "redis-benchmark -P $p: $(echo "$out" | tr '\n' ' ')"; else fail "redis-benchmark -P $p: '$out'"; fi
 done
+# The adaptive idle policy: an idle preloaded server sleeps in the kernel instead of spinning.
+cpu() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+c0=$(cpu); sleep 2; c1=$(cpu)
+ticks=$((c1 - c0)); hz=$(getconf CLK_TCK)
+if [ "$ticks" -lt $((hz / 2)) ]; then
+  ok "idle redis-server used $ticks of $((2 * hz)) clock ticks in 2 s (no spinning core)"
+else
+  fail "idle redis-server used $ticks of $((2 * hz)) clock ticks in 2 s: it spins"
+fi
 dbsize=$(in_ns redis-cli -h "$TERN" dbsize)
 [ "$dbsize" -ge 2 ] && ok "redis still answers after the benchmark (dbsize $dbsize)" || fail "dbsize '$dbsize'"
 stop
