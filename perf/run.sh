@@ -7,7 +7,7 @@
 #
 #   perf/run.sh [--quick] [--reps N] [--only LIST]
 #     --quick   short runs (about 10 minutes in all, including the build)
-#     --only    comma list of: l3fwd,rr,short,udp,bulk,cost,memory,scaling,loss
+#     --only    comma list of: l3fwd,rr,short,udp,bulk,cost,memory,scaling,loss,redis,nginx
 #
 # Needs root (namespaces, veth). Never run inside scripts/test.sh: numbers, not
 # pass/fail. See perf/README.md for what each figure means.
@@ -17,7 +17,7 @@ ROOT=$PWD
 
 QUICK=0
 REPS=3
-ONLY="l3fwd,rr,short,udp,bulk,cost,memory,scaling,loss"
+ONLY="l3fwd,rr,short,udp,bulk,cost,memory,scaling,loss,redis,nginx"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -32,9 +32,9 @@ done
 want() { [[ ",$ONLY," == *",$1,"* ]]; }
 
 if [ $QUICK -eq 1 ]; then
-  T_FWD=3 T_RR=3 T_BULK=5 N_COST=2000 N_MEM=100000
+  T_FWD=3 T_RR=3 T_BULK=5 N_COST=2000 N_MEM=100000 N_REDIS=100000 T_HTTP=3
 else
-  T_FWD=10 T_RR=10 T_BULK=60 N_COST=5000 N_MEM=100000
+  T_FWD=10 T_RR=10 T_BULK=60 N_COST=5000 N_MEM=100000 N_REDIS=300000 T_HTTP=10
 fi
 
 BUILD=$ROOT/build-perf
@@ -73,7 +73,7 @@ fi
 log "building tern (release) in $BUILD"
 [ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" --buildtype=release -Dtests=false -Dperf=true >/dev/null
 ninja -C "$BUILD" apps/echo/tern-echo apps/l3fwd/tern-l3fwd perf/tern-kernel-echo perf/tern-tcp-rr-count \
-  perf/tern-conn-memory perf/tern-loss-recovery >&2
+  perf/tern-conn-memory perf/tern-loss-recovery apps/preload/libtern-preload.so >&2
 TE=$BUILD/apps/echo/tern-echo
 TL=$BUILD/apps/l3fwd/tern-l3fwd
 KE=$BUILD/perf/tern-kernel-echo
@@ -430,10 +430,157 @@ bench_loss() {
   skip loss-kernel "Linux between two namespaces: the kernel here has no netem (no delay or loss qdisc), so no like-for-like path exists"
 }
 
+# ------------------------------------------- unmodified servers (issue 13) --
+# tern: both programs run unmodified under LD_PRELOAD=libtern-preload.so, joined by net_memif
+# (server: lcore 0 = CPU 0, client: lcore 1 = CPU 1, EAL pins them). Kernel: the same binaries over
+# veth between the two namespaces, pinned the same way with taskset.
+PRELOAD=""
+preload_conf() {  # FILE ROLE SOCKET IP MAC LCORE: a TERN_CONFIG for one side of the memif
+  cat >"$1" <<YAML
+ports:
+  - name: m0
+    devargs: "net_memif0,role=$2,socket=$3"
+    ip: $4/24
+    mac: "$5"
+lcores: "$6"
+YAML
+}
+wait_log() {  # FILE PATTERN PID: until the server logs PATTERN (or exits)
+  for _ in $(seq 1 150); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    kill -0 "$3" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+stop_srv() { kill -TERM "$1" 2>/dev/null || true; for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done; kill -KILL "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+redis_json() {  # CSV from redis-benchmark --csv -> {"set_rps","set_p99_ms","get_rps","get_p99_ms"}
+  python3 - "$1" <<'PY'
+import csv, json, sys
+d = {}
+for row in csv.DictReader(open(sys.argv[1])):
+    t = row["test"].lower()
+    d[t + "_rps"] = float(row["rps"]); d[t + "_p99_ms"] = float(row["p99_latency_ms"]); d[t + "_p50_ms"] = float(row["p50_latency_ms"])
+print(json.dumps(d))
+PY
+}
+
+# 10. redis: redis-benchmark (50 clients, SET and GET, pipelining 1 and 16) against redis-server.
+bench_redis() {
+  command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null ||
+    { skip redis "redis-server or redis-benchmark is not installed (scripts/setup.sh installs them)"; return; }
+  local p rep n res spid sock args
+  for p in 1 16; do
+    n=$(( p == 1 ? N_REDIS : N_REDIS * 10 ))
+    args=(-n "$n" -c 50 -P "$p" -t set,get --csv)
+    for rep in $(seq 1 "$REPS"); do
+      sock="/tern-bench-redis-$$-$p-$rep"
+      preload_conf "$OUT/redis-srv.yaml" server "$sock" 198.18.0.1 02:00:00:00:00:01 0
+      preload_conf "$OUT/redis-cli.yaml" client "$sock" 198.18.0.2 02:00:00:00:00:02 1
+      TERN_CONFIG="$OUT/redis-srv.yaml" LD_PRELOAD="$PRELOAD" redis-server --port 6379 --bind 0.0.0.0 --save "" \
+        --appendonly no --protected-mode no --dir "$OUT" >"$OUT/redis-srv.log" 2>&1 &
+      spid=$!
+      if wait_log "$OUT/redis-srv.log" "Ready to accept" $spid &&
+         TERN_CONFIG="$OUT/redis-cli.yaml" LD_PRELOAD="$PRELOAD" timeout 300 redis-benchmark -h 198.18.0.1 "${args[@]}" \
+           >"$OUT/redis.csv" 2>"$OUT/redis-cli.log"; then
+        res=$(redis_json "$OUT/redis.csv"); record redis tern "P$p" "$rep" "$res"; log "redis P$p rep $rep: tern $res"
+      else
+        log "redis tern P$p: failed: $(tail -2 "$OUT/redis-srv.log" "$OUT/redis-cli.log" | tr '\n' ' ')"
+      fi
+      stop_srv $spid
+      ip netns exec $NS_S taskset -c 0 redis-server --port 6379 --bind 198.18.77.1 --save "" --appendonly no \
+        --protected-mode no --dir "$OUT" >"$OUT/kredis-srv.log" 2>&1 &
+      spid=$!
+      if wait_log "$OUT/kredis-srv.log" "Ready to accept" $spid &&
+         ip netns exec $NS_C taskset -c 1 timeout 300 redis-benchmark -h 198.18.77.1 "${args[@]}" >"$OUT/kredis.csv" 2>/dev/null; then
+        res=$(redis_json "$OUT/kredis.csv"); record redis kernel "P$p" "$rep" "$res"; log "redis P$p rep $rep: kernel $res"
+      else
+        log "redis kernel P$p: failed: $(tail -2 "$OUT/kredis-srv.log" | tr '\n' ' ')"
+      fi
+      stop_srv $spid
+    done
+  done
+}
+
+# 11. nginx: wrk (1 thread, 32 connections) fetching a 612-byte file from nginx (one worker, master
+# process off), keep-alive and with "Connection: close".
+nginx_conf() {  # FILE LISTEN
+  mkdir -p "$OUT/www" "$OUT/ngx"
+  head -c 612 /dev/zero | tr '\0' 'n' >"$OUT/www/index.html"
+  cat >"$1" <<NGX
+daemon off;
+master_process off;
+worker_processes 1;
+pid $OUT/ngx/nginx-$$.pid;
+error_log $OUT/ngx/error.log warn;
+events { worker_connections 4096; use epoll; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_temp_path $OUT/ngx/body;
+  proxy_temp_path $OUT/ngx/proxy;
+  fastcgi_temp_path $OUT/ngx/fastcgi;
+  uwsgi_temp_path $OUT/ngx/uwsgi;
+  scgi_temp_path $OUT/ngx/scgi;
+  server { listen $2 backlog=4096; root $OUT/www; }
+}
+NGX
+}
+wrk_json() {  # wrk output -> {"rps":..,"p99_ms":..}
+  python3 - "$1" <<'PY'
+import json, re, sys
+t = open(sys.argv[1]).read()
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+def ms(v, u): return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[u]
+m = re.search(r"99%\s+([\d.]+)(us|ms|s)", t)
+err = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", t)
+non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
+print(json.dumps({"rps": rps, "p99_ms": ms(*m.groups()) if m else None,
+                  "socket_errors": sum(map(int, err.groups())) if err else 0, "non2xx": int(non2xx.group(1)) if non2xx else 0}))
+PY
+}
+bench_nginx() {
+  local ngx; ngx=$(command -v nginx || echo /usr/sbin/nginx)
+  [ -x "$ngx" ] && command -v wrk >/dev/null || { skip nginx "nginx or wrk is not installed (scripts/setup.sh installs them)"; return; }
+  local mode rep res spid sock hdr
+  for mode in keepalive close; do
+    hdr=()
+    [ "$mode" = close ] && hdr=(-H "Connection: close")
+    for rep in $(seq 1 "$REPS"); do
+      sock="/tern-bench-nginx-$$-$mode-$rep"
+      preload_conf "$OUT/ngx-srv.yaml" server "$sock" 198.18.0.1 02:00:00:00:00:01 0
+      preload_conf "$OUT/ngx-cli.yaml" client "$sock" 198.18.0.2 02:00:00:00:00:02 1
+      nginx_conf "$OUT/nginx.conf" 8080
+      TERN_CONFIG="$OUT/ngx-srv.yaml" LD_PRELOAD="$PRELOAD" "$ngx" -c "$OUT/nginx.conf" -p "$OUT/ngx" \
+        >"$OUT/ngx-srv.log" 2>&1 &
+      spid=$!
+      if wait_log "$OUT/ngx-srv.log" "stack started" $spid &&
+         TERN_CONFIG="$OUT/ngx-cli.yaml" LD_PRELOAD="$PRELOAD" timeout 120 wrk -t1 -c32 -d"${T_HTTP}s" --latency "${hdr[@]}" \
+           http://198.18.0.1:8080/index.html >"$OUT/wrk.txt" 2>"$OUT/wrk.err"; then
+        res=$(wrk_json "$OUT/wrk.txt"); record nginx tern "$mode" "$rep" "$res"; log "nginx $mode rep $rep: tern $res"
+      else
+        log "nginx tern $mode: failed: $(tail -2 "$OUT/ngx-srv.log" "$OUT/wrk.err" | tr '\n' ' ')"
+      fi
+      stop_srv $spid
+      nginx_conf "$OUT/nginx.conf" 198.18.77.1:8080
+      ip netns exec $NS_S taskset -c 0 "$ngx" -c "$OUT/nginx.conf" -p "$OUT/ngx" >"$OUT/kngx-srv.log" 2>&1 &
+      spid=$!
+      for _ in $(seq 1 50); do ip netns exec $NS_S ss -Hltn 'sport = :8080' | grep -q LISTEN && break; sleep 0.1; done
+      if ip netns exec $NS_C taskset -c 1 timeout 120 wrk -t1 -c32 -d"${T_HTTP}s" --latency "${hdr[@]}" \
+           http://198.18.77.1:8080/index.html >"$OUT/kwrk.txt" 2>/dev/null; then
+        res=$(wrk_json "$OUT/kwrk.txt"); record nginx kernel "$mode" "$rep" "$res"; log "nginx $mode rep $rep: kernel $res"
+      else
+        log "nginx kernel $mode: failed"
+      fi
+      stop_srv $spid
+    done
+  done
+}
+
 # ------------------------------------------------------------------ run --
 START=$(date +%s)
 want l3fwd && bench_l3fwd
-if want rr || want short || want udp || want bulk || want cost; then kernel_net; fi
+if want rr || want short || want udp || want bulk || want cost || want redis || want nginx; then kernel_net; fi
 want rr && bench_rr
 want short && bench_short
 want udp && bench_udp
@@ -442,6 +589,9 @@ want cost && bench_cost
 want memory && bench_memory
 want scaling && bench_scaling
 want loss && bench_loss
+PRELOAD=$BUILD/apps/preload/libtern-preload.so
+want redis && bench_redis
+want nginx && bench_nginx
 skip scaling-tcp "TCP request/response with the server on 2 lcores: a client would share the machine's only 2 vCPUs with the server's two busy cores, so the figure would measure the scheduler, not the stack; not measured here"
 log "measured in $(( $(date +%s) - START )) s; writing docs/benchmarks.md"
 python3 perf/lib/report.py "$RAW" "$OUT/veth-offloads.txt" docs/benchmarks.md docs/benchmarks.json

@@ -250,6 +250,55 @@ def main():
       "exists between two namespaces.")
     w("")
 
+    # ---- 10. redis / 11. nginx (unmodified binaries under LD_PRELOAD)
+    w("## 10. redis: unmodified redis-server and redis-benchmark")
+    w("")
+    w("Debian's redis-server and redis-benchmark (50 clients, SET and GET, pipelining 1 and 16), not rebuilt. "
+      "tern: both run under `LD_PRELOAD=libtern-preload.so` (docs/posix.md) joined by `net_memif` (copy mode), "
+      "server on CPU 0 and client on CPU 1 (each process's one lcore, busy polling). Kernel: the same two "
+      "binaries over veth between two namespaces, pinned the same way with taskset. p99 from redis-benchmark.")
+    w("")
+    w("| case | tern req/s | kernel req/s | tern / kernel | p99 ms tern | p99 ms kernel |")
+    w("|---|---|---|---|---|---|")
+    for v, label in (("P1", "pipelining 1"), ("P16", "pipelining 16")):
+        for op in ("set", "get"):
+            t_rows = [r for r in pick(rows, "redis", "tern", v) if f"{op}_rps" in r]
+            k_rows = [r for r in pick(rows, "redis", "kernel", v) if f"{op}_rps" in r]
+            t = stat([r[f"{op}_rps"] for r in t_rows])
+            k = stat([r[f"{op}_rps"] for r in k_rows])
+            tp = stat([r[f"{op}_p99_ms"] for r in t_rows])
+            kp = stat([r[f"{op}_p99_ms"] for r in k_rows])
+            w(f"| {op.upper()}, {label} | {fmt(t, 0)} | {fmt(k, 0)} | {ratio(t, k)} | {fmt(tp, 3)} | {fmt(kp, 3)} |")
+            summary["results"][f"redis_{op}_{v}"] = {"tern": t, "kernel": k, "tern_p99_ms": tp, "kernel_p99_ms": kp}
+            if not t_rows:
+                problems.append(f"redis {op} {v}: no tern result")
+    w("")
+    w("ByteDance's libtpa reports 5.4x for redis on one core (its own NIC, its own client); the figures above "
+      "are this machine's virtual devices.")
+    w("")
+    w("## 11. nginx: unmodified nginx and wrk")
+    w("")
+    w("Debian's nginx (one worker, `master_process off`) serving a 612-byte file to wrk (1 thread, 32 connections), "
+      "keep-alive and with `Connection: close` (a new connection per request). Same transports and pinning as 10.")
+    w("")
+    w("| case | tern req/s | kernel req/s | tern / kernel | p99 ms tern | p99 ms kernel |")
+    w("|---|---|---|---|---|---|")
+    for v, label in (("keepalive", "keep-alive (requests/s)"), ("close", "Connection: close (connections/s)")):
+        t_rows = pick(rows, "nginx", "tern", v)
+        k_rows = pick(rows, "nginx", "kernel", v)
+        t, k = stat([r["rps"] for r in t_rows]), stat([r["rps"] for r in k_rows])
+        tp = stat([r["p99_ms"] for r in t_rows if r.get("p99_ms") is not None])
+        kp = stat([r["p99_ms"] for r in k_rows if r.get("p99_ms") is not None])
+        w(f"| {label} | {fmt(t, 0)} | {fmt(k, 0)} | {ratio(t, k)} | {fmt(tp, 3)} | {fmt(kp, 3)} |")
+        summary["results"][f"nginx_{v}"] = {"tern": t, "kernel": k, "tern_p99_ms": tp, "kernel_p99_ms": kp}
+        for impl, rs in (("tern", t_rows), ("kernel", k_rows)):
+            for r in rs:
+                if r.get("socket_errors") or r.get("non2xx"):
+                    problems.append(f"nginx {v} {impl}: socket errors {r.get('socket_errors')} non-2xx {r.get('non2xx')}")
+        if not t_rows:
+            problems.append(f"nginx {v}: no tern result")
+    w("")
+
     # ---- skipped / sanity
     w("## Not measured")
     w("")
