@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <rte_lcore.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -396,8 +397,15 @@ int ensure_started() {
     if (g_rt->failed) return fail(EIO);
     if (g_rt->forked_child)
       return unsupported("a tern socket in a forked child (the stack stays with the parent)", EAFNOSUPPORT);
-    if (!on_owner_thread())
-      return unsupported("tern sockets from a second thread (one thread drives the stack)");
+    if (!on_owner_thread()) {
+      // The stack moves to a thread that opens a socket while no tern socket is open (wrk's main
+      // thread probes the address, then its worker thread does the work); sockets never move.
+      if (g_rt->open != 0)
+        return unsupported("tern sockets from a second thread (one thread drives the stack)");
+      g_rt->owner = pthread_self();
+      if (rte_lcore_id() == LCORE_ID_ANY) (void)rte_thread_register();  // an lcore id: mempool caches
+      TERN_LOG_INFO("tern-posix: no tern socket was open: this thread drives the stack now");
+    }
     return 0;
   }
   return tern_posix_init(nullptr);
