@@ -346,8 +346,8 @@ bench_cost() {
   local out
   out=$(bash perf/callgrind.sh "$BUILD" 64 2>&1) || { log "callgrind.sh failed: $out"; skip cost "perf/callgrind.sh failed"; return; }
   local tern_txn udp_pkt
-  tern_txn=$(echo "$out" | grep -o '[0-9,]* instructions per transaction' | head -1 | tr -d , | awk '{print $1}')
-  udp_pkt=$(echo "$out" | grep -o '[0-9,]* instructions per packet' | head -1 | tr -d , | awk '{print $1}')
+  tern_txn=$(echo "$out" | grep -o '[0-9,]* instructions per transaction' | tr -d , | awk 'NR == 1 {print $1}')
+  udp_pkt=$(echo "$out" | grep -o '[0-9,]* instructions per packet' | tr -d , | awk 'NR == 1 {print $1}')
   record cost tern tcp-rr 1 "{\"instructions_per_transaction\": ${tern_txn:-0}, \"udp_echo_instructions_per_packet\": ${udp_pkt:-0}}"
   # The kernel echo server: user-space instructions under callgrind over N and 2N
   # transactions (the difference cancels start-up); kernel instructions need perf stat.
@@ -368,7 +368,8 @@ bench_cost() {
   }
   kcount() {  # TRANSACTIONS -> user-space instructions of the kernel echo server (callgrind)
     kserve "$1" valgrind --tool=callgrind --callgrind-out-file="$OUT/kcg.$1"
-    callgrind_annotate "$OUT/kcg.$1" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",","",$1); print $1; exit}'
+    # awk reads to the end: an early exit would SIGPIPE callgrind_annotate (fatal under pipefail).
+    callgrind_annotate "$OUT/kcg.$1" 2>/dev/null | awk '/PROGRAM TOTALS/ && !d {gsub(",","",$1); print $1; d=1}'
   }
   kperf() {  # TRANSACTIONS -> user+kernel instructions of the kernel echo server (perf stat)
     kserve "$1" perf stat -x, -e instructions -o "$OUT/kperf.$1"

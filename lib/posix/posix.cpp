@@ -152,7 +152,11 @@ struct EpollSet {
   int epfd = -1;
   Poller poller;
   size_t members = 0;
+  uint64_t kernel_checked_ns = 0;  // the last look at the set's kernel descriptors
 };
+
+// While tern's sockets keep a wait busy, how often it looks at the kernel's descriptors.
+constexpr uint64_t kKernelCheckNs = 20'000;
 
 struct Runtime {
   std::unique_ptr<Stack> stack;
@@ -1738,8 +1742,11 @@ int tern_epoll_wait(int epfd, epoll_event* evs, int max, int timeout_ms) {
     int n = take_tern_events(ep, evs, max);
     const uint64_t now = monotonic_ns();
     uint64_t step = n > 0 || now >= deadline ? 0 : std::min(idle_step(), deadline - now);
-    if (n < max) {
-      // The kernel's members: at once when something is ready, else sleep there for the idle step.
+    // The kernel's members: a sleep there for the idle step (a kernel event ends it at once), or,
+    // while tern is busy, a look without waiting at most every kKernelCheckNs (a system call per
+    // loop would cost more than the rest of a request).
+    if (n < max && (step != 0 || now - ep->kernel_checked_ns >= kKernelCheckNs || now >= deadline)) {
+      ep->kernel_checked_ns = now;
       timespec ts{static_cast<time_t>(step / 1'000'000'000), static_cast<long>(step % 1'000'000'000)};
       const int k = real().epoll_pwait2(epfd, evs + n, max - n, &ts, step != 0 ? sleep_mask() : nullptr);
       if (k > 0) n += k;

@@ -174,6 +174,27 @@ TEST_F(HandleTest, ThousandsOfOpenCloseCyclesWithAPollerLeaveNothingBehind) {
   EXPECT_EQ(rte_mempool_avail_count(test::pool()), free_after_warmup) << "mbufs held grow with churn";
 }
 
+// A connection's callback that closes its own connection keeps running with its captures alive
+// (the engine used to destroy the running std::function at close(): a use after free under ASan).
+TEST_F(HandleTest, ACallbackMayCloseItsOwnConnectionAndKeepUsingItsCaptures) {
+  auto l = nb_->listen(80);
+  ASSERT_TRUE(l);
+  auto [c, s] = open(*l, 80);
+  std::vector<int> big(64, 7);  // a capture too large for std::function's local buffer
+  int seen = 0;
+  s.get()->on_event([big, &seen](tcp::Connection& conn, uint32_t) {
+    conn.close();
+    seen = big[63];  // the closure's own state, after close()
+  });
+  std::array<uint8_t, 1> b{1};
+  ASSERT_TRUE(c.send(b));
+  run(3);
+  EXPECT_EQ(seen, 7);
+  EXPECT_FALSE(s.valid());
+  (void)c.close();
+  run(3);
+}
+
 TEST_F(HandleTest, OwnedClosesOnDestructionAndReleaseKeepsTheSocket) {
   auto l = nb_->listen(80);
   ASSERT_TRUE(l);
