@@ -123,9 +123,11 @@ if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ]; then
   for _ in $(seq 1 200); do ip netns exec "$NS" ip link show "$IF" >/dev/null 2>&1 && break; sleep 0.05; done
   ip netns exec "$NS" ip link set "$IF" address 02:00:00:00:00:01
   ip netns exec "$NS" ip addr add 198.18.0.1/24 dev "$IF"
-  ip netns exec "$NS" ip link set "$IF" up
+  # The kernel's echo server listens before the link comes up (the client connects at once).
   ip netns exec "$NS" socat TCP4-LISTEN:7,bind=198.18.0.1,reuseaddr PIPE &
   PIDS+=($!)
+  for _ in $(seq 1 100); do ip netns exec "$NS" ss -Hltn 'sport = :7' | grep -q LISTEN && break; sleep 0.05; done
+  ip netns exec "$NS" ip link set "$IF" up
   rc=0; wait "$cli" || rc=$?
   cat "$stage/coro_cli.out"
   [ "$rc" -eq 0 ] && grep -q "leaked mbufs: 0" "$stage/coro_cli.out" ||
