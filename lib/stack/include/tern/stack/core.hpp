@@ -175,6 +175,13 @@ class alignas(64) Core {
   tcp::Tcp& tcp() noexcept { return *tcp_; }
   TimerWheel& timers() noexcept { return wheel_; }
   size_t interface_count() const noexcept { return ifaces_.size(); }
+  /** Every interface's port reports its link up (load generators wait for it before starting). */
+  bool links_up() const noexcept {
+    for (const CoreInterface& ci : p_.interfaces) {
+      if (ci.port == nullptr || !ci.port->link().up) return false;
+    }
+    return true;
+  }
   l2::Interface& interface(size_t i) noexcept { return *ifaces_[i]; }
   const CoreStats& stats() const noexcept { return stats_; }
   /** Copy this thread's buffer counters into stats() (call on the core's own thread). */
