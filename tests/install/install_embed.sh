@@ -102,7 +102,13 @@ if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ]; then
   ip netns exec "$NS" env LD_LIBRARY_PATH="$libdir" "$stage/coro_echo_server" "net_tap0,iface=$IF" 198.18.0.2/24 7 30 \
     >"$stage/coro_srv.out" 2>"$stage/coro_srv.err" &
   PIDS+=($!)
-  for _ in $(seq 1 200); do ip netns exec "$NS" ip link show "$IF" >/dev/null 2>&1 && break; sleep 0.05; done
+  for _ in $(seq 1 300); do
+    ip netns exec "$NS" ip link show "$IF" >/dev/null 2>&1 && break
+    kill -0 "${PIDS[0]}" 2>/dev/null || break
+    sleep 0.05
+  done
+  ip netns exec "$NS" ip link show "$IF" >/dev/null 2>&1 ||
+    { echo "coro_echo_server: no $IF appeared"; cat "$stage/coro_srv.err"; exit 1; }
   ip netns exec "$NS" ip link set "$IF" address 02:00:00:00:00:01
   ip netns exec "$NS" ip addr add 198.18.0.1/24 dev "$IF"
   ip netns exec "$NS" ip link set "$IF" up
@@ -114,13 +120,23 @@ if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ]; then
   grep -q "leaked mbufs: 0" "$stage/coro_srv.out" || { echo "coro_echo_server did not shut down cleanly ($rc)"; cat "$stage/coro_srv.out" "$stage/coro_srv.err"; exit 1; }
   PIDS=()
   ip netns del "$NS"
-  # The client: against a kernel echo server (socat, PIPE) in the namespace.
+  # The client: against a kernel echo server (socat, PIPE) in the namespace. A fresh namespace and
+  # interface name: the server's tap may still be going away.
+  NS=tern-instc-$$
+  IF=tinsc$$
+  IF=${IF:0:15}
   ip netns add "$NS"
   ip netns exec "$NS" ip link set lo up
   ip netns exec "$NS" env LD_LIBRARY_PATH="$libdir" "$stage/coro_rr_client" "net_tap0,iface=$IF" 198.18.0.2/24 \
     198.18.0.1 7 200 3000 >"$stage/coro_cli.out" 2>"$stage/coro_cli.err" &
   cli=$!
-  for _ in $(seq 1 200); do ip netns exec "$NS" ip link show "$IF" >/dev/null 2>&1 && break; sleep 0.05; done
+  for _ in $(seq 1 300); do
+    ip netns exec "$NS" ip link show "$IF" >/dev/null 2>&1 && break
+    kill -0 "$cli" 2>/dev/null || break
+    sleep 0.05
+  done
+  ip netns exec "$NS" ip link show "$IF" >/dev/null 2>&1 ||
+    { echo "coro_rr_client: no $IF appeared"; cat "$stage/coro_cli.out" "$stage/coro_cli.err"; exit 1; }
   ip netns exec "$NS" ip link set "$IF" address 02:00:00:00:00:01
   ip netns exec "$NS" ip addr add 198.18.0.1/24 dev "$IF"
   # The kernel's echo server listens before the link comes up (the client connects at once).
