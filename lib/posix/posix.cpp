@@ -117,7 +117,6 @@ struct Sock {
   TcpListener lst;
   bool bound = false;
   Endpoint local{};
-  bool listening = false;
   bool connecting = false;    // a non-blocking connect is in progress
   bool ss_connected = false;  // connect() reported the connection (Linux's SS_CONNECTED)
   int so_error = 0;           // reported once by SO_ERROR (or the next call)
@@ -125,7 +124,6 @@ struct Sock {
   bool shut_rd = false;
   bool reuseaddr = false;
   bool reuseport = false;
-  int backlog = 128;
   tcp::SocketOptions opt;
   uint64_t rcvtimeo_ns = 0, sndtimeo_ns = 0;
   // UDP
@@ -842,10 +840,8 @@ int tern_listen(int fd, int backlog) {
   }
   if (!l) return fail(to_errno(l.error().code));
   s->lst = *l;
-  s->listening = true;
   s->bound = true;
   s->local.port = l->port();
-  s->backlog = static_cast<int>(lo.backlog);
   if (int e = attach_epoll(s); e != 0) return fail(e);
   return 0;
 }

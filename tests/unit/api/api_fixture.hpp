@@ -64,6 +64,15 @@ class ApiTest : public ::testing::Test {
       b_.poll(now_);
     }
   }
+  /** Connect a to b:port (b listens on @p l) and accept it. @return {client, server}. */
+  std::pair<TcpConnection, TcpConnection> open(TcpListener& l, uint16_t port) {
+    auto c = na_->connect(Endpoint{kIpB, port});
+    EXPECT_TRUE(c);
+    run(3);
+    auto s = l.accept();
+    EXPECT_TRUE(s);
+    return {c ? *c : TcpConnection{}, s ? *s : TcpConnection{}};
+  }
   drivers::PairWire wire_;
   drivers::FaultPort fa_, fb_;
   uint64_t now_ = 1'000'000'000;

@@ -139,11 +139,8 @@ TEST_F(CoroBlackholeTest, ConnectTimeoutFires) {
 TEST_F(CoroTest, ReadTimeoutFiresAndSleepWaits) {
   auto l = nb_->listen(7);
   ASSERT_TRUE(l);
-  auto c = na_->connect(Endpoint{kIpB, 7});
-  ASSERT_TRUE(c);
-  run(3);
-  auto s = l->accept();
-  ASSERT_TRUE(s);
+  auto [c, s] = open(*l, 7);
+  ASSERT_TRUE(c.valid() && s.valid());
   std::optional<Error> err;
   uint64_t t0 = 0, t1 = 0, slept = 0;
   bool done = false;
@@ -158,7 +155,7 @@ TEST_F(CoroTest, ReadTimeoutFiresAndSleepWaits) {
     *slept = net.now() - *t1;
     *done = true;
   };
-  spawn(reader(*nb_, *s, &err, &t0, &t1, &slept, &done));
+  spawn(reader(*nb_, s, &err, &t0, &t1, &slept, &done));
   for (int i = 0; i < 200 && !done; ++i) run(1, 1'000'000);
   ASSERT_TRUE(done);
   ASSERT_TRUE(err);
@@ -169,18 +166,15 @@ TEST_F(CoroTest, ReadTimeoutFiresAndSleepWaits) {
   EXPECT_LE(slept, 23'000'000u);
   // The socket is usable after the timeout (the waiter left it).
   Poller p;
-  EXPECT_TRUE(p.add(*s, ev::readable, 1));
+  EXPECT_TRUE(p.add(s, ev::readable, 1));
 }
 
 TEST_F(CoroTest, WriteSuspendsOnAFullBufferAndResumesOnTheLowWaterMark) {
   auto l = nb_->listen(7);
   ASSERT_TRUE(l);
-  auto c = na_->connect(Endpoint{kIpB, 7});
-  ASSERT_TRUE(c);
-  run(3);
-  auto s = l->accept();
-  ASSERT_TRUE(s);
-  ASSERT_TRUE(c->set_send_buffer(16 * 1024));
+  auto [c, s] = open(*l, 7);
+  ASSERT_TRUE(c.valid() && s.valid());
+  ASSERT_TRUE(c.set_send_buffer(16 * 1024));
   std::vector<uint8_t> big(1 << 20);
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 13);
   bool done = false;
@@ -190,14 +184,14 @@ TEST_F(CoroTest, WriteSuspendsOnAFullBufferAndResumesOnTheLowWaterMark) {
     *out = co_await write(c, d);
     *done = true;
   };
-  spawn(writer(*c, big, &wrote, &done));
+  spawn(writer(c, big, &wrote, &done));
   EXPECT_FALSE(done) << "1 MiB cannot fit a 16 KiB buffer at once";
   std::vector<uint8_t> got;
   std::array<uint8_t, 65536> buf;
   for (int i = 0; i < 5000 && got.size() < big.size(); ++i) {
     run(1);
     for (;;) {
-      auto n = s->recv(buf);
+      auto n = s.recv(buf);
       if (!n) break;
       got.insert(got.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*n));
     }

@@ -16,15 +16,6 @@ namespace {
 class HandleTest : public ApiTest {
  protected:
   HandleTest() : ApiTest({}, 4) {}  // few TCBs: slots are reused at once
-  // Connect a to b:port and accept it on @p l. @return {client, server}.
-  std::pair<TcpConnection, TcpConnection> open(TcpListener& l, uint16_t port) {
-    auto c = na_->connect(Endpoint{kIpB, port});
-    EXPECT_TRUE(c);
-    run(3);
-    auto s = l.accept();
-    EXPECT_TRUE(s);
-    return {c ? *c : TcpConnection{}, s ? *s : TcpConnection{}};
-  }
 };
 
 TEST_F(HandleTest, UseAfterCloseIsDetectedAndNeverAliasesTheNextConnection) {

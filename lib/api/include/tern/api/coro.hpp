@@ -381,7 +381,6 @@ class SleepAwait {
   SleepAwait(Net& net, uint64_t ns) : net_(net), ns_(ns) {}
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) {
-    h_ = h;
     timer_.fn = [](Timer& t, uint64_t) { std::coroutine_handle<>::from_address(t.ctx).resume(); };
     timer_.ctx = h.address();
     net_.core_wheel().arm(timer_, net_.now() + ns_);
@@ -391,7 +390,6 @@ class SleepAwait {
  private:
   Net& net_;
   uint64_t ns_;
-  std::coroutine_handle<> h_;
   Timer timer_;
 };
 
