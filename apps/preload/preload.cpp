@@ -132,6 +132,26 @@ __attribute__((visibility("default"))) int epoll_pwait(int ep, struct epoll_even
                                                        const sigset_t*) {
   return tern_epoll_wait(ep, e, n, t);  // the signal mask is not applied (docs/posix.md)
 }
+// _FORTIFY_SOURCE builds call these; glibc's own versions would bypass the definitions above.
+__attribute__((visibility("default"))) ssize_t __read_chk(int fd, void* b, size_t n, size_t) {
+  return tern_read(fd, b, n);
+}
+__attribute__((visibility("default"))) ssize_t __recv_chk(int fd, void* b, size_t n, size_t, int f) {
+  return tern_recv(fd, b, n, f);
+}
+__attribute__((visibility("default"))) ssize_t __recvfrom_chk(int fd, void* b, size_t n, size_t, int f,
+                                                              struct sockaddr* a, socklen_t* l) {
+  return tern_recvfrom(fd, b, n, f, a, l);
+}
+__attribute__((visibility("default"))) int __poll_chk(struct pollfd* f, nfds_t n, int t, size_t) {
+  return tern_poll(f, n, t);
+}
+__attribute__((visibility("default"))) int ppoll(struct pollfd* f, nfds_t n, const struct timespec* t,
+                                                 const sigset_t*) {
+  // The signal mask is not applied (docs/posix.md); the timeout is rounded up to milliseconds.
+  const int ms = t == nullptr ? -1 : static_cast<int>(t->tv_sec * 1000 + (t->tv_nsec + 999999) / 1000000);
+  return tern_poll(f, n, ms);
+}
 __attribute__((visibility("default"))) int dup(int fd) { return tern_dup(fd); }
 __attribute__((visibility("default"))) int dup2(int fd, int fd2) { return tern_dup2(fd, fd2); }
 __attribute__((visibility("default"))) int dup3(int fd, int fd2, int flags) {

@@ -586,9 +586,11 @@ ssize_t tcp_recv(Sock* s, void* buf, size_t n, int flags) {
   if (n == 0) return 0;
   int rc = attempt();
   if (rc == 0) {
-    if (nb && done == 0) {
-      drive();
-      rc = attempt();
+    if (nb) {  // never waits: partial data (MSG_WAITALL) is returned as Linux does
+      if (done == 0) {
+        drive();
+        rc = attempt();
+      }
       if (rc == 0 && done == 0) return fail(EAGAIN);
     } else {
       const uint64_t deadline = deadline_after(s->rcvtimeo_ns);
@@ -876,6 +878,12 @@ int tern_accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
   n->nonblock = flags & SOCK_NONBLOCK;
   n->conn = *c;
   n->opt = s->opt;
+  // Options set on the listener after listen() (nginx sets SO_KEEPALIVE and buffers then).
+  apply_options(n, n->conn);
+  (void)n->conn.set_recv_buffer(n->opt.recv_buffer);
+  (void)n->conn.set_send_buffer(n->opt.send_buffer);
+  (void)n->conn.set_congestion(n->opt.congestion);
+  if (n->opt.max_segment != 0) (void)n->conn.set_max_segment(n->opt.max_segment);
   n->bound = true;
   n->local = c->local().value_or(Endpoint{});
   install(n);
@@ -1046,8 +1054,10 @@ ssize_t tern_sendmsg(int fd, const msghdr* msg, int flags) {
     ssize_t total = 0;
     for (size_t i = 0; i < msg->msg_iovlen; ++i) {
       if (msg->msg_iov[i].iov_len == 0) continue;
-      const int f = (total > 0 ? (flags | MSG_DONTWAIT) : flags) |
-                    (i + 1 < msg->msg_iovlen ? MSG_MORE : 0);  // one segment for the pieces
+      bool later = false;  // a later non-empty piece follows: hold a partial segment for it
+      for (size_t j = i + 1; j < msg->msg_iovlen && !later; ++j) later = msg->msg_iov[j].iov_len != 0;
+      // A blocking socket writes everything, as Linux; only a non-blocking one stops short.
+      const int f = flags | (later ? MSG_MORE : 0);
       const ssize_t r = tcp_send(s, msg->msg_iov[i].iov_base, msg->msg_iov[i].iov_len, f | MSG_NOSIGNAL);
       if (r < 0) {
         if (total > 0) break;
@@ -1456,9 +1466,17 @@ int get_tcp_level(Sock* s, int name, void* val, socklen_t* len) {
 }
 
 // Remember a setsockopt for a kernel socket that may replace this one (loopback destinations).
+// Only while the socket has no handle (it can still become the kernel's); one entry per option, so
+// an application toggling an option (nginx's TCP_CORK per response) does not grow the list.
 void remember(Sock* s, int level, int name, const void* val, socklen_t len) {
-  if (val == nullptr || len > 256) return;
+  if (val == nullptr || len > 256 || has_handle(s)) return;
   const auto* b = static_cast<const uint8_t*>(val);
+  for (auto& o : s->raw) {
+    if (o.level == level && o.name == name) {
+      o.val.assign(b, b + len);
+      return;
+    }
+  }
   s->raw.push_back(Sock::RawOpt{level, name, std::vector<uint8_t>(b, b + len)});
 }
 
@@ -1577,6 +1595,9 @@ int tern_poll(pollfd* fds, nfds_t n, int timeout_ms) {
     uint64_t step = ready > 0 || now >= deadline ? 0 : std::min(idle_step(), deadline - now);
     timespec ts{static_cast<time_t>(step / 1'000'000'000), static_cast<long>(step % 1'000'000'000)};
     const int k = real().ppoll(kern.data(), n, &ts, step != 0 ? sleep_mask() : nullptr);
+    // The kernel's errors (EINTR from the application's own signals: SIGIO is masked in our sleeps,
+    // EINVAL, ENOMEM) end the call as they would without tern.
+    if (k < 0 && ready == 0) return -1;
     if (k > 0) {
       for (nfds_t i = 0; i < n; ++i) {
         if (kern[i].fd >= 0) fds[i].revents = kern[i].revents;

@@ -83,11 +83,19 @@ struct TaskPromise<void> : TaskPromiseBase<void> {
   void return_void() noexcept {}
 };
 
+struct Waiter;
+void unwait(Waiter& w) noexcept;
+
 /**
  * One suspended operation: the coroutine to resume, the test that decides whether an event lets
- * it go on, and its timeout.
+ * it go on, and its timeout. Destroying it (a suspended coroutine's frame destroyed) detaches it
+ * from its socket, so the socket's hook never points into a freed frame.
  */
 struct Waiter {
+  Waiter() = default;
+  Waiter(const Waiter&) = delete;
+  Waiter& operator=(const Waiter&) = delete;
+  ~Waiter() { unwait(*this); }
   std::coroutine_handle<> handle;
   /// Called with the socket's events; true: resume now. Null: any event resumes.
   bool (*progress)(Waiter& w, uint32_t ev) = nullptr;
