@@ -227,5 +227,31 @@ TEST_F(CoroTest, ClosingASocketResumesItsWaiterAndOneReaderAtATime) {
   EXPECT_EQ(first->code, Errc::bad_handle);
 }
 
+TEST_F(CoroTest, DestroyingASuspendedCoroutineDetachesItFromItsSocket) {
+  auto l = nb_->listen(7);
+  ASSERT_TRUE(l);
+  auto [c, s] = open(*l, 7);
+  ASSERT_TRUE(c.valid() && s.valid());
+  int reads = 0;
+  auto reader = [](TcpConnection s, int* reads) -> Task<void> {
+    std::array<uint8_t, 16> buf;
+    auto n = co_await read(s, buf, 1'000'000'000);
+    if (n) ++*reads;
+  };
+  // Start one by hand and destroy its frame while it waits for data (an application tearing down
+  // a session): before the fix the socket's hook kept pointing into the freed frame, so the next
+  // reader was refused (exists) and arriving data resumed freed memory.
+  auto h = reader(s, &reads).release();
+  h.resume();
+  ASSERT_FALSE(h.done());
+  h.destroy();
+  spawn(reader(s, &reads));
+  ASSERT_TRUE(c.send(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>("hi"), 2)));
+  run(3);
+  EXPECT_EQ(reads, 1) << "the second reader got the data";
+  run(1100, 1'000'000);  // past the first reader's timeout: its timer was cancelled with its frame
+  EXPECT_EQ(reads, 1);
+}
+
 }  // namespace
 }  // namespace tern::apitest

@@ -10,9 +10,11 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -603,6 +606,159 @@ TEST(PosixData, ASecondThreadIsRefusedWithEopnotsupp) {
   EXPECT_EQ(rc, -1);
   EXPECT_EQ(err, EOPNOTSUPP);
   tern_close(fd);
+}
+
+// A kernel TCP pair on loopback: {connected client, accepted server}.
+std::pair<int, int> kernel_pair() {
+  KernelListener kl;
+  const int c = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in to = sin_of(kLoop, kl.port);
+  EXPECT_EQ(::connect(c, reinterpret_cast<sockaddr*>(&to), sizeof(to)), 0);
+  return {c, ::accept(kl.fd, nullptr, nullptr)};
+}
+
+// Wait (driving the stack) until @p fd has something to read.
+void await_readable(int fd) {
+  pollfd pf{fd, POLLIN, 0};
+  ASSERT_EQ(tern_poll(&pf, 1, 5000), 1);
+}
+
+TEST(PosixData, NonBlockingMsgWaitallReturnsThePartialDataAsTheKernel) {
+  auto [kc, ks] = kernel_pair();
+  ASSERT_EQ(::send(ks, "abcd", 4, 0), 4);
+  char buf[64];
+  pollfd pf{kc, POLLIN, 0};
+  ASSERT_EQ(::poll(&pf, 1, 5000), 1);
+  EXPECT_EQ(::recv(kc, buf, sizeof(buf), MSG_WAITALL | MSG_DONTWAIT), 4) << "the kernel's answer";
+  ::close(kc);
+  ::close(ks);
+  const int fd = echo_conn();
+  ASSERT_EQ(tern_send(fd, "abcd", 4, 0), 4);
+  await_readable(fd);
+  // Before the fix this waited (without a deadline) for the other 60 bytes.
+  EXPECT_EQ(tern_recv(fd, buf, sizeof(buf), MSG_WAITALL | MSG_DONTWAIT), 4);
+  EXPECT_EQ(std::memcmp(buf, "abcd", 4), 0);
+  EXPECT_EQ(tern_recv(fd, buf, sizeof(buf), MSG_WAITALL | MSG_DONTWAIT), -1);
+  EXPECT_EQ(errno, EAGAIN);
+  tern_close(fd);
+}
+
+std::atomic<int> g_signals{0};
+void on_usr1(int) { g_signals.fetch_add(1); }
+
+TEST(PosixData, PollReturnsEintrWhenASignalInterruptsItsSleep) {
+  struct sigaction sa {};
+  sa.sa_handler = on_usr1;  // no SA_RESTART: poll is never restarted anyway
+  struct sigaction old {};
+  ASSERT_EQ(sigaction(SIGUSR1, &sa, &old), 0);
+  const int fd = echo_conn();  // idle: nothing will arrive
+  std::atomic<bool> returned{false};
+  const pthread_t self = pthread_self();
+  // Signal until poll returns: a signal that lands while the stack is polling (not sleeping in
+  // the kernel) runs its handler without interrupting anything, as it would between two syscalls.
+  std::thread killer([&] {
+    while (!returned.load()) {
+      pthread_kill(self, SIGUSR1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  pollfd pf{fd, POLLIN, 0};
+  const int rc = tern_poll(&pf, 1, 10'000);
+  const int err = errno;
+  returned.store(true);
+  killer.join();
+  EXPECT_EQ(rc, -1) << "before the fix poll slept through its signals until the timeout";
+  EXPECT_EQ(err, EINTR);
+  EXPECT_GT(g_signals.load(), 0);
+  sigaction(SIGUSR1, &old, nullptr);
+  tern_close(fd);
+}
+
+TEST(PosixData, BlockingWritevWritesEveryPieceThroughASmallSendBuffer) {
+  const int fd = echo_conn();
+  const int small = 4096;  // doubled as Linux does: 8 KiB
+  ASSERT_EQ(tern_setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+  std::vector<uint8_t> out(96 * 1024), back(out.size());
+  for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<uint8_t>(i * 13 + 1);
+  iovec iov[3] = {{out.data(), 32 * 1024}, {out.data() + 32 * 1024, 64 * 1024}, {nullptr, 0}};
+  // Linux's blocking writev returns only when every piece is queued; before the fix the pieces
+  // after the first were sent without waiting and the call came back short.
+  const ssize_t w = tern_writev(fd, iov, 3);
+  EXPECT_EQ(w, static_cast<ssize_t>(out.size()));
+  ASSERT_GT(w, 0);
+  back.resize(static_cast<size_t>(w));
+  out.resize(back.size());
+  size_t got = 0;
+  while (got < back.size()) {
+    const ssize_t n = tern_read(fd, back.data() + got, back.size() - got);
+    ASSERT_GT(n, 0) << std::strerror(errno);
+    got += static_cast<size_t>(n);
+  }
+  EXPECT_EQ(back, out);
+  tern_close(fd);
+}
+
+TEST(PosixData, OptionsSetOnAListenerAfterListenReachAcceptedConnections) {
+  const int l = tern_socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_EQ(do_bind(l, kIpTern, 7070), 0);
+  ASSERT_EQ(tern_listen(l, 8), 0);
+  // As nginx does: keepalive set after listen(); 1 s idle, 1 s between probes.
+  const int one = 1;
+  ASSERT_EQ(tern_setsockopt(l, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)), 0);
+  ASSERT_EQ(tern_setsockopt(l, IPPROTO_TCP, TCP_KEEPIDLE, &one, sizeof(one)), 0);
+  ASSERT_EQ(tern_setsockopt(l, IPPROTO_TCP, TCP_KEEPINTVL, &one, sizeof(one)), 0);
+  auto c = g_peer->net->connect(Endpoint{kIpTern, 7070});
+  ASSERT_TRUE(c);
+  g_peer->conns.push_back(*c);
+  const int a = tern_accept(l, nullptr, nullptr);
+  ASSERT_GE(a, 0) << std::strerror(errno);
+  int v = 0;
+  socklen_t len = sizeof(v);
+  ASSERT_EQ(tern_getsockopt(a, SOL_SOCKET, SO_KEEPALIVE, &v, &len), 0);
+  EXPECT_EQ(v, 1);
+  // The engine got it too: the idle connection sends keepalive probes (before the fix: none).
+  const uint64_t before = posix::stack()->core(0).tcp().stats().keepalive_probes;
+  pollfd pf{a, POLLIN, 0};
+  for (int i = 0; i < 4 && posix::stack()->core(0).tcp().stats().keepalive_probes == before; ++i)
+    (void)tern_poll(&pf, 1, 1000);
+  EXPECT_GT(posix::stack()->core(0).tcp().stats().keepalive_probes, before);
+  tern_close(a);
+  tern_close(l);
+}
+
+TEST(PosixData, AnOptionToggledTenThousandTimesDoesNotGrowMemory) {
+  const int fd = echo_conn();
+  int v = 0;
+  auto toggle = [&](int s) {
+    for (int i = 0; i < 10'000; ++i) {
+      v = i & 1;
+      ASSERT_EQ(tern_setsockopt(s, IPPROTO_TCP, TCP_CORK, &v, sizeof(v)), 0);
+    }
+  };
+  toggle(fd);  // warm-up (first allocations)
+  const size_t before = mallinfo2().uordblks;
+  toggle(fd);
+  const size_t after = mallinfo2().uordblks;
+  // Before the fix every call was remembered for a possible loopback hand-off (~700 KB here).
+  EXPECT_LT(after, before + 16 * 1024) << "heap grew by " << after - before << " bytes";
+  tern_close(fd);
+  // Before connect() the options are remembered, one entry per option: the last value is the one
+  // a loopback (kernel) socket gets.
+  KernelListener kl;
+  const int s = tern_socket(AF_INET, SOCK_STREAM, 0);
+  const size_t b2 = mallinfo2().uordblks;
+  toggle(s);
+  EXPECT_LT(mallinfo2().uordblks, b2 + 16 * 1024);
+  const int one = 1;
+  ASSERT_EQ(tern_setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+  sockaddr_in to = sin_of(kLoop, kl.port);
+  ASSERT_EQ(do_connect(s, to), 0) << std::strerror(errno);
+  ASSERT_FALSE(tern_is_socket(s));
+  int nd = 0;
+  socklen_t len = sizeof(nd);
+  ASSERT_EQ(::getsockopt(s, IPPROTO_TCP, TCP_NODELAY, &nd, &len), 0);
+  EXPECT_EQ(nd, 1) << "the kernel socket got the remembered option";
+  tern_close(s);
 }
 
 TEST(PosixData, LoopbackDestinationsGoToTheKernel) {
