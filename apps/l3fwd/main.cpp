@@ -13,6 +13,7 @@
 #include "tern/base/clock.hpp"
 #include "tern/base/log.hpp"
 #include "tern/config/config.hpp"
+#include "tern/stack/core.hpp"
 #include "tern/stack/stack.hpp"
 
 namespace {

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "tern/api/net.hpp"
 #include "tern/drivers/dpdk_port.hpp"
 #include "tern/stack/stack.hpp"
 
@@ -32,10 +33,14 @@ int main(int argc, char** argv) {
   std::string err;
   auto stack = tern::Stack::create(cfg, {}, open, err);
   if (!stack) return std::fprintf(stderr, "tern: %s\n", err.c_str()), 1;
-  auto sock = stack->core(0).udp().bind(7);
-  (*sock)->on_readable([](tern::udp::Socket& s) {
-    tern::udp::Datagram d;
-    while (s.recv(d)) (void)s.send(d.from, std::move(d.payload));  // zero copy
+  tern::Net net(stack->core(0));  // one per core, used from that core's thread
+  auto sock = net.udp_bind(7);
+  if (!sock) return std::fprintf(stderr, "bind: %s\n", sock.error().reason.data()), 1;
+  // Each loop turn: echo what arrived, zero copy (the received mbufs go back out as they are).
+  net.on_poll([s = *sock](uint64_t) {
+    tern::Packet p;
+    tern::Endpoint from;
+    while (s.recv(p, &from)) (void)s.send(p, from);
   });
   std::signal(SIGINT, [](int) { stop = true; });
   if (argc > 3) std::signal(SIGALRM, [](int) { stop = true; }), alarm(std::atoi(argv[3]));

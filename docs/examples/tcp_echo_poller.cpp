@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   (void)poller.add(*listener);
 
   // The loop body runs once per turn of the core's poll loop, after input and timers.
-  stack->core(0).set_on_poll([&poller](tern::Core&, uint64_t) {
+  net.on_poll([&poller](uint64_t) {
     std::array<tern::PollEvent, 64> events;
     for (size_t i = 0, n = poller.wait(events); i < n; ++i) {
       const tern::PollEvent& e = events[i];

@@ -19,6 +19,14 @@ Net::~Net() {
 
 uint64_t Net::now() const noexcept { return core_.now(); }
 
+void Net::on_poll(std::function<void(uint64_t now)> fn) {
+  if (!fn) {
+    core_.set_on_poll(nullptr);
+    return;
+  }
+  core_.set_on_poll([f = std::move(fn)](Core&, uint64_t now) { f(now); });
+}
+
 Result<TcpListener> Net::listen(uint16_t port, const tcp::ListenOptions& opt) {
   auto l = core_.tcp().listen(port, opt);
   if (!l) return l.error();

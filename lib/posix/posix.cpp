@@ -34,6 +34,7 @@
 #include "tern/base/log.hpp"
 #include "tern/posix/runtime.hpp"
 #include "tern/posix/socket.h"
+#include "tern/stack/core.hpp"
 #include "tern/tcp/tcp.hpp"
 #include "tern/udp/udp.hpp"
 

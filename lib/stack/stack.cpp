@@ -16,7 +16,9 @@
 
 #include "tern/base/clock.hpp"
 #include "tern/base/log.hpp"
+#include "tern/stack/core.hpp"
 #include "tern/stack/shared_queue_port.hpp"
+#include "tern/stack/steering.hpp"
 #include "tern/tcp/congestion.hpp"
 #include "tern/tcp/tcp.hpp"
 
@@ -269,11 +271,12 @@ std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::
   }
   // Every stack has the rings, one core included: the mailbox (live statistics, submit) works the
   // same; a one-core stack never steers, so its steering ring stays empty (one empty dequeue a poll).
-  if (!s->links_.create(ncores, "tern_", cfg.cores.steer_ring, cfg.cores.mailbox,
-                        static_cast<int>(rte_lcore_to_socket_id(s->lcores_[0])), error)) {
+  s->links_ = std::make_unique<CoreLinks>();
+  if (!s->links_->create(ncores, "tern_", cfg.cores.steer_ring, cfg.cores.mailbox,
+                         static_cast<int>(rte_lcore_to_socket_id(s->lcores_[0])), error)) {
     return nullptr;
   }
-  for (auto& c : s->cores_) c->connect(s->links_);
+  for (auto& c : s->cores_) c->connect(*s->links_);
   s->setup_.resize(ncores);
   s->adaptive_ = cfg.cores.idle == "adaptive";
   s->idle_polls_ = cfg.cores.idle_polls;
@@ -443,9 +446,10 @@ void Stack::run(RunControl& ctl) {
 
 Status Stack::submit(uint16_t core, std::function<void(Core&)> fn) {
   if (core >= cores_.size()) return make_error(Errc::invalid_argument, "no such core");
-  if (links_.mail.empty()) return make_error(Errc::invalid_argument, "the stack has no mailbox");
+  if (links_ == nullptr || links_->mail.empty())
+    return make_error(Errc::invalid_argument, "the stack has no mailbox");
   auto* e = new Envelope{std::move(fn), {}, 0xffff, false};
-  if (rte_ring_mp_enqueue_elem(links_.mail[core], &e, sizeof(e)) != 0) {
+  if (rte_ring_mp_enqueue_elem(links_->mail[core], &e, sizeof(e)) != 0) {
     delete e;
     return make_error(Errc::would_block, "the core's mailbox is full");
   }
@@ -507,10 +511,14 @@ unsigned Stack::mbufs_in_use() const {
   return n;
 }
 
+SteerMode Stack::steer_mode(size_t i) const noexcept {
+  return steering_ ? steering_->mode(i) : SteerMode::single;
+}
+
 unsigned Stack::shutdown() {
   cores_.clear();
-  links_.destroy();  // frames handed over but not taken go back to their pools
-  ports_.clear();    // closing a device returns its RX ring mbufs
+  if (links_) links_->destroy();  // frames handed over but not taken go back to their pools
+  ports_.clear();                 // closing a device returns its RX ring mbufs
   return mbufs_in_use();
 }
 

@@ -23,6 +23,24 @@ export PKG_CONFIG_PATH=$(dirname "$pc")
 cflags=$(pkg-config --cflags libtern | sed "s|-I$prefix|-I$root|g")
 libs=$(pkg-config --libs libtern | sed "s|-L$prefix|-L$root|g")
 echo "pkg-config libtern: $cflags $libs"
+# The installed surface is what applications call (docs/embedding.md): the engine's headers (the
+# TCB in tern/tcp/tcp.hpp, Core, the UDP engine, L2/L3) are internal and must not be installed, and
+# every installed header must compile on its own (no include of an internal header).
+incroot="$root/include"
+[ -d "$incroot" ] || incroot=$(dirname "$(find "$root" -path '*/tern/api/net.hpp' | head -1)")/../..
+for internal in tern/tcp/tcp.hpp tern/tcp/tcp_internal.hpp tern/stack/core.hpp tern/udp/udp.hpp \
+                tern/l3/ipv4.hpp tern/l2/interface.hpp tern/stack/steering.hpp; do
+  [ ! -e "$incroot/$internal" ] || { echo "internal header installed: $internal"; exit 1; }
+done
+nheaders=0
+while IFS= read -r h; do
+  rel=${h#"$incroot"/}
+  case "$rel" in *.h) lang=c; comp=cc; std=-std=c11 ;; *) lang=c++; comp=c++; std=-std=c++20 ;; esac
+  echo "#include <$rel>" | $comp $std -x $lang -fsyntax-only $cflags - ||
+    { echo "installed header does not compile alone: $rel"; exit 1; }
+  nheaders=$((nheaders + 1))
+done < <(find "$incroot/tern" -type f \( -name '*.hpp' -o -name '*.h' \) | sort)
+echo "installed surface: $nheaders headers, each compiles alone; no engine header installed"
 c++ -std=c++20 -o "$stage/embed" "$src/docs/examples/embed_udp_echo.cpp" $cflags $libs
 # The TCP/Poller example of docs/api.md must build against the installed headers too.
 c++ -std=c++20 -o "$stage/tcp_echo_poller" "$src/docs/examples/tcp_echo_poller.cpp" $cflags $libs

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "tern/config/config.hpp"
+#include "tern/stack/core.hpp"
 #include "tern/stack/stack.hpp"
 #include "tern/tcp/congestion.hpp"
 #include "tern/tcp/tcp.hpp"

@@ -59,6 +59,12 @@ class Net {
   /** Bind a UDP socket to @p port (0: an ephemeral port). Errors: exists, no_memory. */
   Result<UdpSocket> udp_bind(uint16_t port = 0);
 
+  /**
+   * Run @p fn(now) once per turn of the core's poll loop, after input and timers (where a Poller
+   * is drained). One per core: a second call replaces the first; an empty function removes it.
+   */
+  void on_poll(std::function<void(uint64_t now)> fn);
+
   /** Run @p fn once, @p delay_ns from now (on this core's loop). */
   TimerId after(uint64_t delay_ns, std::function<void()> fn);
   /** Run @p fn every @p period_ns (at least one tick), first after one period. */

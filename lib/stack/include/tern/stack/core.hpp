@@ -18,6 +18,7 @@
 #include "tern/base/json.hpp"
 #include "tern/base/timer_wheel.hpp"
 #include "tern/buf/packet.hpp"
+#include "tern/config/config.hpp"
 #include "tern/l2/interface.hpp"
 #include "tern/l3/gro.hpp"
 #include "tern/l3/icmp.hpp"
@@ -62,6 +63,17 @@ struct CoreParams {
   const FlowSteering* steering = nullptr;
   uint32_t selftest_frames = 64;  ///< hardware mode: TCP/UDP frames whose NIC hash is checked per interface
 };
+
+/**
+ * The TCP engine parameters of one core for the `tcp:` section of the
+ * configuration: times to ns, `congestion` to tcp::CcAlgo, the socket
+ * defaults (buffers, nodelay, keepalive) into TcpParams::socket, the RTO
+ * bounds into TcpParams::rtt. Limits are per core: Stack::create() gives
+ * every core these same values (max_connections is not divided among
+ * cores). Fields the config does not name keep TcpParams' defaults.
+ * @p cfg must have passed config::validate().
+ */
+tcp::TcpParams tcp_params(const config::TcpConfig& cfg);
 
 class Core;
 

@@ -15,9 +15,16 @@
 
 #include "tern/config/config.hpp"
 #include "tern/port/port.hpp"
-#include "tern/stack/core.hpp"
+#include "tern/stack/steer_mode.hpp"
 
 namespace tern {
+
+// Engine types the application never sees inside (tern/stack/core.hpp and steering.hpp are
+// internal, not installed): a Core is handed out by reference, for tern::Net.
+class Core;
+struct CoreLinks;
+class FlowSteering;
+class JsonWriter;
 
 /** What the stack asks of a port it opens. */
 struct PortSetup {
@@ -50,17 +57,6 @@ struct PortSteering {
  */
 using PortFactory = std::function<std::unique_ptr<Port>(const config::PortConfig& cfg, const PortSetup& setup,
                                                         std::string& error)>;
-
-/**
- * The TCP engine parameters of one core for the `tcp:` section of the
- * configuration: times to ns, `congestion` to tcp::CcAlgo, the socket
- * defaults (buffers, nodelay, keepalive) into TcpParams::socket, the RTO
- * bounds into TcpParams::rtt. Limits are per core: Stack::create() gives
- * every core these same values (max_connections is not divided among
- * cores). Fields the config does not name keep TcpParams' defaults.
- * @p cfg must have passed config::validate().
- */
-tcp::TcpParams tcp_params(const config::TcpConfig& cfg);
 
 class Stack {
  public:
@@ -121,7 +117,7 @@ class Stack {
    */
   Result<std::string> stats_json_live(uint64_t timeout_ns = 1'000'000'000);
   /** How port @p i's frames are steered now (the self-test may have switched hardware to software). */
-  SteerMode steer_mode(size_t i) const noexcept { return steering_ ? steering_->mode(i) : SteerMode::single; }
+  SteerMode steer_mode(size_t i) const noexcept;
   /** The owner function (null with one core). */
   const FlowSteering* flow_steering() const noexcept { return steering_.get(); }
   /** How each port's frames were set up to be steered at start (index = port). */
@@ -149,7 +145,7 @@ class Stack {
   void setup_steering(const config::StackConfig& cfg);
 
   std::vector<rte_mempool*> pools_;
-  CoreLinks links_;  // steering rings and mailboxes, one of each per core
+  std::unique_ptr<CoreLinks> links_;  // steering rings and mailboxes, one of each per core
   std::unique_ptr<FlowSteering> steering_;
   std::vector<PortSteering> port_steering_;
   std::vector<std::unique_ptr<Port>> ports_;

@@ -36,17 +36,10 @@
 #include <string>
 #include <vector>
 
+#include "tern/stack/steer_mode.hpp"
 #include "tern/wire/toeplitz.hpp"
 
 namespace tern {
-
-/** How frames of a port reach their owner core. */
-enum class SteerMode : uint8_t {
-  single,    ///< one core: nothing to steer
-  hardware,  ///< the port's RSS delivers each flow to its owner's queue; mis-steered frames are handed over
-  software,  ///< the receiving core hashes every frame and hands it to its owner
-};
-const char* to_string(SteerMode m) noexcept;
 
 /**
  * Flows pinned to a core against the hash: a connect() with an explicit local port that hashes
