@@ -132,6 +132,12 @@ __attribute__((visibility("default"))) int epoll_pwait(int ep, struct epoll_even
                                                        const sigset_t*) {
   return tern_epoll_wait(ep, e, n, t);  // the signal mask is not applied (docs/posix.md)
 }
+__attribute__((visibility("default"))) int epoll_pwait2(int ep, struct epoll_event* e, int n,
+                                                        const struct timespec* t, const sigset_t*) {
+  // The signal mask is not applied (docs/posix.md); the timeout is rounded up to milliseconds.
+  const int ms = t == nullptr ? -1 : static_cast<int>(t->tv_sec * 1000 + (t->tv_nsec + 999999) / 1000000);
+  return tern_epoll_wait(ep, e, n, ms);
+}
 // _FORTIFY_SOURCE builds call these; glibc's own versions would bypass the definitions above.
 __attribute__((visibility("default"))) ssize_t __read_chk(int fd, void* b, size_t n, size_t) {
   return tern_read(fd, b, n);

@@ -84,6 +84,7 @@ RealCalls load_real() {
   TERN_REAL(epoll_create1);
   TERN_REAL(epoll_ctl);
   TERN_REAL(epoll_wait);
+  TERN_REAL(epoll_pwait);
   TERN_REAL(epoll_pwait2);
   TERN_REAL(dup);
   TERN_REAL(dup2);
@@ -137,6 +138,7 @@ struct Sock {
   uint32_t ep_mask = 0;
   uint64_t ep_data = 0;
   bool ep_attached = false;
+  bool ep_out_pending = false;  // UDP: EPOLLOUT not yet reported since ADD/MOD (edge, one-shot)
   // setsockopt calls to replay on a kernel socket when the destination turns out to be loopback
   struct RawOpt {
     int level, name;
@@ -151,6 +153,8 @@ struct EpollSet {
   int epfd = -1;
   Poller poller;
   size_t members = 0;
+  // UDP members asking for EPOLLOUT: always writable, as on Linux (no event from the engine says so).
+  std::vector<int> udp_out;
   uint64_t kernel_checked_ns = 0;  // the last look at the set's kernel descriptors
 };
 
@@ -273,6 +277,12 @@ int unsupported(const char* what, int e = EOPNOTSUPP) {
 
 bool on_owner_thread() noexcept { return g_rt != nullptr && pthread_equal(pthread_self(), g_rt->owner); }
 
+// The stack can be driven from here: started, not shut down, not a forked child, this thread's.
+bool stack_usable() noexcept {
+  const Runtime* rt = g_rt;
+  return rt != nullptr && !rt->failed && !rt->forked_child && rt->core != nullptr && on_owner_thread();
+}
+
 // ---- addresses ----
 
 bool is_loopback(wire::Ipv4Addr a) noexcept { return (a.v >> 24) == 127; }
@@ -362,12 +372,15 @@ int start(const config::StackConfig& in) {
     return 0;
   }
   make_tables();
+  // Published (g_rt) only once complete, failed or started: another thread never sees a runtime
+  // whose core or owner is not set yet (it waits on g_init_mu in tern_posix_init instead).
   auto* rt = new Runtime;
-  g_rt = rt;
   rt->owner = pthread_self();
+  auto publish = [rt] { std::atomic_ref<Runtime*>(g_rt).store(rt, std::memory_order_release); };
   if (!factory_slot()) {
     TERN_LOG_ERROR("tern-posix: no port driver registered (link libtern-preload or call set_port_factory)");
     rt->failed = true;
+    publish();
     return fail(EIO);
   }
   config::StackConfig cfg = in;
@@ -382,6 +395,7 @@ int start(const config::StackConfig& in) {
   if (!rt->stack) {
     TERN_LOG_ERROR("tern-posix: the stack did not start: %s", err.c_str());
     rt->failed = true;
+    publish();
     return fail(EIO);
   }
   rt->core = &rt->stack->core(0);
@@ -390,6 +404,7 @@ int start(const config::StackConfig& in) {
   rt->idle_polls = cfg.cores.idle == "busy" ? UINT32_MAX : cfg.cores.idle_polls;
   rt->max_sleep_ns = std::max<uint64_t>(cfg.cores.sleep_us, 1) * 1000;
   if (cfg.cores.idle == "adaptive" && rt->max_sleep_ns < 1'000'000) rt->max_sleep_ns = 1'000'000;
+  publish();
   std::atexit([] { tern_posix_shutdown(2000); });
   TERN_LOG_INFO("tern-posix: stack started (%zu port(s)); this thread drives it", rt->stack->port_count());
   return 0;
@@ -403,6 +418,11 @@ int ensure_started() {
     if (!on_owner_thread()) {
       // The stack moves to a thread that opens a socket while no tern socket is open (wrk's main
       // thread probes the address, then its worker thread does the work); sockets never move.
+      // Under the start-up lock: two threads asking at once cannot both take it. (A thread that
+      // is inside a tern call at that moment is not stopped: opening sockets from two threads at
+      // once is unsupported, docs/posix.md.)
+      std::lock_guard<std::mutex> g(g_init_mu);
+      if (on_owner_thread()) return 0;
       if (g_rt->open != 0)
         return unsupported("tern sockets from a second thread (one thread drives the stack)");
       g_rt->owner = pthread_self();
@@ -453,6 +473,17 @@ int to_kernel(Sock* s) {
   for (const auto& o : s->raw) {
     (void)real().setsockopt(k, o.level, o.name, o.val.data(), static_cast<socklen_t>(o.val.size()));
   }
+  if (s->bound) {  // a TCP bind() (its handle comes with listen or connect): the kernel's socket too
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(s->local.port);
+    a.sin_addr.s_addr = htonl(s->local.addr.v);
+    if (real().bind(k, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+      const int e = errno;  // e.g. EADDRNOTAVAIL: the address is tern's, not the kernel's
+      real().close(k);
+      return e;
+    }
+  }
   const int fd = s->fd;
   const int flags = real().fcntl(fd, F_GETFD);
   if (real().dup3(k, fd, (flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
@@ -461,7 +492,13 @@ int to_kernel(Sock* s) {
     return e;
   }
   real().close(k);
+  // The epoll set it was in: the kernel's socket joins the kernel side with the same events.
+  const int epfd = s->ep != nullptr ? s->ep->epfd : -1;
+  epoll_event ee{};
+  ee.events = s->ep_mask;
+  ee.data.u64 = s->ep_data;
   uninstall(s, false);
+  if (epfd >= 0 && real().epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ee) != 0) return errno;
   return 0;
 }
 
@@ -501,12 +538,38 @@ int attach_epoll(Sock* s) {
   return 0;
 }
 
+// Keep @p s in its set's UDP EPOLLOUT list exactly while it is a UDP member asking for EPOLLOUT.
+void track_udp_out(Sock* s, bool member) {
+  if (s->tcp || s->ep == nullptr) return;
+  auto& v = s->ep->udp_out;
+  std::erase(v, s->fd);
+  if (member && (s->ep_mask & EPOLLOUT)) {
+    v.push_back(s->fd);
+    s->ep_out_pending = true;
+  }
+}
+
 void detach_epoll(Sock* s) {
   if (s->ep == nullptr) return;
+  track_udp_out(s, false);
   if (s->ep_attached && has_handle(s)) (void)s->ep->poller.remove(ref_of(s));
   s->ep_attached = false;
   --s->ep->members;
   s->ep = nullptr;
+}
+
+// Forget the tern side of epoll descriptor @p fd (closed, or replaced by dup2): its members leave.
+// @return whether @p fd had one.
+bool drop_epoll_set(int fd) {
+  EpollSet* ep = epoll_of(fd);
+  if (ep == nullptr) return false;
+  g_epolls[fd].store(nullptr, std::memory_order_release);
+  for (int i = 0; i < kMaxFd && ep->members > 0; ++i) {
+    Sock* s = sock_of(i);
+    if (s != nullptr && s->ep == ep) detach_epoll(s);
+  }
+  delete ep;
+  return true;
 }
 
 // Readiness of @p s as poll() reports it.
@@ -679,7 +742,8 @@ ssize_t udp_send(Sock* s, const void* buf, size_t n, int flags, const sockaddr* 
   return static_cast<ssize_t>(n);
 }
 
-ssize_t udp_recv(Sock* s, void* buf, size_t n, int flags, sockaddr* from, socklen_t* fromlen,
+// Receive one datagram into @p iov (one copy, from the mbufs into the caller's pieces).
+ssize_t udp_recv(Sock* s, const iovec* iov, size_t niov, int flags, sockaddr* from, socklen_t* fromlen,
                  int* msg_flags) {
   if (flags & MSG_PEEK) return unsupported("recv(MSG_PEEK)");
   if (int e = udp_autobind(s); e != 0) return fail(e);
@@ -709,8 +773,13 @@ ssize_t udp_recv(Sock* s, void* buf, size_t n, int flags, sockaddr* from, sockle
     }
   }
   if (len < 0) return -1;
-  const size_t take = std::min<size_t>(n, static_cast<size_t>(len));
-  if (take > 0 && p) p.copy_out(0, std::span<uint8_t>(static_cast<uint8_t*>(buf), take));
+  size_t take = 0;
+  for (size_t i = 0; i < niov && take < static_cast<size_t>(len); ++i) {
+    const size_t k = std::min(iov[i].iov_len, static_cast<size_t>(len) - take);
+    if (k > 0 && p)
+      p.copy_out(static_cast<uint32_t>(take), std::span<uint8_t>(static_cast<uint8_t*>(iov[i].iov_base), k));
+    take += k;
+  }
   if (msg_flags != nullptr && take < static_cast<size_t>(len)) *msg_flags |= MSG_TRUNC;
   from_endpoint(src, from, fromlen);
   return (flags & MSG_TRUNC) ? len : static_cast<ssize_t>(take);
@@ -972,7 +1041,8 @@ ssize_t tern_recvfrom(int fd, void* buf, size_t n, int flags, sockaddr* from, so
     if (r >= 0 && from != nullptr && fromlen != nullptr) *fromlen = 0;  // as Linux for a connected stream
     return r;
   }
-  return udp_recv(s, buf, n, flags, from, fromlen, nullptr);
+  const iovec one{buf, n};
+  return udp_recv(s, &one, 1, flags, from, fromlen, nullptr);
 }
 
 ssize_t tern_recv(int fd, void* buf, size_t n, int flags) {
@@ -1029,21 +1099,12 @@ ssize_t tern_recvmsg(int fd, msghdr* msg, int flags) {
     msg->msg_namelen = 0;
     return total;
   }
-  thread_local std::vector<uint8_t> scratch(65536);
   socklen_t nl = msg->msg_namelen;
-  int mflags = 0;
-  const ssize_t r = udp_recv(s, scratch.data(), scratch.size(), flags & ~MSG_TRUNC,
-                             static_cast<sockaddr*>(msg->msg_name), msg->msg_name ? &nl : nullptr, &mflags);
+  const ssize_t r = udp_recv(s, msg->msg_iov, msg->msg_iovlen, flags, static_cast<sockaddr*>(msg->msg_name),
+                             msg->msg_name ? &nl : nullptr, &msg->msg_flags);
   if (r < 0) return -1;
   if (msg->msg_name != nullptr) msg->msg_namelen = nl;
-  size_t off = 0;
-  for (size_t i = 0; i < msg->msg_iovlen && off < static_cast<size_t>(r); ++i) {
-    const size_t k = std::min(msg->msg_iov[i].iov_len, static_cast<size_t>(r) - off);
-    std::memcpy(msg->msg_iov[i].iov_base, scratch.data() + off, k);
-    off += k;
-  }
-  if (off < static_cast<size_t>(r)) msg->msg_flags |= MSG_TRUNC;
-  return (flags & MSG_TRUNC) ? r : static_cast<ssize_t>(off);
+  return r;
 }
 
 ssize_t tern_sendmsg(int fd, const msghdr* msg, int flags) {
@@ -1070,7 +1131,11 @@ ssize_t tern_sendmsg(int fd, const msghdr* msg, int flags) {
     }
     return total;
   }
-  auto data = gather(msg->msg_iov, static_cast<int>(msg->msg_iovlen));
+  // One piece goes straight to the engine (one copy into the mbufs); several are gathered first.
+  auto data = msg->msg_iovlen == 1
+                  ? std::span<const uint8_t>(static_cast<const uint8_t*>(msg->msg_iov[0].iov_base),
+                                             msg->msg_iov[0].iov_len)
+                  : gather(msg->msg_iov, static_cast<int>(msg->msg_iovlen));
   return udp_send(s, data.data(), data.size(), flags, static_cast<const sockaddr*>(msg->msg_name),
                   msg->msg_namelen);
 }
@@ -1140,15 +1205,7 @@ int tern_shutdown(int fd, int how) {
 }
 
 int tern_close(int fd) {
-  if (EpollSet* ep = epoll_of(fd)) {
-    g_epolls[fd].store(nullptr, std::memory_order_release);
-    for (int i = 0; i < kMaxFd && ep->members > 0; ++i) {
-      Sock* s = sock_of(i);
-      if (s != nullptr && s->ep == ep) detach_epoll(s);
-    }
-    delete ep;
-    return real().close(fd);
-  }
+  if (drop_epoll_set(fd)) return real().close(fd);
   int err = 0;
   Sock* s = checked(fd, &err);
   if (s == nullptr) return err != 0 ? -1 : real().close(fd);
@@ -1304,6 +1361,8 @@ int set_tcp_level(Sock* s, int name, const void* val, socklen_t len) {
   int v = 0;
   int e = 0;
   if (name == TCP_CONGESTION) {
+    if (len < 1) return fail(EINVAL);  // as Linux (do_tcp_setsockopt)
+    if (val == nullptr) return fail(EFAULT);
     std::string algo(static_cast<const char*>(val), strnlen(static_cast<const char*>(val), len));
     if (algo == "cubic") {
       s->opt.congestion = tcp::CcAlgo::cubic;
@@ -1683,6 +1742,7 @@ int tern_epoll_ctl(int epfd, int op, int fd, epoll_event* event) {
         detach_epoll(s);
         return fail(e);
       }
+      track_udp_out(s, true);
       return 0;
     case EPOLL_CTL_MOD:
       if (s->ep != ep) return fail(ENOENT);
@@ -1694,6 +1754,7 @@ int tern_epoll_ctl(int epfd, int op, int fd, epoll_event* event) {
             s->lst.valid() ? ev::accept : (!s->tcp ? ev::readable : interest_of(s->ep_mask));
         (void)ep->poller.modify(ref_of(s), interest, static_cast<uint64_t>(fd), t);
       }
+      track_udp_out(s, true);
       return 0;
     case EPOLL_CTL_DEL:
       if (s->ep != ep) return fail(ENOENT);
@@ -1723,6 +1784,43 @@ uint32_t epoll_bits(Sock* s, uint32_t tev) {
   return e & (s->ep_mask | EPOLLERR | EPOLLHUP);
 }
 
+// epoll_pwait2 (ns timeout) where the C library and the kernel have it (glibc 2.35, Linux 5.11),
+// else epoll_pwait with the timeout rounded up to milliseconds.
+int kernel_epoll_wait(int epfd, epoll_event* evs, int max, const timespec& ts, const sigset_t* mask) {
+  static bool no_pwait2 = real().epoll_pwait2 == nullptr;
+  if (!no_pwait2) {
+    const int k = real().epoll_pwait2(epfd, evs, max, &ts, mask);
+    if (k >= 0 || errno != ENOSYS) return k;
+    no_pwait2 = true;
+  }
+  const int64_t ms = ts.tv_sec * 1000 + (ts.tv_nsec + 999'999) / 1'000'000;
+  return real().epoll_pwait(epfd, evs, max, static_cast<int>(std::min<int64_t>(ms, INT32_MAX)), mask);
+}
+
+// Report EPOLLOUT for the set's UDP members that ask for it (merged into an entry already in @p out
+// for the same socket): level-triggered every time, edge-triggered or one-shot once per ADD/MOD.
+int add_udp_writable(EpollSet* ep, epoll_event* out, int k, int max) {
+  for (const int fd : ep->udp_out) {
+    Sock* s = sock_of(fd);
+    if (s == nullptr || s->ep != ep) continue;
+    const bool edge = (s->ep_mask & (EPOLLET | EPOLLONESHOT)) != 0;
+    if (edge && !s->ep_out_pending) continue;
+    int at = -1;
+    for (int i = 0; i < k && at < 0; ++i) {
+      if (out[i].data.u64 == s->ep_data) at = i;
+    }
+    if (at < 0) {
+      if (k >= max) break;
+      at = k++;
+      out[at].events = 0;
+      out[at].data.u64 = s->ep_data;
+    }
+    out[at].events |= EPOLLOUT;
+    s->ep_out_pending = false;
+  }
+  return k;
+}
+
 // Move ready tern events of @p ep into @p out. @return how many.
 int take_tern_events(EpollSet* ep, epoll_event* out, int max) {
   thread_local std::vector<PollEvent> evs;
@@ -1741,7 +1839,7 @@ int take_tern_events(EpollSet* ep, epoll_event* out, int max) {
       (void)ep->poller.modify(ref_of(s), 0, evs[i].data, Trigger::edge);  // disarmed until EPOLL_CTL_MOD
     }
   }
-  return k;
+  return ep->udp_out.empty() ? k : add_udp_writable(ep, out, k, max);
 }
 
 }  // namespace
@@ -1751,7 +1849,8 @@ extern "C" {
 
 int tern_epoll_wait(int epfd, epoll_event* evs, int max, int timeout_ms) {
   EpollSet* ep = epoll_of(epfd);
-  if (ep == nullptr || !on_owner_thread()) return real().epoll_wait(epfd, evs, max, timeout_ms);
+  // After shutdown or in a forked child the set holds kernel descriptors only: the kernel's call.
+  if (ep == nullptr || !stack_usable()) return real().epoll_wait(epfd, evs, max, timeout_ms);
   if (max <= 0) return fail(EINVAL);
   const uint64_t deadline =
       timeout_ms < 0 ? UINT64_MAX : monotonic_ns() + static_cast<uint64_t>(timeout_ms) * 1'000'000;
@@ -1766,7 +1865,7 @@ int tern_epoll_wait(int epfd, epoll_event* evs, int max, int timeout_ms) {
     if (n < max && (step != 0 || now - ep->kernel_checked_ns >= kKernelCheckNs || now >= deadline)) {
       ep->kernel_checked_ns = now;
       timespec ts{static_cast<time_t>(step / 1'000'000'000), static_cast<long>(step % 1'000'000'000)};
-      const int k = real().epoll_pwait2(epfd, evs + n, max - n, &ts, step != 0 ? sleep_mask() : nullptr);
+      const int k = kernel_epoll_wait(epfd, evs + n, max - n, ts, step != 0 ? sleep_mask() : nullptr);
       if (k > 0) n += k;
       if (k < 0 && errno == EINTR && n == 0) return -1;
     }
@@ -1782,12 +1881,14 @@ int tern_dup(int fd) {
 int tern_dup3(int fd, int fd2, int flags) {
   if (sock_of(fd) != nullptr) return unsupported("duplicating a tern socket (dup2/dup3)");
   if (fd != fd2 && sock_of(fd2) != nullptr) (void)tern_close(fd2);  // the kernel's file replaces it
+  if (fd != fd2) (void)drop_epoll_set(fd2);                         // an epoll set there goes too
   return real().dup3(fd, fd2, flags);
 }
 
 int tern_dup2(int fd, int fd2) {
   if (sock_of(fd) != nullptr) return unsupported("duplicating a tern socket (dup2/dup3)");
   if (fd != fd2 && sock_of(fd2) != nullptr) (void)tern_close(fd2);
+  if (fd != fd2) (void)drop_epoll_set(fd2);
   return real().dup2(fd, fd2);
 }
 

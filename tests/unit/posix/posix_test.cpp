@@ -761,6 +761,124 @@ TEST(PosixData, AnOptionToggledTenThousandTimesDoesNotGrowMemory) {
   tern_close(s);
 }
 
+TEST(PosixErrno, TcpCongestionWithoutAValueIsEfaultOrEinval) {
+  same(
+      SOCK_STREAM,
+      [](int fd, bool, sockaddr_in) {
+        return static_cast<long>(tern_setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, nullptr, 5));
+      },
+      "TCP_CONGESTION with a null value");
+  same(
+      SOCK_STREAM,
+      [](int fd, bool, sockaddr_in) {
+        return static_cast<long>(tern_setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "cubic", 0));
+      },
+      "TCP_CONGESTION with length 0");
+}
+
+TEST(PosixErrno, UdpIsAlwaysWritableInEpollLevelAndOnceEdgeTriggered) {
+  same(
+      SOCK_DGRAM,
+      [](int fd, bool tern, sockaddr_in) {
+        if (do_bind(fd, tern ? kIpTern : kLoop, 0) != 0) return -2L;
+        const int ep = tern_epoll_create1(0);
+        epoll_event e{};
+        e.events = EPOLLOUT;
+        e.data.u64 = 5;
+        if (tern_epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e) != 0) return -3L;
+        std::array<epoll_event, 4> out{};
+        long r = 0;
+        for (int i = 0; i < 2; ++i) {  // level: every time
+          const int n = tern_epoll_wait(ep, out.data(), 4, 100);
+          r = r * 10 + n;
+          if (n == 1 && out[0].events == EPOLLOUT && out[0].data.u64 == 5) r = r * 10 + 1;
+        }
+        e.events = EPOLLOUT | EPOLLET;
+        if (tern_epoll_ctl(ep, EPOLL_CTL_MOD, fd, &e) != 0) return -4L;
+        for (int i = 0; i < 2; ++i) r = r * 10 + tern_epoll_wait(ep, out.data(), 4, 20);  // edge: once
+        tern_close(ep);
+        return r;  // 111110
+      },
+      "EPOLLOUT on a UDP socket");
+}
+
+TEST(PosixData, UdpRecvmsgScattersOneDatagramIntoPieces) {
+  const int fd = tern_socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in to = sin_of(kIpPeer, 7);
+  ASSERT_EQ(tern_connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)), 0);
+  std::array<uint8_t, 1000> msg;
+  for (size_t i = 0; i < msg.size(); ++i) msg[i] = static_cast<uint8_t>(i * 3);
+  iovec one{msg.data(), msg.size()};
+  msghdr m{};
+  m.msg_iov = &one;
+  m.msg_iovlen = 1;
+  ASSERT_EQ(tern_sendmsg(fd, &m, 0), 1000);
+  await_readable(fd);
+  std::array<uint8_t, 1000> back{};
+  iovec pieces[3] = {{back.data(), 10}, {back.data() + 10, 500}, {back.data() + 510, 400}};
+  sockaddr_in from{};
+  msghdr r{};
+  r.msg_name = &from;
+  r.msg_namelen = sizeof(from);
+  r.msg_iov = pieces;
+  r.msg_iovlen = 3;
+  EXPECT_EQ(tern_recvmsg(fd, &r, 0), 910);
+  EXPECT_TRUE(r.msg_flags & MSG_TRUNC) << "90 bytes did not fit";
+  EXPECT_EQ(std::memcmp(back.data(), msg.data(), 910), 0);
+  EXPECT_EQ(ntohs(from.sin_port), 7);
+  tern_close(fd);
+}
+
+TEST(PosixData, Dup2OverAnEpollDescriptorReleasesItsTernMembers) {
+  const int fd = echo_conn();
+  const int ep = tern_epoll_create1(0);
+  epoll_event e{};
+  e.events = EPOLLIN;
+  ASSERT_EQ(tern_epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e), 0);
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  ASSERT_EQ(tern_dup2(p[0], ep), ep) << "the epoll descriptor's number now holds the pipe";
+  // The socket left the replaced set: it can join another (before the fix: EEXIST, "two sets").
+  const int ep2 = tern_epoll_create1(0);
+  EXPECT_EQ(tern_epoll_ctl(ep2, EPOLL_CTL_ADD, fd, &e), 0) << std::strerror(errno);
+  ASSERT_EQ(tern_send(fd, "x", 1, 0), 1);
+  std::array<epoll_event, 2> out{};
+  EXPECT_EQ(tern_epoll_wait(ep2, out.data(), 2, 2000), 1);
+  tern_close(ep2);
+  tern_close(ep);
+  ::close(p[0]);
+  ::close(p[1]);
+  tern_close(fd);
+}
+
+TEST(PosixData, LoopbackHandOffKeepsEpollMembershipAndTheBoundPort) {
+  KernelListener kl;
+  const int fd = tern_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  const uint16_t port = closed_kernel_port();
+  sockaddr_in any = sin_of(wire::Ipv4Addr{}, port);
+  ASSERT_EQ(tern_bind(fd, reinterpret_cast<sockaddr*>(&any), sizeof(any)), 0);
+  const int ep = tern_epoll_create1(0);
+  epoll_event e{};
+  e.events = EPOLLOUT;
+  e.data.u64 = 42;
+  ASSERT_EQ(tern_epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e), 0);
+  sockaddr_in to = sin_of(kLoop, kl.port);
+  const int rc = do_connect(fd, to);
+  ASSERT_TRUE(rc == 0 || errno == EINPROGRESS) << std::strerror(errno);
+  ASSERT_FALSE(tern_is_socket(fd));
+  std::array<epoll_event, 2> out{};
+  // Before the fix the kernel's socket was in no epoll set: nothing was ever reported.
+  ASSERT_EQ(tern_epoll_wait(ep, out.data(), 2, 2000), 1);
+  EXPECT_EQ(out[0].data.u64, 42u);
+  EXPECT_TRUE(out[0].events & EPOLLOUT);
+  sockaddr_in me{};
+  socklen_t l = sizeof(me);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&me), &l), 0);
+  EXPECT_EQ(ntohs(me.sin_port), port) << "the bind() before connect() reached the kernel's socket";
+  tern_close(ep);
+  tern_close(fd);
+}
+
 TEST(PosixData, LoopbackDestinationsGoToTheKernel) {
   KernelListener kl;
   const int fd = tern_socket(AF_INET, SOCK_STREAM, 0);
@@ -770,6 +888,33 @@ TEST(PosixData, LoopbackDestinationsGoToTheKernel) {
   EXPECT_FALSE(tern_is_socket(fd)) << "the descriptor became the kernel's socket";
   EXPECT_EQ(tern_send(fd, "hi", 2, 0), 2);
   tern_close(fd);
+}
+
+// Last in the file (gtest runs tests in this order): it shuts the runtime down for the process.
+TEST(PosixZShutdown, AfterShutdownEpollAndPollAreTheKernels) {
+  const int fd = echo_conn();
+  const int ep = tern_epoll_create1(0);
+  epoll_event e{};
+  e.events = EPOLLIN;
+  e.data.u64 = 1;
+  ASSERT_EQ(tern_epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e), 0);
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  e.data.u64 = 2;
+  ASSERT_EQ(tern_epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &e), 0);
+  tern_posix_shutdown(200);  // closes fd (the application's atexit may run after this)
+  EXPECT_FALSE(tern_is_socket(fd));
+  ASSERT_EQ(::write(p[1], "k", 1), 1);
+  std::array<epoll_event, 2> out{};
+  // Before the fix epoll_wait drove the stack that was gone (a crash).
+  ASSERT_EQ(tern_epoll_wait(ep, out.data(), 2, 1000), 1);
+  EXPECT_EQ(out[0].data.u64, 2u);
+  pollfd pf{p[0], POLLIN, 0};
+  EXPECT_EQ(tern_poll(&pf, 1, 1000), 1);
+  EXPECT_EQ(tern_socket(AF_INET, SOCK_STREAM, 0), -1) << "no restart in this process";
+  tern_close(ep);
+  ::close(p[0]);
+  ::close(p[1]);
 }
 
 }  // namespace

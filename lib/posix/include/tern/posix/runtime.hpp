@@ -67,6 +67,7 @@ struct RealCalls {
   int (*epoll_create1)(int);
   int (*epoll_ctl)(int, int, int, epoll_event*);
   int (*epoll_wait)(int, epoll_event*, int, int);
+  int (*epoll_pwait)(int, epoll_event*, int, int, const sigset_t*);
   int (*epoll_pwait2)(int, epoll_event*, int, const timespec*, const sigset_t*);
   int (*dup)(int);
   int (*dup2)(int, int);
