@@ -727,8 +727,11 @@ std::string doc_row(const Key<S>& k, const S& defaults) {
                       }},
              k.field);
   acc = join_cell(acc, k.doc_accepted);
-  return "| `" + std::string(k.name) + "` | " + type + " | " + def + " | " + acc + " | " +
-         std::string(k.doc) + " |\n";
+  if (!k.required.empty()) def = "(required)";
+  std::string row = "| `" + std::string(k.name) + "` |";
+  for (const std::string& cell : {type, def, acc, std::string(k.doc)})
+    row += cell.empty() ? " |" : " " + cell + " |";
+  return row + "\n";
 }
 
 /** Add the table of S at @p path to @p d, then those of its sub-sections. */
@@ -1846,6 +1849,10 @@ std::string to_yaml(const StackConfig& c) {
 // ---------------------------------------------------------------------------
 // The tables' accessors and the generated reference.
 
+namespace {
+constexpr std::string_view kTopLevel = "top-level";  // the marker's name for the document's own keys
+}  // namespace
+
 #define TERN_SECTION(S, example)                               \
   template <>                                                  \
   const Section<S>& schema::section<S>() {                     \
@@ -1870,7 +1877,7 @@ TERN_SECTION(EchoConfig, "{udp_port: 7, tcp_port: 7}")
 std::optional<std::string> schema::reference_table(std::string_view path) {
   DocOut d;
   doc_map<StackConfig>(d, "");
-  const auto it = d.tables.find(path);
+  const auto it = d.tables.find(path == kTopLevel ? std::string_view() : path);
   if (it == d.tables.end()) return std::nullopt;
   return it->second;
 }

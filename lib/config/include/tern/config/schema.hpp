@@ -159,8 +159,8 @@ uint64_t engine_value(const S& s, T S::*m) {
 }
 
 /**
- * The generated key reference of the section at @p path ("" for the top
- * level, "mempool", "ports[]", "ports[].fault", "tcp.keepalive", ...): a
+ * The generated key reference of the section at @p path ("top-level" (or "")
+ * for the document's own keys, "mempool", "ports[]", "ports[].fault", "tcp.keepalive", ...): a
  * Markdown table, one row per key. std::nullopt for an unknown path.
  */
 std::optional<std::string> reference_table(std::string_view path);
