@@ -482,8 +482,8 @@ std::string or_list(std::span<const std::string_view> names) {
 
 template <class S>
 std::string accepted_of(const Key<S>& k) {
-  if (!k.choices.empty()) return or_list(k.choices);
-  return std::string(k.accepted);
+  if (!k.accepted.empty()) return std::string(k.accepted);
+  return or_list(k.choices);
 }
 
 bool read_bool(Source& src, const YAML::Node& n, const std::string& path, Pos pos) {
@@ -576,20 +576,19 @@ void parse_map(Source& src, const YAML::Node& n, const std::string& path, Pos po
   }
 }
 
-void check_scalar(const Source& src, const std::string& path, bool) { (void)src, (void)path; }
-void check_scalar(const Source& src, const std::string& path, double v) { check_probability(src, path, v); }
-
+/** Fail at @p path unless @p v is one of the key's choices (when it has any). */
 template <class S>
 void check_value(const Source& src, const std::string& path, const Key<S>& k, const std::string& v) {
   if (!k.choices.empty() && std::find(k.choices.begin(), k.choices.end(), v) == k.choices.end()) {
     src.fail_at(path, quoted(v) + " is not " + std::string(k.noun), accepted_of(k));
   }
 }
+/** Fail at @p path unless @p v is in the key's range (a probability in [0, 1]; any boolean). */
 template <class S, class T>
 void check_value(const Source& src, const std::string& path, const Key<S>& k, const T& v) {
-  if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, double>) {
-    check_scalar(src, path, v);
-  } else {
+  if constexpr (std::is_same_v<T, double>) {
+    check_probability(src, path, v);
+  } else if constexpr (!std::is_same_v<T, bool>) {
     if (std::string why = int_problem(v, k.range); !why.empty())
       src.fail_at(path, why, accepted_text(k.range));
   }

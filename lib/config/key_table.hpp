@@ -219,6 +219,7 @@ constexpr Key<PortConfig> kPortConfigKeys[] = {
      .field = &PortConfig::checksum,
      .choices = kChecksumModes,
      .noun = "a checksum mode",
+     .accepted = "auto, software or trusted (docs/offloads.md)",
      .doc = "transport checksums: `auto` uses the port's offloads where offered and software elsewhere; "
             "`software` ignores the port's checksum and TSO offloads; `trusted` neither computes nor "
             "verifies them, for a link between cooperating processes only (both ends must agree; "

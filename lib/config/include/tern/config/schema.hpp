@@ -92,13 +92,13 @@ struct Key {
   Unit unit = Unit::none;                       ///< integers: what engine_value() scales by
   std::span<const std::string_view> choices{};  ///< strings: the accepted names (empty: any string)
   std::string_view noun{};                      ///< choices: "a log level", for "'x' is not a log level"
-  std::string_view accepted{};                  ///< strings and custom keys: the accepted text
-  std::string_view required{};                  ///< required keys: an example value for the message
-  std::string_view doc{};                       ///< Markdown for the reference's Meaning column
-  std::string_view doc_type{};                  ///< custom keys: the Type column
-  std::string_view doc_default{};               ///< custom keys (or to annotate): the Default column
-  std::string_view doc_accepted{};              ///< more for the Accepted column, e.g. ">= `rto_min_ms`"
-  const Custom<S>* custom = nullptr;            ///< custom keys: the hand-written handling
+  std::string_view accepted{};        ///< strings: the accepted text in messages (choices: "a, b or c")
+  std::string_view required{};        ///< required keys: an example value for the message
+  std::string_view doc{};             ///< Markdown for the reference's Meaning column
+  std::string_view doc_type{};        ///< custom keys: the Type column
+  std::string_view doc_default{};     ///< custom keys (or to annotate): the Default column
+  std::string_view doc_accepted{};    ///< more for the Accepted column, e.g. ">= `rto_min_ms`"
+  const Custom<S>* custom = nullptr;  ///< custom keys: the hand-written handling
 };
 
 /** The keys of one map, in the order they are printed and documented. */
