@@ -1259,11 +1259,42 @@ namespace {
 constexpr std::string_view kTopLevel = "top-level";  // the marker's name for the document's own keys
 }  // namespace
 
-#define TERN_SECTION(S, example)                               \
-  template <>                                                  \
-  const Section<S>& schema::section<S>() {                     \
-    static constexpr Section<S> kSection{k##S##Keys, example}; \
-    return kSection;                                           \
+namespace {
+
+/** The largest value of the integer member @p k fills (0 when it is not an integer). */
+template <class S>
+constexpr uint64_t member_max(const Key<S>& k) {
+  if (std::holds_alternative<uint8_t S::*>(k.field)) return std::numeric_limits<uint8_t>::max();
+  if (std::holds_alternative<uint16_t S::*>(k.field)) return std::numeric_limits<uint16_t>::max();
+  if (std::holds_alternative<uint32_t S::*>(k.field)) return std::numeric_limits<uint32_t>::max();
+  if (std::holds_alternative<uint64_t S::*>(k.field)) return std::numeric_limits<uint64_t>::max();
+  return 0;
+}
+
+/** Compile-time checks of a table: ranges fit their members (so reads cannot truncate), names are unique,
+ * every key has its documentation. */
+template <class S, size_t N>
+constexpr bool table_ok(const Key<S> (&keys)[N]) {
+  for (size_t i = 0; i < N; ++i) {
+    const Key<S>& k = keys[i];
+    if (k.name.empty() || k.doc.empty()) return false;
+    if (member_max(k) != 0 && (k.range.max > member_max(k) || k.range.min > k.range.max)) return false;
+    for (size_t j = 0; j < i; ++j) {
+      if (keys[j].name == k.name) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+#define TERN_SECTION(S, example)                                                             \
+  static_assert(table_ok(k##S##Keys),                                                        \
+                #S ": a range does not fit its member, a name repeats or a doc is missing"); \
+  template <>                                                                                \
+  const Section<S>& schema::section<S>() {                                                   \
+    static constexpr Section<S> kSection{k##S##Keys, example};                               \
+    return kSection;                                                                         \
   }
 TERN_SECTION(StackConfig, "{ports: [...]}")
 TERN_SECTION(MempoolConfig, "{mbufs: 16383}")
