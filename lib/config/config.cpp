@@ -19,7 +19,10 @@
 #include <set>
 #include <span>
 #include <sstream>
+#include <type_traits>
 #include <utility>
+
+#include "tern/config/schema.hpp"
 
 namespace tern::config {
 
@@ -33,92 +36,11 @@ constexpr uint32_t kMempoolCacheMax = 512;  // RTE_MEMPOOL_CACHE_MAX_SIZE
 constexpr uint32_t kEtherHeaderLen = 14;    // IEEE 802.3 header without VLAN tag or FCS
 constexpr size_t kPortNameMax = 32;
 
-// ---------------------------------------------------------------------------
-// Value rules, shared by the parser (first error, with a position) and by
-// validate() (configs built or changed in code).
-
-/** An unsigned integer rule: min..max, optionally 0 as "off", optionally a power of two. */
-struct IntRule {
-  uint64_t min;
-  uint64_t max;
-  bool zero_disables = false;
-  bool pow2 = false;
-  const char* unit = "";  // appended to the accepted text, e.g. " (bytes)"
-};
-
-constexpr IntRule kMtu{68, 9000, false, false, " (bytes of IP packet, RFC 791 minimum 68)"};
-constexpr IntRule kDesc{64, 4096, false, true, ""};
-constexpr IntRule kL4Port{1, 65535, true, false, ""};
-constexpr IntRule kTtl{1, 255, false, false, ""};
-constexpr IntRule kSeed{0, std::numeric_limits<uint64_t>::max(), false, false, ""};
-constexpr IntRule kDelayUs{0, 1000000, false, false, " (microseconds)"};
-constexpr IntRule kMbufs{1023, 16777215, false, false, " (2^n - 1 uses memory best)"};
-constexpr IntRule kCache{0, kMempoolCacheMax, false, false, ""};
-// DPDK's rte_mempool_create() refuses a cache larger than n / 1.5; the ranges make that impossible.
-static_assert(kMbufs.min * 2 >= kCache.max * 3);
-// The stack creates pools with an element data room of data_room + RTE_PKTMBUF_HEADROOM (a uint16_t).
-constexpr IntRule kDataRoom{1024, 65535 - kMbufHeadroom, false, false,
-                            " (bytes of packet data, after the headroom)"};
-constexpr IntRule kArpTable{16, 1048576, false, false, " (entries)"};
-constexpr IntRule kArpQueue{1, 1024, false, false, " (packets)"};
-constexpr IntRule kArpReachable{100, 86400000, false, false, " (milliseconds)"};
-constexpr IntRule kArpStale{100, 86400000, false, false, " (milliseconds, and at least reachable_ms)"};
-constexpr IntRule kArpRetryMs{10, 60000, false, false, " (milliseconds)"};
-constexpr IntRule kArpRetries{1, 100, false, false, ""};
-constexpr IntRule kReasmTimeout{100, 120000, false, false, " (milliseconds)"};
-constexpr IntRule kReasmBytes{65535, 1u << 30, false, false, " (bytes)"};
-constexpr IntRule kReasmDatagrams{1, 65536, false, false, ""};
-constexpr IntRule kPmtuMin{68, 9000, false, false, " (bytes of IP packet, RFC 791 minimum 68)"};
-constexpr IntRule kIcmpRate{1, 1000000, false, false, " (messages per second)"};
-constexpr IntRule kIcmpBurst{1, 1000000, false, false, " (messages)"};
-constexpr IntRule kIcmpRateOrOff{0, 1000000, false, false, " (messages per second; 0: no limit)"};
-constexpr IntRule kArpLock{0, 60000, false, false, " (milliseconds)"};
-constexpr IntRule kTcpChallengeLimit{1, 1000000, false, false, " (challenge ACKs per second per core)"};
-constexpr IntRule kTcpChallengeInterval{0, 60000, false, false,
-                                        " (milliseconds; 0: no per-connection limit)"};
-constexpr IntRule kUdpQueue{1, 65536, false, false, " (datagrams)"};
-constexpr IntRule kTcpAbcLimit{0, 64, false, false, " (segments per ACK; 0: no limit)"};
-constexpr IntRule kTcpQuickAcks{0, 255, false, false, " (segments; 0: off)"};
-constexpr IntRule kTcpUserTimeout{0, 2147483647, false, false, " (milliseconds; 0: off)"};
-constexpr IntRule kTcpNotsentLowat{0, 67108864, false, false, " (bytes; 0: off)"};
-constexpr IntRule kTcpTfoRotate{60, 604800, false, false, " (seconds)"};
-constexpr IntRule kTcpTfoCache{0, 1048576, false, false, " (entries per core)"};
-constexpr IntRule kTcpTfoBlackhole{0, 86400, false, false, " (seconds)"};
-constexpr IntRule kTcpInitialWindow{1, 100, false, false, " (segments, RFC 6928)"};
-constexpr IntRule kTcpDelayedAck{1, 499, false, false, " (milliseconds; RFC 1122 4.2.3.2: under 500)"};
-constexpr IntRule kTcpRtoMin{1, 60000, false, false, " (milliseconds)"};
-constexpr IntRule kTcpRtoMax{1, 600000, false, false, " (milliseconds, and at least rto_min_ms)"};
-constexpr IntRule kTcpRtoInitial{1, 60000, false, false, " (milliseconds)"};
-constexpr IntRule kTcpMsl{1, 600000, false, false, " (milliseconds; TIME_WAIT lasts 2 x MSL)"};
-constexpr IntRule kTcpConnections{1, 4194304, false, false, " (per core)"};
-constexpr IntRule kTcpBacklog{1, 65535, false, false, " (connections)"};
-constexpr IntRule kTcpBuffer{4096, 64u << 20, false, false, " (bytes)"};
-constexpr IntRule kTcpKaIdle{1, 86400 * 7, false, false, " (seconds)"};
-constexpr IntRule kTcpKaInterval{1, 86400, false, false, " (seconds)"};
-constexpr IntRule kTcpKaCount{1, 255, false, false, " (probes)"};
-constexpr IntRule kTcpMaxRetries{1, 100, false, false, " (retransmissions)"};
-constexpr IntRule kTcpSynRetries{1, 20, false, false, " (retransmissions)"};
-constexpr IntRule kTcpFinWait2{1, 3600, false, false, " (seconds)"};
-constexpr IntRule kTcpOooNodes{16, 4194304, false, false, " (segments per core)"};
-constexpr IntRule kTcpMemoryKb{0, 16777216, false, false, " (KiB per core; 0: automatic)"};
-constexpr IntRule kQueues{0, 64, false, false, " (queue pairs; 0: one per core)"};
-constexpr IntRule kIdlePolls{1, 1000000, false, false, " (empty polls)"};
-constexpr IntRule kSleepUs{1, 100000, false, false, " (microseconds)"};
-constexpr IntRule kSteerRing{256, 65536, false, true, " (frames)"};
-constexpr IntRule kMailbox{64, 65536, false, true, " (tasks)"};
-constexpr IntRule kDrainMs{0, 3600000, false, false, " (milliseconds)"};
-constexpr std::string_view kIdlePolicies[] = {"busy", "adaptive"};
-constexpr std::string_view kChecksumModes[] = {"auto", "software", "trusted"};
-constexpr IntRule kRxReserve{0, 16777215, false, false, " (mbufs; 0: automatic)"};
-
-constexpr std::string_view kLogLevels[] = {"error", "warn", "info", "debug"};
-// The names tcp::cc_from_string() accepts; config does not depend on lib/tcp, lib/stack maps them.
-constexpr std::string_view kCongestion[] = {"cubic", "newreno"};
-constexpr std::string_view kRecovery[] = {"rack-tlp", "rfc6675"};
-constexpr const char* kRecoveryAccepted = "rack-tlp or rfc6675";
-constexpr std::string_view kEcn[] = {"off", "passive", "on"};
-constexpr const char* kEcnAccepted = "off, passive or on";
-constexpr const char* kCongestionAccepted = "cubic or newreno";
+using schema::Custom;
+using schema::IntRule;
+using schema::Key;
+using schema::Section;
+using schema::Unit;
 
 std::string accepted_text(const IntRule& r) {
   std::string s;
@@ -398,15 +320,6 @@ uint64_t read_uint(Source& src, const YAML::Node& n, const std::string& path, Po
   return v;
 }
 
-template <typename T>
-void get_uint(Source& src, const MapView& m, std::string_view key, T& out, const IntRule& rule) {
-  static_assert(std::is_unsigned_v<T>);
-  if (const YAML::Node* n = m.get(key)) {
-    // Every rule's max fits the field's type, so the cast cannot truncate.
-    out = static_cast<T>(read_uint(src, *n, m.child(key), m.pos(key), rule));
-  }
-}
-
 constexpr const char* kProbAccepted = "a probability 0..1 (e.g. 0.01 for 1%)";
 
 double read_probability(Source& src, const YAML::Node& n, const std::string& path, Pos pos) {
@@ -420,33 +333,6 @@ double read_probability(Source& src, const YAML::Node& n, const std::string& pat
   }
   if (v < 0 || v > 1) src.fail(path, pos, text + " is outside [0, 1]", kProbAccepted);
   return v;
-}
-
-void get_probability(Source& src, const MapView& m, std::string_view key, double& out) {
-  if (const YAML::Node* n = m.get(key)) out = read_probability(src, *n, m.child(key), m.pos(key));
-}
-
-void get_bool(Source& src, const MapView& m, std::string_view key, bool& out) {
-  const YAML::Node* n = m.get(key);
-  if (n == nullptr) return;
-  static constexpr const char* kAccepted = "true or false";
-  const std::string text = scalar(src, *n, m.child(key), m.pos(key), kAccepted, "a boolean");
-  // The YAML 1.2 core schema spellings plus the YAML 1.1 yes/no/on/off.
-  static constexpr std::string_view kTrue[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
-  static constexpr std::string_view kFalse[] = {"false", "False", "FALSE", "no", "No",
-                                                "NO",    "off",   "Off",   "OFF"};
-  if (std::find(std::begin(kTrue), std::end(kTrue), text) != std::end(kTrue)) {
-    out = true;
-  } else if (std::find(std::begin(kFalse), std::end(kFalse), text) != std::end(kFalse)) {
-    out = false;
-  } else {
-    src.fail(m.child(key), m.pos(key), quoted(text) + " is not a boolean", kAccepted);
-  }
-}
-
-void get_string(Source& src, const MapView& m, std::string_view key, std::string& out,
-                const std::string& accepted) {
-  if (const YAML::Node* n = m.get(key)) out = scalar(src, *n, m.child(key), m.pos(key), accepted, "a string");
 }
 
 constexpr const char* kPrefixAccepted = "an IPv4 prefix A.B.C.D/N with N 0..32, e.g. 198.18.0.0/15";
@@ -499,119 +385,6 @@ Pos item_pos(const YAML::Node& item, Pos list_pos) {
   return p.line > 0 && !item.IsNull() ? p : list_pos;
 }
 
-// ---------------------------------------------------------------------------
-// Sections.
-
-constexpr std::string_view kFaultKeys[] = {"seed", "loss", "duplicate", "reorder", "corrupt", "delay_us"};
-
-void parse_fault(Source& src, const YAML::Node& n, const std::string& path, Pos pos, FaultConfig& f) {
-  MapView m(src, n, path, pos, kFaultKeys, "{loss: 0.01, seed: 42}");
-  get_uint(src, m, "seed", f.seed, kSeed);
-  get_probability(src, m, "loss", f.loss);
-  get_probability(src, m, "duplicate", f.duplicate);
-  get_probability(src, m, "reorder", f.reorder);
-  get_probability(src, m, "corrupt", f.corrupt);
-  get_uint(src, m, "delay_us", f.delay_us, kDelayUs);
-}
-
-constexpr std::string_view kPortKeys[] = {"name",   "devargs", "ip",       "mac", "mtu", "rx_desc", "tx_desc",
-                                          "queues", "capture", "checksum", "gso", "gro", "fault"};
-
-PortConfig parse_port(Source& src, const YAML::Node& n, const std::string& path, Pos pos) {
-  PortConfig p;
-  MapView m(src, n, path, pos, kPortKeys, "{name: tap0, devargs: net_tap0, ip: 198.18.0.2/24}");
-  if (n.IsNull()) {
-    src.fail(path, pos, "empty port entry", "a map with at least name, devargs and ip");
-  }
-  p.name = scalar(src, m.require("name", "tap0"), m.child("name"), m.pos("name"), "a port name", "a string");
-  p.devargs = scalar(src, m.require("devargs", "net_tap0,iface=tern0"), m.child("devargs"), m.pos("devargs"),
-                     "a DPDK device string", "a string");
-  p.address = read_prefix(src, m.require("ip", "198.18.0.2/24"), m.child("ip"), m.pos("ip"), kHostAccepted);
-  if (const YAML::Node* mac = m.get("mac")) p.mac = read_mac(src, *mac, m.child("mac"), m.pos("mac"));
-  get_uint(src, m, "mtu", p.mtu, kMtu);
-  get_uint(src, m, "rx_desc", p.rx_desc, kDesc);
-  get_uint(src, m, "tx_desc", p.tx_desc, kDesc);
-  get_uint(src, m, "queues", p.queues, kQueues);
-  get_string(src, m, "capture", p.capture, "a pcap file path, or \"\" for no capture");
-  get_string(src, m, "checksum", p.checksum, "auto, software or trusted");
-  get_bool(src, m, "gso", p.gso);
-  get_bool(src, m, "gro", p.gro);
-  if (const YAML::Node* f = m.get("fault")) parse_fault(src, *f, m.child("fault"), m.pos("fault"), p.fault);
-  return p;
-}
-
-constexpr std::string_view kRouteKeys[] = {"prefix", "gateway", "port", "mac"};
-
-RouteConfig parse_route(Source& src, const YAML::Node& n, const std::string& path, Pos pos) {
-  RouteConfig r;
-  MapView m(src, n, path, pos, kRouteKeys, "{prefix: 0.0.0.0/0, gateway: 198.18.0.1}");
-  if (n.IsNull()) src.fail(path, pos, "empty route entry", "a map with prefix and a gateway or a port");
-  r.prefix =
-      read_prefix(src, m.require("prefix", "0.0.0.0/0"), m.child("prefix"), m.pos("prefix"), kPrefixAccepted);
-  get_string(src, m, "port", r.port, "the name of a port, or \"\" to pick it from the gateway");
-  // Without a gateway the route is on-link through its port (to `mac` if given).
-  if (r.port.empty() || m.get("gateway") != nullptr) {
-    r.gateway = read_addr(src, m.require("gateway", "198.18.0.1"), m.child("gateway"), m.pos("gateway"));
-  }
-  if (const YAML::Node* mac = m.get("mac")) r.mac = read_mac(src, *mac, m.child("mac"), m.pos("mac"));
-  return r;
-}
-
-constexpr std::string_view kTopKeys[] = {"log_level", "lcores", "eal",  "mempool", "cores", "ports", "routes",
-                                         "arp",       "ipv4",   "icmp", "udp",     "tcp",   "echo"};
-
-constexpr std::string_view kMempoolKeys[] = {"mbufs", "cache", "data_room", "rx_reserve"};
-constexpr std::string_view kArpKeys[] = {"table_size", "queue_len", "reachable_ms", "stale_ms",
-                                         "retry_ms",   "retries",   "gratuitous",   "lock_time_ms"};
-constexpr std::string_view kIpv4Keys[] = {"default_ttl", "reassembly_timeout_ms", "reassembly_max_bytes",
-                                          "reassembly_max_datagrams", "pmtu_min"};
-constexpr std::string_view kIcmpKeys[] = {"echo", "echo_rate", "error_rate", "dest_error_rate",
-                                          "dest_error_burst"};
-constexpr std::string_view kUdpKeys[] = {"rx_queue_len"};
-constexpr std::string_view kCoresKeys[] = {"idle",       "idle_polls", "sleep_us",
-                                           "steer_ring", "mailbox",    "drain_ms"};
-constexpr std::string_view kTcpKeys[] = {"congestion",
-                                         "initial_window",
-                                         "delayed_ack_ms",
-                                         "rto_min_ms",
-                                         "rto_max_ms",
-                                         "rto_initial_ms",
-                                         "msl_ms",
-                                         "max_connections",
-                                         "max_time_wait",
-                                         "backlog",
-                                         "syncookies",
-                                         "timestamps",
-                                         "sack",
-                                         "window_scaling",
-                                         "send_buffer",
-                                         "recv_buffer",
-                                         "nodelay",
-                                         "keepalive",
-                                         "max_retries",
-                                         "syn_retries",
-                                         "fin_wait_2_s",
-                                         "ooo_nodes",
-                                         "memory_limit_kb",
-                                         "challenge_ack_limit",
-                                         "challenge_ack_interval_ms",
-                                         "recovery",
-                                         "limited_transmit",
-                                         "dsack",
-                                         "undo",
-                                         "hystart",
-                                         "abc_limit",
-                                         "idle_restart",
-                                         "quick_acks",
-                                         "ecn",
-                                         "user_timeout_ms",
-                                         "notsent_lowat",
-                                         "fastopen_key_rotate_s",
-                                         "fastopen_cache",
-                                         "fastopen_blackhole_s"};
-constexpr std::string_view kTcpKeepaliveKeys[] = {"enabled", "idle_s", "interval_s", "count"};
-constexpr std::string_view kEchoKeys[] = {"udp_port", "tcp_port"};
-
 // icmp.error_burst (a token bucket's depth) went with issue 14: name what replaced it rather
 // than report an unknown key.
 void reject_removed_icmp_key(Source& src, const YAML::Node& n) {
@@ -624,164 +397,6 @@ void reject_removed_icmp_key(Source& src, const YAML::Node& n) {
                "icmp.dest_error_burst (errors one destination may get back to back)");
     }
   }
-}
-
-void parse_tcp(Source& src, const YAML::Node& n, Pos pos, TcpConfig& t) {
-  MapView m(src, n, "tcp", pos, kTcpKeys, "{congestion: cubic, initial_window: 10}");
-  get_string(src, m, "congestion", t.congestion, kCongestionAccepted);
-  get_uint(src, m, "initial_window", t.initial_window, kTcpInitialWindow);
-  get_uint(src, m, "delayed_ack_ms", t.delayed_ack_ms, kTcpDelayedAck);
-  get_uint(src, m, "rto_min_ms", t.rto_min_ms, kTcpRtoMin);
-  get_uint(src, m, "rto_max_ms", t.rto_max_ms, kTcpRtoMax);
-  get_uint(src, m, "rto_initial_ms", t.rto_initial_ms, kTcpRtoInitial);
-  get_uint(src, m, "msl_ms", t.msl_ms, kTcpMsl);
-  get_uint(src, m, "max_connections", t.max_connections, kTcpConnections);
-  get_uint(src, m, "max_time_wait", t.max_time_wait, kTcpConnections);
-  get_uint(src, m, "backlog", t.backlog, kTcpBacklog);
-  get_bool(src, m, "syncookies", t.syncookies);
-  get_bool(src, m, "timestamps", t.timestamps);
-  get_bool(src, m, "sack", t.sack);
-  get_bool(src, m, "window_scaling", t.window_scaling);
-  get_uint(src, m, "send_buffer", t.send_buffer, kTcpBuffer);
-  get_uint(src, m, "recv_buffer", t.recv_buffer, kTcpBuffer);
-  get_bool(src, m, "nodelay", t.nodelay);
-  if (const YAML::Node* k = m.get("keepalive")) {
-    MapView ka(src, *k, m.child("keepalive"), m.pos("keepalive"), kTcpKeepaliveKeys,
-               "{enabled: true, idle_s: 600}");
-    get_bool(src, ka, "enabled", t.keepalive.enabled);
-    get_uint(src, ka, "idle_s", t.keepalive.idle_s, kTcpKaIdle);
-    get_uint(src, ka, "interval_s", t.keepalive.interval_s, kTcpKaInterval);
-    get_uint(src, ka, "count", t.keepalive.count, kTcpKaCount);
-  }
-  get_uint(src, m, "max_retries", t.max_retries, kTcpMaxRetries);
-  get_uint(src, m, "syn_retries", t.syn_retries, kTcpSynRetries);
-  get_uint(src, m, "fin_wait_2_s", t.fin_wait_2_s, kTcpFinWait2);
-  get_uint(src, m, "ooo_nodes", t.ooo_nodes, kTcpOooNodes);
-  get_uint(src, m, "challenge_ack_limit", t.challenge_ack_limit, kTcpChallengeLimit);
-  get_uint(src, m, "challenge_ack_interval_ms", t.challenge_ack_interval_ms, kTcpChallengeInterval);
-  get_uint(src, m, "memory_limit_kb", t.memory_limit_kb, kTcpMemoryKb);
-  get_string(src, m, "recovery", t.recovery, kRecoveryAccepted);
-  get_bool(src, m, "limited_transmit", t.limited_transmit);
-  get_bool(src, m, "dsack", t.dsack);
-  get_bool(src, m, "undo", t.undo);
-  get_bool(src, m, "hystart", t.hystart);
-  get_uint(src, m, "abc_limit", t.abc_limit, kTcpAbcLimit);
-  get_bool(src, m, "idle_restart", t.idle_restart);
-  get_uint(src, m, "quick_acks", t.quick_acks, kTcpQuickAcks);
-  get_string(src, m, "ecn", t.ecn, kEcnAccepted);
-  get_uint(src, m, "user_timeout_ms", t.user_timeout_ms, kTcpUserTimeout);
-  get_uint(src, m, "notsent_lowat", t.notsent_lowat, kTcpNotsentLowat);
-  get_uint(src, m, "fastopen_key_rotate_s", t.fastopen_key_rotate_s, kTcpTfoRotate);
-  get_uint(src, m, "fastopen_cache", t.fastopen_cache, kTcpTfoCache);
-  get_uint(src, m, "fastopen_blackhole_s", t.fastopen_blackhole_s, kTcpTfoBlackhole);
-}
-
-StackConfig parse_root(Source& src, const YAML::Node& root, Pos root_pos) {
-  StackConfig c;
-  MapView top(src, root, "", root_pos, kTopKeys, "{ports: [...]}");
-
-  get_string(src, top, "log_level", c.log_level, "error, warn, info or debug");
-  get_string(src, top, "lcores", c.lcores, "a DPDK lcore list such as \"0\", \"0-1\" or \"0,2\"");
-
-  if (const YAML::Node* eal = top.get("eal")) {
-    const std::string accepted = "a list of strings, e.g. [\"--vdev=net_null0\", \"--in-memory\"]";
-    const Pos lpos = top.pos("eal");
-    const auto items = read_list(src, *eal, "eal", lpos, accepted);
-    for (size_t i = 0; i < items.size(); ++i) {
-      const std::string path = index_path("eal", i);
-      const Pos ipos = item_pos(items[i], lpos);
-      src.marks.set(path, ipos);
-      c.eal_args.push_back(scalar(src, items[i], path, ipos, accepted, "a string"));
-    }
-  }
-
-  if (const YAML::Node* n = top.get("mempool")) {
-    MapView m(src, *n, "mempool", top.pos("mempool"), kMempoolKeys, "{mbufs: 16383}");
-    get_uint(src, m, "mbufs", c.mempool.mbufs, kMbufs);
-    get_uint(src, m, "cache", c.mempool.cache, kCache);
-    get_uint(src, m, "data_room", c.mempool.data_room, kDataRoom);
-    get_uint(src, m, "rx_reserve", c.mempool.rx_reserve, kRxReserve);
-  }
-
-  if (const YAML::Node* n = top.get("ports")) {
-    const Pos lpos = top.pos("ports");
-    const auto items = read_list(
-        src, *n, "ports", lpos, "a list of ports, e.g. [{name: tap0, devargs: net_tap0, ip: 198.18.0.2/24}]");
-    for (size_t i = 0; i < items.size(); ++i) {
-      const std::string path = index_path("ports", i);
-      const Pos ipos = item_pos(items[i], lpos);
-      src.marks.set(path, ipos);
-      c.ports.push_back(parse_port(src, items[i], path, ipos));
-    }
-  }
-
-  if (const YAML::Node* n = top.get("routes")) {
-    const Pos lpos = top.pos("routes");
-    const auto items = read_list(src, *n, "routes", lpos,
-                                 "a list of routes, e.g. [{prefix: 0.0.0.0/0, gateway: 198.18.0.1}]");
-    for (size_t i = 0; i < items.size(); ++i) {
-      const std::string path = index_path("routes", i);
-      const Pos ipos = item_pos(items[i], lpos);
-      src.marks.set(path, ipos);
-      c.routes.push_back(parse_route(src, items[i], path, ipos));
-    }
-  }
-
-  if (const YAML::Node* n = top.get("arp")) {
-    MapView m(src, *n, "arp", top.pos("arp"), kArpKeys, "{table_size: 1024}");
-    get_uint(src, m, "table_size", c.arp.table_size, kArpTable);
-    get_uint(src, m, "queue_len", c.arp.queue_len, kArpQueue);
-    get_uint(src, m, "reachable_ms", c.arp.reachable_ms, kArpReachable);
-    get_uint(src, m, "stale_ms", c.arp.stale_ms, kArpStale);
-    get_uint(src, m, "retry_ms", c.arp.retry_ms, kArpRetryMs);
-    get_uint(src, m, "retries", c.arp.retries, kArpRetries);
-    get_bool(src, m, "gratuitous", c.arp.gratuitous);
-    get_uint(src, m, "lock_time_ms", c.arp.lock_time_ms, kArpLock);
-  }
-
-  if (const YAML::Node* n = top.get("ipv4")) {
-    MapView m(src, *n, "ipv4", top.pos("ipv4"), kIpv4Keys, "{default_ttl: 64}");
-    get_uint(src, m, "default_ttl", c.ipv4.default_ttl, kTtl);
-    get_uint(src, m, "reassembly_timeout_ms", c.ipv4.reassembly_timeout_ms, kReasmTimeout);
-    get_uint(src, m, "reassembly_max_bytes", c.ipv4.reassembly_max_bytes, kReasmBytes);
-    get_uint(src, m, "reassembly_max_datagrams", c.ipv4.reassembly_max_datagrams, kReasmDatagrams);
-    get_uint(src, m, "pmtu_min", c.ipv4.pmtu_min, kPmtuMin);
-  }
-
-  if (const YAML::Node* n = top.get("icmp")) {
-    reject_removed_icmp_key(src, *n);
-    MapView m(src, *n, "icmp", top.pos("icmp"), kIcmpKeys, "{echo: true}");
-    get_bool(src, m, "echo", c.icmp.echo);
-    get_uint(src, m, "echo_rate", c.icmp.echo_rate, kIcmpRateOrOff);
-    get_uint(src, m, "error_rate", c.icmp.error_rate, kIcmpRate);
-    get_uint(src, m, "dest_error_rate", c.icmp.dest_error_rate, kIcmpRateOrOff);
-    get_uint(src, m, "dest_error_burst", c.icmp.dest_error_burst, kIcmpBurst);
-  }
-
-  if (const YAML::Node* n = top.get("cores")) {
-    MapView m(src, *n, "cores", top.pos("cores"), kCoresKeys, "{idle: adaptive}");
-    get_string(src, m, "idle", c.cores.idle, "busy or adaptive");
-    get_uint(src, m, "idle_polls", c.cores.idle_polls, kIdlePolls);
-    get_uint(src, m, "sleep_us", c.cores.sleep_us, kSleepUs);
-    get_uint(src, m, "steer_ring", c.cores.steer_ring, kSteerRing);
-    get_uint(src, m, "mailbox", c.cores.mailbox, kMailbox);
-    get_uint(src, m, "drain_ms", c.cores.drain_ms, kDrainMs);
-  }
-
-  if (const YAML::Node* n = top.get("udp")) {
-    MapView m(src, *n, "udp", top.pos("udp"), kUdpKeys, "{rx_queue_len: 1024}");
-    get_uint(src, m, "rx_queue_len", c.udp.rx_queue_len, kUdpQueue);
-  }
-
-  if (const YAML::Node* n = top.get("tcp")) parse_tcp(src, *n, top.pos("tcp"), c.tcp);
-
-  if (const YAML::Node* n = top.get("echo")) {
-    MapView m(src, *n, "echo", top.pos("echo"), kEchoKeys, "{udp_port: 7, tcp_port: 7}");
-    get_uint(src, m, "udp_port", c.echo.udp_port, kL4Port);
-    get_uint(src, m, "tcp_port", c.echo.tcp_port, kL4Port);
-  }
-  // "ports: at least one" and the other cross-field rules are validate()'s.
-  return c;
 }
 
 // ---------------------------------------------------------------------------
@@ -831,10 +446,6 @@ bool has_space(std::string_view s) {
                      [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
 }
 
-void check_int(const Source& src, const std::string& path, uint64_t v, const IntRule& rule) {
-  if (std::string why = int_problem(v, rule); !why.empty()) src.fail_at(path, why, accepted_text(rule));
-}
-
 void check_probability(const Source& src, const std::string& path, double v) {
   if (!(v >= 0 && v <= 1)) {  // also rejects NaN
     std::ostringstream os;
@@ -843,50 +454,454 @@ void check_probability(const Source& src, const std::string& path, double v) {
   }
 }
 
-void validate_tcp(const Source& src, const TcpConfig& t) {
-  if (std::find(std::begin(kCongestion), std::end(kCongestion), t.congestion) == std::end(kCongestion)) {
-    src.fail_at("tcp.congestion", quoted(t.congestion) + " is not a congestion control algorithm",
-                kCongestionAccepted);
-  }
-  check_int(src, "tcp.initial_window", t.initial_window, kTcpInitialWindow);
-  check_int(src, "tcp.delayed_ack_ms", t.delayed_ack_ms, kTcpDelayedAck);
-  check_int(src, "tcp.rto_min_ms", t.rto_min_ms, kTcpRtoMin);
-  check_int(src, "tcp.rto_max_ms", t.rto_max_ms, kTcpRtoMax);
-  if (t.rto_max_ms < t.rto_min_ms) {
-    src.fail_at("tcp.rto_max_ms",
-                std::to_string(t.rto_max_ms) + " is below tcp.rto_min_ms " + std::to_string(t.rto_min_ms),
-                "an integer " + std::to_string(t.rto_min_ms) + ".." + std::to_string(kTcpRtoMax.max) +
-                    " (milliseconds, at least tcp.rto_min_ms)");
-  }
-  check_int(src, "tcp.rto_initial_ms", t.rto_initial_ms, kTcpRtoInitial);
-  check_int(src, "tcp.msl_ms", t.msl_ms, kTcpMsl);
-  check_int(src, "tcp.max_connections", t.max_connections, kTcpConnections);
-  check_int(src, "tcp.max_time_wait", t.max_time_wait, kTcpConnections);
-  check_int(src, "tcp.backlog", t.backlog, kTcpBacklog);
-  check_int(src, "tcp.send_buffer", t.send_buffer, kTcpBuffer);
-  check_int(src, "tcp.recv_buffer", t.recv_buffer, kTcpBuffer);
-  check_int(src, "tcp.keepalive.idle_s", t.keepalive.idle_s, kTcpKaIdle);
-  check_int(src, "tcp.keepalive.interval_s", t.keepalive.interval_s, kTcpKaInterval);
-  check_int(src, "tcp.keepalive.count", t.keepalive.count, kTcpKaCount);
-  check_int(src, "tcp.max_retries", t.max_retries, kTcpMaxRetries);
-  check_int(src, "tcp.syn_retries", t.syn_retries, kTcpSynRetries);
-  check_int(src, "tcp.fin_wait_2_s", t.fin_wait_2_s, kTcpFinWait2);
-  check_int(src, "tcp.ooo_nodes", t.ooo_nodes, kTcpOooNodes);
-  check_int(src, "tcp.memory_limit_kb", t.memory_limit_kb, kTcpMemoryKb);
-  if (std::find(std::begin(kRecovery), std::end(kRecovery), t.recovery) == std::end(kRecovery)) {
-    src.fail_at("tcp.recovery", quoted(t.recovery) + " is not a loss recovery", kRecoveryAccepted);
-  }
-  if (std::find(std::begin(kEcn), std::end(kEcn), t.ecn) == std::end(kEcn)) {
-    src.fail_at("tcp.ecn", quoted(t.ecn) + " is not an ECN mode", kEcnAccepted);
-  }
-  check_int(src, "tcp.abc_limit", t.abc_limit, kTcpAbcLimit);
-  check_int(src, "tcp.quick_acks", t.quick_acks, kTcpQuickAcks);
-  check_int(src, "tcp.user_timeout_ms", t.user_timeout_ms, kTcpUserTimeout);
-  check_int(src, "tcp.notsent_lowat", t.notsent_lowat, kTcpNotsentLowat);
-  check_int(src, "tcp.fastopen_key_rotate_s", t.fastopen_key_rotate_s, kTcpTfoRotate);
-  check_int(src, "tcp.fastopen_cache", t.fastopen_cache, kTcpTfoCache);
-  check_int(src, "tcp.fastopen_blackhole_s", t.fastopen_blackhole_s, kTcpTfoBlackhole);
+// ---------------------------------------------------------------------------
+// The table walkers: parse, check, print and document the keys of one map.
+
+/** Overload set for std::visit. */
+template <class... F>
+struct Overload : F... {
+  using F::operator()...;
+};
+
+template <class S>
+std::vector<std::string_view> key_names() {
+  std::vector<std::string_view> names;
+  for (const Key<S>& k : schema::section<S>().keys) names.push_back(k.name);
+  return names;
 }
+
+/** "a, b or c" */
+std::string or_list(std::span<const std::string_view> names) {
+  std::string s;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) s += i + 1 == names.size() ? " or " : ", ";
+    s += names[i];
+  }
+  return s;
+}
+
+template <class S>
+std::string accepted_of(const Key<S>& k) {
+  if (!k.accepted.empty()) return std::string(k.accepted);
+  return or_list(k.choices);
+}
+
+bool read_bool(Source& src, const YAML::Node& n, const std::string& path, Pos pos) {
+  static constexpr const char* kAccepted = "true or false";
+  const std::string text = scalar(src, n, path, pos, kAccepted, "a boolean");
+  // The YAML 1.2 core schema spellings plus the YAML 1.1 yes/no/on/off.
+  static constexpr std::string_view kTrue[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
+  static constexpr std::string_view kFalse[] = {"false", "False", "FALSE", "no", "No",
+                                                "NO",    "off",   "Off",   "OFF"};
+  if (std::find(std::begin(kTrue), std::end(kTrue), text) != std::end(kTrue)) return true;
+  if (std::find(std::begin(kFalse), std::end(kFalse), text) != std::end(kFalse)) return false;
+  src.fail(path, pos, quoted(text) + " is not a boolean", kAccepted);
+}
+
+}  // namespace
+
+/** One present key of a map being read (the custom hooks' view of the input). */
+struct schema::Reader {
+  Source& src;
+  const MapView& map;
+  std::string_view key;
+
+  const YAML::Node& node() const { return *map.get(key); }
+  std::string path() const { return map.child(key); }
+  Pos pos() const { return map.pos(key); }
+};
+
+/** The YAML being printed. */
+struct schema::Writer {
+  YAML::Emitter& out;
+  std::string_view key;  // of the key whose write hook runs
+};
+
+/** validate() at one key path. */
+struct schema::Checker {
+  const Source& src;
+  std::string path;
+};
+
+/** The reference being generated: one Markdown table per section path. */
+struct schema::DocOut {
+  std::map<std::string, std::string, std::less<>> tables;
+  std::string path;  // of the key whose docs hook runs
+};
+
+namespace {
+
+using schema::Checker;
+using schema::DocOut;
+using schema::Reader;
+using schema::Writer;
+
+/** Read the scalar at @p r into @p out, by the member's type. */
+template <class S>
+void read_scalar(Reader& r, const Key<S>&, bool& out) {
+  out = read_bool(r.src, r.node(), r.path(), r.pos());
+}
+template <class S>
+void read_scalar(Reader& r, const Key<S>&, double& out) {
+  out = read_probability(r.src, r.node(), r.path(), r.pos());
+}
+template <class S>
+void read_scalar(Reader& r, const Key<S>& k, std::string& out) {
+  out = scalar(r.src, r.node(), r.path(), r.pos(), accepted_of(k), "a string");
+}
+template <class S, class T>
+void read_scalar(Reader& r, const Key<S>& k, T& out) {
+  static_assert(std::is_unsigned_v<T>);
+  // Every rule's max fits the field's type, so the cast cannot truncate.
+  out = static_cast<T>(read_uint(r.src, r.node(), r.path(), r.pos(), k.range));
+}
+
+/**
+ * Parse the map @p n at @p path into @p s: every key of S's table that is
+ * present, in table order (required ones must be); custom keys by their hook.
+ */
+template <class S>
+void parse_map(Source& src, const YAML::Node& n, const std::string& path, Pos pos, S& s) {
+  if constexpr (std::is_same_v<S, IcmpConfig>) reject_removed_icmp_key(src, n);
+  const auto names = key_names<S>();
+  const MapView m(src, n, path, pos, names, schema::section<S>().example);
+  for (const Key<S>& k : schema::section<S>().keys) {
+    if (m.get(k.name) == nullptr) {
+      if (!k.required.empty()) (void)m.require(k.name, k.required);
+      continue;
+    }
+    Reader r{src, m, k.name};
+    std::visit(Overload{[](std::monostate) {}, [&](auto member) { read_scalar(r, k, s.*member); }}, k.field);
+    if (k.custom != nullptr && k.custom->read != nullptr) k.custom->read(r, s);
+  }
+}
+
+/** Fail at @p path unless @p v is one of the key's choices (when it has any). */
+template <class S>
+void check_value(const Source& src, const std::string& path, const Key<S>& k, const std::string& v) {
+  if (!k.choices.empty() && std::find(k.choices.begin(), k.choices.end(), v) == k.choices.end()) {
+    src.fail_at(path, quoted(v) + " is not " + std::string(k.noun), accepted_of(k));
+  }
+}
+/** Fail at @p path unless @p v is in the key's range (a probability in [0, 1]; any boolean). */
+template <class S, class T>
+void check_value(const Source& src, const std::string& path, const Key<S>& k, const T& v) {
+  if constexpr (std::is_same_v<T, double>) {
+    check_probability(src, path, v);
+  } else if constexpr (!std::is_same_v<T, bool>) {
+    if (std::string why = int_problem(v, k.range); !why.empty())
+      src.fail_at(path, why, accepted_text(k.range));
+  }
+}
+
+/** Check every scalar key's value of @p s (at @p path) against its row; recurse through custom hooks. */
+template <class S>
+void check_map(const Source& src, const std::string& path, const S& s) {
+  for (const Key<S>& k : schema::section<S>().keys) {
+    const std::string kpath = join_path(path, k.name);
+    std::visit(Overload{[](std::monostate) {}, [&](auto member) { check_value(src, kpath, k, s.*member); }},
+               k.field);
+    if (k.custom != nullptr && k.custom->check != nullptr) {
+      Checker c{src, kpath};
+      k.custom->check(c, s);
+    }
+  }
+}
+
+// Shortest text that reads back as the same double.
+std::string format_double(double v) {
+  char buf[64];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  if (ec != std::errc()) return "0";
+  return std::string(buf, end);
+}
+
+void emit(YAML::Emitter& out, bool v) { out << v; }
+void emit(YAML::Emitter& out, double v) { out << format_double(v); }
+void emit(YAML::Emitter& out, const std::string& v) { out << YAML::DoubleQuoted << v; }
+template <class T>
+void emit(YAML::Emitter& out, T v) {
+  out << uint64_t{v};  // uint8_t would be emitted as a character; widen it
+}
+
+/** Print @p s as a block map, every key in table order. */
+template <class S>
+void write_map(Writer& w, const S& s) {
+  w.out << YAML::BeginMap;
+  for (const Key<S>& k : schema::section<S>().keys) {
+    std::visit(Overload{[](std::monostate) {},
+                        [&](auto member) {
+                          w.out << YAML::Key << std::string(k.name) << YAML::Value;
+                          emit(w.out, s.*member);
+                        }},
+               k.field);
+    if (k.custom != nullptr && k.custom->write != nullptr) {
+      w.key = k.name;
+      k.custom->write(w, s);
+    }
+  }
+  w.out << YAML::EndMap;
+}
+
+// --- the reference (docs/config.md)
+
+std::string doc_value(bool v) { return v ? "true" : "false"; }
+std::string doc_value(double v) { return format_double(v); }
+std::string doc_value(const std::string& v) {
+  // Quote what YAML would not read back as this string.
+  return v.empty() || (v[0] >= '0' && v[0] <= '9') ? "\"" + v + "\"" : v;
+}
+template <class T>
+std::string doc_value(T v) {
+  return std::to_string(uint64_t{v});
+}
+
+std::string doc_type(bool) { return "boolean"; }
+std::string doc_type(double) { return "probability"; }
+std::string doc_type(const std::string&) { return "string"; }
+template <class T>
+std::string doc_type(T) {
+  return "integer";
+}
+
+std::string ticked(std::span<const std::string_view> names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "`" : ", `") + std::string(n) + "`";
+  return s;
+}
+
+std::string doc_range(const IntRule& r) {
+  std::string s = r.pow2 ? "power of two, " : "";
+  if (r.zero_disables) s += "0 (off) or ";
+  return s + std::to_string(r.min) + ".." + std::to_string(r.max);
+}
+
+template <class S, class T>
+std::string doc_accepted(const Key<S>& k, const T&) {
+  if constexpr (std::is_same_v<T, bool>) return "`true`, `false`";
+  if constexpr (std::is_same_v<T, double>) return "0..1";
+  if constexpr (std::is_same_v<T, std::string>) return k.choices.empty() ? "" : ticked(k.choices);
+  if constexpr (std::is_unsigned_v<T> && !std::is_same_v<T, bool>) return doc_range(k.range);
+  return "";
+}
+
+std::string join_cell(std::string a, std::string_view b) {
+  if (b.empty()) return a;
+  return a.empty() ? std::string(b) : a + ", " + std::string(b);
+}
+
+/** One table row: | `key` | type | default | accepted | meaning | */
+template <class S>
+std::string doc_row(const Key<S>& k, const S& defaults) {
+  std::string type(k.doc_type), def(k.doc_default), acc;
+  std::visit(Overload{[](std::monostate) {},
+                      [&](auto member) {
+                        type = doc_type(defaults.*member);
+                        def = "`" + doc_value(defaults.*member) + "`" +
+                              (k.doc_default.empty() ? "" : " " + std::string(k.doc_default));
+                        acc = doc_accepted(k, defaults.*member);
+                      }},
+             k.field);
+  acc = join_cell(acc, k.doc_accepted);
+  if (!k.required.empty()) def = "(required)";
+  std::string row = "| `" + std::string(k.name) + "` |";
+  for (const std::string& cell : {type, def, acc, std::string(k.doc)})
+    row += cell.empty() ? " |" : " " + cell + " |";
+  return row + "\n";
+}
+
+/** Add the table of S at @p path to @p d, then those of its sub-sections. */
+/**
+ * The default-constructed S: the defaults the reference prints. Not inlined: std::visit instantiates
+ * every member type for every S, and GCC's -Warray-bounds then flags the impossible ones on a local.
+ */
+template <class S>
+[[gnu::noinline]] const S& defaults_of() {
+  static const S defaults{};
+  return defaults;
+}
+
+template <class S>
+void doc_map(DocOut& d, const std::string& path) {
+  const S& defaults = defaults_of<S>();
+  std::string t = "| Key | Type | Default | Accepted | Meaning |\n|---|---|---|---|---|\n";
+  for (const Key<S>& k : schema::section<S>().keys) t += doc_row(k, defaults);
+  d.tables[path] = t;
+  for (const Key<S>& k : schema::section<S>().keys) {
+    if (k.custom == nullptr || k.custom->docs == nullptr) continue;
+    d.path = join_path(path, k.name);
+    k.custom->docs(d);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Custom keys: sub-sections, lists and structured values.
+
+template <class>
+struct MemberOf;
+template <class P, class T>
+struct MemberOf<T P::*> {
+  using Parent = P;
+  using Type = T;
+};
+template <auto M>
+using ParentOf = typename MemberOf<decltype(M)>::Parent;
+template <auto M>
+using TypeOf = typename MemberOf<decltype(M)>::Type;
+
+template <auto M>
+void sub_read(Reader& r, ParentOf<M>& p) {
+  parse_map(r.src, r.node(), r.path(), r.pos(), p.*M);
+}
+template <auto M>
+void sub_write(Writer& w, const ParentOf<M>& p) {
+  w.out << YAML::Key << std::string(w.key) << YAML::Value;
+  write_map(w, p.*M);
+}
+template <auto M>
+void sub_check(Checker& c, const ParentOf<M>& p) {
+  check_map(c.src, c.path, p.*M);
+}
+template <auto M>
+void sub_docs(DocOut& d) {
+  doc_map<TypeOf<M>>(d, d.path);
+}
+/** A sub-section: the map at the key is parsed, checked, printed and documented by its own table. */
+template <auto M>
+constexpr Custom<ParentOf<M>> kSub{sub_read<M>, sub_write<M>, sub_check<M>, sub_docs<M>};
+
+/** A list of maps of T at the member M: items parsed by @p Item, checked and printed by T's table. */
+template <auto M,
+          void (*Item)(Source&, const YAML::Node&, const std::string&, Pos, typename TypeOf<M>::value_type&),
+          const char* Accepted>
+struct ListOf {
+  using T = typename TypeOf<M>::value_type;
+  static void read(Reader& r, ParentOf<M>& p) {
+    const std::string path = r.path();
+    const auto items = read_list(r.src, r.node(), path, r.pos(), Accepted);
+    for (size_t i = 0; i < items.size(); ++i) {
+      const std::string ipath = index_path(path, i);
+      const Pos ipos = item_pos(items[i], r.pos());
+      r.src.marks.set(ipath, ipos);
+      Item(r.src, items[i], ipath, ipos, (p.*M).emplace_back());
+    }
+  }
+  static void write(Writer& w, const ParentOf<M>& p) {
+    w.out << YAML::Key << std::string(w.key) << YAML::Value;
+    if ((p.*M).empty()) w.out << YAML::Flow;
+    w.out << YAML::BeginSeq;
+    for (const T& item : p.*M) write_map(w, item);
+    w.out << YAML::EndSeq;
+  }
+  static void check(Checker& c, const ParentOf<M>& p) {
+    for (size_t i = 0; i < (p.*M).size(); ++i) check_map(c.src, index_path(c.path, i), (p.*M)[i]);
+  }
+  static void docs(DocOut& d) { doc_map<T>(d, d.path + "[]"); }
+  static constexpr Custom<ParentOf<M>> kCustom{read, write, check, docs};
+};
+
+void parse_port_item(Source& src, const YAML::Node& n, const std::string& path, Pos pos, PortConfig& port) {
+  if (n.IsNull()) src.fail(path, pos, "empty port entry", "a map with at least name, devargs and ip");
+  parse_map(src, n, path, pos, port);
+}
+
+void parse_route_item(Source& src, const YAML::Node& n, const std::string& path, Pos pos, RouteConfig& r) {
+  if (n.IsNull()) src.fail(path, pos, "empty route entry", "a map with prefix and a gateway or a port");
+  parse_map(src, n, path, pos, r);
+  // Without a gateway the route is on-link through its port (to `mac` if given).
+  const std::string gw = join_path(path, "gateway");
+  if (r.port.empty() && !src.marks.has(gw)) {
+    src.fail(gw, pos, "missing required key 'gateway'", "add it, e.g. `gateway: 198.18.0.1`");
+  }
+}
+
+constexpr char kPortsAccepted[] =
+    "a list of ports, e.g. [{name: tap0, devargs: net_tap0, ip: 198.18.0.2/24}]";
+constexpr char kRoutesAccepted[] = "a list of routes, e.g. [{prefix: 0.0.0.0/0, gateway: 198.18.0.1}]";
+using PortList = ListOf<&StackConfig::ports, parse_port_item, kPortsAccepted>;
+using RouteList = ListOf<&StackConfig::routes, parse_route_item, kRoutesAccepted>;
+
+// --- eal: a list of strings
+constexpr const char* kEalAccepted = "a list of strings, e.g. [\"--vdev=net_null0\", \"--in-memory\"]";
+
+void eal_read(Reader& r, StackConfig& c) {
+  const std::string path = r.path();
+  const auto items = read_list(r.src, r.node(), path, r.pos(), kEalAccepted);
+  for (size_t i = 0; i < items.size(); ++i) {
+    const std::string ipath = index_path(path, i);
+    const Pos ipos = item_pos(items[i], r.pos());
+    r.src.marks.set(ipath, ipos);
+    c.eal_args.push_back(scalar(r.src, items[i], ipath, ipos, kEalAccepted, "a string"));
+  }
+}
+void eal_write(Writer& w, const StackConfig& c) {
+  w.out << YAML::Key << std::string(w.key) << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const auto& a : c.eal_args) w.out << YAML::DoubleQuoted << a;
+  w.out << YAML::EndSeq;
+}
+void eal_check(Checker& ck, const StackConfig& c) {
+  for (size_t i = 0; i < c.eal_args.size(); ++i) {
+    const std::string& a = c.eal_args[i];
+    const std::string path = index_path(ck.path, i);
+    if (a.empty()) ck.src.fail_at(path, "empty argument", "a non-empty EAL argument such as \"--no-pci\"");
+    const bool lcore_opt = a == "--lcores" || a.rfind("--lcores=", 0) == 0 ||
+                           (a.size() >= 2 && a[0] == '-' && (a[1] == 'l' || a[1] == 'c'));
+    if (lcore_opt) {
+      ck.src.fail_at(path, quoted(a) + " selects lcores, which tern sets from `lcores`",
+                     "any EAL argument except -l, -c and --lcores; set the top-level `lcores` key instead");
+    }
+  }
+}
+constexpr Custom<StackConfig> kEal{eal_read, eal_write, eal_check, nullptr};
+
+void lcores_check(Checker& ck, const StackConfig& c) {
+  const auto lcores = parse_lcores(c.lcores);
+  if (const auto* why = std::get_if<std::string>(&lcores)) {
+    ck.src.fail_at(ck.path, *why,
+                   "a DPDK lcore list of ids 0.." + std::to_string(kMaxLcore - 1) +
+                       ": single ids and ascending ranges joined by commas, e.g. \"0\", \"0-1\", \"0,2-3\"");
+  }
+}
+constexpr Custom<StackConfig> kLcores{nullptr, nullptr, lcores_check, nullptr};
+
+// --- addresses and MACs
+template <auto M>
+void prefix_read(Reader& r, ParentOf<M>& p) {
+  p.*M = read_prefix(r.src, r.node(), r.path(), r.pos(),
+                     std::is_same_v<ParentOf<M>, PortConfig> ? kHostAccepted : kPrefixAccepted);
+}
+template <auto M>
+void prefix_write(Writer& w, const ParentOf<M>& p) {
+  w.out << YAML::Key << std::string(w.key) << YAML::Value << (p.*M).to_string();
+}
+template <auto M>
+constexpr Custom<ParentOf<M>> kPrefix{prefix_read<M>, prefix_write<M>, nullptr, nullptr};
+
+void gateway_read(Reader& r, RouteConfig& route) {
+  route.gateway = read_addr(r.src, r.node(), r.path(), r.pos());
+}
+void gateway_write(Writer& w, const RouteConfig& route) {
+  if (!route.gateway.is_unspecified())
+    w.out << YAML::Key << std::string(w.key) << YAML::Value << route.gateway.to_string();
+}
+constexpr Custom<RouteConfig> kGateway{gateway_read, gateway_write, nullptr, nullptr};
+
+template <auto M>
+void mac_read(Reader& r, ParentOf<M>& p) {
+  p.*M = read_mac(r.src, r.node(), r.path(), r.pos());
+}
+template <auto M>
+void mac_write(Writer& w, const ParentOf<M>& p) {
+  if (p.*M)
+    w.out << YAML::Key << std::string(w.key) << YAML::Value << YAML::DoubleQuoted << (p.*M)->to_string();
+}
+template <auto M>
+constexpr Custom<ParentOf<M>> kMac{mac_read<M>, mac_write<M>, nullptr, nullptr};
+
+// ---------------------------------------------------------------------------
+// The key tables: every key of every section, once.
+
+#include "key_table.hpp"
 
 std::string port_prefixes(const StackConfig& c) {
   std::vector<std::string> v;
@@ -895,33 +910,9 @@ std::string port_prefixes(const StackConfig& c) {
 }
 
 void validate_config(const Source& src, const StackConfig& c) {
-  // --- top-level scalars
-  if (std::find(std::begin(kLogLevels), std::end(kLogLevels), c.log_level) == std::end(kLogLevels)) {
-    src.fail_at("log_level", quoted(c.log_level) + " is not a log level", "error, warn, info or debug");
-  }
-  const auto lcores = parse_lcores(c.lcores);
-  if (const auto* why = std::get_if<std::string>(&lcores)) {
-    src.fail_at("lcores", *why,
-                "a DPDK lcore list of ids 0.." + std::to_string(kMaxLcore - 1) +
-                    ": single ids and ascending ranges joined by commas, e.g. \"0\", \"0-1\", \"0,2-3\"");
-  }
-  for (size_t i = 0; i < c.eal_args.size(); ++i) {
-    const std::string& a = c.eal_args[i];
-    const std::string path = index_path("eal", i);
-    if (a.empty()) src.fail_at(path, "empty argument", "a non-empty EAL argument such as \"--no-pci\"");
-    const bool lcore_opt = a == "--lcores" || a.rfind("--lcores=", 0) == 0 ||
-                           (a.size() >= 2 && a[0] == '-' && (a[1] == 'l' || a[1] == 'c'));
-    if (lcore_opt) {
-      src.fail_at(path, quoted(a) + " selects lcores, which tern sets from `lcores`",
-                  "any EAL argument except -l, -c and --lcores; set the top-level `lcores` key instead");
-    }
-  }
-
+  // Every key's own range and choices (the tables), then the rules across keys.
+  check_map(src, "", c);
   // --- mempool
-  check_int(src, "mempool.mbufs", c.mempool.mbufs, kMbufs);
-  check_int(src, "mempool.cache", c.mempool.cache, kCache);
-  check_int(src, "mempool.data_room", c.mempool.data_room, kDataRoom);
-  check_int(src, "mempool.rx_reserve", c.mempool.rx_reserve, kRxReserve);
   if (c.mempool.rx_reserve != 0 && c.mempool.rx_reserve >= c.mempool.mbufs) {
     src.fail_at("mempool.rx_reserve",
                 std::to_string(c.mempool.rx_reserve) + " mbufs leaves nothing of the pool of " +
@@ -968,26 +959,10 @@ void validate_config(const Source& src, const StackConfig& c) {
       src.fail_at(base + ".mac", p.mac->to_string() + " is not a unicast MAC (group bit set or all zeros)",
                   std::string(kMacAccepted) + "; omit the key to use the device's address");
     }
-    check_int(src, base + ".mtu", p.mtu, kMtu);
-    check_int(src, base + ".rx_desc", p.rx_desc, kDesc);
-    check_int(src, base + ".tx_desc", p.tx_desc, kDesc);
-    check_int(src, base + ".queues", p.queues, kQueues);
-    if (std::find(std::begin(kChecksumModes), std::end(kChecksumModes), p.checksum) ==
-        std::end(kChecksumModes)) {
-      src.fail_at(base + ".checksum", quoted(p.checksum) + " is not a checksum mode",
-                  "auto, software or trusted (docs/offloads.md)");
-    }
     if (!p.capture.empty() && p.capture.find_first_not_of(" \t\r\n") == std::string::npos) {
       src.fail_at(base + ".capture", "the path is only white space",
                   "a pcap file path, or \"\" for no capture");
     }
-    const std::string f = base + ".fault";
-    check_int(src, f + ".seed", p.fault.seed, kSeed);
-    check_probability(src, f + ".loss", p.fault.loss);
-    check_probability(src, f + ".duplicate", p.fault.duplicate);
-    check_probability(src, f + ".reorder", p.fault.reorder);
-    check_probability(src, f + ".corrupt", p.fault.corrupt);
-    check_int(src, f + ".delay_us", p.fault.delay_us, kDelayUs);
 
     for (size_t j = 0; j < i; ++j) {
       const PortConfig& q = c.ports[j];
@@ -1014,7 +989,6 @@ void validate_config(const Source& src, const StackConfig& c) {
     // The whole frame must fit the data room of one mbuf (no scattered RX).
     const uint32_t need = kEtherHeaderLen + p.mtu;
     if (c.mempool.data_room < need) {
-      static_assert(kDataRoom.min >= kEtherHeaderLen + kMtu.min);
       src.fail_at(base + ".mtu",
                   "mtu " + std::to_string(p.mtu) + " does not fit one mbuf: a frame needs " +
                       std::to_string(kEtherHeaderLen) + " Ethernet header + " + std::to_string(p.mtu) +
@@ -1116,41 +1090,19 @@ void validate_config(const Source& src, const StackConfig& c) {
   }
 
   // --- arp, ipv4, icmp, udp, tcp, echo
-  check_int(src, "arp.table_size", c.arp.table_size, kArpTable);
-  check_int(src, "arp.queue_len", c.arp.queue_len, kArpQueue);
-  check_int(src, "arp.reachable_ms", c.arp.reachable_ms, kArpReachable);
-  check_int(src, "arp.stale_ms", c.arp.stale_ms, kArpStale);
-  check_int(src, "arp.retry_ms", c.arp.retry_ms, kArpRetryMs);
-  check_int(src, "arp.retries", c.arp.retries, kArpRetries);
   if (c.arp.stale_ms < c.arp.reachable_ms) {
     src.fail_at(
         "arp.stale_ms",
         std::to_string(c.arp.stale_ms) + " is below arp.reachable_ms " + std::to_string(c.arp.reachable_ms),
         "at least arp.reachable_ms (" + std::to_string(c.arp.reachable_ms) + ")");
   }
-  check_int(src, "ipv4.default_ttl", c.ipv4.default_ttl, kTtl);
-  check_int(src, "ipv4.reassembly_timeout_ms", c.ipv4.reassembly_timeout_ms, kReasmTimeout);
-  check_int(src, "ipv4.reassembly_max_bytes", c.ipv4.reassembly_max_bytes, kReasmBytes);
-  check_int(src, "ipv4.reassembly_max_datagrams", c.ipv4.reassembly_max_datagrams, kReasmDatagrams);
-  check_int(src, "ipv4.pmtu_min", c.ipv4.pmtu_min, kPmtuMin);
-  check_int(src, "icmp.error_rate", c.icmp.error_rate, kIcmpRate);
-  check_int(src, "icmp.echo_rate", c.icmp.echo_rate, kIcmpRateOrOff);
-  check_int(src, "icmp.dest_error_rate", c.icmp.dest_error_rate, kIcmpRateOrOff);
-  check_int(src, "icmp.dest_error_burst", c.icmp.dest_error_burst, kIcmpBurst);
-  check_int(src, "arp.lock_time_ms", c.arp.lock_time_ms, kArpLock);
-  check_int(src, "udp.rx_queue_len", c.udp.rx_queue_len, kUdpQueue);
-  if (std::find(std::begin(kIdlePolicies), std::end(kIdlePolicies), c.cores.idle) ==
-      std::end(kIdlePolicies)) {
-    src.fail_at("cores.idle", quoted(c.cores.idle) + " is not an idle policy", "busy or adaptive");
+  const TcpConfig& t = c.tcp;
+  if (t.rto_max_ms < t.rto_min_ms) {
+    src.fail_at("tcp.rto_max_ms",
+                std::to_string(t.rto_max_ms) + " is below tcp.rto_min_ms " + std::to_string(t.rto_min_ms),
+                "an integer " + std::to_string(t.rto_min_ms) + ".." + std::to_string(kTcpRtoMax.max) +
+                    " (milliseconds, at least tcp.rto_min_ms)");
   }
-  check_int(src, "cores.idle_polls", c.cores.idle_polls, kIdlePolls);
-  check_int(src, "cores.sleep_us", c.cores.sleep_us, kSleepUs);
-  check_int(src, "cores.steer_ring", c.cores.steer_ring, kSteerRing);
-  check_int(src, "cores.mailbox", c.cores.mailbox, kMailbox);
-  check_int(src, "cores.drain_ms", c.cores.drain_ms, kDrainMs);
-  validate_tcp(src, c.tcp);
-  check_int(src, "echo.udp_port", c.echo.udp_port, kL4Port);
-  check_int(src, "echo.tcp_port", c.echo.tcp_port, kL4Port);
 }
 
 /** Records where a document starts and whether it produced anything. */
@@ -1200,14 +1152,6 @@ ConfigError internal_error(std::string_view name, const char* what) {
   return e;
 }
 
-// Shortest text that reads back as the same double.
-std::string format_double(double v) {
-  char buf[64];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  if (ec != std::errc()) return "0";
-  return std::string(buf, end);
-}
-
 }  // namespace
 
 bool FaultConfig::enabled() const noexcept {
@@ -1238,7 +1182,8 @@ std::variant<StackConfig, ConfigError> load_string(std::string_view yaml, std::s
     Pos root_pos = root.IsNull() ? Pos{} : pos_of(root.Mark());
     if (root_pos.line == 0) root_pos = Pos{1, 1};
     src.marks.set("", root_pos);
-    StackConfig cfg = parse_root(src, root, root_pos);
+    StackConfig cfg;
+    parse_map(src, root, "", root_pos, cfg);
     validate_config(src, cfg);
     return cfg;
   } catch (const Failure& f) {
@@ -1296,155 +1241,8 @@ std::string to_yaml(const StackConfig& c) {
   try {
     YAML::Emitter out;
     out.SetIndent(2);
-    out << YAML::BeginMap;
-    out << YAML::Key << "log_level" << YAML::Value << c.log_level;
-    out << YAML::Key << "lcores" << YAML::Value << YAML::DoubleQuoted << c.lcores;
-    out << YAML::Key << "eal" << YAML::Value << YAML::Flow << YAML::BeginSeq;
-    for (const auto& a : c.eal_args) out << YAML::DoubleQuoted << a;
-    out << YAML::EndSeq;
-
-    out << YAML::Key << "mempool" << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "mbufs" << YAML::Value << c.mempool.mbufs;
-    out << YAML::Key << "cache" << YAML::Value << c.mempool.cache;
-    out << YAML::Key << "data_room" << YAML::Value << c.mempool.data_room;
-    out << YAML::Key << "rx_reserve" << YAML::Value << c.mempool.rx_reserve;
-    out << YAML::EndMap;
-
-    out << YAML::Key << "ports" << YAML::Value << YAML::BeginSeq;
-    for (const auto& p : c.ports) {
-      out << YAML::BeginMap;
-      out << YAML::Key << "name" << YAML::Value << p.name;
-      out << YAML::Key << "devargs" << YAML::Value << YAML::DoubleQuoted << p.devargs;
-      out << YAML::Key << "ip" << YAML::Value << p.address.to_string();
-      if (p.mac) out << YAML::Key << "mac" << YAML::Value << YAML::DoubleQuoted << p.mac->to_string();
-      out << YAML::Key << "mtu" << YAML::Value << p.mtu;
-      out << YAML::Key << "rx_desc" << YAML::Value << p.rx_desc;
-      out << YAML::Key << "tx_desc" << YAML::Value << p.tx_desc;
-      out << YAML::Key << "queues" << YAML::Value << p.queues;
-      out << YAML::Key << "capture" << YAML::Value << YAML::DoubleQuoted << p.capture;
-      out << YAML::Key << "checksum" << YAML::Value << p.checksum;
-      out << YAML::Key << "gso" << YAML::Value << p.gso;
-      out << YAML::Key << "gro" << YAML::Value << p.gro;
-      out << YAML::Key << "fault" << YAML::Value << YAML::BeginMap;
-      out << YAML::Key << "seed" << YAML::Value << p.fault.seed;
-      out << YAML::Key << "loss" << YAML::Value << format_double(p.fault.loss);
-      out << YAML::Key << "duplicate" << YAML::Value << format_double(p.fault.duplicate);
-      out << YAML::Key << "reorder" << YAML::Value << format_double(p.fault.reorder);
-      out << YAML::Key << "corrupt" << YAML::Value << format_double(p.fault.corrupt);
-      out << YAML::Key << "delay_us" << YAML::Value << p.fault.delay_us;
-      out << YAML::EndMap;
-      out << YAML::EndMap;
-    }
-    out << YAML::EndSeq;
-
-    out << YAML::Key << "routes" << YAML::Value;
-    if (c.routes.empty()) out << YAML::Flow;
-    out << YAML::BeginSeq;
-    for (const auto& r : c.routes) {
-      out << YAML::BeginMap;
-      out << YAML::Key << "prefix" << YAML::Value << r.prefix.to_string();
-      if (!r.gateway.is_unspecified()) out << YAML::Key << "gateway" << YAML::Value << r.gateway.to_string();
-      out << YAML::Key << "port" << YAML::Value << YAML::DoubleQuoted << r.port;
-      if (r.mac) out << YAML::Key << "mac" << YAML::Value << YAML::DoubleQuoted << r.mac->to_string();
-      out << YAML::EndMap;
-    }
-    out << YAML::EndSeq;
-
-    out << YAML::Key << "arp" << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "table_size" << YAML::Value << c.arp.table_size;
-    out << YAML::Key << "queue_len" << YAML::Value << c.arp.queue_len;
-    out << YAML::Key << "reachable_ms" << YAML::Value << c.arp.reachable_ms;
-    out << YAML::Key << "stale_ms" << YAML::Value << c.arp.stale_ms;
-    out << YAML::Key << "retry_ms" << YAML::Value << c.arp.retry_ms;
-    out << YAML::Key << "retries" << YAML::Value << c.arp.retries;
-    out << YAML::Key << "gratuitous" << YAML::Value << c.arp.gratuitous;
-    out << YAML::Key << "lock_time_ms" << YAML::Value << c.arp.lock_time_ms;
-    out << YAML::EndMap;
-
-    out << YAML::Key << "ipv4" << YAML::Value << YAML::BeginMap;
-    // uint8_t would be emitted as a character; widen it.
-    out << YAML::Key << "default_ttl" << YAML::Value << static_cast<unsigned>(c.ipv4.default_ttl);
-    out << YAML::Key << "reassembly_timeout_ms" << YAML::Value << c.ipv4.reassembly_timeout_ms;
-    out << YAML::Key << "reassembly_max_bytes" << YAML::Value << c.ipv4.reassembly_max_bytes;
-    out << YAML::Key << "reassembly_max_datagrams" << YAML::Value << c.ipv4.reassembly_max_datagrams;
-    out << YAML::Key << "pmtu_min" << YAML::Value << c.ipv4.pmtu_min;
-    out << YAML::EndMap;
-
-    out << YAML::Key << "icmp" << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "echo" << YAML::Value << c.icmp.echo;
-    out << YAML::Key << "error_rate" << YAML::Value << c.icmp.error_rate;
-    out << YAML::Key << "echo_rate" << YAML::Value << c.icmp.echo_rate;
-    out << YAML::Key << "dest_error_rate" << YAML::Value << c.icmp.dest_error_rate;
-    out << YAML::Key << "dest_error_burst" << YAML::Value << c.icmp.dest_error_burst;
-    out << YAML::EndMap;
-
-    out << YAML::Key << "cores" << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "idle" << YAML::Value << c.cores.idle;
-    out << YAML::Key << "idle_polls" << YAML::Value << c.cores.idle_polls;
-    out << YAML::Key << "sleep_us" << YAML::Value << c.cores.sleep_us;
-    out << YAML::Key << "steer_ring" << YAML::Value << c.cores.steer_ring;
-    out << YAML::Key << "mailbox" << YAML::Value << c.cores.mailbox;
-    out << YAML::Key << "drain_ms" << YAML::Value << c.cores.drain_ms;
-    out << YAML::EndMap;
-
-    out << YAML::Key << "udp" << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "rx_queue_len" << YAML::Value << c.udp.rx_queue_len;
-    out << YAML::EndMap;
-
-    const TcpConfig& t = c.tcp;
-    out << YAML::Key << "tcp" << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "congestion" << YAML::Value << YAML::DoubleQuoted << t.congestion;
-    out << YAML::Key << "initial_window" << YAML::Value << t.initial_window;
-    out << YAML::Key << "delayed_ack_ms" << YAML::Value << t.delayed_ack_ms;
-    out << YAML::Key << "rto_min_ms" << YAML::Value << t.rto_min_ms;
-    out << YAML::Key << "rto_max_ms" << YAML::Value << t.rto_max_ms;
-    out << YAML::Key << "rto_initial_ms" << YAML::Value << t.rto_initial_ms;
-    out << YAML::Key << "msl_ms" << YAML::Value << t.msl_ms;
-    out << YAML::Key << "max_connections" << YAML::Value << t.max_connections;
-    out << YAML::Key << "max_time_wait" << YAML::Value << t.max_time_wait;
-    out << YAML::Key << "backlog" << YAML::Value << t.backlog;
-    out << YAML::Key << "syncookies" << YAML::Value << t.syncookies;
-    out << YAML::Key << "timestamps" << YAML::Value << t.timestamps;
-    out << YAML::Key << "sack" << YAML::Value << t.sack;
-    out << YAML::Key << "window_scaling" << YAML::Value << t.window_scaling;
-    out << YAML::Key << "send_buffer" << YAML::Value << t.send_buffer;
-    out << YAML::Key << "recv_buffer" << YAML::Value << t.recv_buffer;
-    out << YAML::Key << "nodelay" << YAML::Value << t.nodelay;
-    out << YAML::Key << "keepalive" << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "enabled" << YAML::Value << t.keepalive.enabled;
-    out << YAML::Key << "idle_s" << YAML::Value << t.keepalive.idle_s;
-    out << YAML::Key << "interval_s" << YAML::Value << t.keepalive.interval_s;
-    out << YAML::Key << "count" << YAML::Value << t.keepalive.count;
-    out << YAML::EndMap;
-    out << YAML::Key << "max_retries" << YAML::Value << t.max_retries;
-    out << YAML::Key << "syn_retries" << YAML::Value << t.syn_retries;
-    out << YAML::Key << "fin_wait_2_s" << YAML::Value << t.fin_wait_2_s;
-    out << YAML::Key << "ooo_nodes" << YAML::Value << t.ooo_nodes;
-    out << YAML::Key << "memory_limit_kb" << YAML::Value << t.memory_limit_kb;
-    out << YAML::Key << "challenge_ack_limit" << YAML::Value << t.challenge_ack_limit;
-    out << YAML::Key << "challenge_ack_interval_ms" << YAML::Value << t.challenge_ack_interval_ms;
-    out << YAML::Key << "recovery" << YAML::Value << YAML::DoubleQuoted << t.recovery;
-    out << YAML::Key << "limited_transmit" << YAML::Value << t.limited_transmit;
-    out << YAML::Key << "dsack" << YAML::Value << t.dsack;
-    out << YAML::Key << "undo" << YAML::Value << t.undo;
-    out << YAML::Key << "hystart" << YAML::Value << t.hystart;
-    out << YAML::Key << "abc_limit" << YAML::Value << t.abc_limit;
-    out << YAML::Key << "idle_restart" << YAML::Value << t.idle_restart;
-    out << YAML::Key << "quick_acks" << YAML::Value << t.quick_acks;
-    out << YAML::Key << "ecn" << YAML::Value << YAML::DoubleQuoted << t.ecn;
-    out << YAML::Key << "user_timeout_ms" << YAML::Value << t.user_timeout_ms;
-    out << YAML::Key << "notsent_lowat" << YAML::Value << t.notsent_lowat;
-    out << YAML::Key << "fastopen_key_rotate_s" << YAML::Value << t.fastopen_key_rotate_s;
-    out << YAML::Key << "fastopen_cache" << YAML::Value << t.fastopen_cache;
-    out << YAML::Key << "fastopen_blackhole_s" << YAML::Value << t.fastopen_blackhole_s;
-    out << YAML::EndMap;
-
-    out << YAML::Key << "echo" << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "udp_port" << YAML::Value << c.echo.udp_port;
-    out << YAML::Key << "tcp_port" << YAML::Value << c.echo.tcp_port;
-    out << YAML::EndMap;
-
-    out << YAML::EndMap;
+    schema::Writer w{out, {}};
+    write_map(w, c);
     if (!out.good()) return "# to_yaml failed: " + out.GetLastError() + "\n";
     std::string s = out.c_str();
     s += '\n';
@@ -1452,6 +1250,119 @@ std::string to_yaml(const StackConfig& c) {
   } catch (const std::exception& e) {
     return std::string("# to_yaml failed: ") + e.what() + "\n";
   }
+}
+
+// ---------------------------------------------------------------------------
+// The tables' accessors and the generated reference.
+
+namespace {
+constexpr std::string_view kTopLevel = "top-level";  // the marker's name for the document's own keys
+}  // namespace
+
+namespace {
+
+/** The largest value of the integer member @p k fills (0 when it is not an integer). */
+template <class S>
+constexpr uint64_t member_max(const Key<S>& k) {
+  if (std::holds_alternative<uint8_t S::*>(k.field)) return std::numeric_limits<uint8_t>::max();
+  if (std::holds_alternative<uint16_t S::*>(k.field)) return std::numeric_limits<uint16_t>::max();
+  if (std::holds_alternative<uint32_t S::*>(k.field)) return std::numeric_limits<uint32_t>::max();
+  if (std::holds_alternative<uint64_t S::*>(k.field)) return std::numeric_limits<uint64_t>::max();
+  return 0;
+}
+
+/** Compile-time checks of a table: ranges fit their members (so reads cannot truncate), names are unique,
+ * every key has its documentation. */
+template <class S, size_t N>
+constexpr bool table_ok(const Key<S> (&keys)[N]) {
+  for (size_t i = 0; i < N; ++i) {
+    const Key<S>& k = keys[i];
+    if (k.name.empty() || k.doc.empty()) return false;
+    if (member_max(k) != 0 && (k.range.max > member_max(k) || k.range.min > k.range.max)) return false;
+    for (size_t j = 0; j < i; ++j) {
+      if (keys[j].name == k.name) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+#define TERN_SECTION(S, example)                                                             \
+  static_assert(table_ok(k##S##Keys),                                                        \
+                #S ": a range does not fit its member, a name repeats or a doc is missing"); \
+  template <>                                                                                \
+  const Section<S>& schema::section<S>() {                                                   \
+    static constexpr Section<S> kSection{k##S##Keys, example};                               \
+    return kSection;                                                                         \
+  }
+TERN_SECTION(StackConfig, "{ports: [...]}")
+TERN_SECTION(MempoolConfig, "{mbufs: 16383}")
+TERN_SECTION(CoresConfig, "{idle: adaptive}")
+TERN_SECTION(PortConfig, "{name: tap0, devargs: net_tap0, ip: 198.18.0.2/24}")
+TERN_SECTION(FaultConfig, "{loss: 0.01, seed: 42}")
+TERN_SECTION(RouteConfig, "{prefix: 0.0.0.0/0, gateway: 198.18.0.1}")
+TERN_SECTION(ArpConfig, "{table_size: 1024}")
+TERN_SECTION(Ipv4Config, "{default_ttl: 64}")
+TERN_SECTION(IcmpConfig, "{echo: true}")
+TERN_SECTION(UdpConfig, "{rx_queue_len: 1024}")
+TERN_SECTION(TcpConfig, "{congestion: cubic, initial_window: 10}")
+TERN_SECTION(TcpKeepaliveConfig, "{enabled: true, idle_s: 600}")
+TERN_SECTION(EchoConfig, "{udp_port: 7, tcp_port: 7}")
+#undef TERN_SECTION
+
+std::optional<std::string> schema::reference_table(std::string_view path) {
+  DocOut d;
+  doc_map<StackConfig>(d, "");
+  const auto it = d.tables.find(path == kTopLevel ? std::string_view() : path);
+  if (it == d.tables.end()) return std::nullopt;
+  return it->second;
+}
+
+namespace {
+constexpr std::string_view kBegin = "<!-- BEGIN GENERATED KEYS ";
+constexpr std::string_view kEnd = "<!-- END GENERATED KEYS -->";
+
+/** The section path of a begin marker line, or nullopt. */
+std::optional<std::string_view> begin_marker(std::string_view line) {
+  if (line.substr(0, kBegin.size()) != kBegin || line.size() < kBegin.size() + 4) return std::nullopt;
+  if (line.substr(line.size() - 4) != " -->") return std::nullopt;
+  return line.substr(kBegin.size(), line.size() - kBegin.size() - 4);
+}
+}  // namespace
+
+std::optional<std::string> schema::update_reference(std::string_view markdown, std::string* error) {
+  std::string out;
+  std::optional<std::string> open;  // the path of the block being replaced
+  int line_no = 0;
+  for (size_t at = 0; at < markdown.size();) {
+    const size_t nl = markdown.find('\n', at);
+    const size_t end = nl == std::string_view::npos ? markdown.size() : nl;
+    const std::string_view line = markdown.substr(at, end - at);
+    at = end + 1;
+    ++line_no;
+    if (open) {
+      if (line != kEnd) continue;
+      open.reset();
+    } else if (const auto path = begin_marker(line)) {
+      const auto table = reference_table(*path);
+      if (!table) {
+        if (error != nullptr)
+          *error = "line " + std::to_string(line_no) + ": unknown section " + quoted(*path);
+        return std::nullopt;
+      }
+      out += std::string(line) + "\n" + *table;
+      open = std::string(*path);
+      continue;
+    }
+    out += line;
+    if (nl != std::string_view::npos) out += '\n';
+  }
+  if (open) {
+    if (error != nullptr) *error = "the block of " + quoted(*open) + " has no end marker";
+    return std::nullopt;
+  }
+  return out;
 }
 
 }  // namespace tern::config

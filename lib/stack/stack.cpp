@@ -13,9 +13,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <variant>
 
 #include "tern/base/clock.hpp"
 #include "tern/base/log.hpp"
+#include "tern/config/schema.hpp"
 #include "tern/stack/core.hpp"
 #include "tern/stack/shared_queue_port.hpp"
 #include "tern/stack/steering.hpp"
@@ -61,52 +63,88 @@ std::atomic<bool> g_eal_started{false};
 
 }  // namespace
 
+namespace {
+
+/**
+ * One engine field filled 1:1 from one config key: the value is the key's, scaled by its unit in the
+ * key table (config::schema::engine_value(): ms and s to ns, KiB to bytes).
+ */
+template <class S>
+struct EngineRow {
+  std::variant<uint32_t S::*, bool S::*> from;  ///< the config member (its key: lib/config's table)
+  void (*to)(tcp::TcpParams&, uint64_t);        ///< stores the scaled value in the engine field
+};
+
+// Stores v into TcpParams::field (a narrower field gets a value validate() bounded).
+#define TERN_TO(field) [](tcp::TcpParams& p, uint64_t v) { p.field = static_cast<decltype(p.field)>(v); }
+
+using config::TcpConfig;
+using config::TcpKeepaliveConfig;
+
+constexpr EngineRow<TcpConfig> kTcpRows[] = {
+    {&TcpConfig::initial_window, TERN_TO(initial_window)},
+    {&TcpConfig::delayed_ack_ms, TERN_TO(delayed_ack_ns)},
+    {&TcpConfig::rto_min_ms, TERN_TO(rtt.min_rto_ns)},
+    {&TcpConfig::rto_max_ms, TERN_TO(rtt.max_rto_ns)},
+    {&TcpConfig::rto_initial_ms, TERN_TO(rtt.initial_rto_ns)},
+    {&TcpConfig::msl_ms, TERN_TO(msl_ns)},
+    {&TcpConfig::max_connections, TERN_TO(max_connections)},
+    {&TcpConfig::max_time_wait, TERN_TO(max_time_wait)},
+    {&TcpConfig::backlog, TERN_TO(backlog)},
+    {&TcpConfig::syncookies, TERN_TO(syncookies)},
+    {&TcpConfig::timestamps, TERN_TO(timestamps)},
+    {&TcpConfig::sack, TERN_TO(sack)},
+    {&TcpConfig::window_scaling, TERN_TO(window_scaling)},
+    {&TcpConfig::send_buffer, TERN_TO(socket.send_buffer)},
+    {&TcpConfig::recv_buffer, TERN_TO(socket.recv_buffer)},
+    {&TcpConfig::nodelay, TERN_TO(socket.nodelay)},
+    {&TcpConfig::max_retries, TERN_TO(max_retries)},
+    {&TcpConfig::syn_retries, TERN_TO(syn_retries)},
+    {&TcpConfig::fin_wait_2_s, TERN_TO(fin_wait_2_ns)},
+    {&TcpConfig::ooo_nodes, TERN_TO(ooo_nodes)},
+    {&TcpConfig::challenge_ack_limit, TERN_TO(challenge_ack_per_s)},
+    {&TcpConfig::challenge_ack_interval_ms, TERN_TO(challenge_ack_interval_ns)},
+    {&TcpConfig::memory_limit_kb, TERN_TO(memory_limit)},
+    {&TcpConfig::limited_transmit, TERN_TO(limited_transmit)},
+    {&TcpConfig::dsack, TERN_TO(dsack)},
+    {&TcpConfig::undo, TERN_TO(undo)},
+    {&TcpConfig::hystart, TERN_TO(cc.hystart)},
+    {&TcpConfig::abc_limit, TERN_TO(cc.abc_limit)},
+    {&TcpConfig::idle_restart, TERN_TO(idle_restart)},
+    {&TcpConfig::quick_acks, TERN_TO(quick_acks)},
+    {&TcpConfig::user_timeout_ms, TERN_TO(socket.user_timeout_ns)},
+    {&TcpConfig::notsent_lowat, TERN_TO(socket.notsent_lowat)},
+    {&TcpConfig::fastopen_key_rotate_s, TERN_TO(fastopen_key_rotate_ns)},
+    {&TcpConfig::fastopen_cache, TERN_TO(fastopen_cache)},
+    {&TcpConfig::fastopen_blackhole_s, TERN_TO(fastopen_blackhole_ns)},
+};
+
+constexpr EngineRow<TcpKeepaliveConfig> kKeepaliveRows[] = {
+    {&TcpKeepaliveConfig::enabled, TERN_TO(socket.keepalive.enabled)},
+    {&TcpKeepaliveConfig::idle_s, TERN_TO(socket.keepalive.idle_ns)},
+    {&TcpKeepaliveConfig::interval_s, TERN_TO(socket.keepalive.interval_ns)},
+    {&TcpKeepaliveConfig::count, TERN_TO(socket.keepalive.count)},
+};
+#undef TERN_TO
+
+template <class S, size_t N>
+void apply(const EngineRow<S> (&rows)[N], const S& cfg, tcp::TcpParams& p) {
+  for (const EngineRow<S>& row : rows) {
+    std::visit([&](auto member) { row.to(p, config::schema::engine_value(cfg, member)); }, row.from);
+  }
+}
+
+}  // namespace
+
 tcp::TcpParams tcp_params(const config::TcpConfig& cfg) {
   tcp::TcpParams p;
-  p.max_connections = cfg.max_connections;
-  p.max_time_wait = cfg.max_time_wait;
-  p.msl_ns = uint64_t{cfg.msl_ms} * kNsPerMs;
-  p.rtt.initial_rto_ns = uint64_t{cfg.rto_initial_ms} * kNsPerMs;
-  p.rtt.min_rto_ns = uint64_t{cfg.rto_min_ms} * kNsPerMs;
-  p.rtt.max_rto_ns = uint64_t{cfg.rto_max_ms} * kNsPerMs;
-  p.delayed_ack_ns = uint64_t{cfg.delayed_ack_ms} * kNsPerMs;
-  p.initial_window = cfg.initial_window;
-  p.timestamps = cfg.timestamps;
-  p.window_scaling = cfg.window_scaling;
-  p.sack = cfg.sack;
-  p.syncookies = cfg.syncookies;
-  p.backlog = cfg.backlog;
-  p.syn_retries = cfg.syn_retries;
-  p.max_retries = cfg.max_retries;
-  p.fin_wait_2_ns = uint64_t{cfg.fin_wait_2_s} * kNsPerSec;
-  p.ooo_nodes = cfg.ooo_nodes;
-  p.memory_limit = uint64_t{cfg.memory_limit_kb} * 1024;
-  p.challenge_ack_per_s = cfg.challenge_ack_limit;
-  p.challenge_ack_interval_ns = uint64_t{cfg.challenge_ack_interval_ms} * 1'000'000;
-  p.socket.nodelay = cfg.nodelay;
-  p.socket.send_buffer = cfg.send_buffer;
-  p.socket.recv_buffer = cfg.recv_buffer;
-  // validate() admits only the names cc_from_string() knows; keep the default otherwise.
-  p.socket.congestion = tcp::cc_from_string(cfg.congestion).value_or(p.socket.congestion);
-  p.socket.keepalive.enabled = cfg.keepalive.enabled;
-  p.socket.keepalive.idle_ns = uint64_t{cfg.keepalive.idle_s} * kNsPerSec;
-  p.socket.keepalive.interval_ns = uint64_t{cfg.keepalive.interval_s} * kNsPerSec;
-  p.socket.keepalive.count = cfg.keepalive.count;
+  apply(kTcpRows, cfg, p);
+  apply(kKeepaliveRows, cfg.keepalive, p);
+  // Not 1:1: the three choice keys are names that lib/tcp's parsers turn into its enums.
   // validate() admits only the names these parsers know; keep the defaults otherwise.
+  p.socket.congestion = tcp::cc_from_string(cfg.congestion).value_or(p.socket.congestion);
   p.recovery = tcp::loss_recovery_from_string(cfg.recovery).value_or(p.recovery);
-  p.limited_transmit = cfg.limited_transmit;
-  p.dsack = cfg.dsack;
-  p.undo = cfg.undo;
-  p.cc.hystart = cfg.hystart;
-  p.cc.abc_limit = cfg.abc_limit;
-  p.idle_restart = cfg.idle_restart;
-  p.quick_acks = cfg.quick_acks;
   p.socket.ecn = tcp::ecn_from_string(cfg.ecn).value_or(p.socket.ecn);
-  p.socket.user_timeout_ns = uint64_t{cfg.user_timeout_ms} * kNsPerMs;
-  p.socket.notsent_lowat = cfg.notsent_lowat;
-  p.fastopen_key_rotate_ns = uint64_t{cfg.fastopen_key_rotate_s} * kNsPerSec;
-  p.fastopen_cache = cfg.fastopen_cache;
-  p.fastopen_blackhole_ns = uint64_t{cfg.fastopen_blackhole_s} * kNsPerSec;
   return p;
 }
 
@@ -134,6 +172,7 @@ uint32_t pool_low_water(const config::StackConfig& cfg, uint32_t reserve, uint16
 
 std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::vector<std::string>& eal_args,
                                      PortFactory factory, std::string& error) {
+  using config::schema::engine_value;  // a key's value in ns or bytes, by its unit in the key table
   if (auto bad = config::validate(cfg)) {
     error = bad->message;
     return nullptr;
@@ -229,11 +268,11 @@ std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::
       ci.params.gratuitous_arp = cfg.arp.gratuitous && c == 0;
       ci.params.neighbour.table_size = cfg.arp.table_size;
       ci.params.neighbour.queue_len = cfg.arp.queue_len;
-      ci.params.neighbour.reachable_ns = uint64_t{cfg.arp.reachable_ms} * kNsPerMs;
-      ci.params.neighbour.stale_ns = uint64_t{cfg.arp.stale_ms} * kNsPerMs;
-      ci.params.neighbour.retry_ns = uint64_t{cfg.arp.retry_ms} * kNsPerMs;
+      ci.params.neighbour.reachable_ns = engine_value(cfg.arp, &config::ArpConfig::reachable_ms);
+      ci.params.neighbour.stale_ns = engine_value(cfg.arp, &config::ArpConfig::stale_ms);
+      ci.params.neighbour.retry_ns = engine_value(cfg.arp, &config::ArpConfig::retry_ms);
       ci.params.neighbour.retries = cfg.arp.retries;
-      ci.params.neighbour.lock_ns = uint64_t{cfg.arp.lock_time_ms} * kNsPerMs;
+      ci.params.neighbour.lock_ns = engine_value(cfg.arp, &config::ArpConfig::lock_time_ms);
       cp.interfaces.push_back(ci);
     }
     for (const auto& r : cfg.routes) {
@@ -244,7 +283,7 @@ std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::
       }
     }
     cp.ipv4.default_ttl = cfg.ipv4.default_ttl;
-    cp.ipv4.reassembly.timeout_ns = uint64_t{cfg.ipv4.reassembly_timeout_ms} * kNsPerMs;
+    cp.ipv4.reassembly.timeout_ns = engine_value(cfg.ipv4, &config::Ipv4Config::reassembly_timeout_ms);
     cp.ipv4.reassembly.max_bytes = cfg.ipv4.reassembly_max_bytes;
     cp.ipv4.reassembly.max_datagrams = cfg.ipv4.reassembly_max_datagrams;
     cp.ipv4.pmtu_min = cfg.ipv4.pmtu_min;
@@ -280,8 +319,8 @@ std::unique_ptr<Stack> Stack::create(const config::StackConfig& cfg, const std::
   s->setup_.resize(ncores);
   s->adaptive_ = cfg.cores.idle == "adaptive";
   s->idle_polls_ = cfg.cores.idle_polls;
-  s->sleep_ns_ = uint64_t{cfg.cores.sleep_us} * 1000;
-  s->drain_ns_ = uint64_t{cfg.cores.drain_ms} * kNsPerMs;
+  s->sleep_ns_ = engine_value(cfg.cores, &config::CoresConfig::sleep_us);
+  s->drain_ns_ = engine_value(cfg.cores, &config::CoresConfig::drain_ms);
   return s;
 }
 

@@ -11,7 +11,10 @@
 #include <initializer_list>
 #include <limits>
 #include <optional>
+#include <sstream>
 #include <string>
+
+#include "tern/config/schema.hpp"
 
 namespace tern::config {
 namespace {
@@ -1382,6 +1385,79 @@ TEST(ConfigOffloads, ChecksumGsoAndGroArePerPortWithDefaults) {
   EXPECT_FALSE(c.ports[0].gro);
   ConfigError e = LoadErr("ports:\n  - {name: p0, devargs: net_tap0, ip: 198.18.0.2/24, checksum: none}\n");
   EXPECT_NE(e.message.find("not a checksum mode"), std::string::npos) << e.message;
+}
+
+}  // namespace
+}  // namespace tern::config
+
+// ---------------------------------------------------------------------------
+// The key table and the generated reference (docs/config.md)
+
+namespace tern::config {
+namespace {
+
+std::string ReadDocs() {
+  std::ifstream in(TERN_SOURCE_DIR "/docs/config.md", std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(ConfigReference, DocsConfigMdIsUpToDate) {
+  const std::string text = ReadDocs();
+  ASSERT_FALSE(text.empty());
+  std::string error;
+  const auto updated = schema::update_reference(text, &error);
+  ASSERT_TRUE(updated.has_value()) << error;
+  EXPECT_EQ(*updated, text) << "docs/config.md's generated key tables differ from the key table; run "
+                               "build/lib/config/tern-config-doc docs/config.md";
+  for (const char* path : {"top-level", "mempool", "cores", "ports[]", "ports[].fault", "routes[]", "arp",
+                           "ipv4", "icmp", "udp", "tcp", "tcp.keepalive", "echo"}) {
+    EXPECT_NE(text.find("<!-- BEGIN GENERATED KEYS " + std::string(path) + " -->"), std::string::npos)
+        << path;
+  }
+}
+
+TEST(ConfigReference, EverySectionHasATableAndEveryKeyADocumentation) {
+  for (const char* path : {"top-level", "mempool", "cores", "ports[]", "ports[].fault", "routes[]", "arp",
+                           "ipv4", "icmp", "udp", "tcp", "tcp.keepalive", "echo"}) {
+    const auto table = schema::reference_table(path);
+    ASSERT_TRUE(table.has_value()) << path;
+    EXPECT_EQ(table->find(" | |\n"), std::string::npos) << "a key without documentation in " << path << "\n"
+                                                        << *table;
+  }
+  EXPECT_FALSE(schema::reference_table("nope").has_value());
+  const auto tcp = schema::reference_table("tcp");
+  EXPECT_NE(tcp->find("| `rto_min_ms` | integer | `200` | 1..60000 |"), std::string::npos) << *tcp;
+  EXPECT_NE(tcp->find("| `congestion` | string | `cubic` | `cubic`, `newreno` |"), std::string::npos) << *tcp;
+}
+
+TEST(ConfigReference, UpdateReplacesBlocksAndRejectsUnknownOrOpenOnes) {
+  const std::string doc =
+      "intro\n<!-- BEGIN GENERATED KEYS udp -->\nstale\n<!-- END GENERATED KEYS -->\nafter\n";
+  const auto updated = schema::update_reference(doc);
+  ASSERT_TRUE(updated.has_value());
+  EXPECT_EQ(*updated, "intro\n<!-- BEGIN GENERATED KEYS udp -->\n" + *schema::reference_table("udp") +
+                          "<!-- END GENERATED KEYS -->\nafter\n");
+  std::string error;
+  EXPECT_FALSE(schema::update_reference("<!-- BEGIN GENERATED KEYS nope -->\n", &error).has_value());
+  EXPECT_NE(error.find("unknown section 'nope'"), std::string::npos) << error;
+  EXPECT_FALSE(schema::update_reference("<!-- BEGIN GENERATED KEYS udp -->\n| x |\n", &error).has_value());
+  EXPECT_NE(error.find("no end marker"), std::string::npos) << error;
+}
+
+TEST(ConfigSchema, EngineValueScalesByTheKeysUnit) {
+  TcpConfig t;
+  t.rto_min_ms = 7;
+  t.fin_wait_2_s = 3;
+  t.memory_limit_kb = 2;
+  t.backlog = 5;
+  EXPECT_EQ(schema::engine_value(t, &TcpConfig::rto_min_ms), 7'000'000u);
+  EXPECT_EQ(schema::engine_value(t, &TcpConfig::fin_wait_2_s), 3'000'000'000u);
+  EXPECT_EQ(schema::engine_value(t, &TcpConfig::memory_limit_kb), 2048u);
+  EXPECT_EQ(schema::engine_value(t, &TcpConfig::backlog), 5u);
+  EXPECT_EQ(schema::engine_value(CoresConfig{}, &CoresConfig::sleep_us), 50'000u);
+  EXPECT_EQ(schema::key_of(&TcpConfig::rto_min_ms)->name, "rto_min_ms");
 }
 
 }  // namespace
