@@ -61,6 +61,13 @@ __attribute__((visibility("default"))) ssize_t recvmsg(int fd, struct msghdr* m,
 __attribute__((visibility("default"))) ssize_t sendmsg(int fd, const struct msghdr* m, int f) {
   return tern_sendmsg(fd, m, f);
 }
+__attribute__((visibility("default"))) int recvmmsg(int fd, struct mmsghdr* m, unsigned int n, int f,
+                                                    struct timespec* t) {
+  return tern_recvmmsg(fd, m, n, f, t);
+}
+__attribute__((visibility("default"))) int sendmmsg(int fd, struct mmsghdr* m, unsigned int n, int f) {
+  return tern_sendmmsg(fd, m, n, f);
+}
 __attribute__((visibility("default"))) ssize_t sendfile(int out, int in, off_t* off, size_t n) {
   return tern_sendfile(out, in, off, n);
 }

@@ -68,6 +68,8 @@ RealCalls load_real() {
   TERN_REAL(sendto);
   TERN_REAL(recvmsg);
   TERN_REAL(sendmsg);
+  TERN_REAL(recvmmsg);
+  TERN_REAL(sendmmsg);
   TERN_REAL(sendfile);
   TERN_REAL(close);
   TERN_REAL(shutdown);
@@ -1138,6 +1140,37 @@ ssize_t tern_sendmsg(int fd, const msghdr* msg, int flags) {
                   : gather(msg->msg_iov, static_cast<int>(msg->msg_iovlen));
   return udp_send(s, data.data(), data.size(), flags, static_cast<const sockaddr*>(msg->msg_name),
                   msg->msg_namelen);
+}
+
+int tern_recvmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags, timespec* timeout) {
+  if (sock_of(fd) == nullptr) return real().recvmmsg(fd, msgs, n, flags, timeout);
+  if (n > UIO_MAXIOV) n = UIO_MAXIOV;  // as Linux
+  const uint64_t deadline = timeout == nullptr
+                                ? UINT64_MAX
+                                : monotonic_ns() + static_cast<uint64_t>(timeout->tv_sec) * 1'000'000'000 +
+                                      static_cast<uint64_t>(timeout->tv_nsec);
+  int f = flags & ~MSG_WAITFORONE;
+  unsigned int got = 0;
+  while (got < n) {
+    const ssize_t r = tern_recvmsg(fd, &msgs[got].msg_hdr, f);
+    if (r < 0) return got > 0 ? static_cast<int>(got) : -1;
+    msgs[got++].msg_len = static_cast<unsigned int>(r);
+    if (flags & MSG_WAITFORONE) f |= MSG_DONTWAIT;  // the rest: what is there
+    if (monotonic_ns() >= deadline) break;          // as Linux: checked after each message
+  }
+  return static_cast<int>(got);
+}
+
+int tern_sendmmsg(int fd, mmsghdr* msgs, unsigned int n, int flags) {
+  if (sock_of(fd) == nullptr) return real().sendmmsg(fd, msgs, n, flags);
+  if (n > UIO_MAXIOV) n = UIO_MAXIOV;
+  unsigned int sent = 0;
+  for (; sent < n; ++sent) {
+    const ssize_t r = tern_sendmsg(fd, &msgs[sent].msg_hdr, flags);
+    if (r < 0) return sent > 0 ? static_cast<int>(sent) : -1;
+    msgs[sent].msg_len = static_cast<unsigned int>(r);
+  }
+  return static_cast<int>(sent);
 }
 
 ssize_t tern_readv(int fd, const iovec* iov, int iovcnt) {

@@ -879,6 +879,43 @@ TEST(PosixData, LoopbackHandOffKeepsEpollMembershipAndTheBoundPort) {
   tern_close(fd);
 }
 
+TEST(PosixData, SendmmsgAndRecvmmsgMoveSeveralDatagrams) {
+  const int fd = tern_socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in to = sin_of(kIpPeer, 7);
+  ASSERT_EQ(tern_connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)), 0);
+  std::array<std::array<char, 8>, 3> out{{{"one"}, {"two"}, {"three"}}};
+  std::array<iovec, 3> oi{};
+  std::array<mmsghdr, 3> om{};
+  for (size_t i = 0; i < 3; ++i) {
+    oi[i] = {out[i].data(), std::strlen(out[i].data())};
+    om[i].msg_hdr.msg_iov = &oi[i];
+    om[i].msg_hdr.msg_iovlen = 1;
+  }
+  ASSERT_EQ(tern_sendmmsg(fd, om.data(), 3, 0), 3);
+  EXPECT_EQ(om[2].msg_len, 5u);
+  std::array<std::array<char, 16>, 4> in{};
+  std::array<iovec, 4> ii{};
+  std::array<mmsghdr, 4> im{};
+  for (size_t i = 0; i < 4; ++i) {
+    ii[i] = {in[i].data(), in[i].size()};
+    im[i].msg_hdr.msg_iov = &ii[i];
+    im[i].msg_hdr.msg_iovlen = 1;
+  }
+  int got = 0;
+  for (int t = 0; t < 50 && got < 3; ++t) {
+    await_readable(fd);
+    const int r = tern_recvmmsg(fd, im.data() + got, 4 - static_cast<unsigned>(got), MSG_WAITFORONE, nullptr);
+    ASSERT_GT(r, 0) << std::strerror(errno);
+    got += r;
+  }
+  ASSERT_EQ(got, 3);
+  EXPECT_EQ(std::string(in[0].data(), im[0].msg_len), "one");
+  EXPECT_EQ(std::string(in[2].data(), im[2].msg_len), "three");
+  EXPECT_EQ(tern_recvmmsg(fd, im.data(), 4, MSG_DONTWAIT, nullptr), -1);
+  EXPECT_EQ(errno, EAGAIN);
+  tern_close(fd);
+}
+
 TEST(PosixData, LoopbackDestinationsGoToTheKernel) {
   KernelListener kl;
   const int fd = tern_socket(AF_INET, SOCK_STREAM, 0);

@@ -51,6 +51,8 @@ struct RealCalls {
   ssize_t (*sendto)(int, const void*, size_t, int, const sockaddr*, socklen_t);
   ssize_t (*recvmsg)(int, msghdr*, int);
   ssize_t (*sendmsg)(int, const msghdr*, int);
+  int (*recvmmsg)(int, mmsghdr*, unsigned int, int, timespec*);
+  int (*sendmmsg)(int, mmsghdr*, unsigned int, int);
   ssize_t (*sendfile)(int, int, off_t*, size_t);
   int (*close)(int);
   int (*shutdown)(int, int);

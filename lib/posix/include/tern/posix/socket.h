@@ -24,6 +24,10 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+/* Declared by <sys/socket.h> under _GNU_SOURCE (and <time.h>); named here so C without it compiles. */
+struct mmsghdr;
+struct timespec;
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -56,6 +60,11 @@ ssize_t tern_recvfrom(int fd, void* buf, size_t n, int flags, struct sockaddr* f
 ssize_t tern_sendto(int fd, const void* buf, size_t n, int flags, const struct sockaddr* to, socklen_t len);
 ssize_t tern_recvmsg(int fd, struct msghdr* msg, int flags);
 ssize_t tern_sendmsg(int fd, const struct msghdr* msg, int flags);
+/** Several datagrams (or stream reads) in one call, as recvmmsg(2): MSG_WAITFORONE, @p timeout checked after
+ * each. */
+int tern_recvmmsg(int fd, struct mmsghdr* msgs, unsigned int n, int flags, struct timespec* timeout);
+/** Several messages in one call, as sendmmsg(2). @return how many were sent; -1 when the first fails. */
+int tern_sendmmsg(int fd, struct mmsghdr* msgs, unsigned int n, int flags);
 ssize_t tern_sendfile(int out_fd, int in_fd, off_t* offset, size_t count);
 int tern_close(int fd);
 int tern_shutdown(int fd, int how);
