@@ -8,6 +8,8 @@
  *
  * docs/posix.md lists the calls and what is supported.
  */
+#include <signal.h>
+
 #include <cstdarg>
 
 #include "tern/posix/socket.h"
@@ -164,6 +166,17 @@ __attribute__((visibility("default"))) int ppoll(struct pollfd* f, nfds_t n, con
   // The signal mask is not applied (docs/posix.md); the timeout is rounded up to milliseconds.
   const int ms = t == nullptr ? -1 : static_cast<int>(t->tv_sec * 1000 + (t->tv_nsec + 999999) / 1000000);
   return tern_poll(f, n, ms);
+}
+using Handler = void (*)(int);
+__attribute__((visibility("default"))) int sigaction(int sig, const struct sigaction* act,
+                                                     struct sigaction* old) {
+  return tern_sigaction(sig, act, old);
+}
+__attribute__((visibility("default"))) Handler signal(int sig, Handler handler) {
+  return tern_signal(sig, handler);
+}
+__attribute__((visibility("default"))) Handler bsd_signal(int sig, Handler handler) {
+  return tern_signal(sig, handler);
 }
 __attribute__((visibility("default"))) int dup(int fd) { return tern_dup(fd); }
 __attribute__((visibility("default"))) int dup2(int fd, int fd2) { return tern_dup2(fd, fd2); }

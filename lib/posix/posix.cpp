@@ -7,6 +7,7 @@
  * calling thread until the socket is ready, the timeout passes, or a kernel descriptor in the same
  * poll/select/epoll set is ready.
  */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -92,6 +93,7 @@ RealCalls load_real() {
   TERN_REAL(dup2);
   TERN_REAL(dup3);
   TERN_REAL(fork);
+  TERN_REAL(sigaction);
 #undef TERN_REAL
   return r;
 }
@@ -174,6 +176,7 @@ struct Runtime {
   uint32_t idle = 0;  // consecutive empty drives
   uint32_t idle_polls = 200;
   uint64_t max_sleep_ns = 1'000'000;
+  sigset_t pmd_signals{};  // what the ports' drivers raise per frame (SIGIO, net_tap's F_SETSIG one)
 };
 
 // A function-local static: the library's load-time constructor that registers the driver may run
@@ -350,14 +353,73 @@ bool wait_until(F ready, uint64_t deadline) {
   }
 }
 
-// The signal mask for tern's idle sleeps in ppoll()/epoll_pwait2(): the thread's own, plus SIGIO,
-// which net_tap raises for every received frame (a sleep it interrupted would wrongly end the
-// application's wait with EINTR; it stays pending and runs when the sleep ends).
-const sigset_t* sleep_mask() {
-  thread_local sigset_t m;
-  pthread_sigmask(SIG_BLOCK, nullptr, &m);
-  sigaddset(&m, SIGIO);
-  return &m;
+// Signals during a wait in poll()/select()/epoll_wait() end it with EINTR, as the kernel's. The
+// drivers' per-frame signals (SIGIO; net_tap's real-time one) are held off in every look at the
+// kernel: an EINTR they caused would reach the application as if its own signal had come. The
+// application's handlers are installed through tern_sigaction() (the preload library interposes
+// sigaction and signal), which runs them from a trampoline that counts deliveries: a handler that
+// ran while tern polled in user space (not inside a system call, so nothing was interrupted) is
+// seen by the wait all the same, at the cost of one load per turn.
+std::atomic<uint64_t> g_signal_seq{0};
+
+struct AppHandler {
+  std::atomic<void*> fn{nullptr};  // the application's sa_handler or sa_sigaction
+  std::atomic<bool> siginfo{false};
+};
+AppHandler g_handlers[NSIG];
+
+void trampoline(int sig, siginfo_t* si, void* uc) {
+  g_signal_seq.fetch_add(1, std::memory_order_relaxed);
+  if (sig <= 0 || sig >= NSIG) return;
+  void* fn = g_handlers[sig].fn.load(std::memory_order_acquire);
+  if (fn == nullptr) return;
+  if (g_handlers[sig].siginfo.load(std::memory_order_relaxed)) {
+    reinterpret_cast<void (*)(int, siginfo_t*, void*)>(fn)(sig, si, uc);
+  } else {
+    reinterpret_cast<void (*)(int)>(fn)(sig);
+  }
+}
+
+uint64_t signal_seq() noexcept { return g_signal_seq.load(std::memory_order_relaxed); }
+
+// The mask for tern's looks at the kernel: the thread's own plus the drivers' signals (asked for
+// once per wait, on its first look).
+class LookMask {
+ public:
+  const sigset_t* get() {
+    if (!made_) {
+      pthread_sigmask(SIG_BLOCK, nullptr, &m_);
+      sigaddset(&m_, SIGIO);
+      if (g_rt != nullptr) sigorset(&m_, &m_, &g_rt->pmd_signals);
+      made_ = true;
+    }
+    return &m_;
+  }
+
+ private:
+  sigset_t m_{};
+  bool made_ = false;
+};
+
+// The signals the drivers' descriptors raise (O_ASYNC; F_GETSIG 0 means SIGIO): DPDK 22.11's
+// net_tap asks for a real-time signal per received frame, not SIGIO. Looked up once, after the
+// ports started.
+sigset_t driver_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGIO);
+  DIR* d = opendir("/proc/self/fd");
+  if (d == nullptr) return set;
+  while (dirent* e = readdir(d)) {
+    const int fd = std::atoi(e->d_name);
+    if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd == dirfd(d)) continue;
+    const int fl = real().fcntl(fd, F_GETFL);
+    if (fl < 0 || !(fl & O_ASYNC)) continue;
+    const int sig = real().fcntl(fd, F_GETSIG);
+    if (sig > 0) sigaddset(&set, sig);
+  }
+  closedir(d);
+  return set;
 }
 
 uint64_t deadline_after(uint64_t timeout_ns) {
@@ -401,6 +463,7 @@ int start(const config::StackConfig& in) {
     return fail(EIO);
   }
   rt->core = &rt->stack->core(0);
+  rt->pmd_signals = driver_signals();
   rt->core->start(monotonic_ns());
   rt->net = std::make_unique<Net>(*rt->core);
   rt->idle_polls = cfg.cores.idle == "busy" ? UINT32_MAX : cfg.cores.idle_polls;
@@ -1674,6 +1737,8 @@ int tern_poll(pollfd* fds, nfds_t n, int timeout_ms) {
   }
   const uint64_t deadline =
       timeout_ms < 0 ? UINT64_MAX : monotonic_ns() + static_cast<uint64_t>(timeout_ms) * 1'000'000;
+  LookMask look;
+  const uint64_t signals = signal_seq();
   for (;;) {
     drive();
     int ready = 0;
@@ -1687,9 +1752,9 @@ int tern_poll(pollfd* fds, nfds_t n, int timeout_ms) {
     const uint64_t now = monotonic_ns();
     uint64_t step = ready > 0 || now >= deadline ? 0 : std::min(idle_step(), deadline - now);
     timespec ts{static_cast<time_t>(step / 1'000'000'000), static_cast<long>(step % 1'000'000'000)};
-    const int k = real().ppoll(kern.data(), n, &ts, step != 0 ? sleep_mask() : nullptr);
-    // The kernel's errors (EINTR from the application's own signals: SIGIO is masked in our sleeps,
-    // EINVAL, ENOMEM) end the call as they would without tern.
+    const int k = real().ppoll(kern.data(), n, &ts, look.get());
+    // The kernel's errors (EINTR from the application's own signals, EINVAL, ENOMEM) end the call
+    // as they would without tern.
     if (k < 0 && ready == 0) return -1;
     if (k > 0) {
       for (nfds_t i = 0; i < n; ++i) {
@@ -1702,6 +1767,7 @@ int tern_poll(pollfd* fds, nfds_t n, int timeout_ms) {
       }
     }
     if (ready > 0 || monotonic_ns() >= deadline) return ready;
+    if (signal_seq() != signals) return fail(EINTR);  // a handler ran while tern polled
   }
 }
 
@@ -1887,6 +1953,8 @@ int tern_epoll_wait(int epfd, epoll_event* evs, int max, int timeout_ms) {
   if (max <= 0) return fail(EINVAL);
   const uint64_t deadline =
       timeout_ms < 0 ? UINT64_MAX : monotonic_ns() + static_cast<uint64_t>(timeout_ms) * 1'000'000;
+  LookMask look;  // as in tern_poll
+  const uint64_t signals = signal_seq();
   for (;;) {
     drive();
     int n = take_tern_events(ep, evs, max);
@@ -1898,11 +1966,12 @@ int tern_epoll_wait(int epfd, epoll_event* evs, int max, int timeout_ms) {
     if (n < max && (step != 0 || now - ep->kernel_checked_ns >= kKernelCheckNs || now >= deadline)) {
       ep->kernel_checked_ns = now;
       timespec ts{static_cast<time_t>(step / 1'000'000'000), static_cast<long>(step % 1'000'000'000)};
-      const int k = kernel_epoll_wait(epfd, evs + n, max - n, ts, step != 0 ? sleep_mask() : nullptr);
+      const int k = kernel_epoll_wait(epfd, evs + n, max - n, ts, look.get());
       if (k > 0) n += k;
       if (k < 0 && errno == EINTR && n == 0) return -1;
     }
     if (n > 0 || monotonic_ns() >= deadline) return n;
+    if (signal_seq() != signals) return fail(EINTR);  // a handler ran while tern polled
   }
 }
 
@@ -1923,6 +1992,50 @@ int tern_dup2(int fd, int fd2) {
   if (fd != fd2 && sock_of(fd2) != nullptr) (void)tern_close(fd2);
   if (fd != fd2) (void)drop_epoll_set(fd2);
   return real().dup2(fd, fd2);
+}
+
+int tern_sigaction(int sig, const struct sigaction* act, struct sigaction* old) {
+  // tern's own code (DPDK's handlers), invalid or uncatchable signals: as they are.
+  if (t_in_tern || sig <= 0 || sig >= NSIG || sig == SIGKILL || sig == SIGSTOP)
+    return real().sigaction(sig, act, old);
+  struct sigaction cur {};
+  if (real().sigaction(sig, nullptr, &cur) != 0) return -1;
+  if (old != nullptr) {
+    *old = cur;
+    if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == &trampoline) {  // report the application's
+      void* fn = g_handlers[sig].fn.load(std::memory_order_acquire);
+      if (g_handlers[sig].siginfo.load(std::memory_order_relaxed)) {
+        old->sa_sigaction = reinterpret_cast<void (*)(int, siginfo_t*, void*)>(fn);
+      } else {
+        old->sa_flags &= ~SA_SIGINFO;
+        old->sa_handler = reinterpret_cast<void (*)(int)>(fn);
+      }
+    }
+  }
+  if (act == nullptr) return 0;
+  const bool info = act->sa_flags & SA_SIGINFO;
+  void* fn = info ? reinterpret_cast<void*>(act->sa_sigaction) : reinterpret_cast<void*>(act->sa_handler);
+  if (!info && (act->sa_handler == SIG_DFL || act->sa_handler == SIG_IGN))
+    return real().sigaction(sig, act, nullptr);
+  g_handlers[sig].siginfo.store(info, std::memory_order_relaxed);
+  g_handlers[sig].fn.store(fn, std::memory_order_release);
+  struct sigaction mine = *act;
+  mine.sa_flags |= SA_SIGINFO;
+  mine.sa_sigaction = &trampoline;
+  return real().sigaction(sig, &mine, nullptr);
+}
+
+sighandler_t tern_signal(int sig, sighandler_t handler) {
+  // glibc's signal(): BSD semantics (SA_RESTART, the signal blocked while its handler runs).
+  struct sigaction act {
+  }, old{};
+  act.sa_handler = handler;
+  sigemptyset(&act.sa_mask);
+  act.sa_flags = SA_RESTART;
+  if (tern_sigaction(sig, &act, &old) != 0) return SIG_ERR;
+  return (old.sa_flags & SA_SIGINFO)
+             ? reinterpret_cast<sighandler_t>(reinterpret_cast<void*>(old.sa_sigaction))
+             : old.sa_handler;
 }
 
 pid_t tern_fork(void) {

@@ -154,6 +154,58 @@ echo_check "socat -> python3" $((4 << 20)) socat -t 10 -T 20 - "TCP4:$TERN:7000"
 echo_check "python3 client -> python3" $((1 << 20)) /usr/bin/python3 "$WORK/client.py" "$TERN" 7000
 stop
 
+# ------------------------------------------------------------------ 1b. a fortified C server
+say "1b. a C echo server built with _FORTIFY_SOURCE (read, recv and poll become __read_chk ...)"
+cat >"$WORK/fort.c" <<'C'
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
+int main(int argc, char** argv) {
+  (void)argv;
+  int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+  setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(7003)};
+  if (bind(l, (struct sockaddr*)&a, sizeof(a)) || listen(l, 4)) return 1;
+  int c = accept(l, 0, 0);
+  char buf[4096];
+  struct pollfd p[2] = {{.fd = c, .events = POLLIN}};
+  for (int turn = 0;; ++turn) {
+    if (poll(p, (nfds_t)argc, -1) < 0) return perror("poll"), 2; /* nfds not a constant: __poll_chk */
+    size_t want = (size_t)argc * (sizeof(buf) - 1); /* not a constant: __read_chk, __recv_chk */
+    ssize_t n = (turn & 1) ? read(c, buf, want) : recv(c, buf, want, 0);
+    if (n < 0) perror("read/recv");
+    if (n <= 0) break;
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = write(c, buf + off, (size_t)(n - off));
+      if (w <= 0) return perror("write"), 3;
+      off += w;
+    }
+  }
+  close(c);
+  close(l);
+  return 0;
+}
+C
+if cc -O2 -D_FORTIFY_SOURCE=2 -o "$WORK/fort" "$WORK/fort.c" 2>"$WORK/fort.cc.log"; then
+  chk=$(nm -D "$WORK/fort" | awk '/_chk/ {print $2}' | sort | tr '\n' ' ')
+  case "$chk" in
+    *__read_chk*__recv_chk*) ok "the fortified build imports $chk" ;;
+    *) fail "the fortified build does not import __read_chk and __recv_chk (imports: $chk)" ;;
+  esac
+  start fortified 7003 "$WORK/fort"
+  # start() probed port 7003 with one connection, which the server took as its only client:
+  # restart it for the real one.
+  stop
+  start fortified 0 "$WORK/fort"
+  echo_check "socat -> fortified C server" $((1 << 20)) socat -t 10 -T 20 - "TCP4:$TERN:7003,retry=50,interval=0.1"
+  dump
+  stop
+else
+  fail "cc could not build the fortified server"; cat "$WORK/fort.cc.log"
+fi
+
 # ------------------------------------------------------------------ 2. socat
 say "2. socat echo server (select() over a tern socket and a kernel pipe)"
 start socat 0 socat TCP4-LISTEN:7001,reuseaddr PIPE

@@ -650,7 +650,12 @@ TEST(PosixData, PollReturnsEintrWhenASignalInterruptsItsSleep) {
   struct sigaction sa {};
   sa.sa_handler = on_usr1;  // no SA_RESTART: poll is never restarted anyway
   struct sigaction old {};
-  ASSERT_EQ(sigaction(SIGUSR1, &sa, &old), 0);
+  // Through tern_sigaction (what the preload library's sigaction is): a handler that runs while
+  // tern polls in user space, outside any system call, still ends the wait.
+  ASSERT_EQ(tern_sigaction(SIGUSR1, &sa, &old), 0);
+  struct sigaction now {};
+  ASSERT_EQ(tern_sigaction(SIGUSR1, nullptr, &now), 0);
+  EXPECT_EQ(now.sa_handler, &on_usr1) << "the application's handler is reported, not tern's trampoline";
   const int fd = echo_conn();  // idle: nothing will arrive
   std::atomic<bool> returned{false};
   const pthread_t self = pthread_self();
@@ -670,7 +675,7 @@ TEST(PosixData, PollReturnsEintrWhenASignalInterruptsItsSleep) {
   EXPECT_EQ(rc, -1) << "before the fix poll slept through its signals until the timeout";
   EXPECT_EQ(err, EINTR);
   EXPECT_GT(g_signals.load(), 0);
-  sigaction(SIGUSR1, &old, nullptr);
+  tern_sigaction(SIGUSR1, &old, nullptr);
   tern_close(fd);
 }
 

@@ -75,6 +75,7 @@ struct RealCalls {
   int (*dup2)(int, int);
   int (*dup3)(int, int, int);
   pid_t (*fork)();
+  int (*sigaction)(int, const struct sigaction*, struct sigaction*);
 };
 const RealCalls& real() noexcept;
 

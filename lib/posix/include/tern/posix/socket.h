@@ -27,6 +27,7 @@
 /* Declared by <sys/socket.h> under _GNU_SOURCE (and <time.h>); named here so C without it compiles. */
 struct mmsghdr;
 struct timespec;
+struct sigaction;
 
 #ifdef __cplusplus
 extern "C" {
@@ -84,6 +85,15 @@ int tern_dup(int fd);
 int tern_dup2(int fd, int fd2);
 int tern_dup3(int fd, int fd2, int flags);
 pid_t tern_fork(void);
+
+/**
+ * sigaction(2) that lets tern's waits see the handler run: a signal handled while tern polls in
+ * user space (outside any system call) still ends a tern_poll/tern_select/tern_epoll_wait with
+ * EINTR. The handler is called from a trampoline; @p old reports the application's handler.
+ */
+int tern_sigaction(int sig, const struct sigaction* act, struct sigaction* old);
+/** signal(3) on top of tern_sigaction (glibc's BSD semantics: SA_RESTART). */
+void (*tern_signal(int sig, void (*handler)(int)))(int);
 
 #ifdef __cplusplus
 }
