@@ -118,16 +118,8 @@ __attribute__((visibility("default"))) int select(int n, fd_set* r, fd_set* w, f
   return tern_select(n, r, w, e, t);
 }
 __attribute__((visibility("default"))) int pselect(int n, fd_set* r, fd_set* w, fd_set* e,
-                                                   const struct timespec* t, const sigset_t*) {
-  // The signal mask is not applied around the wait (docs/posix.md).
-  struct timeval tv;
-  struct timeval* tp = nullptr;
-  if (t != nullptr) {
-    tv.tv_sec = t->tv_sec;
-    tv.tv_usec = t->tv_nsec / 1000;
-    tp = &tv;
-  }
-  return tern_select(n, r, w, e, tp);
+                                                   const struct timespec* t, const sigset_t* m) {
+  return tern_pselect(n, r, w, e, t, m);
 }
 __attribute__((visibility("default"))) int epoll_create(int size) { return tern_epoll_create(size); }
 __attribute__((visibility("default"))) int epoll_create1(int flags) { return tern_epoll_create1(flags); }
@@ -138,14 +130,14 @@ __attribute__((visibility("default"))) int epoll_wait(int ep, struct epoll_event
   return tern_epoll_wait(ep, e, n, t);
 }
 __attribute__((visibility("default"))) int epoll_pwait(int ep, struct epoll_event* e, int n, int t,
-                                                       const sigset_t*) {
-  return tern_epoll_wait(ep, e, n, t);  // the signal mask is not applied (docs/posix.md)
+                                                       const sigset_t* m) {
+  if (t < 0) return tern_epoll_pwait2(ep, e, n, nullptr, m);
+  const struct timespec ts = {t / 1000, static_cast<long>(t % 1000) * 1000000};
+  return tern_epoll_pwait2(ep, e, n, &ts, m);
 }
 __attribute__((visibility("default"))) int epoll_pwait2(int ep, struct epoll_event* e, int n,
-                                                        const struct timespec* t, const sigset_t*) {
-  // The signal mask is not applied (docs/posix.md); the timeout is rounded up to milliseconds.
-  const int ms = t == nullptr ? -1 : static_cast<int>(t->tv_sec * 1000 + (t->tv_nsec + 999999) / 1000000);
-  return tern_epoll_wait(ep, e, n, ms);
+                                                        const struct timespec* t, const sigset_t* m) {
+  return tern_epoll_pwait2(ep, e, n, t, m);
 }
 // _FORTIFY_SOURCE builds call these; glibc's own versions would bypass the definitions above.
 __attribute__((visibility("default"))) ssize_t __read_chk(int fd, void* b, size_t n, size_t) {
@@ -162,10 +154,12 @@ __attribute__((visibility("default"))) int __poll_chk(struct pollfd* f, nfds_t n
   return tern_poll(f, n, t);
 }
 __attribute__((visibility("default"))) int ppoll(struct pollfd* f, nfds_t n, const struct timespec* t,
-                                                 const sigset_t*) {
-  // The signal mask is not applied (docs/posix.md); the timeout is rounded up to milliseconds.
-  const int ms = t == nullptr ? -1 : static_cast<int>(t->tv_sec * 1000 + (t->tv_nsec + 999999) / 1000000);
-  return tern_poll(f, n, ms);
+                                                 const sigset_t* m) {
+  return tern_ppoll(f, n, t, m);
+}
+__attribute__((visibility("default"))) int __ppoll_chk(struct pollfd* f, nfds_t n, const struct timespec* t,
+                                                       const sigset_t* m, size_t) {
+  return tern_ppoll(f, n, t, m);
 }
 using Handler = void (*)(int);
 __attribute__((visibility("default"))) int sigaction(int sig, const struct sigaction* act,

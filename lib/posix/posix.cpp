@@ -94,6 +94,7 @@ RealCalls load_real() {
   TERN_REAL(dup3);
   TERN_REAL(fork);
   TERN_REAL(sigaction);
+  TERN_REAL(pselect);
 #undef TERN_REAL
   return r;
 }
@@ -360,35 +361,45 @@ bool wait_until(F ready, uint64_t deadline) {
 // sigaction and signal), which runs them from a trampoline that counts deliveries: a handler that
 // ran while tern polled in user space (not inside a system call, so nothing was interrupted) is
 // seen by the wait all the same, at the cost of one load per turn.
-std::atomic<uint64_t> g_signal_seq{0};
+// Deliveries on this thread (initial-exec TLS: safe in a handler, no allocation). Only the thread
+// that handles a signal is interrupted, as on Linux; DPDK's own threads are created with every
+// signal blocked (start()), so process-directed signals reach the application's threads.
+__attribute__((tls_model("initial-exec"))) thread_local uint64_t t_signal_seq = 0;
 
-struct AppHandler {
-  std::atomic<void*> fn{nullptr};  // the application's sa_handler or sa_sigaction
-  std::atomic<bool> siginfo{false};
-};
-AppHandler g_handlers[NSIG];
+// The application's handler of each signal in one word (the trampoline reads it at once): the
+// function's address, with bit 63 (never set in a user-space address) for SA_SIGINFO.
+constexpr uintptr_t kSigInfoBit = uintptr_t{1} << 63;
+std::atomic<uintptr_t> g_handlers[NSIG];
+std::atomic<bool> g_ours[NSIG];  // the kernel's action was the trampoline, installed by us
 
 void trampoline(int sig, siginfo_t* si, void* uc) {
-  g_signal_seq.fetch_add(1, std::memory_order_relaxed);
+  ++t_signal_seq;
   if (sig <= 0 || sig >= NSIG) return;
-  void* fn = g_handlers[sig].fn.load(std::memory_order_acquire);
-  if (fn == nullptr) return;
-  if (g_handlers[sig].siginfo.load(std::memory_order_relaxed)) {
+  const uintptr_t w = g_handlers[sig].load(std::memory_order_acquire);
+  const uintptr_t fn = w & ~kSigInfoBit;
+  if (fn == 0) return;
+  if (w & kSigInfoBit) {
     reinterpret_cast<void (*)(int, siginfo_t*, void*)>(fn)(sig, si, uc);
   } else {
     reinterpret_cast<void (*)(int)>(fn)(sig);
   }
 }
 
-uint64_t signal_seq() noexcept { return g_signal_seq.load(std::memory_order_relaxed); }
+uint64_t signal_seq() noexcept { return t_signal_seq; }
 
 // The mask for tern's looks at the kernel: the thread's own plus the drivers' signals (asked for
 // once per wait, on its first look).
 class LookMask {
  public:
+  /** @p base: the caller's mask for the wait (ppoll, pselect, epoll_pwait); null: the thread's. */
+  explicit LookMask(const sigset_t* base = nullptr) : base_(base) {}
   const sigset_t* get() {
     if (!made_) {
-      pthread_sigmask(SIG_BLOCK, nullptr, &m_);
+      if (base_ != nullptr) {
+        m_ = *base_;
+      } else {
+        pthread_sigmask(SIG_BLOCK, nullptr, &m_);
+      }
       sigaddset(&m_, SIGIO);
       if (g_rt != nullptr) sigorset(&m_, &m_, &g_rt->pmd_signals);
       made_ = true;
@@ -397,6 +408,7 @@ class LookMask {
   }
 
  private:
+  const sigset_t* base_;
   sigset_t m_{};
   bool made_ = false;
 };
@@ -420,6 +432,14 @@ sigset_t driver_signals() {
   }
   closedir(d);
   return set;
+}
+
+// The deadline of a wait given a timespec (null: none).
+uint64_t deadline_of(const timespec* t) {
+  if (t == nullptr) return UINT64_MAX;
+  if (t->tv_sec < 0 || t->tv_nsec < 0) return monotonic_ns();
+  const uint64_t ns = static_cast<uint64_t>(t->tv_sec) * 1'000'000'000 + static_cast<uint64_t>(t->tv_nsec);
+  return ns > UINT64_MAX / 2 ? UINT64_MAX : monotonic_ns() + ns;
 }
 
 uint64_t deadline_after(uint64_t timeout_ns) {
@@ -455,7 +475,15 @@ int start(const config::StackConfig& in) {
     cfg.lcores = cfg.lcores.substr(0, cut);
   }
   std::string err;
-  rt->stack = Stack::create(cfg, {}, factory_slot(), err);
+  {
+    // DPDK's threads (interrupts, multi-process) start with every signal blocked: the
+    // application's signals go to its own threads, as without tern.
+    sigset_t all, saved;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
+    rt->stack = Stack::create(cfg, {}, factory_slot(), err);
+    pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  }
   if (!rt->stack) {
     TERN_LOG_ERROR("tern-posix: the stack did not start: %s", err.c_str());
     rt->failed = true;
@@ -543,8 +571,13 @@ int to_kernel(Sock* s) {
     a.sin_family = AF_INET;
     a.sin_port = htons(s->local.port);
     a.sin_addr.s_addr = htonl(s->local.addr.v);
-    if (real().bind(k, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-      const int e = errno;  // e.g. EADDRNOTAVAIL: the address is tern's, not the kernel's
+    int rc = real().bind(k, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    if (rc != 0 && errno == EADDRNOTAVAIL && a.sin_addr.s_addr != htonl(INADDR_ANY)) {
+      a.sin_addr.s_addr = htonl(INADDR_ANY);  // tern's address, not the kernel's: keep the port
+      rc = real().bind(k, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    }
+    if (rc != 0) {
+      const int e = errno;
       real().close(k);
       return e;
     }
@@ -1724,9 +1757,15 @@ int tern_ioctl(int fd, unsigned long req, void* arg) {
 // ---- readiness: poll, select, epoll ----
 
 int tern_poll(pollfd* fds, nfds_t n, int timeout_ms) {
+  if (timeout_ms < 0) return tern_ppoll(fds, n, nullptr, nullptr);
+  const timespec ts{timeout_ms / 1000, static_cast<long>(timeout_ms % 1000) * 1'000'000};
+  return tern_ppoll(fds, n, &ts, nullptr);
+}
+
+int tern_ppoll(pollfd* fds, nfds_t n, const timespec* timeout, const sigset_t* sigmask) {
   bool any_tern = false;
   for (nfds_t i = 0; i < n && !any_tern; ++i) any_tern = sock_of(fds[i].fd) != nullptr;
-  if (!any_tern) return real().poll(fds, n, timeout_ms);
+  if (!any_tern) return real().ppoll(fds, n, timeout, sigmask);
   if (!on_owner_thread())
     return unsupported("tern sockets from a second thread (one thread drives the stack)");
   // The kernel descriptors go to ppoll() as they are; tern's are set aside (fd -1: ignored).
@@ -1735,9 +1774,8 @@ int tern_poll(pollfd* fds, nfds_t n, int timeout_ms) {
   for (nfds_t i = 0; i < n; ++i) {
     if (sock_of(fds[i].fd) != nullptr) kern[i].fd = -1;
   }
-  const uint64_t deadline =
-      timeout_ms < 0 ? UINT64_MAX : monotonic_ns() + static_cast<uint64_t>(timeout_ms) * 1'000'000;
-  LookMask look;
+  const uint64_t deadline = deadline_of(timeout);
+  LookMask look(sigmask);
   const uint64_t signals = signal_seq();
   for (;;) {
     drive();
@@ -1772,12 +1810,27 @@ int tern_poll(pollfd* fds, nfds_t n, int timeout_ms) {
 }
 
 int tern_select(int nfds, fd_set* r, fd_set* w, fd_set* e, timeval* timeout) {
+  timespec ts{};
+  if (timeout != nullptr) ts = timespec{timeout->tv_sec, static_cast<long>(timeout->tv_usec) * 1000};
   bool any_tern = false;
   for (int fd = 0; fd < nfds && !any_tern; ++fd) {
     const bool asked = (r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) || (e && FD_ISSET(fd, e));
     any_tern = asked && sock_of(fd) != nullptr;
   }
   if (!any_tern) return real().select(nfds, r, w, e, timeout);
+  const int k = tern_pselect(nfds, r, w, e, timeout != nullptr ? &ts : nullptr, nullptr);
+  if (timeout != nullptr && k == 0) *timeout = timeval{0, 0};
+  return k;
+}
+
+int tern_pselect(int nfds, fd_set* r, fd_set* w, fd_set* e, const timespec* timeout,
+                 const sigset_t* sigmask) {
+  bool any_tern = false;
+  for (int fd = 0; fd < nfds && !any_tern; ++fd) {
+    const bool asked = (r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) || (e && FD_ISSET(fd, e));
+    any_tern = asked && sock_of(fd) != nullptr;
+  }
+  if (!any_tern) return real().pselect(nfds, r, w, e, timeout, sigmask);
   std::vector<pollfd> pfds;
   for (int fd = 0; fd < nfds; ++fd) {
     short ev = 0;
@@ -1786,10 +1839,7 @@ int tern_select(int nfds, fd_set* r, fd_set* w, fd_set* e, timeval* timeout) {
     if (e && FD_ISSET(fd, e)) ev |= POLLPRI;
     if (ev != 0) pfds.push_back(pollfd{fd, ev, 0});
   }
-  int timeout_ms = -1;
-  if (timeout != nullptr)
-    timeout_ms = static_cast<int>(timeout->tv_sec * 1000 + (timeout->tv_usec + 999) / 1000);
-  const int k = tern_poll(pfds.data(), pfds.size(), timeout_ms);
+  const int k = tern_ppoll(pfds.data(), pfds.size(), timeout, sigmask);
   if (k < 0) return -1;
   if (r) FD_ZERO(r);
   if (w) FD_ZERO(w);
@@ -1800,7 +1850,6 @@ int tern_select(int nfds, fd_set* r, fd_set* w, fd_set* e, timeval* timeout) {
     if (w && (p.revents & (POLLOUT | POLLERR)) && (p.events & POLLOUT)) FD_SET(p.fd, w), ++count;
     if (e && (p.revents & POLLPRI)) FD_SET(p.fd, e), ++count;
   }
-  if (timeout != nullptr && k == 0) *timeout = timeval{0, 0};
   return count;
 }
 
@@ -1938,7 +1987,17 @@ int take_tern_events(EpollSet* ep, epoll_event* out, int max) {
       (void)ep->poller.modify(ref_of(s), 0, evs[i].data, Trigger::edge);  // disarmed until EPOLL_CTL_MOD
     }
   }
-  return ep->udp_out.empty() ? k : add_udp_writable(ep, out, k, max);
+  return k;
+}
+
+// Whether a UDP member's EPOLLOUT is due (level: always; edge/one-shot: once per ADD/MOD).
+bool udp_writable_due(const EpollSet* ep) {
+  for (const int fd : ep->udp_out) {
+    const Sock* s = sock_of(fd);
+    if (s != nullptr && s->ep == ep && (!(s->ep_mask & (EPOLLET | EPOLLONESHOT)) || s->ep_out_pending))
+      return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -1947,19 +2006,28 @@ int take_tern_events(EpollSet* ep, epoll_event* out, int max) {
 extern "C" {
 
 int tern_epoll_wait(int epfd, epoll_event* evs, int max, int timeout_ms) {
+  if (timeout_ms < 0) return tern_epoll_pwait2(epfd, evs, max, nullptr, nullptr);
+  const timespec ts{timeout_ms / 1000, static_cast<long>(timeout_ms % 1000) * 1'000'000};
+  return tern_epoll_pwait2(epfd, evs, max, &ts, nullptr);
+}
+
+int tern_epoll_pwait2(int epfd, epoll_event* evs, int max, const timespec* timeout, const sigset_t* sigmask) {
   EpollSet* ep = epoll_of(epfd);
   // After shutdown or in a forked child the set holds kernel descriptors only: the kernel's call.
-  if (ep == nullptr || !stack_usable()) return real().epoll_wait(epfd, evs, max, timeout_ms);
+  if (ep == nullptr || !stack_usable()) {
+    if (timeout == nullptr) return real().epoll_pwait(epfd, evs, max, -1, sigmask);
+    return kernel_epoll_wait(epfd, evs, max, *timeout, sigmask);
+  }
   if (max <= 0) return fail(EINVAL);
-  const uint64_t deadline =
-      timeout_ms < 0 ? UINT64_MAX : monotonic_ns() + static_cast<uint64_t>(timeout_ms) * 1'000'000;
-  LookMask look;  // as in tern_poll
+  const uint64_t deadline = deadline_of(timeout);
+  LookMask look(sigmask);  // as in tern_ppoll
   const uint64_t signals = signal_seq();
   for (;;) {
     drive();
     int n = take_tern_events(ep, evs, max);
+    const bool udp_due = !ep->udp_out.empty() && udp_writable_due(ep);
     const uint64_t now = monotonic_ns();
-    uint64_t step = n > 0 || now >= deadline ? 0 : std::min(idle_step(), deadline - now);
+    uint64_t step = n > 0 || udp_due || now >= deadline ? 0 : std::min(idle_step(), deadline - now);
     // The kernel's members: a sleep there for the idle step (a kernel event ends it at once), or,
     // while tern is busy, a look without waiting at most every kKernelCheckNs (a system call per
     // loop would cost more than the rest of a request).
@@ -1970,6 +2038,8 @@ int tern_epoll_wait(int epfd, epoll_event* evs, int max, int timeout_ms) {
       if (k > 0) n += k;
       if (k < 0 && errno == EINTR && n == 0) return -1;
     }
+    // UDP sockets are always writable: after the kernel's members, so they cannot crowd them out.
+    if (udp_due) n = add_udp_writable(ep, evs, n, max);
     if (n > 0 || monotonic_ns() >= deadline) return n;
     if (signal_seq() != signals) return fail(EINTR);  // a handler ran while tern polled
   }
@@ -1998,28 +2068,37 @@ int tern_sigaction(int sig, const struct sigaction* act, struct sigaction* old) 
   // tern's own code (DPDK's handlers), invalid or uncatchable signals: as they are.
   if (t_in_tern || sig <= 0 || sig >= NSIG || sig == SIGKILL || sig == SIGSTOP)
     return real().sigaction(sig, act, old);
+  struct sigaction want {};
+  if (act != nullptr) want = *act;  // before *old is written: act and old may be the same struct
   struct sigaction cur {};
   if (real().sigaction(sig, nullptr, &cur) != 0) return -1;
+  const uintptr_t app = g_handlers[sig].load(std::memory_order_acquire);
   if (old != nullptr) {
     *old = cur;
     if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == &trampoline) {  // report the application's
-      void* fn = g_handlers[sig].fn.load(std::memory_order_acquire);
-      if (g_handlers[sig].siginfo.load(std::memory_order_relaxed)) {
-        old->sa_sigaction = reinterpret_cast<void (*)(int, siginfo_t*, void*)>(fn);
+      if (app & kSigInfoBit) {
+        old->sa_sigaction = reinterpret_cast<void (*)(int, siginfo_t*, void*)>(app & ~kSigInfoBit);
       } else {
         old->sa_flags &= ~SA_SIGINFO;
-        old->sa_handler = reinterpret_cast<void (*)(int)>(fn);
+        old->sa_handler = reinterpret_cast<void (*)(int)>(app);
       }
+    } else if (g_ours[sig].load(std::memory_order_relaxed) && !(app & kSigInfoBit)) {
+      old->sa_flags &= ~SA_SIGINFO;  // SA_RESETHAND put SIG_DFL back; the SA_SIGINFO was tern's
     }
   }
   if (act == nullptr) return 0;
-  const bool info = act->sa_flags & SA_SIGINFO;
-  void* fn = info ? reinterpret_cast<void*>(act->sa_sigaction) : reinterpret_cast<void*>(act->sa_handler);
-  if (!info && (act->sa_handler == SIG_DFL || act->sa_handler == SIG_IGN))
-    return real().sigaction(sig, act, nullptr);
-  g_handlers[sig].siginfo.store(info, std::memory_order_relaxed);
-  g_handlers[sig].fn.store(fn, std::memory_order_release);
-  struct sigaction mine = *act;
+  // SIG_DFL and SIG_IGN are the handler word, whatever the flags say (as the kernel reads it).
+  if (want.sa_handler == SIG_DFL || want.sa_handler == SIG_IGN) {
+    g_ours[sig].store(false, std::memory_order_relaxed);
+    g_handlers[sig].store(0, std::memory_order_release);
+    return real().sigaction(sig, &want, nullptr);
+  }
+  const bool info = want.sa_flags & SA_SIGINFO;
+  const uintptr_t fn =
+      info ? reinterpret_cast<uintptr_t>(want.sa_sigaction) : reinterpret_cast<uintptr_t>(want.sa_handler);
+  g_handlers[sig].store(fn | (info ? kSigInfoBit : 0), std::memory_order_release);
+  g_ours[sig].store(true, std::memory_order_relaxed);
+  struct sigaction mine = want;
   mine.sa_flags |= SA_SIGINFO;
   mine.sa_sigaction = &trampoline;
   return real().sigaction(sig, &mine, nullptr);

@@ -149,6 +149,36 @@ tcp::TcpParams tcp_params(const config::TcpConfig& cfg) {
 }
 
 namespace {
+template <class S, size_t N>
+void unmapped(const EngineRow<S> (&rows)[N], std::string_view prefix, std::vector<std::string>& out) {
+  for (const auto& key : config::schema::section<S>().keys) {
+    bool numeric = false, mapped = false;
+    std::visit(
+        [&](auto member) {
+          using M = decltype(member);
+          if constexpr (std::is_same_v<M, uint32_t S::*> || std::is_same_v<M, bool S::*>) {
+            numeric = true;
+            for (const EngineRow<S>& row : rows) {
+              if (const auto* f = std::get_if<M>(&row.from); f != nullptr && *f == member) mapped = true;
+            }
+          } else if constexpr (!std::is_same_v<M, std::monostate> && !std::is_same_v<M, std::string S::*>) {
+            numeric = true;  // a number of another width: no row can hold it yet
+          }
+        },
+        key.field);
+    if (numeric && !mapped) out.push_back(std::string(prefix) + std::string(key.name));
+  }
+}
+}  // namespace
+
+std::vector<std::string> tcp_keys_without_engine_field() {
+  std::vector<std::string> out;
+  unmapped(kTcpRows, "tcp.", out);
+  unmapped(kKeepaliveRows, "tcp.keepalive.", out);
+  return out;
+}
+
+namespace {
 // Mbufs of each core's pool that TCP queues never take: the rings the pool must refill and
 // the cache, plus room for ARP/IP/UDP queues and TX headers (docs/robustness.md).
 uint32_t rx_reserve(const config::StackConfig& cfg) {

@@ -921,6 +921,149 @@ TEST(PosixData, SendmmsgAndRecvmmsgMoveSeveralDatagrams) {
   tern_close(fd);
 }
 
+std::atomic<int> g_usr2{0};
+void on_usr2(int) { g_usr2.fetch_add(1); }
+
+TEST(PosixSignals, SigDflAndSigIgnAreTheHandlerWordWhateverTheFlags) {
+  struct sigaction sa {
+  }, q{};
+  sa.sa_flags = SA_SIGINFO;
+  sa.sa_handler = SIG_IGN;  // a union with sa_sigaction: SA_SIGINFO does not make it a function
+  ASSERT_EQ(tern_sigaction(SIGUSR2, &sa, nullptr), 0);
+  ASSERT_EQ(sigaction(SIGUSR2, nullptr, &q), 0);  // the kernel's view (libc's own sigaction)
+  EXPECT_EQ(q.sa_handler, SIG_IGN) << "before the fix: tern's trampoline, which then called address 1";
+  raise(SIGUSR2);  // ignored: the process goes on
+  sa.sa_handler = SIG_DFL;
+  ASSERT_EQ(tern_sigaction(SIGUSR2, &sa, nullptr), 0);
+  ASSERT_EQ(sigaction(SIGUSR2, nullptr, &q), 0);
+  EXPECT_EQ(q.sa_handler, SIG_DFL);
+}
+
+TEST(PosixSignals, SameStructForNewAndOldInstallsTheNewHandlerAndResetHandIsReported) {
+  struct sigaction sa {};
+  sa.sa_handler = on_usr2;
+  sa.sa_flags = SA_RESETHAND;
+  // act and old the same struct: the kernel reads act first (before the fix the old one stayed).
+  ASSERT_EQ(tern_sigaction(SIGUSR2, &sa, &sa), 0);
+  EXPECT_EQ(sa.sa_handler, SIG_DFL) << "old: the previous action";
+  const int before = g_usr2.load();
+  raise(SIGUSR2);
+  EXPECT_EQ(g_usr2.load(), before + 1) << "the new handler ran";
+  struct sigaction q {};
+  ASSERT_EQ(tern_sigaction(SIGUSR2, nullptr, &q), 0);
+  EXPECT_EQ(q.sa_handler, SIG_DFL) << "SA_RESETHAND put the default back";
+  EXPECT_FALSE(q.sa_flags & SA_SIGINFO) << "the SA_SIGINFO tern added is not reported";
+  sa = {};
+  sa.sa_handler = SIG_IGN;
+  ASSERT_EQ(tern_sigaction(SIGUSR2, &sa, nullptr), 0);
+}
+
+TEST(PosixSignals, ASignalHandledOnAnotherThreadDoesNotEndTheDriversWait) {
+  struct sigaction sa {
+  }, old{};
+  sa.sa_handler = on_usr2;
+  ASSERT_EQ(tern_sigaction(SIGUSR2, &sa, &old), 0);
+  const int fd = echo_conn();
+  std::atomic<bool> done{false};
+  std::thread other([&] {
+    while (!done.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  const pthread_t tid = other.native_handle();
+  std::thread killer([&] {
+    for (int i = 0; i < 40 && !done.load(); ++i) {
+      pthread_kill(tid, SIGUSR2);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  const int before = g_usr2.load();
+  pollfd pf{fd, POLLIN, 0};
+  const int rc = tern_poll(&pf, 1, 300);  // as on Linux: only the thread that handled it is interrupted
+  done.store(true);
+  killer.join();
+  other.join();
+  EXPECT_EQ(rc, 0) << "before the fix one process-wide count ended this wait: " << std::strerror(errno);
+  EXPECT_GT(g_usr2.load(), before);
+  tern_sigaction(SIGUSR2, &old, nullptr);
+  tern_close(fd);
+}
+
+TEST(PosixSignals, PpollAppliesTheCallersMaskOnKernelDescriptors) {
+  struct sigaction sa {
+  }, old{};
+  sa.sa_handler = on_usr2;
+  ASSERT_EQ(tern_sigaction(SIGUSR2, &sa, &old), 0);
+  sigset_t blocked, saved, open;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGUSR2);
+  pthread_sigmask(SIG_BLOCK, &blocked, &saved);  // blocked, except inside the wait
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  const pthread_t self = pthread_self();
+  std::thread killer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    pthread_kill(self, SIGUSR2);
+  });
+  pthread_sigmask(SIG_BLOCK, nullptr, &open);
+  sigdelset(&open, SIGUSR2);
+  pollfd pf{p[0], POLLIN, 0};
+  const timespec ts{5, 0};
+  // The pattern of sshd and others: the signal can only arrive inside ppoll. Before the fix the
+  // preload library dropped the mask and this slept for its whole timeout.
+  const int rc = tern_ppoll(&pf, 1, &ts, &open);
+  const int err = errno;
+  killer.join();
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  EXPECT_EQ(rc, -1);
+  EXPECT_EQ(err, EINTR);
+  ::close(p[0]);
+  ::close(p[1]);
+  tern_sigaction(SIGUSR2, &old, nullptr);
+}
+
+TEST(PosixData, AlwaysWritableUdpMembersDoNotCrowdOutTheKernelsMembers) {
+  const int u = tern_socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_EQ(do_bind(u, kIpTern, 0), 0);
+  const int ep = tern_epoll_create1(0);
+  epoll_event e{};
+  e.events = EPOLLOUT;  // level: reported on every call
+  e.data.u64 = 1;
+  ASSERT_EQ(tern_epoll_ctl(ep, EPOLL_CTL_ADD, u, &e), 0);
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  e.events = EPOLLIN;
+  e.data.u64 = 2;
+  ASSERT_EQ(tern_epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &e), 0);
+  ASSERT_EQ(::write(p[1], "k", 1), 1);
+  bool pipe_seen = false;
+  for (int i = 0; i < 50 && !pipe_seen; ++i) {
+    epoll_event out{};
+    ASSERT_EQ(tern_epoll_wait(ep, &out, 1, 100), 1);  // room for one event per call
+    pipe_seen = out.data.u64 == 2;
+    std::this_thread::sleep_for(std::chrono::microseconds(30));
+  }
+  EXPECT_TRUE(pipe_seen) << "before the fix the UDP socket filled every call";
+  tern_close(ep);
+  tern_close(u);
+  ::close(p[0]);
+  ::close(p[1]);
+}
+
+TEST(PosixData, LoopbackHandOffAfterABindToTernsAddressKeepsThePort) {
+  KernelListener kl;
+  const int fd = tern_socket(AF_INET, SOCK_STREAM, 0);
+  const uint16_t port = closed_kernel_port();
+  ASSERT_EQ(do_bind(fd, kIpTern, port), 0);
+  sockaddr_in to = sin_of(kLoop, kl.port);
+  // The kernel does not own 198.18.0.2: the replayed bind keeps the port on INADDR_ANY (before:
+  // EADDRNOTAVAIL from connect).
+  ASSERT_EQ(do_connect(fd, to), 0) << std::strerror(errno);
+  sockaddr_in me{};
+  socklen_t l = sizeof(me);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&me), &l), 0);
+  EXPECT_EQ(ntohs(me.sin_port), port);
+  tern_close(fd);
+}
+
 TEST(PosixData, LoopbackDestinationsGoToTheKernel) {
   KernelListener kl;
   const int fd = tern_socket(AF_INET, SOCK_STREAM, 0);

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "tern/config/config.hpp"
 #include "tern/stack/core.hpp"
@@ -14,6 +15,12 @@ namespace {
 
 constexpr uint64_t kMs = 1'000'000;
 constexpr uint64_t kSec = 1'000'000'000;
+
+TEST(TcpParamsFromConfig, EveryNumberAndSwitchOfTheTcpSectionReachesTheEngine) {
+  // A key added to lib/config's table without a row in tcp_params() would be parsed, validated,
+  // documented and then ignored.
+  EXPECT_EQ(tcp_keys_without_engine_field(), std::vector<std::string>{});
+}
 
 TEST(TcpParamsFromConfig, DefaultsMatchTheEngineDefaults) {
   const tcp::TcpParams got = tcp_params(config::TcpConfig{});

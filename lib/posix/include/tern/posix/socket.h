@@ -76,11 +76,19 @@ int tern_getpeername(int fd, struct sockaddr* addr, socklen_t* len);
 int tern_fcntl(int fd, int cmd, long arg);
 int tern_ioctl(int fd, unsigned long req, void* arg);
 int tern_poll(struct pollfd* fds, nfds_t n, int timeout_ms);
+/** ppoll(2): @p sigmask (null: the thread's) is the mask while tern looks at the kernel. */
+int tern_ppoll(struct pollfd* fds, nfds_t n, const struct timespec* timeout, const sigset_t* sigmask);
 int tern_select(int nfds, fd_set* r, fd_set* w, fd_set* e, struct timeval* timeout);
+/** pselect(2), with @p sigmask as in tern_ppoll. */
+int tern_pselect(int nfds, fd_set* r, fd_set* w, fd_set* e, const struct timespec* timeout,
+                 const sigset_t* sigmask);
 int tern_epoll_create(int size);
 int tern_epoll_create1(int flags);
 int tern_epoll_ctl(int epfd, int op, int fd, struct epoll_event* ev);
 int tern_epoll_wait(int epfd, struct epoll_event* evs, int max, int timeout_ms);
+/** epoll_pwait2(2) (epoll_pwait with a ns timeout), with @p sigmask as in tern_ppoll. */
+int tern_epoll_pwait2(int epfd, struct epoll_event* evs, int max, const struct timespec* timeout,
+                      const sigset_t* sigmask);
 int tern_dup(int fd);
 int tern_dup2(int fd, int fd2);
 int tern_dup3(int fd, int fd2, int flags);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "tern/base/json.hpp"
@@ -74,6 +75,13 @@ struct CoreParams {
  * @p cfg must have passed config::validate().
  */
 tcp::TcpParams tcp_params(const config::TcpConfig& cfg);
+
+/**
+ * Keys of the `tcp:` section (and `tcp.keepalive:`) with a number or a switch that tcp_params()
+ * maps to no engine field: what a new key forgot. Empty when every key is mapped (a unit test
+ * checks it); the three name keys (congestion, recovery, ecn) are mapped by hand and not listed.
+ */
+std::vector<std::string> tcp_keys_without_engine_field();
 
 class Core;
 
