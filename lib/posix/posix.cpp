@@ -342,17 +342,47 @@ void sleep_ns(uint64_t ns) {
   nanosleep(&ts, nullptr);
 }
 
-// Drive until @p ready() or the deadline (UINT64_MAX: none). @return ready().
+// Deliveries on this thread (initial-exec TLS: safe in a handler, no allocation). Only the thread
+// that handles a signal is interrupted, as on Linux; DPDK's own threads are created with every
+// signal blocked (start()), so process-directed signals reach the application's threads.
+__attribute__((tls_model("initial-exec"))) thread_local uint64_t t_signal_seq = 0;
+// Of those, deliveries whose handler was installed without SA_RESTART: they end a blocking call
+// with EINTR, as the kernel's (with SA_RESTART the call goes on).
+__attribute__((tls_model("initial-exec"))) thread_local uint64_t t_intr_seq = 0;
+// Whether this thread's last wait_until() ended because such a handler ran.
+thread_local bool t_interrupted = false;
+
+// What ends a blocking call's wait besides its event and its deadline: a handler without
+// SA_RESTART (interruptible), any handler (any_signal: a socket with SO_RCVTIMEO/SO_SNDTIMEO is
+// never restarted, signal(7)), or nothing (to_the_end).
+enum class Wait : uint8_t { interruptible, any_signal, to_the_end };
+
+Wait wait_for_timeout(uint64_t timeout_ns) {
+  return timeout_ns != 0 ? Wait::any_signal : Wait::interruptible;
+}
+
+// Drive until @p ready() or the deadline (UINT64_MAX: none), or until a signal ends the wait as
+// @p how says (t_interrupted). @return ready().
 template <class F>
-bool wait_until(F ready, uint64_t deadline) {
+bool wait_until(F ready, uint64_t deadline, Wait how = Wait::interruptible) {
+  t_interrupted = false;
+  const uint64_t intr = t_intr_seq, any = t_signal_seq;
   for (;;) {
     drive();
     if (ready()) return true;
+    if ((how == Wait::interruptible && t_intr_seq != intr) ||
+        (how == Wait::any_signal && t_signal_seq != any)) {
+      t_interrupted = true;
+      return false;
+    }
     const uint64_t now = monotonic_ns();
     if (now >= deadline) return false;
     if (uint64_t s = idle_step(); s != 0) sleep_ns(std::min(s, deadline - now));
   }
 }
+
+// errno for a blocking call whose wait ended without its event: EINTR, or @p timeout_errno.
+int wait_errno(int timeout_errno) { return t_interrupted ? EINTR : timeout_errno; }
 
 // Signals during a wait in poll()/select()/epoll_wait() end it with EINTR, as the kernel's. The
 // drivers' per-frame signals (SIGIO; net_tap's real-time one) are held off in every look at the
@@ -361,14 +391,12 @@ bool wait_until(F ready, uint64_t deadline) {
 // sigaction and signal), which runs them from a trampoline that counts deliveries: a handler that
 // ran while tern polled in user space (not inside a system call, so nothing was interrupted) is
 // seen by the wait all the same, at the cost of one load per turn.
-// Deliveries on this thread (initial-exec TLS: safe in a handler, no allocation). Only the thread
-// that handles a signal is interrupted, as on Linux; DPDK's own threads are created with every
-// signal blocked (start()), so process-directed signals reach the application's threads.
-__attribute__((tls_model("initial-exec"))) thread_local uint64_t t_signal_seq = 0;
 
 // The application's handler of each signal in one word (the trampoline reads it at once): the
 // function's address, with bit 63 (never set in a user-space address) for SA_SIGINFO.
 constexpr uintptr_t kSigInfoBit = uintptr_t{1} << 63;
+constexpr uintptr_t kRestartBit = uintptr_t{1} << 62;  // the handler has SA_RESTART
+constexpr uintptr_t kFlagBits = kSigInfoBit | kRestartBit;
 std::atomic<uintptr_t> g_handlers[NSIG];
 std::atomic<bool> g_ours[NSIG];  // the kernel's action was the trampoline, installed by us
 
@@ -376,7 +404,8 @@ void trampoline(int sig, siginfo_t* si, void* uc) {
   ++t_signal_seq;
   if (sig <= 0 || sig >= NSIG) return;
   const uintptr_t w = g_handlers[sig].load(std::memory_order_acquire);
-  const uintptr_t fn = w & ~kSigInfoBit;
+  if (!(w & kRestartBit)) ++t_intr_seq;
+  const uintptr_t fn = w & ~kFlagBits;
   if (fn == 0) return;
   if (w & kSigInfoBit) {
     reinterpret_cast<void (*)(int, siginfo_t*, void*)>(fn)(sig, si, uc);
@@ -756,8 +785,8 @@ ssize_t tcp_recv(Sock* s, void* buf, size_t n, int flags) {
       if (rc == 0 && done == 0) return fail(EAGAIN);
     } else {
       const uint64_t deadline = deadline_after(s->rcvtimeo_ns);
-      wait_until([&] { return (rc = attempt()) != 0; }, deadline);
-      if (rc == 0 && done == 0) return fail(EAGAIN);
+      wait_until([&] { return (rc = attempt()) != 0; }, deadline, wait_for_timeout(s->rcvtimeo_ns));
+      if (rc == 0 && done == 0) return fail(wait_errno(EAGAIN));
     }
   }
   if (rc < 0 && done == 0) return -1;
@@ -794,16 +823,19 @@ ssize_t tcp_send(Sock* s, const void* buf, size_t n, int flags) {
   const tcp::State st = s->conn.state();
   if (st == tcp::State::syn_sent || st == tcp::State::syn_received) {
     if (nb) return fail(EAGAIN);
-    wait_until(
+    const bool up = wait_until(
         [&] {
           return s->conn.state() != tcp::State::syn_sent && s->conn.state() != tcp::State::syn_received;
         },
-        deadline_after(s->sndtimeo_ns));
+        deadline_after(s->sndtimeo_ns), wait_for_timeout(s->sndtimeo_ns));
+    if (!up && t_interrupted) return fail(EINTR);
   }
+  t_interrupted = false;
   if (!push() && !nb) {
-    wait_until([&] { return push(); }, deadline_after(s->sndtimeo_ns));
+    wait_until([&] { return push(); }, deadline_after(s->sndtimeo_ns), wait_for_timeout(s->sndtimeo_ns));
   }
-  if (done > 0) return static_cast<ssize_t>(done);
+  if (done > 0) return static_cast<ssize_t>(done);  // a signal after some data: the count, as Linux
+  if (err == 0 && t_interrupted) return fail(EINTR);
   if (err != 0) {
     if (err == EPIPE && !(flags & MSG_NOSIGNAL)) raise(SIGPIPE);  // as the kernel: EPIPE comes with SIGPIPE
     return fail(err);
@@ -866,8 +898,8 @@ ssize_t udp_recv(Sock* s, const iovec* iov, size_t niov, int flags, sockaddr* fr
     if (nb) {
       drive();
       if (!attempt()) return fail(EAGAIN);
-    } else if (!wait_until(attempt, deadline_after(s->rcvtimeo_ns))) {
-      return fail(EAGAIN);
+    } else if (!wait_until(attempt, deadline_after(s->rcvtimeo_ns), wait_for_timeout(s->rcvtimeo_ns))) {
+      return fail(wait_errno(EAGAIN));
     }
   }
   if (len < 0) return -1;
@@ -933,7 +965,7 @@ void tern_posix_shutdown(int timeout_ms) {
     if (sock_of(fd) != nullptr) (void)tern_close(fd);
   }
   const uint64_t deadline = monotonic_ns() + static_cast<uint64_t>(std::max(timeout_ms, 0)) * 1'000'000;
-  wait_until([&] { return rt->core->tcp().connections() == 0; }, deadline);
+  wait_until([&] { return rt->core->tcp().connections() == 0; }, deadline, Wait::to_the_end);
   InTern guard;
   rt->net.reset();
   rt->core = nullptr;
@@ -1030,8 +1062,9 @@ int tern_accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
       c = s->lst.accept();
       if (!c) return fail(EAGAIN);
     } else {
-      wait_until([&] { return (c = s->lst.accept()).ok(); }, deadline_after(s->rcvtimeo_ns));
-      if (!c) return fail(EAGAIN);
+      wait_until([&] { return (c = s->lst.accept()).ok(); }, deadline_after(s->rcvtimeo_ns),
+                 wait_for_timeout(s->rcvtimeo_ns));
+      if (!c) return fail(wait_errno(EAGAIN));
     }
   }
   const int nfd = reserve_fd(flags & SOCK_CLOEXEC);
@@ -1122,9 +1155,10 @@ int tern_connect(int fd, const sockaddr* addr, socklen_t len) {
         const tcp::State st = s->conn.state();
         return st != tcp::State::syn_sent && st != tcp::State::syn_received;
       },
-      deadline_after(s->sndtimeo_ns));
+      deadline_after(s->sndtimeo_ns), wait_for_timeout(s->sndtimeo_ns));
   settle_connect(s);
-  if (s->connecting) return fail(ETIMEDOUT);  // SO_SNDTIMEO passed (the attempt goes on)
+  // SO_SNDTIMEO passed, or a signal (EINTR): the attempt goes on; the next connect() says EALREADY.
+  if (s->connecting) return fail(wait_errno(ETIMEDOUT));
   s->ss_connected = true;
   if (s->so_error != 0) return fail(std::exchange(s->so_error, 0));
   return 0;
@@ -2077,10 +2111,10 @@ int tern_sigaction(int sig, const struct sigaction* act, struct sigaction* old) 
     *old = cur;
     if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == &trampoline) {  // report the application's
       if (app & kSigInfoBit) {
-        old->sa_sigaction = reinterpret_cast<void (*)(int, siginfo_t*, void*)>(app & ~kSigInfoBit);
+        old->sa_sigaction = reinterpret_cast<void (*)(int, siginfo_t*, void*)>(app & ~kFlagBits);
       } else {
         old->sa_flags &= ~SA_SIGINFO;
-        old->sa_handler = reinterpret_cast<void (*)(int)>(app);
+        old->sa_handler = reinterpret_cast<void (*)(int)>(app & ~kFlagBits);
       }
     } else if (g_ours[sig].load(std::memory_order_relaxed) && !(app & kSigInfoBit)) {
       old->sa_flags &= ~SA_SIGINFO;  // SA_RESETHAND put SIG_DFL back; the SA_SIGINFO was tern's
@@ -2096,7 +2130,8 @@ int tern_sigaction(int sig, const struct sigaction* act, struct sigaction* old) 
   const bool info = want.sa_flags & SA_SIGINFO;
   const uintptr_t fn =
       info ? reinterpret_cast<uintptr_t>(want.sa_sigaction) : reinterpret_cast<uintptr_t>(want.sa_handler);
-  g_handlers[sig].store(fn | (info ? kSigInfoBit : 0), std::memory_order_release);
+  g_handlers[sig].store(fn | (info ? kSigInfoBit : 0) | ((want.sa_flags & SA_RESTART) ? kRestartBit : 0),
+                        std::memory_order_release);
   g_ours[sig].store(true, std::memory_order_relaxed);
   struct sigaction mine = want;
   mine.sa_flags |= SA_SIGINFO;

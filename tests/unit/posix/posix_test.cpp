@@ -1064,6 +1064,91 @@ TEST(PosixData, LoopbackHandOffAfterABindToTernsAddressKeepsThePort) {
   tern_close(fd);
 }
 
+std::atomic<int> g_usr1b{0};
+void on_usr1b(int) { g_usr1b.fetch_add(1); }
+
+// A blocking recv on an idle connection, signalled every 5 ms from another thread. @return its
+// result and errno.
+std::pair<ssize_t, int> interrupted_recv(int flags, uint64_t rcvtimeo_ms) {
+  struct sigaction sa {
+  }, old{};
+  sa.sa_handler = on_usr1b;
+  sa.sa_flags = flags;
+  EXPECT_EQ(tern_sigaction(SIGUSR1, &sa, &old), 0);
+  const int fd = echo_conn();
+  if (rcvtimeo_ms != 0) {
+    timeval tv{static_cast<time_t>(rcvtimeo_ms / 1000), static_cast<suseconds_t>(rcvtimeo_ms % 1000 * 1000)};
+    EXPECT_EQ(tern_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+  }
+  std::atomic<bool> returned{false};
+  const pthread_t self = pthread_self();
+  std::thread killer([&] {
+    for (int i = 0; i < 100 && !returned.load(); ++i) {
+      pthread_kill(self, SIGUSR1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  char buf[16];
+  const ssize_t r = tern_recv(fd, buf, sizeof(buf), 0);
+  const int err = errno;
+  returned.store(true);
+  killer.join();
+  tern_sigaction(SIGUSR1, &old, nullptr);
+  tern_close(fd);
+  return {r, err};
+}
+
+TEST(PosixSignals, ABlockingRecvEndsWithEintrUnlessTheHandlerHasSaRestart) {
+  auto [r, err] = interrupted_recv(0, 0);
+  EXPECT_EQ(r, -1);
+  EXPECT_EQ(err, EINTR) << "before: blocking calls never returned EINTR";
+  // SA_RESTART: the call goes on, here to its SO_RCVTIMEO... which makes it never restarted
+  // (signal(7)): so without a timeout it would wait for data; with one, EINTR again.
+  auto [r2, err2] = interrupted_recv(SA_RESTART, 2000);
+  EXPECT_EQ(r2, -1);
+  EXPECT_EQ(err2, EINTR) << "a socket with SO_RCVTIMEO is never restarted";
+}
+
+TEST(PosixSignals, SaRestartKeepsABlockingAcceptWaiting) {
+  struct sigaction sa {
+  }, old{};
+  sa.sa_handler = on_usr1b;
+  sa.sa_flags = SA_RESTART;
+  ASSERT_EQ(tern_sigaction(SIGUSR1, &sa, &old), 0);
+  const int l = tern_socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_EQ(do_bind(l, kIpTern, 7071), 0);
+  ASSERT_EQ(tern_listen(l, 4), 0);
+  std::atomic<bool> returned{false};
+  const pthread_t self = pthread_self();
+  const int before = g_usr1b.load();
+  std::thread killer([&] {
+    for (int i = 0; i < 10 && !returned.load(); ++i) {
+      pthread_kill(self, SIGUSR1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  // The peer connects only once the signals were handled: from core 0's loop (this thread).
+  Core& c0 = posix::stack()->core(0);
+  bool connected = false;
+  c0.set_on_poll([&](Core&, uint64_t now) {
+    g_peer->poll(now);
+    if (g_usr1b.load() >= before + 5 && !connected) {
+      if (auto c = g_peer->net->connect(Endpoint{kIpTern, 7071})) g_peer->conns.push_back(*c);
+      connected = true;
+    }
+  });
+  const int a = tern_accept(l, nullptr, nullptr);  // no SO_RCVTIMEO: restarted after each handler
+  const int err = errno;
+  returned.store(true);
+  killer.join();
+  c0.set_on_poll([](Core&, uint64_t now) { g_peer->poll(now); });
+  EXPECT_GE(a, 0) << std::strerror(err);
+  EXPECT_GE(g_usr1b.load(), before + 5);
+  if (a >= 0) tern_close(a);
+  tern_close(l);
+  tern_sigaction(SIGUSR1, &old, nullptr);
+}
+
 TEST(PosixData, LoopbackDestinationsGoToTheKernel) {
   KernelListener kl;
   const int fd = tern_socket(AF_INET, SOCK_STREAM, 0);
