@@ -114,21 +114,27 @@ if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ]; then
     rm -rf "$stage"
   }
   trap finish EXIT
+  # tap_up NAME PID LOG...: wait (while PID lives) for the example's tap in $NS, then give the
+  # kernel side its MAC and 198.18.0.1/24; on failure print the logs and exit.
+  tap_up() {
+    local name=$1 pid=$2
+    shift 2
+    for _ in $(seq 1 300); do
+      ip netns exec "$NS" ip link show "$IF" >/dev/null 2>&1 && break
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.05
+    done
+    ip netns exec "$NS" ip link show "$IF" >/dev/null 2>&1 || { echo "$name: no $IF appeared"; cat "$@"; exit 1; }
+    ip netns exec "$NS" ip link set "$IF" address 02:00:00:00:00:01
+    ip netns exec "$NS" ip addr add 198.18.0.1/24 dev "$IF"
+  }
   ip netns add "$NS"
   ip netns exec "$NS" ip link set lo up
   # Started directly (not through a function), so $! is the example's own PID.
   ip netns exec "$NS" env LD_LIBRARY_PATH="$libdir" "$stage/coro_echo_server" "net_tap0,iface=$IF" 198.18.0.2/24 7 30 \
     >"$stage/coro_srv.out" 2>"$stage/coro_srv.err" &
   PIDS+=($!)
-  for _ in $(seq 1 300); do
-    ip netns exec "$NS" ip link show "$IF" >/dev/null 2>&1 && break
-    kill -0 "${PIDS[0]}" 2>/dev/null || break
-    sleep 0.05
-  done
-  ip netns exec "$NS" ip link show "$IF" >/dev/null 2>&1 ||
-    { echo "coro_echo_server: no $IF appeared"; cat "$stage/coro_srv.err"; exit 1; }
-  ip netns exec "$NS" ip link set "$IF" address 02:00:00:00:00:01
-  ip netns exec "$NS" ip addr add 198.18.0.1/24 dev "$IF"
+  tap_up coro_echo_server "${PIDS[0]}" "$stage/coro_srv.err"
   ip netns exec "$NS" ip link set "$IF" up
   head -c 2000000 /dev/urandom >"$stage/in.bin"
   ip netns exec "$NS" socat -t 5 -T 15 - "TCP4:198.18.0.2:7,retry=50,interval=0.1" <"$stage/in.bin" >"$stage/out.bin"
@@ -148,15 +154,7 @@ if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ]; then
   ip netns exec "$NS" env LD_LIBRARY_PATH="$libdir" "$stage/coro_rr_client" "net_tap0,iface=$IF" 198.18.0.2/24 \
     198.18.0.1 7 200 3000 >"$stage/coro_cli.out" 2>"$stage/coro_cli.err" &
   cli=$!
-  for _ in $(seq 1 300); do
-    ip netns exec "$NS" ip link show "$IF" >/dev/null 2>&1 && break
-    kill -0 "$cli" 2>/dev/null || break
-    sleep 0.05
-  done
-  ip netns exec "$NS" ip link show "$IF" >/dev/null 2>&1 ||
-    { echo "coro_rr_client: no $IF appeared"; cat "$stage/coro_cli.out" "$stage/coro_cli.err"; exit 1; }
-  ip netns exec "$NS" ip link set "$IF" address 02:00:00:00:00:01
-  ip netns exec "$NS" ip addr add 198.18.0.1/24 dev "$IF"
+  tap_up coro_rr_client "$cli" "$stage/coro_cli.out" "$stage/coro_cli.err"
   # The kernel's echo server listens before the link comes up (the client connects at once).
   ip netns exec "$NS" socat TCP4-LISTEN:7,bind=198.18.0.1,reuseaddr PIPE &
   PIDS+=($!)
